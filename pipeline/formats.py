@@ -1,0 +1,104 @@
+"""Exact numbers in, display strings out: money in 分, rates and scores as Decimal.
+
+Money is an integer number of 分 (fen) from the moment it is parsed until it is displayed;
+rounding happens only here, half-up, after exact sums.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Iterable, Optional, Union
+
+import numpy as np
+import pandas as pd
+
+FEN_PER_YUAN = 100
+FEN_PER_WAN = 1_000_000  # 1 万元 = 10 000 元 = 1 000 000 分
+UNIT_FEN = {"元": FEN_PER_YUAN, "万元": FEN_PER_WAN}
+
+_NUMBER = re.compile(r"^(?P<sign>[-+]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
+_GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+Number = Union[int, Fraction, Decimal]
+
+
+def parse_money(values: pd.Series, unit: str) -> tuple[pd.Series, pd.Series]:
+    """Parse money text into integer 分, vectorised.
+
+    Returns ``(fen, error)``: ``fen`` is Int64 (NA where unparsable or empty), ``error`` holds a
+    rule id per cell (``""`` when fine): ``not_a_number`` or ``too_many_decimals``. Thousands
+    separators are accepted only in their right places; at most two decimals in either unit.
+    """
+    scale = UNIT_FEN[unit]
+    text = values.astype("string").str.strip()
+    grouped = text.str.match(_GROUPED.pattern).fillna(False)
+    text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    parts = text.str.extract(_NUMBER.pattern)
+    ok = parts["int"].notna()
+    frac = parts["frac"].fillna("")
+    too_many = ok & (frac.str.len() > 2)
+    empty = text.isna() | (text == "")
+    error = pd.Series("", index=values.index, dtype=object)
+    error[~ok & ~empty] = "not_a_number"
+    error[too_many] = "too_many_decimals"
+    good = ok & ~too_many
+    fen = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    if good.any():
+        ints = parts.loc[good, "int"].astype("int64")
+        cents = frac[good].str.ljust(2, "0").replace("", "0").astype("int64")
+        sign = np.where(parts.loc[good, "sign"] == "-", -1, 1)
+        fen[good] = sign * (ints * scale + cents * (scale // 100))
+    return fen, error
+
+
+def round_half_up(value: Number, places: int = 2) -> Decimal:
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    q = Decimal(1).scaleb(-places)
+    return Decimal(value).quantize(q, rounding=ROUND_HALF_UP)
+
+
+def fen_to_wan(fen: int) -> str:
+    """Integer 分 → "30790.00" (万元, two decimals, half-up)."""
+    return f"{round_half_up(Fraction(int(fen), FEN_PER_WAN)):.2f}"
+
+
+def fen_to_wan_series(fen: pd.Series) -> pd.Series:
+    """Vectorised :func:`fen_to_wan` (exact integer arithmetic, half-up away from zero)."""
+    f = fen.astype("int64")
+    q = (f.abs() + FEN_PER_WAN // 200) // (FEN_PER_WAN // 100)  # in 0.01 万元
+    sign = np.where(f < 0, "-", "")
+    return pd.Series(sign, index=f.index) + (q // 100).astype(str) + "." + (q % 100).astype(str).str.zfill(2)
+
+
+def rate(numerator: int, denominator: int) -> Optional[Fraction]:
+    """Exact ratio, or None where the denominator is zero."""
+    return None if denominator == 0 else Fraction(int(numerator), int(denominator))
+
+
+def percent(value: Optional[Fraction]) -> Optional[str]:
+    """Fraction → percent string with two decimals ("89.23"), None stays None."""
+    return None if value is None else f"{round_half_up(value * 100):.2f}"
+
+
+def score(value: Number) -> str:
+    return f"{round_half_up(value):.2f}"
+
+
+def natural_key(code: str) -> tuple:
+    """Sort key putting "2" before "10" and "150102" before "150103"."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", str(code)) if p)
+
+
+def natural_sorted(codes: Iterable[str]) -> list[str]:
+    return sorted(codes, key=natural_key)
+
+
+def parse_decimal(text: Optional[str]) -> Optional[Decimal]:
+    """Exact decimal from text ("12.5", "85%"), None for empty."""
+    if text is None or (isinstance(text, float) and np.isnan(text)) or str(text).strip() == "":
+        return None
+    t = str(text).strip().rstrip("%").replace(",", "")
+    return Decimal(t)

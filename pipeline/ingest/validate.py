@@ -1,0 +1,301 @@
+"""Typing and validating submissions: strict parsing, then the pandera contract, lazily.
+
+Every failing cell becomes one quarantine record per rule (file, sheet, row, column, rule, value
+and a Chinese message saying what to fix); a row with any record is quarantined whole and the
+other rows go on. Rows read = rows accepted + rows quarantined, always.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from pipeline.contract import SOURCE_COLUMNS, Kind
+from pipeline.evaluation import Evaluation
+from pipeline.formats import FEN_PER_WAN, parse_money
+from pipeline.ingest.read import RawTable, SourceFile
+
+QUARANTINE_COLUMNS = ["file", "sheet", "row", "column", "rule", "value", "message", "submitter", "kind"]
+
+_DATE = re.compile(
+    r"^(?P<y>\d{4})\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?(?:[ T]00:00(?::00)?(?:\.0+)?)?$"
+)
+_DECIMAL = re.compile(r"^[-+]?\d+(\.\d+)?%?$")
+
+RULE_HINTS = {
+    "required": "“{col}”为必填项，不能为空；请补填。",
+    "not_a_number": "“{col}”的值“{value}”不是有效数字；请填写数字（如 1234.56），不要带文字或单位。",
+    "too_many_decimals": "“{col}”的值“{value}”超过两位小数；金额最多保留两位小数（单位：{unit}），请核对后重填。",
+    "not_a_date": "“{col}”的值“{value}”不是有效日期；请按 2023-05-01 的格式填写。",
+    "not_allowed": "“{col}”的值“{value}”不在可选范围内；可选值：{allowed}。",
+    "unknown_code": "“{col}”的值“{value}”不在{register}中；请使用{register}中的编码。",
+    "duplicate_id": "“{col}”的值“{value}”重复出现；每笔记录须有唯一编号，请核对是否重复录入（重复的各行均已隔离）。",
+    "date_out_of_period": "“{col}”的值“{value}”不在项目实施期内（{start} 至 {cutoff}）；请核对日期。",
+    "negative_not_reversal": "“{col}”为负数“{value}”，但未填写“冲红凭证号”；负数仅用于冲红，请填写被冲红的凭证号，或改为正数。",
+    "implausible_amount": "“{col}”的值“{value}”（{unit}）超过单笔合理上限 {limit} 万元，疑似按“元”填入了“万元”文件；请核对金额单位。",
+    "unknown_county_file": "文件名“{value}”不是本次评价的旗县区编码；county 目录下的文件应以旗县区编码命名（如 150102.xlsx）。",
+}
+
+REGISTER_NAMES = {
+    "subproject": "子项目登记表",
+    "source": "资金来源清单",
+    "county": "旗县区清单",
+    "county_or_city": "旗县区（含市本级 {city}）清单",
+    "indicator": "指标体系",
+}
+
+
+@dataclasses.dataclass
+class Codes:
+    """Allowed codes for referential integrity, and labels that map to codes."""
+
+    subproject: list[str]
+    source: list[str]
+    county: list[str]
+    county_or_city: list[str]
+    indicator: list[str]
+    source_labels: dict[str, str]
+    county_labels: dict[str, str]
+
+    @classmethod
+    def for_evaluation(cls, ev: Evaluation, subprojects: list[str], indicators: list[str]) -> "Codes":
+        source_labels = {}
+        for code, label in ev.sources.items():
+            source_labels[label] = code
+            source_labels[label.removesuffix("资金")] = code
+        counties = list(ev.counties)
+        return cls(
+            subproject=list(subprojects), source=list(ev.sources), county=counties,
+            county_or_city=[ev.city_code, *counties], indicator=list(indicators),
+            source_labels=source_labels,
+            county_labels={**{n: c for c, n in ev.counties.items()}, ev.city_name: ev.city_code},
+        )
+
+
+@dataclasses.dataclass
+class Validated:
+    accepted: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows_read: int
+
+
+def _records(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str, message: pd.Series | str,
+             raw: pd.Series, kind: Kind) -> pd.DataFrame:
+    idx = mask[mask].index
+    if len(idx) == 0:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    msg = message[idx] if isinstance(message, pd.Series) else message
+    return pd.DataFrame({
+        "file": frame.loc[idx, "file"], "sheet": frame.loc[idx, "sheet"], "row": frame.loc[idx, "row"],
+        "column": column, "rule": rule, "value": raw[idx].astype(object).where(raw[idx].notna(), ""),
+        "message": msg, "submitter": frame.loc[idx, "submitter"], "kind": kind.name,
+    })
+
+
+def _fmt(rule: str, **kw) -> str:
+    return RULE_HINTS[rule].format(**kw)
+
+
+def _per_value(rule: str, raw: pd.Series, idx: pd.Index, **kw) -> pd.Series:
+    """One message per cell: the template with the cell's value filled in (distinct values only)."""
+    values = raw[idx].fillna("")
+    uniq = {v: _fmt(rule, value=v, **kw) for v in values.unique()}
+    return values.map(uniq)
+
+
+def _parse_dates(text: pd.Series) -> pd.Series:
+    parts = text.str.extract(_DATE.pattern)
+    iso = parts["y"] + "-" + parts["m"].str.zfill(2) + "-" + parts["d"].str.zfill(2)
+    return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+
+
+def table_frame(tables: list[RawTable]) -> tuple[pd.DataFrame, pd.Series]:
+    """Concatenate raw tables of one kind with their source columns; also each row's money unit.
+
+    A kind has at most one money column, so one unit per file is enough.
+    """
+    parts = []
+    for t in tables:
+        parts.append(t.frame.assign(file=t.file.rel, sheet=t.sheet, submitter=t.file.submitter,
+                                    _unit=next(iter(t.units.values()), None)))
+    if not parts:
+        return pd.DataFrame(columns=list(SOURCE_COLUMNS)), pd.Series(dtype=object)
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.drop(columns="_unit"), frame["_unit"]
+
+
+def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Codes) -> Validated:
+    """Type and validate every row of one kind, from all its files at once (vectorised)."""
+    raw, unit = table_frame(tables)
+    n = len(raw)
+    columns = kind.columns
+    typed = pd.DataFrame(index=raw.index)
+    for c in SOURCE_COLUMNS:
+        typed[c] = raw[c] if c in raw else pd.Series(dtype=object)
+    typed["row"] = typed["row"].astype("int64")
+    records: list[pd.DataFrame] = []
+
+    for name, col in columns.items():
+        meta = col.metadata
+        kind_of = meta["type"]
+        text = raw[name] if name in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
+        text = text.astype("string")
+        title = col.title
+        if kind_of == "money":
+            fen = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+            err = pd.Series("", index=raw.index, dtype=object)
+            for u in [x for x in unit.dropna().unique()]:
+                sel = unit == u
+                f, e = parse_money(text[sel], u)
+                fen[sel], err[sel] = f, e
+            for rule in ("not_a_number", "too_many_decimals"):
+                bad = err == rule
+                if bad.any():
+                    msgs = pd.Series([_fmt(rule, col=title, value=v, unit=u) for v, u in zip(text[bad].fillna(""), unit[bad])], index=bad[bad].index)
+                    records.append(_records(typed, bad, title, rule, msgs, text, kind))
+            typed[name] = fen
+        elif kind_of == "date":
+            d = _parse_dates(text)
+            bad = text.notna() & d.isna()
+            if bad.any():
+                records.append(_records(typed, bad, title, "not_a_date", _per_value("not_a_date", text, bad[bad].index, col=title), text, kind))
+            typed[name] = d
+        elif kind_of == "decimal":
+            bad = text.notna() & ~text.str.match(_DECIMAL.pattern).fillna(False)
+            if bad.any():
+                records.append(_records(typed, bad, title, "not_a_number", _per_value("not_a_number", text, bad[bad].index, col=title), text, kind))
+            typed[name] = text.astype(object).where(text.notna(), None)
+        elif kind_of == "enum":
+            values: Mapping = meta["values"]
+            mapped = text.map(values, na_action="ignore")
+            bad = text.notna() & mapped.isna()
+            if bad.any():
+                allowed = "、".join(dict.fromkeys(k for k in values if not k.isascii()))
+                records.append(_records(typed, bad, title, "not_allowed", _per_value("not_allowed", text, bad[bad].index, col=title, allowed=allowed), text, kind))
+            typed[name] = mapped.astype(object)
+        else:
+            s = text
+            if kind_of == "code" and meta["codes"] == "source":
+                s = s.map(lambda v: codes.source_labels.get(v, v), na_action="ignore")
+            elif kind_of == "code" and meta["codes"] in ("county", "county_or_city"):
+                s = s.map(lambda v: codes.county_labels.get(v, v), na_action="ignore")
+            typed[name] = s.astype(object).where(s.notna(), None)
+
+        if not col.nullable:
+            empty = text.isna()
+            if empty.any():
+                records.append(_records(typed, empty, title, "required", _fmt("required", col=title), text, kind))
+
+    if kind.county_scoped:
+        unknown = ~typed["submitter"].isin(codes.county)
+        if unknown.any():
+            records.append(_records(typed, unknown, "文件名", "unknown_county_file",
+                                    _per_value("unknown_county_file", typed["file"], unknown[unknown].index), typed["file"], kind))
+
+    records.append(_pandera_records(kind, typed, raw, unit, ev, codes))
+    quarantine = pd.concat([r for r in records if not r.empty], ignore_index=True) if any(
+        not r.empty for r in records) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    bad_rows = pd.MultiIndex.from_frame(quarantine[["file", "sheet", "row"]]) if len(quarantine) else None
+    keys = pd.MultiIndex.from_frame(typed[["file", "sheet", "row"]])
+    keep = ~keys.isin(bad_rows) if bad_rows is not None else np.ones(n, dtype=bool)
+    accepted = _cast(kind, typed[keep].reset_index(drop=True))
+    if kind.county_scoped:
+        accepted["county_code"] = accepted["submitter"]
+    return Validated(accepted=accepted, quarantine=quarantine[QUARANTINE_COLUMNS], rows_read=n)
+
+
+def _cast(kind: Kind, df: pd.DataFrame) -> pd.DataFrame:
+    """Give accepted rows the dtypes the model declares (they passed every check, so no NA where forbidden)."""
+    for name, col in kind.columns.items():
+        t = col.metadata["type"]
+        if t == "money":
+            df[name] = df[name].astype("int64")
+        elif t == "date":
+            df[name] = pd.to_datetime(df[name])
+        elif name == "synced":
+            df[name] = df[name].astype(bool)
+    return df
+
+
+def _pandera_records(kind: Kind, typed: pd.DataFrame, raw: pd.DataFrame, unit: pd.Series, ev: Evaluation,
+                     codes: Codes) -> pd.DataFrame:
+    """Run the contract's checks (codes, ids, period, plausibility, reversals) lazily with pandera."""
+    if typed.empty:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    settings = ev.settings
+    max_fen = int(settings["max_amount_wan"]) * FEN_PER_WAN
+    start, cutoff = pd.Timestamp(ev.period_start), pd.Timestamp(ev.cutoff)
+    cols: dict[str, pa.Column] = {}
+    df_checks = []
+    for name, col in kind.columns.items():
+        meta = col.metadata
+        checks = []
+        # Custom checks with explicit names: pandera names its built-ins after their arguments.
+        if meta["type"] == "code":
+            allowed = set(getattr(codes, meta["codes"]))
+            checks.append(pa.Check(lambda s, a=allowed: s.isin(a), name="unknown_code"))
+        if meta["type"] == "date" and meta.get("in_period"):
+            checks.append(pa.Check(lambda s: s.between(start, cutoff), name="date_out_of_period"))
+        if meta["type"] == "money":
+            checks.append(pa.Check(lambda s, m=max_fen: s.abs() <= m, name="implausible_amount"))
+            rev = meta.get("reversal_of")
+            if rev:
+                df_checks.append(pa.Check(
+                    lambda d, c=name, r=rev: (d[c] >= 0).fillna(True).astype(bool) | (d[r].notna() if r in d else False),
+                    name=f"negative_not_reversal:{name}"))
+            else:
+                checks.append(pa.Check(lambda s: s >= 0, name="negative_not_reversal"))
+        cols[name] = pa.Column(None, checks=checks, nullable=True, required=False)
+    unique = None
+    if kind.id_column:
+        unique = ["submitter", kind.id_column] if kind.county_scoped else [kind.id_column]
+    schema = pa.DataFrameSchema(cols, checks=df_checks, unique=unique, report_duplicates="all")
+    try:
+        schema.validate(typed, lazy=True)
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    except SchemaErrors as exc:
+        return _failures_to_records(kind, exc.failure_cases, typed, raw, unit, ev)
+
+
+def _failures_to_records(kind: Kind, fc: pd.DataFrame, typed: pd.DataFrame, raw: pd.DataFrame,
+                         unit: pd.Series, ev: Evaluation) -> pd.DataFrame:
+    """Map pandera's failure cases (check, column, index) to quarantine records with messages."""
+    out = []
+    fc = fc[fc["index"].notna()].copy()
+    fc["index"] = fc["index"].astype("int64")
+    columns = kind.columns
+    # DataFrame-level checks report one failure case per column of a failing row: key them by check alone.
+    wide = fc["check"].astype(str).str.startswith("negative_not_reversal:") | fc["check"].astype(str).str.contains("uniqueness")
+    fc.loc[wide, "column"] = ""
+    for (check, column), grp in fc.groupby(["check", "column"], dropna=False, sort=True):
+        check = str(check)
+        idx = pd.Index(grp["index"].unique())
+        if check.startswith("negative_not_reversal:"):
+            check, column = check.split(":", 1)
+        elif "uniqueness" in check:
+            check, column = "duplicate_id", kind.id_column
+        col = columns[column]
+        mask = pd.Series(False, index=typed.index)
+        mask[idx] = True
+        text = raw[column] if column in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
+        kw: dict = {"col": col.title}
+        if check == "unknown_code":
+            register = REGISTER_NAMES[col.metadata["codes"]].format(city=ev.city_code)
+            kw["register"] = register
+        elif check == "date_out_of_period":
+            kw.update(start=ev.period_start.isoformat(), cutoff=ev.cutoff.isoformat())
+        if check == "implausible_amount":
+            msgs = pd.Series([_fmt(check, value=v, unit=u, limit=ev.settings["max_amount_wan"], **kw)
+                              for v, u in zip(text[idx].fillna(""), unit[idx])], index=idx)
+        elif check in RULE_HINTS:
+            msgs = _per_value(check, text, idx, **kw)
+        else:
+            raise ValueError(f"no message for pandera check {check!r} on {kind.name}.{column}")
+        out.append(_records(typed, mask, col.title, check, msgs, text, kind))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=QUARANTINE_COLUMNS)
