@@ -27,13 +27,13 @@ TYPE_NOTES = {
     "date": "必填；日期，格式 2023-05-01",
     "decimal": "数字（可带 %）；未采集时留空",
     "enum": "从下拉列表选择",
-    "text": "文本",
+    "text": "必填；文本",
 }
 
 
 def column_order(kind: Kind) -> list[str]:
     """Columns in the order a clerk fills them: id, date, codes, amount, then the rest, note last."""
-    rank = {"id": 0, "date": 1, "enum": 2, "code": 3, "money": 4, "decimal": 4}
+    rank = {"id": 0, "date": 1, "code": 2, "enum": 3, "money": 4, "decimal": 4}
     cols = kind.columns
     return sorted(cols, key=lambda n: (n == "note", rank.get(cols[n].metadata["type"], 5), list(cols).index(n)))
 

@@ -116,7 +116,7 @@ def decode(data: bytes) -> tuple[Optional[str], str]:
     return None, ""
 
 
-def _kind_from_name(name: str, submitter_type: str) -> Optional[Kind]:
+def kind_from_name(name: str, submitter_type: str) -> Optional[Kind]:
     """Kind named by a sheet or file stem: its English name or Chinese label, after a submitter prefix."""
     candidates = kinds_for(submitter_type)
     stem = re.sub(r"^\d{6}[_\-\s]*", "", name.strip())
@@ -241,7 +241,7 @@ def _read_csv(sf: SourceFile, data: bytes) -> list[RawTable]:
     if text is None:
         sf.problems.append(Problem("encoding", "无法识别文件编码；请另存为 UTF-8 或 GB18030 编码的 CSV。"))
         return []
-    kind = _kind_from_name(sf.path.stem, sf.submitter_type)
+    kind = kind_from_name(sf.path.stem, sf.submitter_type)
     if kind is None:
         names = "、".join(f"{k.name}（{k.label}）" for k in kinds_for(sf.submitter_type))
         sf.problems.append(Problem("unknown_kind", f"无法从文件名判断报送表类型；CSV 文件名应为以下之一：{names}。"))
@@ -274,10 +274,10 @@ def _read_xlsx(sf: SourceFile, data: bytes) -> list[RawTable]:
     except Exception as exc:  # calamine raises its own error types for corrupt zips
         sf.problems.append(Problem("unreadable", f"无法打开 Excel 文件（{type(exc).__name__}）；请用 Excel 重新另存为 .xlsx 后报送。"))
         return []
-    stem_kind = _kind_from_name(sf.path.stem, sf.submitter_type)
+    stem_kind = kind_from_name(sf.path.stem, sf.submitter_type)
     plan: list[tuple[str, Kind]] = []
     for name in sheets:
-        kind = _kind_from_name(name, sf.submitter_type)
+        kind = kind_from_name(name, sf.submitter_type)
         if kind is None and stem_kind is not None and len(sheets) == 1:
             kind = stem_kind
         if kind is not None:

@@ -1,0 +1,33 @@
+# Quick start: `make run` (install + run the pipeline over raw/) and `make test` (install + tests).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test ui templates lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m pipeline run --raw raw --out out
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+ui: $(STAMP)
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+
+templates: $(STAMP)
+	$(PY) -m pipeline templates --evaluation 2023-hohhot-pes out/templates
+
+# Re-pin after changing dependencies in pyproject.toml.
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf out .dagster_home

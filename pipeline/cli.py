@@ -1,0 +1,88 @@
+"""Command line: ``python -m pipeline run | check | templates | score | trace``.
+
+``run`` materialises the same Dagster asset graph the UI shows, in process; the other commands
+are the clerk's and the evaluator's tools around it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from pipeline import evaluation as evaluation_mod
+from pipeline.evaluation import EvaluationError
+
+
+def _evaluations(raw: Path, evaluation_id: Optional[str]) -> list[evaluation_mod.Evaluation]:
+    if evaluation_id:
+        return [evaluation_mod.find(raw, evaluation_id)]
+    found = evaluation_mod.discover(raw)
+    if not found:
+        raise EvaluationError(f"{raw}: 没有找到任何评价目录（含 evaluation.yaml 的子目录）/ no evaluation folders")
+    return found
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline.runner import materialize_evaluation, print_summary
+
+    status = 0
+    for ev in _evaluations(Path(args.raw), args.evaluation):
+        outcome = materialize_evaluation(ev.id, raw_root=args.raw, out_root=args.out)
+        print_summary(outcome)
+        if not outcome.success:
+            status = 2
+    return status
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from pipeline.ingest.check import check_files, print_problems
+
+    ev = evaluation_mod.find(Path(args.raw), args.evaluation)
+    result = check_files(ev, Path(args.raw), [Path(f) for f in args.files])
+    return print_problems(result)
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from pipeline.templates import write_templates
+
+    ev = evaluation_mod.find(Path(args.raw), args.evaluation) if args.evaluation else None
+    for path in write_templates(Path(args.dir), ev, Path(args.raw)):
+        print(path)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="materialise every asset for each evaluation under --raw")
+    p.add_argument("--raw", default="raw", help="root holding evaluation folders (default: raw)")
+    p.add_argument("--out", default="out", help="output root; writes OUT/<evaluation_id>/ (default: out)")
+    p.add_argument("--evaluation", help="only this evaluation id (default: all)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check", help="validate submission files on their own, as a clerk would before sending")
+    p.add_argument("--raw", default="raw")
+    p.add_argument("--evaluation", required=True)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("templates", help="write blank XLSX templates for every submission kind")
+    p.add_argument("--raw", default="raw")
+    p.add_argument("--evaluation", help="fill drop-down lists from this evaluation's registry and codes")
+    p.add_argument("dir", metavar="DIR")
+    p.set_defaults(func=cmd_templates)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except EvaluationError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+
+
+def dump_json(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True)

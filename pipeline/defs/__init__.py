@@ -1,0 +1,1 @@
+"""Dagster definitions, one module per kind: assets/, checks, resources, partitions, schedules, sensors."""

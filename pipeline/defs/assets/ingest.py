@@ -1,0 +1,93 @@
+"""Stage 1 — raw submissions → validated tables (one per submission kind) + quarantine."""
+
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from pipeline.contract import KINDS
+from pipeline.defs.checks import pandera_check_result, pandera_check_spec
+from pipeline.defs.metadata import table_metadata
+from pipeline.defs.partitions import evaluations
+from pipeline.defs.resources import PipelinePaths
+from pipeline.ingest.run import Ingested, ingest
+from pipeline.scoring.framework import load_frameworks
+
+GROUP = "ingest"
+CODE_VERSION = "ingest-1"
+
+OTHER_OUTS = {
+    "quarantine": "隔离记录 — one record per failing cell and rule (file, sheet, row, column, rule, value, Chinese message); file-level records have no row.",
+    "submission_inventory": "报送文件清单 — every submission file with its SHA-256, submitter, format, and rows read / accepted / quarantined.",
+    "missing_submissions": "未提交清单 — expected submissions (county workbooks, bureau department files) that were not received.",
+    "ingest_findings": "数据质量发现 — findings from ingest: missing submissions (未提交), rejected files, quarantined rows, format warnings.",
+}
+
+
+def indicator_codes(ev) -> list[str]:
+    """Every indicator code of every framework the evaluation uses (submissions may name any)."""
+    frameworks = load_frameworks(ev.folder, ev.meta.get("frameworks", [ev.primary_framework]))
+    return list(dict.fromkeys(code for fw in frameworks.values() for code in fw.codes))
+
+
+@dg.multi_asset(
+    outs={
+        **{k.name: dg.AssetOut(description=f"{k.description} Validated rows; bad rows are in quarantine.",
+                               group_name=GROUP, code_version=CODE_VERSION, io_manager_key="io_manager")
+           for k in KINDS.values()},
+        **{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION)
+           for name, desc in OTHER_OUTS.items()},
+    },
+    check_specs=[pandera_check_spec(k) for k in KINDS.values()] + [
+        dg.AssetCheckSpec("rows_accounted", asset="submission_inventory", blocking=True,
+                          description="For every readable file: rows read = rows accepted + rows quarantined."),
+    ],
+    partitions_def=evaluations,
+    can_subset=False,
+)
+def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePaths):
+    """Read every submission of the evaluation, validate it against the contract, quarantine bad rows."""
+    ev = paths.evaluation(context.partition_key)
+    result = ingest(ev, Path(paths.raw_root), indicator_codes(ev))
+    hashes = dict(zip(result.inventory["file"], result.inventory["sha256"]))
+    for kind in KINDS.values():
+        df = result.tables[kind.name]
+        files = sorted(df["file"].unique()) if len(df) else []
+        yield dg.Output(df, output_name=kind.name, metadata=table_metadata(
+            df, kind.model, input_hashes={f: hashes[f] for f in files}))
+        yield pandera_check_result(kind, df)
+    yield from _other_outputs(result, hashes)
+
+
+def _other_outputs(result: Ingested, hashes: dict[str, str]):
+    q = result.quarantine
+    yield dg.Output(q, output_name="quarantine", metadata={
+        **table_metadata(q), "rows_quarantined": dg.MetadataValue.int(result.rows["quarantined"]),
+        "files_rejected": dg.MetadataValue.int(result.files["rejected"]),
+    })
+    inv = result.inventory
+    yield dg.Output(inv, output_name="submission_inventory", metadata={
+        **table_metadata(inv, input_hashes=hashes),
+        "rows_read": result.rows["read"], "rows_accepted": result.rows["accepted"],
+        "rows_quarantined": result.rows["quarantined"],
+    })
+    yield rows_accounted(inv)
+    yield dg.Output(result.missing, output_name="missing_submissions", metadata=table_metadata(result.missing))
+    yield dg.Output(result.findings, output_name="ingest_findings", metadata=table_metadata(result.findings))
+
+
+def rows_accounted(inventory: pd.DataFrame) -> dg.AssetCheckResult:
+    """Nothing lost: per readable file, rows read = accepted + quarantined."""
+    readable = inventory[inventory["status"] != "rejected"]
+    diff = readable[readable["rows_read"] != readable["rows_accepted"] + readable["rows_quarantined"]]
+    return dg.AssetCheckResult(
+        check_name="rows_accounted", asset_key="submission_inventory", passed=diff.empty,
+        metadata={
+            "files_checked": len(readable),
+            "rows_read": int(readable["rows_read"].sum()),
+            "rows_accepted": int(readable["rows_accepted"].sum()),
+            "rows_quarantined": int(readable["rows_quarantined"].sum()),
+            "files_unbalanced": dg.MetadataValue.json(diff[["file", "rows_read", "rows_accepted", "rows_quarantined"]].to_dict("records")),
+        },
+    )

@@ -1,0 +1,69 @@
+"""Tables live in one DuckDB file per evaluation, and are exported as CSV beside ``summary.json``.
+
+``OUT/<evaluation_id>/pipeline.duckdb`` holds every table asset under its asset name, money as
+BIGINT 分, so an auditor can query the run with SQL. ``OUT/<evaluation_id>/<name>.csv`` is the same
+table, formula-escaped, byte-identical across reruns. Small non-table values (dicts)
+are kept as sorted JSON under ``OUT/<evaluation_id>/values/``.
+"""
+
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from pipeline.defs.resources import PipelinePaths
+from pipeline.report.safe import csv_bytes
+
+DB_FILE = "pipeline.duckdb"
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Give all-missing object columns a text type, so DuckDB never has to guess from nothing."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object and out[c].isna().all():
+            out[c] = out[c].astype("string")
+    return out
+
+
+def write_table(db_path: Path, name: str, df: pd.DataFrame) -> None:
+    with duckdb.connect(str(db_path)) as con:
+        con.register("frame", _typed(df))
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM frame')
+        con.unregister("frame")
+
+
+def read_table(db_path: Path, name: str) -> pd.DataFrame:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        # DuckDB 2 returns BIGINT with NULLs as nullable Int64, never as float.
+        return con.execute(f'SELECT * FROM "{name}"').df()
+
+
+class EvaluationIOManager(dg.ConfigurableIOManager):
+    """Stores each partition's (evaluation's) table assets in its DuckDB file and CSV exports."""
+
+    paths: PipelinePaths
+
+    def _where(self, context: dg.OutputContext | dg.InputContext) -> tuple[Path, str]:
+        evaluation_id = context.asset_partition_key
+        return self.paths.out_dir(evaluation_id), context.asset_key.path[-1]
+
+    def handle_output(self, context: dg.OutputContext, obj) -> None:
+        out, name = self._where(context)
+        if isinstance(obj, pd.DataFrame):
+            write_table(out / DB_FILE, name, obj)
+            (out / f"{name}.csv").write_bytes(csv_bytes(obj))
+        else:
+            (out / "values").mkdir(exist_ok=True)
+            (out / "values" / f"{name}.json").write_text(
+                json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+    def load_input(self, context: dg.InputContext):
+        out, name = self._where(context)
+        json_path = out / "values" / f"{name}.json"
+        if json_path.exists() and not (out / f"{name}.csv").exists():
+            return json.loads(json_path.read_text(encoding="utf-8"))
+        return read_table(out / DB_FILE, name)
