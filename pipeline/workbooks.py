@@ -23,7 +23,7 @@ FIXED_CREATED = dt.datetime(2020, 1, 1)
 TYPE_NOTES = {
     "id": "必填；唯一编号",
     "code": "必填；编码，从下拉列表选择",
-    "money": "必填；数字，最多两位小数；负数仅用于冲红",
+    "money": "必填；数字，最多两位小数",
     "date": "必填；日期，格式 2023-05-01",
     "decimal": "数字（可带 %）；未采集时留空",
     "enum": "从下拉列表选择",
@@ -50,6 +50,7 @@ def note(kind: Kind, name: str, unit: str) -> str:
     if col.nullable or col.metadata.get("optional"):
         text = text.replace("必填；", "选填；")
     if t == "money":
+        text += "；负数仅用于冲红，须填冲红凭证号" if col.metadata.get("reversal_of") else "；不得为负数"
         text += f"；单位：{unit}"
     if t == "enum":
         text += "：" + "/".join(k for k in dict.fromkeys(col.metadata["values"]) if not k.isascii())
