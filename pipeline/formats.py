@@ -54,10 +54,13 @@ def parse_money(values: pd.Series, unit: str) -> tuple[pd.Series, pd.Series]:
 
 
 def round_half_up(value: Number, places: int = 2) -> Decimal:
+    """Round half away from zero to ``places`` decimals, exactly (integer arithmetic for Fractions)."""
     if isinstance(value, Fraction):
-        value = Decimal(value.numerator) / Decimal(value.denominator)
-    q = Decimal(1).scaleb(-places)
-    return Decimal(value).quantize(q, rounding=ROUND_HALF_UP)
+        scale = 10 ** places
+        num, den = abs(value.numerator) * scale, value.denominator
+        q = (2 * num + den) // (2 * den)  # floor(x + 1/2) on the scaled magnitude
+        return (Decimal(-q if value < 0 else q)).scaleb(-places)
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def fen_to_wan(fen: int) -> str:

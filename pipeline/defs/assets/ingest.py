@@ -9,6 +9,7 @@ import pandas as pd
 from pipeline.contract import KINDS
 from pipeline.defs.checks import pandera_check_result, pandera_check_spec
 from pipeline.defs.metadata import table_metadata
+from pipeline.defs.assets.raw import raw_submissions
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.ingest.run import Ingested, ingest
@@ -44,6 +45,7 @@ def indicator_codes(ev) -> list[str]:
                           description="For every readable file: rows read = rows accepted + rows quarantined."),
     ],
     partitions_def=evaluations,
+    deps=[raw_submissions],
     can_subset=False,
 )
 def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePaths):

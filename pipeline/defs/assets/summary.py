@@ -8,6 +8,7 @@ import pandas as pd
 
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
+from pipeline.fingerprint import code_version, evaluation_fingerprint
 from pipeline.report.safe import write_csv
 
 SUMMARY_FILE = "summary.json"
@@ -46,12 +47,18 @@ def write_quarantine_by_submitter(out_dir, quarantine: pd.DataFrame) -> list[str
     description="summary.json — the evaluation's figures (rows, files, funds, scores, artifacts) as strings, by dotted path.",
 )
 def evaluation_summary(context: dg.AssetExecutionContext, paths: PipelinePaths, submission_inventory: pd.DataFrame,
-                       missing_submissions: pd.DataFrame, quarantine: pd.DataFrame) -> dg.MaterializeResult:
+                       missing_submissions: pd.DataFrame, quarantine: pd.DataFrame, reconciliation_summary: dict,
+                       scoring_summary: dict) -> dg.MaterializeResult:
     out = paths.out_dir(context.partition_key)
     summary = ingest_block(context.partition_key, submission_inventory, missing_submissions)
+    summary.update({k: v for k, v in reconciliation_summary.items() if k != "figures"})
+    summary.update(scoring_summary)
     per_submitter = write_quarantine_by_submitter(out, quarantine)
     (out / SUMMARY_FILE).write_text(dump(summary), encoding="utf-8")
+    ev = paths.evaluation(context.partition_key)
     return dg.MaterializeResult(metadata={
+        "input_fingerprint": evaluation_fingerprint(ev.folder),
+        "code_version": code_version(),
         "path": dg.MetadataValue.path(str(out / SUMMARY_FILE)),
         "summary": dg.MetadataValue.json(summary),
         "quarantine_files": dg.MetadataValue.json(per_submitter),

@@ -1,0 +1,101 @@
+"""Stage 3 — indicator actuals and reconciliation figures → indicator scores, dimensions, grade."""
+
+from fractions import Fraction
+
+import dagster as dg
+import pandas as pd
+
+from pipeline import archive, findings
+from pipeline.defs.metadata import table_metadata
+from pipeline.defs.partitions import evaluations
+from pipeline.defs.resources import PipelinePaths
+from pipeline.evaluation import Evaluation
+from pipeline.scoring import score as scoring
+from pipeline.scoring.framework import load_frameworks
+from pipeline.scoring.subprojects import subproject_status, subprojects_summary
+
+GROUP = "scoring"
+CODE_VERSION = "scoring-1"
+
+TABLES = {
+    "indicator_scores": "绩效指标得分 — one row per 三级 indicator and framework: target, actual, completion rate, points, score, status (met / unmet / not_collected for output and outcome), deviation reason, target realism.",
+    "dimension_scores": "一级指标得分 — each dimension's weight and score (the sum of its printed leaf scores), per framework.",
+    "subproject_status": "子项目完成情况 — each sub-project's reported status (completed / delayed_or_paused / ongoing) checked against its dates and the cut-off.",
+    "scoring_findings": "绩效问题发现 — indicators unmet, not collected, unrealistic targets, delayed sub-projects, county archive gaps.",
+    "scoring_lineage": "得分血缘 — edge table: indicator / finding row → the submission rows (file, sheet, row) its actual came from.",
+}
+
+
+def scoring_inputs(ev: Evaluation, tables: dict[str, pd.DataFrame], figures: dict) -> scoring.ScoringInputs:
+    history_path = ev.folder / "history.csv"
+    return scoring.ScoringInputs(
+        indicator_actuals=tables["indicator_actuals"], county_indicators=tables["county_indicators"],
+        grades=tables["grades"], survey=tables["survey"],
+        reconciliation={k: (Fraction(v) if v is not None else None) for k, v in figures.items()},
+        settings=ev.settings,
+        history=scoring.read_history(history_path, f"{ev.id}/{history_path.name}"),
+        year=int(str(ev.meta["evaluation_period"]["start"])[:4]),
+        counties=ev.counties,
+    )
+
+
+def score_all(ev: Evaluation, inputs: scoring.ScoringInputs) -> dict[str, scoring.ScoreResult]:
+    """Every framework of the evaluation, the primary first."""
+    names = list(dict.fromkeys([ev.primary_framework, *ev.meta.get("frameworks", [])]))
+    return {name: scoring.score_evaluation(fw, inputs) for name, fw in load_frameworks(ev.folder, names).items()}
+
+
+@dg.multi_asset(
+    outs={**{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION) for name, desc in TABLES.items()},
+          "scoring_summary": dg.AssetOut(description="得分汇总 — the score, indicators and subprojects blocks of summary.json.",
+                                         group_name=GROUP, code_version=CODE_VERSION)},
+    ins={k: dg.AssetIn(k) for k in ("indicator_actuals", "county_indicators", "grades", "survey", "subprojects",
+                                     "county_archive", "reconciliation_summary")},
+    check_specs=[dg.AssetCheckSpec("dimensions_add_up", asset="dimension_scores", blocking=True,
+                                   description="Each dimension score is the sum of its printed leaf scores and the total the sum of the dimensions.")],
+    partitions_def=evaluations,
+    can_subset=False,
+)
+def indicator_scoring(context: dg.AssetExecutionContext, paths: PipelinePaths, indicator_actuals: pd.DataFrame,
+                      county_indicators: pd.DataFrame, grades: pd.DataFrame, survey: pd.DataFrame,
+                      subprojects: pd.DataFrame, county_archive: pd.DataFrame, reconciliation_summary: dict):
+    """Score every indicator by its framework's method, sum into dimensions, a total and a grade."""
+    ev = paths.evaluation(context.partition_key)
+    tables = dict(indicator_actuals=indicator_actuals, county_indicators=county_indicators, grades=grades, survey=survey)
+    results = score_all(ev, scoring_inputs(ev, tables, reconciliation_summary["figures"]))
+    primary = results[ev.primary_framework]
+    status, status_edges, status_findings = subproject_status(subprojects, ev.cutoff)
+    archive_findings, archive_edges = archive.findings_and_edges(county_archive, ev)
+
+    indicators = pd.concat([r.indicators for r in results.values()], ignore_index=True)
+    dimensions = pd.concat([r.dimensions for r in results.values()], ignore_index=True)
+    found = findings.concat(primary.findings, status_findings, archive_findings)
+    lineage = pd.concat([primary.edges, status_edges, archive_edges], ignore_index=True)
+    summary = scoring.summary(primary, {n: r for n, r in results.items() if n != ev.primary_framework})
+    summary["subprojects"] = subprojects_summary(status)
+
+    yield dg.Output(indicators, output_name="indicator_scores", metadata={
+        **table_metadata(indicators), "total": primary.score_block()["total"], "grade": primary.grade})
+    yield dg.Output(dimensions, output_name="dimension_scores", metadata=table_metadata(dimensions))
+    yield dg.Output(status, output_name="subproject_status", metadata=table_metadata(status))
+    yield dg.Output(found, output_name="scoring_findings", metadata=table_metadata(found))
+    yield dg.Output(lineage, output_name="scoring_lineage", metadata=table_metadata(lineage))
+    yield dg.Output(summary, output_name="scoring_summary", metadata={"score": dg.MetadataValue.json(summary["score"])})
+    yield dimensions_add_up(results)
+
+
+def dimensions_add_up(results: dict[str, scoring.ScoreResult]) -> dg.AssetCheckResult:
+    """The printed table adds up: leaves → dimensions → total, for every framework."""
+    from decimal import Decimal
+
+    problems = []
+    for name, r in results.items():
+        leaves = r.indicators.groupby("dimension")["score"].apply(lambda s: sum(Decimal(x) for x in s))
+        for d in r.dimensions.itertuples():
+            if Decimal(d.score) != leaves.get(d.code, Decimal(0)):
+                problems.append(f"{name}.{d.code}: {d.score} ≠ Σ leaves {leaves.get(d.code)}")
+        if sum(Decimal(x) for x in r.dimensions["score"]) != r.total:
+            problems.append(f"{name}: total {r.total} ≠ Σ dimensions")
+    return dg.AssetCheckResult(check_name="dimensions_add_up", asset_key="dimension_scores", passed=not problems,
+                               metadata={"problems": dg.MetadataValue.json(problems),
+                                         "totals": dg.MetadataValue.json({n: str(r.total) for n, r in results.items()})})

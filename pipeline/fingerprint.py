@@ -1,0 +1,51 @@
+"""Content fingerprints of an evaluation's inputs and of the code: what decides whether to rerun.
+
+A run is needed when the SHA-256 of any file in the evaluation folder (submissions and
+configuration) or the code version changed since the last run. No clock, no mtimes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from pipeline.ingest.read import sha256_file
+
+PACKAGE = "pes-evaluation-pipeline"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def folder_hashes(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under an evaluation folder, keyed by path relative to it."""
+    return {p.relative_to(folder).as_posix(): sha256_file(p)
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith((".", "~$"))}
+
+
+def combine(hashes: dict[str, str]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(hashes):
+        h.update(f"{name}\0{hashes[name]}\n".encode())
+    return h.hexdigest()
+
+
+def evaluation_fingerprint(folder: Path) -> str:
+    return combine(folder_hashes(folder))
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The git commit of the checkout when there is one (marked dirty if changed), else the package version."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "pipeline"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        return f"git:{commit}" + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        try:
+            return f"package:{metadata.version(PACKAGE)}"
+        except metadata.PackageNotFoundError:
+            return "package:unknown"

@@ -1,0 +1,75 @@
+"""The run manifest (``OUT/<evaluation_id>/manifest.json``): what went in, what came out, with hashes.
+
+Written last. Byte-identical across reruns on the same inputs and code: no clock, no run id, no
+machine path. Outputs that by nature carry the run's time or random ids (the DuckDB file, Data
+Docs, logs, alerts) are listed without a hash. Each manifest is also kept as
+``history/manifest-<sha256 prefix>.json``, so an auditor can see which version of every
+submission each past run used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.evaluation import Evaluation
+from pipeline.fingerprint import code_version
+from pipeline.ingest.read import sha256_file
+
+MANIFEST = "manifest.json"
+HISTORY = "history"
+KEY_PACKAGES = ("dagster", "pandas", "pandera", "great-expectations", "duckdb", "fastexcel", "openpyxl",
+                "xlsxwriter", "python-docx", "pyarrow", "numpy")
+# Outputs whose bytes change from run to run by nature; listed, never hashed.
+UNHASHED = ("pipeline.duckdb", "pipeline.duckdb.wal", "data_docs", "logs", "alerts", HISTORY, MANIFEST, ".cache")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in KEY_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict:
+    outputs, unhashed = {}, []
+    for p in sorted(out_dir.rglob("*")):
+        rel = p.relative_to(out_dir).as_posix()
+        top = rel.split("/", 1)[0]
+        if top in UNHASHED:
+            if p.is_file() or rel == top:
+                unhashed.append(rel if p.is_file() else rel + "/")
+            continue
+        if p.is_file():
+            outputs[rel] = sha256_file(p)
+    return {
+        "evaluation_id": ev.id,
+        "inputs": {r.file: r.sha256 for r in inventory.sort_values("file").itertuples()},
+        "configuration": {
+            "sha256": ev.config_hash(),
+            "files": {p.relative_to(ev.folder).as_posix(): sha256_file(p) for p in ev.config_files()},
+        },
+        "code_version": code_version(),
+        "versions": package_versions(),
+        "outputs": outputs,
+        "outputs_not_hashed": sorted(set(unhashed)),
+    }
+
+
+def write(manifest: dict, out_dir: Path) -> tuple[Path, Path]:
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    path = out_dir / MANIFEST
+    path.write_text(text, encoding="utf-8")
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    history = out_dir / HISTORY / f"manifest-{digest[:16]}.json"
+    history.parent.mkdir(exist_ok=True)
+    history.write_text(text, encoding="utf-8")
+    return path, history

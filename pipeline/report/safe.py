@@ -1,0 +1,48 @@
+"""Formula-injection escaping for every spreadsheet-facing export (XLSX sheets and CSV files).
+
+Submitted text such as ``=SUM(1)`` or ``@cmd`` must never become a formula when a clerk opens
+the file. Text cells that begin with a trigger character get a leading apostrophe (the OWASP
+CSV-injection advice); numbers are never touched, so a negative amount stays a number.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+# Tab and carriage return also start formulas in some spreadsheet programs.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_text(value: str) -> str:
+    """``"=SUM(1)"`` → ``"'=SUM(1)"``; harmless text is returned unchanged."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def escape_cell(value: object) -> object:
+    """Escape a cell only when it is text; numbers, dates and missing values pass through."""
+    return escape_text(value) if isinstance(value, str) else value
+
+
+def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every text cell escaped (text headers included)."""
+    out = df.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].map(escape_cell, na_action="ignore")
+    out.columns = [escape_cell(c) for c in out.columns]
+    return out
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """Escaped CSV as UTF-8 with a BOM (Excel then reads the Chinese), ``\\n`` line ends."""
+    buffer = io.StringIO()
+    escape_frame(df).to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Write :func:`csv_bytes` to ``path``; the same table always gives the same bytes."""
+    Path(path).write_bytes(csv_bytes(df))

@@ -1,0 +1,613 @@
+"""Score an evaluation: set every leaf's actual against its target, score it, add it up.
+
+Two steps kept apart so the what-if can reuse them:
+1. :func:`observe` finds each leaf's actual in its source (bureau or county submissions, the
+   reconciliation, the survey, the evaluator's grades) with the rows it came from;
+2. :func:`score_observations` scores the leaves by their methods, rounds each leaf half-up to two
+   decimals, and adds the rounded leaves into dimensions and the total, so every table adds up
+   as printed.
+
+Inputs are the validated tables of the submission contract (``pipeline.contract``): canonical
+values (``data_status`` is ``collected`` / ``not_collected``), ``actual`` as exact decimal text
+or NA, and the source columns ``file, sheet, row, submitter``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence
+
+import pandas as pd
+
+from pipeline import findings as findings_mod
+from pipeline.formats import parse_decimal, percent, round_half_up, score as fmt_score
+from pipeline.reconcile import LINEAGE_COLUMNS
+from pipeline.scoring import methods
+from pipeline.scoring.framework import Framework, Leaf
+
+DEFAULT_SATISFIED = ("满意", "比较满意")
+INVALID_ANSWER = "无效"
+# A target further than this (in % of the trend value) from the earlier years' linear trend is unrealistic.
+DEFAULT_TREND_TOLERANCE_PCT = 20
+
+HISTORY_COLUMNS = ["indicator_code", "year", "actual", "file", "sheet", "row"]
+# Lineage edges share the reconciliation's columns; ``measure`` is the output column an input feeds.
+EDGE_COLUMNS = LINEAGE_COLUMNS
+INDICATOR_COLUMNS = [
+    "framework", "order", "code", "name", "dimension", "dimension_name", "level2", "unit", "target",
+    "comparator", "method", "source", "actual", "completion_rate", "points", "score", "status",
+    "deviation_reason", "basis", "target_realism", "realism_reason",
+]
+DIMENSION_COLUMNS = ["framework", "code", "name", "weight", "score", "indicator_count", "performance"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # DataFrames have no single truth value
+class ScoringInputs:
+    """Everything a framework is scored from.
+
+    - ``indicator_actuals``: kind ``indicator_actuals`` (bureau), ``county_indicators``: kind
+      ``county_indicators``, ``grades``: kind ``grades``, ``survey``: kind ``survey``;
+    - ``reconciliation``: exact figures by key, e.g. ``{"arrival_rate": Fraction(27475, 30790)}``
+      (a rate as a fraction, not a percent; None where undefined);
+    - ``settings``: the evaluation's settings (``satisfied_answers``, ``realism_trend_tolerance_pct``);
+    - ``history``: earlier years' actuals (:func:`read_history`), ``year``: the evaluated year
+      (default: the year after the latest history year);
+    - ``counties``: code → name of the counties expected to report (``Evaluation.counties``); a
+      county figure missing one is not collected, and county deviation reasons carry the name.
+    """
+
+    indicator_actuals: pd.DataFrame
+    county_indicators: pd.DataFrame
+    grades: pd.DataFrame
+    survey: pd.DataFrame
+    reconciliation: Mapping[str, Optional[Fraction]]
+    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    history: Optional[pd.DataFrame] = None
+    year: Optional[int] = None
+    counties: Optional[Mapping[str, str]] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Observation:
+    """A leaf's actual as found in its source: ``value`` None means not collected (with ``missing``)."""
+
+    value: Optional[Fraction]
+    grades: tuple[str, ...] = ()
+    missing: str = ""
+    deviation_reason: Optional[str] = None
+    basis: str = ""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # DataFrames have no single truth value
+class ScoreResult:
+    """A framework's scores: the indicator and dimension tables, total, grade, lineage and findings."""
+
+    framework: Framework
+    indicators: pd.DataFrame
+    dimensions: pd.DataFrame
+    total: Decimal
+    grade: str
+    edges: pd.DataFrame
+    findings: pd.DataFrame
+
+    def score_block(self) -> dict[str, Any]:
+        """``{total, grade, by_dimension}`` as summary.json holds it."""
+        return {
+            "total": fmt_score(self.total),
+            "grade": self.grade,
+            "by_dimension": dict(zip(self.dimensions["code"], self.dimensions["score"])),
+        }
+
+
+def read_history(path: Path, display_path: Optional[str] = None) -> pd.DataFrame:
+    """Earlier years' actuals (``indicator_code,year,actual``) with their source rows; empty if absent."""
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df["year"] = df["year"].astype(int)
+    df["file"] = display_path or path.as_posix()
+    df["sheet"] = ""
+    df["row"] = range(2, len(df) + 2)  # as a spreadsheet shows it, header on row 1
+    return df[HISTORY_COLUMNS]
+
+
+def score_evaluation(framework: Framework, inputs: ScoringInputs) -> ScoreResult:
+    """Score the evaluation's data under one framework."""
+    observations, edges = observe(framework, inputs)
+    return score_observations(framework, observations, inputs, edges)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Observing actuals
+
+
+def _fraction(text: Any) -> Optional[Fraction]:
+    value = parse_decimal(None if pd.isna(text) else text)
+    return None if value is None else Fraction(value)
+
+
+def _rows_for(df: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:
+    """The rows of an input table whose indicator is one of ``codes``, in file/sheet/row order."""
+    if df is None or df.empty or not codes:
+        return pd.DataFrame(columns=["indicator_code", "file", "sheet", "row"])
+    return df[df["indicator_code"].isin(codes)].sort_values(["file", "sheet", "row"], kind="stable")
+
+
+def lineage_edges(rows: pd.DataFrame, kind: str, output_key: Optional[pd.Series] = None, measure: str = "actual",
+           output_table: str = "indicators") -> pd.DataFrame:
+    """Edges from output rows (by default the indicator each input row reports) to the input rows."""
+    return pd.DataFrame({
+        "output_table": output_table,
+        "output_key": (rows["indicator_code"] if output_key is None else output_key).astype(str).to_numpy(),
+        "measure": measure,
+        "input_kind": kind,
+        "file": rows["file"].astype(str).to_numpy(),
+        "sheet": rows["sheet"].astype(str).to_numpy(),
+        "row": rows["row"].to_numpy(dtype="int64"),
+    }, columns=EDGE_COLUMNS)
+
+
+def _codes(framework: Framework, source_type: str) -> list[str]:
+    return [leaf.code for leaf in framework.leaves if leaf.source.type == source_type]
+
+
+def _as_unit(rate: Fraction, unit: str) -> Fraction:
+    """A ratio shown in the leaf's unit: × 100 for a percentage."""
+    return rate * 100 if unit == "%" else rate
+
+
+def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Observation], pd.DataFrame]:
+    """Each leaf's observation, and the lineage edges from leaf code to input rows."""
+    obs: dict[str, Observation] = {}
+    edge_parts: list[pd.DataFrame] = []
+
+    bureau = _rows_for(inputs.indicator_actuals, _codes(framework, "bureau"))
+    edge_parts.append(lineage_edges(bureau, "indicator_actuals"))
+    for code, rows in bureau.groupby("indicator_code", sort=False):
+        first = rows.iloc[0]  # several departments reporting one indicator is a finding, see _conflicts
+        collected = first["data_status"] == "collected"
+        reason = first.get("deviation_reason")
+        reason = None if pd.isna(reason) or reason == "" else str(reason)
+        obs[code] = Observation(
+            value=_fraction(first["actual"]) if collected else None,
+            missing="" if reason else f"{first['submitter']} 报送{'实际值为空' if collected else '为未采集'}",
+            deviation_reason=reason,
+            basis=f"{first['submitter']} 报送（{first['file']} 第 {first['row']} 行）",
+        )
+
+    county_codes = _codes(framework, "county_sum") + _codes(framework, "county_mean")
+    county = _rows_for(inputs.county_indicators, county_codes)
+    edge_parts.append(lineage_edges(county, "county_indicators"))
+    obs.update(_county_observations(framework, county, inputs.counties))
+
+    for leaf in framework.leaves:
+        if leaf.source.type == "reconciliation":
+            rate = inputs.reconciliation.get(leaf.source.key)
+            obs[leaf.code] = Observation(
+                value=None if rate is None else _as_unit(Fraction(rate), leaf.unit),
+                missing=f"资金核对未给出 {leaf.source.key}",
+                basis=f"资金核对 {leaf.source.key}",
+            )
+            # not a file row: the edge names the reconciliation figure (funds.<measure>), row 0
+            edge_parts.append(pd.DataFrame([{
+                "output_table": "indicators", "output_key": leaf.code, "measure": leaf.source.key,
+                "input_kind": "reconciliation", "file": "", "sheet": "", "row": 0,
+            }], columns=EDGE_COLUMNS).astype({"row": "int64"}))
+
+    survey = _rows_for(inputs.survey, _codes(framework, "survey"))
+    edge_parts.append(lineage_edges(survey, "survey"))
+    counts = survey.groupby(["indicator_code", "answer"]).size() if not survey.empty else pd.Series(dtype=int)
+    default_satisfied = tuple(inputs.settings.get("satisfied_answers") or DEFAULT_SATISFIED)
+    for leaf in (leaf for leaf in framework.leaves if leaf.source.type == "survey"):
+        answers = counts[leaf.code] if leaf.code in counts.index.get_level_values(0) else pd.Series(dtype=int)
+        satisfied_answers = leaf.source.satisfied or default_satisfied
+        valid = int(answers[answers.index != INVALID_ANSWER].sum())
+        satisfied = int(answers[answers.index.isin(satisfied_answers)].sum())
+        rate = methods.satisfaction_rate(satisfied, valid)
+        obs[leaf.code] = Observation(
+            value=None if rate is None else _as_unit(rate, leaf.unit),
+            missing="无有效问卷",
+            basis=f"问卷：{'、'.join(satisfied_answers)} {satisfied} 份 / 有效 {valid} 份（无效 {int(answers.get(INVALID_ANSWER, 0))} 份）",
+        )
+
+    graded = _rows_for(inputs.grades, _codes(framework, "grade"))
+    edge_parts.append(lineage_edges(graded, "grades"))
+    by_code = {code: rows.sort_values("grader") for code, rows in graded.groupby("indicator_code")}
+    for leaf in (leaf for leaf in framework.leaves if leaf.source.type == "grade"):
+        rows = by_code.get(leaf.code)
+        grades = tuple(rows["grade"]) if rows is not None else ()
+        obs[leaf.code] = Observation(
+            value=Fraction(1) if grades else None,  # the grades themselves are scored
+            grades=grades,
+            missing="评价机构未评分",
+            basis="评分：" + "、".join(f"{g} {x}" for g, x in zip(rows["grader"], rows["grade"])) if grades else "",
+        )
+
+    for leaf in framework.leaves:
+        obs.setdefault(leaf.code, Observation(value=None, missing="未收到报送"))
+    parts = [e for e in edge_parts if not e.empty]
+    edges = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=EDGE_COLUMNS)
+    return obs, edges[EDGE_COLUMNS]
+
+
+def _county_observations(
+    framework: Framework, rows: pd.DataFrame, counties: Optional[Mapping[str, str]]
+) -> dict[str, Observation]:
+    """County sums and means, by groupby: a county that did not collect (or did not report) voids the figure."""
+    if rows.empty:
+        return {}
+    rows = rows.assign(value=rows["actual"].map(_fraction))
+    rows["collected"] = (rows["data_status"] == "collected") & rows["value"].notna()
+    grouped = rows.groupby("indicator_code", sort=False)
+    totals = rows[rows["collected"]].groupby("indicator_code")["value"].agg(lambda s: sum(s, Fraction(0)))
+    n_collected = rows[rows["collected"]].groupby("indicator_code")["value"].size()
+    uncollected = rows[~rows["collected"]].groupby("indicator_code")["submitter"].agg(lambda s: sorted(set(s)))
+    reported = grouped["submitter"].agg(lambda s: set(s))
+    reason = rows.get("deviation_reason", pd.Series(pd.NA, index=rows.index)).fillna("").astype(str)
+    with_reason = rows[reason != ""]
+    names = with_reason["submitter"].map(lambda c: (counties or {}).get(c, c))
+    reasons = (names + "：" + reason[reason != ""]).groupby(with_reason["indicator_code"]).agg("；".join)
+
+    out: dict[str, Observation] = {}
+    for leaf in framework.leaves:
+        if leaf.source.type not in ("county_sum", "county_mean") or leaf.code not in reported.index:
+            continue
+        absent = sorted(set(counties or ()) - reported[leaf.code])
+        short = [(counties or {}).get(c, c) for c in list(uncollected.get(leaf.code, [])) + absent]
+        n = int(n_collected.get(leaf.code, 0))
+        total = totals.get(leaf.code, Fraction(0))
+        value = None if short or n == 0 else (total if leaf.source.type == "county_sum" else total / n)
+        out[leaf.code] = Observation(
+            value=value,
+            missing=f"旗县区未采集或未报送：{'、'.join(short)}",
+            deviation_reason=reasons.get(leaf.code),
+            basis=f"{n} 个旗县区报送{'合计' if leaf.source.type == 'county_sum' else '平均'}",
+        )
+    return out
+
+
+def _conflicts(framework: Framework, bureau: pd.DataFrame) -> list[dict]:
+    """Findings for an indicator reported more than once with different values (the first row was used)."""
+    if bureau.empty:
+        return []
+    rows = []
+    for code, group in bureau.groupby("indicator_code", sort=False):
+        values = {(s, "" if pd.isna(a) else a) for s, a in zip(group["data_status"], group["actual"])}
+        if len(values) > 1:
+            leaf = framework.leaf(code)
+            listed = "；".join(f"{s} 报 {'' if pd.isna(a) else a}" for s, a in zip(group["submitter"], group["actual"]))
+            rows.append(_finding("indicator_conflicting_actuals", "high", leaf, "",
+                                 f"指标{_quoted(leaf.name)}被多次报送且数值不一致（{listed}），已采用第一行，请核实。"))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Scoring
+
+
+def _exact_score(leaf: Leaf, ob: Observation) -> Fraction:
+    if ob.value is None:
+        return Fraction(0)
+    p = leaf.params
+    if leaf.method == "qualitative":
+        return methods.qualitative(leaf.points, ob.grades, p["shares"])
+    if leaf.method == "proportional":
+        return methods.proportional(leaf.points, ob.value, leaf.target, leaf.comparator)
+    if leaf.method == "reverse":
+        return methods.reverse(leaf.points, ob.value, leaf.target)
+    if leaf.method == "banded":
+        return methods.banded(leaf.points, ob.value, leaf.target, p["bands"], leaf.comparator)
+    return methods.deduction(leaf.points, ob.value, leaf.target, p["step"], p["deduct"], leaf.comparator, p["partial"])
+
+
+def _show(value: Optional[Fraction | Decimal], decimals: Optional[int]) -> Optional[str]:
+    """Display a value rounded half-up to ``decimals`` places; with None, exactly when it has at
+    most two decimals, else rounded half-up to two."""
+    if value is None:
+        return None
+    q = Fraction(value)
+    if decimals is None and (q * 100).denominator == 1:
+        return str(q.numerator) if q.denominator == 1 else format(Decimal(q.numerator) / Decimal(q.denominator), "f")
+    places = 2 if decimals is None else decimals
+    return f"{round_half_up(q, places):.{places}f}"
+
+
+def _status(leaf: Leaf, ob: Observation, performance: bool, exact: Fraction) -> Optional[str]:
+    if not performance:
+        return None
+    if ob.value is None:
+        return "not_collected"
+    if leaf.method == "qualitative":
+        return "met" if exact == leaf.points else "unmet"
+    return "met" if methods.meets(ob.value, leaf.target, leaf.comparator) else "unmet"
+
+
+def score_observations(
+    framework: Framework,
+    observations: Mapping[str, Observation],
+    inputs: ScoringInputs,
+    edges: pd.DataFrame,
+) -> ScoreResult:
+    """Score observed leaves; build the indicator and dimension tables, findings and lineage."""
+    realism = target_realism(framework, inputs.history, inputs.year, inputs.settings)
+    dims = {d.code: d for d in framework.dimensions}
+    rows = []
+    for order, leaf in enumerate(framework.leaves, start=1):
+        ob = observations[leaf.code]
+        exact = _exact_score(leaf, ob)
+        collected = ob.value is not None
+        completion = (
+            methods.completion_rate(ob.value, leaf.target, leaf.comparator)
+            if collected and leaf.target is not None and leaf.method != "qualitative" else None
+        )
+        flag, reason = realism.get(leaf.code, ("no_history", None))
+        rows.append({
+            "framework": framework.name,
+            "order": order,
+            "code": leaf.code,
+            "name": leaf.name,
+            "dimension": leaf.dimension,
+            "dimension_name": dims[leaf.dimension].name,
+            "level2": leaf.level2,
+            "unit": leaf.unit,
+            "target": _show(leaf.target, leaf.decimals),
+            "comparator": leaf.comparator if leaf.target is not None else None,
+            "method": leaf.method,
+            "source": leaf.source.type + (f":{leaf.source.key}" if leaf.source.key else ""),
+            "actual": ("、".join(ob.grades) if leaf.method == "qualitative" else _show(ob.value, leaf.decimals)) if collected else None,
+            "completion_rate": percent(completion),
+            "points": fmt_score(leaf.points),
+            "score": fmt_score(methods.leaf_score(exact)),
+            "status": _status(leaf, ob, dims[leaf.dimension].performance, exact),
+            "deviation_reason": ob.deviation_reason if collected else "；".join(filter(None, (ob.missing, ob.deviation_reason))),
+            "basis": ob.basis,
+            "target_realism": flag,
+            "realism_reason": reason,
+        })
+    table = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+    leaf_scores = table["score"].map(Decimal)
+    dim_rows = []
+    for d in framework.dimensions:
+        mask = table["dimension"] == d.code
+        dim_rows.append({
+            "framework": framework.name,
+            "code": d.code,
+            "name": d.name,
+            "weight": fmt_score(d.weight),
+            "score": fmt_score(sum(leaf_scores[mask], Decimal(0))),
+            "indicator_count": int(mask.sum()),
+            "performance": d.performance,
+        })
+    dimensions = pd.DataFrame(dim_rows, columns=DIMENSION_COLUMNS)
+    total = round_half_up(sum(leaf_scores, Decimal(0)))
+    grade = methods.grade_for(total, framework.grade_bands)
+
+    finding_rows = _indicator_findings(framework, table) + _conflicts(
+        framework, _rows_for(inputs.indicator_actuals, _codes(framework, "bureau")))
+    found = findings_mod.frame(finding_rows)
+    edges = pd.concat([edges, _finding_edges(found, edges, inputs.history)], ignore_index=True)
+    return ScoreResult(framework, table, dimensions, total, grade, edges[EDGE_COLUMNS].astype({"row": "int64"}), found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Target realism (目标值合理性): the seed's first recommendation, made checkable
+
+
+def target_realism(
+    framework: Framework,
+    history: Optional[pd.DataFrame],
+    year: Optional[int],
+    settings: Mapping[str, Any],
+) -> dict[str, tuple[str, Optional[str]]]:
+    """code → (``unrealistic`` | ``realistic``, reason) for each leaf with a target and earlier years' actuals.
+
+    A target is unrealistic when it lies beyond the best earlier value (above it where higher is
+    better, below it where lower is better) or further from the least-squares trend of earlier
+    years, extrapolated to the evaluated year, than the tolerance (% of the trend value).
+    """
+    if history is None or history.empty:
+        return {}
+    tolerance = Fraction(str(settings.get("realism_trend_tolerance_pct", DEFAULT_TREND_TOLERANCE_PCT))) / 100
+    year = year or int(history["year"].max()) + 1
+    out: dict[str, tuple[str, Optional[str]]] = {}
+    for code, rows in history.groupby("indicator_code"):
+        try:
+            leaf = framework.leaf(code)
+        except KeyError:
+            continue
+        if leaf.target is None or leaf.comparator == "=":
+            continue
+        points = sorted((int(y), Fraction(parse_decimal(a))) for y, a in zip(rows["year"], rows["actual"]))
+        target = Fraction(leaf.target)
+        higher = leaf.comparator == ">="
+        best_year, best = (max if higher else min)(points, key=lambda p: (p[1], -p[0]) if higher else (p[1], p[0]))
+        reasons = []
+        if (target > best) if higher else (target < best):
+            word = "高于" if higher else "低于"
+            reasons.append(
+                f"目标值 {_show(target, leaf.decimals)}{leaf.unit} {word}往年最好水平 {_show(best, leaf.decimals)}{leaf.unit}（{best_year}年）"
+            )
+        trend = _trend(points, year)
+        if trend is not None and trend != 0 and abs(target - trend) > tolerance * abs(trend):
+            reasons.append(
+                f"目标值偏离往年趋势值 {_show(trend, leaf.decimals)}{leaf.unit}（{year}年）超过 {_show(tolerance * 100, None)}%"
+            )
+        out[code] = ("unrealistic", "；".join(reasons)) if reasons else ("realistic", None)
+    return out
+
+
+def _trend(points: Sequence[tuple[int, Fraction]], year: int) -> Optional[Fraction]:
+    """Least-squares line through (year, actual), evaluated at ``year``; None with fewer than two years."""
+    if len({y for y, _ in points}) < 2:
+        return None
+    n = len(points)
+    mean_x = Fraction(sum(y for y, _ in points), n)
+    mean_y = sum((v for _, v in points), Fraction(0)) / n
+    slope = sum((y - mean_x) * (v - mean_y) for y, v in points) / sum((y - mean_x) ** 2 for y, _ in points)
+    return mean_y + slope * (year - mean_x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings and their lineage
+
+
+def _quoted(name: str) -> str:
+    """A name in “ ” unless it already carries them (“一网通办”…), which would double the marks."""
+    return name if "“" in name else f"“{name}”"
+
+
+def _finding(code: str, severity: str, leaf: Leaf, figure: str, message: str) -> dict:
+    return {"code": code, "severity": severity, "subject_type": "indicator", "subject": leaf.code,
+            "figure": figure, "message": message}
+
+
+def _indicator_findings(framework: Framework, table: pd.DataFrame) -> list[dict]:
+    rows = []
+    for r in table.itertuples(index=False):
+        leaf = framework.leaf(r.code)
+        cmp = {">=": "≥", "<=": "≤", "=": "="}.get(r.comparator or "", "")
+        target = f"{cmp}{r.target}{r.unit}"
+        why = f"偏差原因：{r.deviation_reason}" if r.deviation_reason else "未说明偏差原因"
+        if r.status == "unmet":
+            rate = f"，完成率 {r.completion_rate}%" if r.completion_rate is not None else ""
+            rows.append(_finding(
+                "indicator_unmet", "medium", leaf, r.actual or "",
+                f"指标{_quoted(r.name)}未完成目标值：目标 {target}，实际 {r.actual}{r.unit}{rate}，"
+                f"得 {r.score} 分（满分 {r.points} 分）。{why}。",
+            ))
+        elif r.actual is None:
+            rows.append(_finding(
+                "indicator_not_collected", "medium", leaf, "",
+                f"指标{_quoted(r.name)}未完成数据采集统计（{r.deviation_reason}），不得分（满分 {r.points} 分）。",
+            ))
+        if r.target_realism == "unrealistic":
+            rows.append(_finding(
+                "target_unrealistic", "medium", leaf, r.target,
+                f"指标{_quoted(r.name)}目标值设定偏高或偏离历史水平：{r.realism_reason}。建议结合历史数据完成情况合理设定。",
+            ))
+    return rows
+
+
+def _finding_edges(found: pd.DataFrame, indicator_edges: pd.DataFrame, history: Optional[pd.DataFrame]) -> pd.DataFrame:
+    """A finding points at the rows of its indicator; a realism finding at the history rows."""
+    data = found.loc[found["code"] != "target_unrealistic", ["finding_id", "subject"]]
+    linked = data.merge(indicator_edges, left_on="subject", right_on="output_key")
+    parts = [linked.assign(output_table="findings", output_key=linked["finding_id"])[EDGE_COLUMNS]]
+    realism = found.loc[found["code"] == "target_unrealistic", ["finding_id", "subject"]]
+    if history is not None and not history.empty:
+        hist = realism.merge(history, left_on="subject", right_on="indicator_code")
+        parts.append(lineage_edges(hist, "history", hist["finding_id"], "target_realism", "findings"))
+    return pd.concat(parts, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# summary.json and what-if
+
+
+def summary(primary: ScoreResult, alternatives: Optional[Mapping[str, ScoreResult]] = None) -> dict[str, Any]:
+    """The ``score`` and ``indicators`` blocks of summary.json; other frameworks go under ``score.alternatives``."""
+    t = primary.indicators
+    perf = t[t["status"].notna()]
+    by_code = {
+        r.code: {"name": r.name, "dimension": r.dimension, "target": r.target, "actual": r.actual,
+                 "status": r.status, "points": r.points, "score": r.score}
+        for r in t.itertuples(index=False)
+    }
+    return {
+        "score": {
+            **primary.score_block(),
+            "alternatives": {name: result.score_block() for name, result in (alternatives or {}).items()},
+        },
+        "indicators": {
+            "unmet": list(perf.loc[perf["status"] == "unmet", "name"]),
+            "not_collected": list(perf.loc[perf["status"] == "not_collected", "name"]),
+            "met_count": int((perf["status"] == "met").sum()),
+            "total_count": int(len(perf)),
+            "by_code": by_code,
+        },
+    }
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # DataFrames have no single truth value
+class WhatIf:
+    """How scores move when some actuals are overridden: only the changed leaves are listed."""
+
+    leaves: pd.DataFrame
+    dimensions: pd.DataFrame
+    total: tuple[str, str]
+    grade: tuple[str, str]
+
+    def text(self) -> str:
+        lines = ["指标 / indicator: 实际 actual, 得分 score"]
+        for r in self.leaves.itertuples(index=False):
+            lines.append(f"  {r.code} {r.name}: {r.actual_before} → {r.actual_after}, {r.score_before} → {r.score_after} ({r.delta})")
+        lines.append("维度 / dimension:")
+        for r in self.dimensions.itertuples(index=False):
+            lines.append(f"  {r.code} {r.name}: {r.score_before} → {r.score_after} ({r.delta})")
+        lines.append(f"总分 / total: {self.total[0]} → {self.total[1]}")
+        lines.append(f"等级 / grade: {self.grade[0]} → {self.grade[1]}")
+        return "\n".join(lines)
+
+
+NOT_COLLECTED_OVERRIDES = ("", "未采集", "not_collected")
+
+
+def override(leaf: Leaf, value: str) -> Observation:
+    """An observation from a what-if value: a number in the leaf's unit, grades for a qualitative
+    leaf (``好`` or ``好,较好,一般``), or ``未采集`` for not collected."""
+    text = value.strip()
+    if text in NOT_COLLECTED_OVERRIDES:
+        return Observation(value=None, missing="假设未采集", basis="假设 what-if")
+    if leaf.method == "qualitative":
+        grades = tuple(g.strip() for g in text.replace("，", ",").split(","))
+        unknown = [g for g in grades if g not in leaf.params["shares"]]
+        if unknown:
+            raise ValueError(f"{leaf.code}: 等级应为 好/较好/一般/差，收到 {'、'.join(unknown)}")
+        return Observation(value=Fraction(1), grades=grades, basis="假设 what-if")
+    try:
+        return Observation(value=Fraction(parse_decimal(text)), basis="假设 what-if")
+    except InvalidOperation:
+        raise ValueError(f"{leaf.code}: '{value}' 不是数值 / not a number") from None
+
+
+def what_if(framework: Framework, inputs: ScoringInputs, overrides: Mapping[str, str]) -> WhatIf:
+    """Score with and without the overrides ``{code: value}`` and report the movement; writes nothing."""
+    unknown = [code for code in overrides if code not in framework.codes]
+    if unknown:
+        raise ValueError(f"指标体系 {framework.name} 中没有指标 {', '.join(unknown)} / unknown indicator codes")
+    observations, edges = observe(framework, inputs)
+    changed = {code: override(framework.leaf(code), value) for code, value in overrides.items()}
+    before = score_observations(framework, observations, inputs, edges)
+    after = score_observations(framework, {**observations, **changed}, inputs, edges)
+
+    b, a = before.indicators.set_index("code"), after.indicators.set_index("code")
+    moved = [c for c in framework.codes if c in changed or b.at[c, "score"] != a.at[c, "score"]]
+    leaves = pd.DataFrame({
+        "code": moved,
+        "name": [b.at[c, "name"] for c in moved],
+        "actual_before": [b.at[c, "actual"] for c in moved],
+        "actual_after": [a.at[c, "actual"] for c in moved],
+        "score_before": [b.at[c, "score"] for c in moved],
+        "score_after": [a.at[c, "score"] for c in moved],
+        "status_before": [b.at[c, "status"] for c in moved],
+        "status_after": [a.at[c, "status"] for c in moved],
+    })
+    leaves["delta"] = [_delta(x, y) for x, y in zip(leaves["score_before"], leaves["score_after"])]
+    dims = before.dimensions[["code", "name", "score"]].rename(columns={"score": "score_before"})
+    dims["score_after"] = list(after.dimensions["score"])
+    dims["delta"] = [_delta(x, y) for x, y in zip(dims["score_before"], dims["score_after"])]
+    return WhatIf(
+        leaves=leaves,
+        dimensions=dims.reset_index(drop=True),
+        total=(fmt_score(before.total), fmt_score(after.total)),
+        grade=(before.grade, after.grade),
+    )
+
+
+def _delta(before: str, after: str) -> str:
+    return f"{Decimal(after) - Decimal(before):+.2f}"

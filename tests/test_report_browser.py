@@ -1,0 +1,65 @@
+"""report.html in headless Chromium: the rendered DOM holds the figures and headings, and a screenshot is taken.
+
+Skips with its reason when Chromium is absent, unless PIPELINE_REQUIRE_SYSTEM_DEPS=1 (CI), where
+a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipeline.report import render_html
+from tests.test_report import COMPLETED, NOT_COLLECTED, UNMET, example_inputs, seed_figures
+
+HEADINGS = ["一、基本情况", "二、绩效评价工作开展情况", "三、综合评价情况及评价结论",
+            "四、主要经验及做法、存在的问题及原因分析", "五、相关建议", "附件一：绩效指标评分表"]
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("PIPELINE_REQUIRE_SYSTEM_DEPS") == "1":
+        pytest.fail(f"{reason}; PIPELINE_REQUIRE_SYSTEM_DEPS=1 requires it")
+    pytest.skip(reason)
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if not found:
+        _missing("Chromium is not installed (apt-get install chromium)")
+    # Without a CJK font the screenshot shows boxes where the Chinese should be.
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True) if shutil.which("fc-list") else None
+    if fonts is None or not fonts.stdout.strip():
+        _missing("no Chinese font is installed (apt-get install fonts-noto-cjk)")
+    return found
+
+
+def _run(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    # Offline and quiet: no first-run pages, no background fetches, a throwaway profile.
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}"]
+    return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_report_renders_in_chromium(tmp_path):
+    browser = _chromium()
+    page = tmp_path / "report.html"
+    page.write_bytes(render_html(example_inputs()))
+    dom = _run(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    for text in [*seed_figures(), "84.88", "良", *HEADINGS, *UNMET, *NOT_COLLECTED]:
+        assert text in dom.stdout, text
+    for code in COMPLETED:
+        assert f"<td>{code}--" in dom.stdout
+    assert dom.stdout.count("<svg") == 3
+
+    png = tmp_path / "report.png"
+    shot = _run(browser, tmp_path / "profile", f"--screenshot={png}", "--window-size=1240,1754",
+                "--hide-scrollbars", page.as_uri())
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 20_000  # a blank or error page compresses far smaller
