@@ -2,9 +2,8 @@
 
 import dagster as dg
 
-from pipeline.defs.partitions import evaluations
 
 evaluate_job = dg.define_asset_job(
-    "evaluate", selection=dg.AssetSelection.all(), partitions_def=evaluations,
+    "evaluate", selection=dg.AssetSelection.all(),
     description="Materialise every asset of one evaluation: ingest → reconciliation → scoring → report.",
 )

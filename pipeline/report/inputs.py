@@ -7,25 +7,12 @@ Value conventions follow ``summary.json``: money is a string in the money unit w
 decimals ("30790.00"), rates are percent strings ("89.23") or None, scores are strings
 ("84.88"). DataFrame cells may hold strings or numbers; the renderers format them.
 
-Findings the report groups by ``code`` (the problem headings and the recommendations follow
-these codes; other codes are shown too, under their code). ``subject`` conventions let the
-report avoid stating a condition twice when it also sees it in its own tables:
-
-================================ ============== =================================================
-code                             subject        meaning
-================================ ============== =================================================
-``target_unrealistic``           indicator code target above history or far off trend
-``indicator_unmet``              indicator code performance target missed
-``indicator_not_collected``      indicator code actual not collected (未完成数据采集)
-``low_arrival``                  source code    arrival rate (到位率) below threshold
-``low_execution``                source or sub  execution rate (执行率) below threshold
-``funds_recovered``              source code    funds recovered (收回) by the funder
-``subproject_delayed``           sub-project    delayed or paused (延后实施或暂停实施)
-``subproject_extended``          sub-project    end moved, still under way (持续推进中)
-``archive_not_synced``           county code    archive items not sent to the project office
-``submission_missing``           submitter      expected submission not received (未提交)
-``rows_quarantined``             file           rows set aside by validation (隔离)
-================================ ============== =================================================
+Findings are grouped by ``code``: :data:`FINDING_CODES` gives each known code its problem
+heading and its place in section 四(二); an unknown code is still reported, under its code.
+``subject`` follows the producing stage (indicator code, source code, sub-project code, county
+code, file); the report also states shortfalls it sees in its own tables (unmet and uncollected
+indicators, flagged targets, delayed sub-projects, recovered funds, quarantined files) unless a
+finding with the same code and subject was supplied.
 """
 
 from __future__ import annotations
@@ -44,19 +31,37 @@ from pipeline.findings import COLUMNS as FINDING_COLUMNS
 RECOMMENDATIONS_FILE = "recommendations.yaml"
 DEFAULT_RECOMMENDATIONS = Path(__file__).with_name(RECOMMENDATIONS_FILE)
 
-# Problem heading per finding code, in the order section 四(二) lists them (the seed's order).
+# Problem heading per finding code, in the order section 四(二) lists them: the seed's order
+# (targets, indicators, sub-projects, funds, archives), then reconciliation and data-quality findings.
 FINDING_CODES: dict[str, str] = {
-    "target_unrealistic": "部分绩效目标值设定不够合理",
+    "target_unrealistic": "部分绩效目标值设定较高",
     "indicator_unmet": "部分绩效指标未达到目标值",
     "indicator_not_collected": "部分绩效指标未完成数据采集统计",
-    "low_arrival": "部分资金到位率偏低",
-    "low_execution": "部分资金执行率偏低",
-    "funds_recovered": "部分资金未按期使用被收回",
+    "indicator_conflicting_actuals": "部分绩效指标完成值来源不一致",
     "subproject_delayed": "个别子项目未按计划时间完成，延后实施或暂停实施",
     "subproject_extended": "个别子项目建设进度延期",
+    "subproject_status_conflict": "个别子项目实施状态与完成日期不符",
+    "low_arrival": "部分资金到位率偏低",
+    "county_matching_short": "旗县区配套资金未足额到位",
+    "low_execution_source": "部分资金来源预算执行率偏低",
+    "low_execution_subproject": "部分子项目预算执行率偏低",
+    "funds_recovered": "部分资金未按期使用被收回",
     "archive_not_synced": "涉旗县区子项目档案管理工作尚需加强",
+    "allocation_differs": "子项目登记资金额与资金计划不一致",
+    "county_plan_differs": "旗县区配套计划与资金计划不一致",
+    "unmatched_transfer": "市级下拨资金在旗县区未见到位记录",
+    "unmatched_receipt": "旗县区到位记录无对应市级下拨",
+    "amount_differs": "市级下拨与旗县区到位金额不一致",
+    "duplicate_receipt": "旗县区重复登记市级下拨资金",
+    "negative_balance": "部分资金支出超过可用资金",
+    "arrival_over_100_source": "部分资金来源到位超过计划",
+    "arrival_over_100_subproject": "部分子项目资金到位超过计划",
+    "execution_over_100_source": "部分资金来源支出超过预算",
+    "execution_over_100_subproject": "部分子项目支出超过预算",
     "submission_missing": "部分报送单位未按要求报送资料",
+    "file_rejected": "部分报送文件无法读取",
     "rows_quarantined": "部分报送资料存在数据质量问题",
+    "file_warning": "部分报送文件格式不规范",
 }
 
 STATUS_LABELS = {

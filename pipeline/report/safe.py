@@ -27,11 +27,20 @@ def escape_cell(value: object) -> object:
 
 
 def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with every text cell escaped (text headers included)."""
+    """A copy of ``df`` with every text cell escaped (text headers included); vectorised per column."""
     out = df.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
-            out[column] = out[column].map(escape_cell, na_action="ignore")
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+        elif not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)):
+            continue
+        # .str yields NA for non-text cells in an object column, so numbers there stay numbers.
+        risky = column.str.startswith(FORMULA_TRIGGERS, na=False).astype(bool)
+        if risky.any():
+            column = column.astype(object)
+            column[risky] = "'" + column[risky].astype(str)
+            out[out.columns[position]] = column
     out.columns = [escape_cell(c) for c in out.columns]
     return out
 

@@ -26,11 +26,17 @@ MISSING = "—"
 # Findings that are not about one indicator belong to the dimension whose paragraph mentions them.
 CODE_DIMENSION = {
     "target_unrealistic": "decision",
+    "allocation_differs": "decision",
     "low_arrival": "process",
-    "low_execution": "process",
+    "county_matching_short": "process",
+    "low_execution_source": "process",
+    "low_execution_subproject": "process",
     "funds_recovered": "process",
     "archive_not_synced": "process",
-    "submission_missing": "process",
+    "negative_balance": "process",
+    "unmatched_transfer": "process",
+    "amount_differs": "process",
+    "duplicate_receipt": "process",
     "subproject_delayed": "output",
     "subproject_extended": "output",
 }
