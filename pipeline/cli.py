@@ -7,7 +7,6 @@ are the clerk's and the evaluator's tools around it.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -54,6 +53,49 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _single_evaluation(out: Path, evaluation_id: Optional[str]) -> str:
+    """The evaluation under --out to read: the one given, or the only one there is."""
+    if evaluation_id:
+        return evaluation_id
+    found = sorted(p.name for p in out.iterdir() if (p / "summary.json").is_file()) if out.is_dir() else []
+    if len(found) != 1:
+        raise EvaluationError(f"{out}: 找到 {len(found)} 个评价输出（{', '.join(found) or '无'}），请用 --evaluation 指定 / "
+                              "give --evaluation (run `python -m pipeline run` first if there is none)")
+    return found[0]
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from pipeline import lineage
+
+    out = Path(args.out)
+    evaluation_id = _single_evaluation(out, args.evaluation)
+    try:
+        t = lineage.trace(out / evaluation_id, args.figure, raw_display=args.raw)
+    except KeyError as exc:
+        print(f"错误 / error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(lineage.as_json(t) if args.json else lineage.as_text(t))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from pipeline.whatif import run_what_if
+
+    ev = evaluation_mod.find(Path(args.raw), args.evaluation)
+    overrides = {}
+    for item in args.set:
+        code, sep, value = item.partition("=")
+        if not sep:
+            raise EvaluationError(f"--set {item}: 应写作 CODE=VALUE / expected CODE=VALUE")
+        overrides[code.strip()] = value.strip()
+    try:
+        print(run_what_if(ev, Path(args.raw), args.framework, overrides))
+    except ValueError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +118,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("dir", metavar="DIR")
     p.set_defaults(func=cmd_templates)
 
+    p = sub.add_parser("trace", help="where does a figure of summary.json come from: the chain down to raw rows")
+    p.add_argument("--raw", default="raw", help="raw root, as file paths are printed (default: raw)")
+    p.add_argument("--out", default="out", help="output root the last run wrote (default: out)")
+    p.add_argument("--evaluation", help="needed only when --out holds more than one evaluation")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("figure", metavar="FIGURE", help="dotted path into summary.json, e.g. funds.by_source.county.received")
+    p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("score", help="what-if: how scores, dimensions, total and grade move if actuals change (writes nothing)")
+    p.add_argument("--raw", default="raw")
+    p.add_argument("--evaluation", required=True)
+    p.add_argument("--framework", help="framework name (default: the evaluation's primary)")
+    p.add_argument("--set", action="append", default=[], metavar="CODE=VALUE",
+                   help="override an indicator's actual (a number, grades like 好,较好, or 未采集); repeatable")
+    p.set_defaults(func=cmd_score)
+
     args = parser.parse_args(argv)
     try:
         return args.func(args)
@@ -83,6 +141,3 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
 
-
-def dump_json(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True)

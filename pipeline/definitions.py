@@ -2,11 +2,7 @@
 
 import dagster as dg
 
-from pipeline.defs.assets.ingest import validated_submissions
-from pipeline.defs.assets.raw import raw_submissions
-from pipeline.defs.assets.reconciliation import fund_reconciliation
-from pipeline.defs.assets.scoring import indicator_scoring
-from pipeline.defs.assets.summary import evaluation_summary
+from pipeline.defs.assets import ingest, raw, reconciliation, report, scoring
 from pipeline.defs.io_manager import EvaluationIOManager
 from pipeline.defs.jobs import evaluate_job
 from pipeline.defs.resources import PipelinePaths
@@ -16,7 +12,7 @@ from pipeline.defs.sensors import raw_submissions_sensor, run_failure_alert
 paths = PipelinePaths()
 
 defs = dg.Definitions(
-    assets=[raw_submissions, validated_submissions, fund_reconciliation, indicator_scoring, evaluation_summary],
+    assets=dg.load_assets_from_modules([raw, ingest, reconciliation, scoring, report]),
     jobs=[evaluate_job],
     schedules=[nightly_evaluations],
     sensors=[raw_submissions_sensor, run_failure_alert],

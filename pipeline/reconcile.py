@@ -26,6 +26,19 @@ Balance and rates
   ``execution_denominator: received``, the default) or spent / planned (``planned``: the B/A of
   self-evaluation forms). Rates are percent strings with two decimals, None where undefined.
 
+Cross-checks
+- Each city→county transfer is paired one to one with a receipt (channel ``city``) of the same
+  county: by document number, then by equal amount within ``transfer_match_window_days``; what does
+  not agree goes to the discrepancy table with both sides' source rows (see ``_transfer_pairs``).
+- County matching funds (配套) per county: planned (fund plan, the evaluation's county_source),
+  the county's stated plan, received (its own budget) and the shortfall. The stated plan is compared
+  with the fund plan sub-project by sub-project for every county that stated one.
+
+Conditions that come from the data are findings (``pipeline.findings``), never blocking and never
+clipped; identities that only a bug can break are ``identity_checks``. Coverage's budget_share is
+measured on the registry's allocations: every sub-project with a fund-plan line counts as evaluated,
+so the fund plan itself could only ever give 100%.
+
 Every money column of every table here is an integer number of 分; rounding happens only at display.
 
 Lineage is an edge table: one row per (output row, measure, input row), with ``output_key`` equal to
@@ -50,7 +63,6 @@ from pipeline.formats import fen_to_wan, fen_to_wan_series, natural_sorted, perc
 MEASURES = ["planned", "received", "spent", "carried_forward", "recovered"]
 TRANSFER_MEASURES = ["transfers_in", "transfers_out"]
 CELL = ["subproject_code", "source_code", "county_code"]
-RATES = ["balance", "arrival_rate", "execution_rate"]
 LINEAGE_COLUMNS = ["output_table", "output_key", "measure", "input_kind", "file", "sheet", "row"]
 # Every value the lineage's measure column takes: the output column an input row feeds.
 EDGE_MEASURES = MEASURES + TRANSFER_MEASURES + ["stated_plan", "allocation", "transfer_amount", "receipt_amount"]
@@ -105,56 +117,17 @@ class Check(NamedTuple):
 def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Reconciliation:
     """Reconcile the validated tables of one evaluation (any kind may be missing or empty)."""
     settings = _settings(evaluation)
-    registry = _table(tables, "subprojects")
-    groups = dict(zip(registry["subproject_code"], registry["group_code"]))
-    facts = _facts(tables, evaluation.city_code)
-    cid, cells = _cells(facts, groups)
-    edges = {"cells": _edges("cells", pd.Categorical.from_codes(cid, cells["key"]), facts)}
-    in_counties = ~facts["measure"].isin(TRANSFER_MEASURES).to_numpy()  # transfers net to zero above the county level
-
-    sources = _ordered(cells["source_code"], evaluation.sources)
-    by_source = _level(cells, "source_code", sources, MEASURES)
-    by_source.insert(2, "source_label", by_source["source_code"].map(evaluation.sources).fillna(by_source["source_code"]).astype(str))
-
-    subprojects = _ordered(pd.concat([cells["subproject_code"], registry["subproject_code"]]))
-    by_subproject = _level(cells, "subproject_code", subprojects, MEASURES)
-    names = dict(zip(registry["subproject_code"], registry["name"]))
-    allocation = registry.groupby("subproject_code")["allocation_fen"].sum()
-    by_subproject.insert(2, "subproject_name", by_subproject["subproject_code"].map(names).fillna("").astype(str))
-    by_subproject.insert(3, "group_code", by_subproject["subproject_code"].map(groups).fillna(UNREGISTERED_GROUP).astype(str))
-    by_subproject.insert(4, "allocation", by_subproject["subproject_code"].map(allocation).fillna(0).astype("int64"))
-    registry_edges = _edges(
-        "by_subproject", pd.Categorical(registry["subproject_code"]), registry, measure="allocation", kind="subprojects"
-    )
-
-    group_order = _ordered(pd.concat([cells["group_code"], registry["group_code"]]))
-    by_group = _level(cells, "group_code", group_order, MEASURES)
-    group_names = dict(zip(registry["group_code"], registry["group_name"]))
-    by_group.insert(2, "group_name", by_group["group_code"].map(group_names).fillna("").astype(str))
-
-    county_order = _ordered(cells["county_code"], [evaluation.city_code, *evaluation.counties])
-    by_county = _level(cells, "county_code", county_order, MEASURES + TRANSFER_MEASURES)
-    by_county.insert(2, "county_name", _county_names(by_county["county_code"], evaluation))
-
-    for name, column, mask in (
-        ("by_source", "source_code", in_counties),
-        ("by_subproject", "subproject_code", in_counties),
-        ("by_group", "group_code", in_counties),
-        ("by_county", "county_code", np.ones(len(facts), dtype=bool)),
-    ):
-        codes, categories = pd.factorize(cells[column])
-        edges[name] = _edges(name, pd.Categorical.from_codes(codes[cid[mask]], categories), facts[mask])
-    edges["by_subproject"] = _concat_edges([edges["by_subproject"], registry_edges])
-
     denominator = settings["execution_denominator"]
-    cells = _sorted(cells.drop(columns="group_code"), {
-        "subproject_code": subprojects, "source_code": sources, "county_code": county_order,
-    })
+    registry = _table(tables, "subprojects")
+    facts = _facts(tables, evaluation.city_code)
+    cid, cells = _cells(facts, registry)
+    edges = _level_edges(cid, cells, facts, registry)
+    by_source, by_subproject, by_group, by_county, orders = _levels(cells, registry, evaluation)
+    cells = _sorted(cells.drop(columns="group_code"), orders)
     cells, by_county = (_with_rates(t, denominator, transfers=True) for t in (cells, by_county))
     by_source, by_subproject, by_group = (_with_rates(t, denominator, transfers=False) for t in (by_source, by_subproject, by_group))
 
-    matching, matching_edges, plan_detail = _matching(tables, facts, evaluation)
-    edges["matching"] = matching_edges
+    matching, edges["matching"], plan_detail = _matching(tables, facts, evaluation)
     pairs, pair_edges = _transfer_pairs(tables, evaluation, settings["transfer_match_window_days"])
     transfer_matches = pairs[pairs["status"].isin(["matched", "amount_differs"])].reset_index(drop=True)
     transfer_discrepancies = (
@@ -167,8 +140,6 @@ def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Rec
         settings, evaluation, edges, by_source=by_source, by_subproject=by_subproject, cells=cells,
         matching=matching, plan_detail=plan_detail, discrepancies=transfer_discrepancies,
     )
-    lineage = _concat_edges([edges[t] for t in edges] + [finding_edges])
-
     totals = cells[MEASURES].sum()
     figures = {
         "arrival_rate": rate(totals["received"], totals["planned"]),
@@ -184,74 +155,77 @@ def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Rec
     }
     return Reconciliation(
         cells=cells, by_source=by_source, by_subproject=by_subproject, by_group=by_group, by_county=by_county,
-        lineage=lineage, transfer_matches=transfer_matches, transfer_discrepancies=transfer_discrepancies,
+        lineage=_concat_edges(list(edges.values()) + [finding_edges]),
+        transfer_matches=transfer_matches, transfer_discrepancies=transfer_discrepancies,
         matching=matching, findings=findings, summary=summary, figures=figures,
     )
 
 
 def identity_checks(rec: Reconciliation, tables: Mapping[str, pd.DataFrame]) -> list[Check]:
     """Identities that only a bug can break; each becomes a blocking asset check."""
+    t = {kind: _table(tables, kind) for kind in [*_MEASURE_OF_KIND, "county_receipts", "transfers"]}
+    channel = t["county_receipts"]["channel"]
+    own, city = t["county_receipts"][channel == "own"], t["county_receipts"][channel == "city"]
+    transferred = t["transfers"]["amount_fen"].sum()
+    inputs = pd.Series({
+        "planned": t["fund_plan"]["amount_fen"].sum(),
+        "received": t["receipts"]["amount_fen"].sum() + own["amount_fen"].sum(),
+        "spent": t["payments"]["amount_fen"].sum() + t["county_payments"]["amount_fen"].sum(),
+        "carried_forward": t["carry_forwards"]["amount_fen"].sum(),
+        "recovered": t["recoveries"]["amount_fen"].sum(),
+        "transfers_in": transferred,
+        "transfers_out": transferred,
+    })
     levels = {name: getattr(rec, name) for name in ("cells", "by_source", "by_subproject", "by_group", "by_county")}
-    sums = pd.DataFrame({name: t[MEASURES].sum() for name, t in levels.items()})
+
+    sums = pd.DataFrame({name: level[MEASURES].sum() for name, level in levels.items()})
     uneven = sums[sums.nunique(axis=1) > 1]
     checks = [Check(
         "levels_sum_to_same_totals", uneven.empty,
         _detail(sums["cells"]) if uneven.empty else "; ".join(
-            f"{m}: " + ", ".join(f"{lvl} {fen_to_wan(v)}" for lvl, v in row.items()) for m, row in uneven.iterrows()
+            f"{m}: " + ", ".join(f"{name} {fen_to_wan(v)}" for name, v in row.items()) for m, row in uneven.iterrows()
         ),
     )]
 
-    own = _table(tables, "county_receipts")
-    transfers = _table(tables, "transfers")["amount_fen"].sum()
-    inputs = pd.Series({
-        "planned": _table(tables, "fund_plan")["amount_fen"].sum(),
-        "received": _table(tables, "receipts")["amount_fen"].sum() + own.loc[own["channel"] == "own", "amount_fen"].sum(),
-        "spent": _table(tables, "payments")["amount_fen"].sum() + _table(tables, "county_payments")["amount_fen"].sum(),
-        "carried_forward": _table(tables, "carry_forwards")["amount_fen"].sum(),
-        "recovered": _table(tables, "recoveries")["amount_fen"].sum(),
-        "transfers_in": transfers,
-        "transfers_out": transfers,
-    })
     finest = rec.cells[MEASURES + TRANSFER_MEASURES].sum()
-    county = rec.by_county[TRANSFER_MEASURES].sum()
     off = [m for m in inputs.index if finest[m] != inputs[m]]
     checks.append(Check(
         "finest_grain_equals_inputs", not off,
-        _detail(finest) if not off else "; ".join(f"{m}: cells {fen_to_wan(finest[m])} ≠ inputs {fen_to_wan(inputs[m])}" for m in off),
+        "; ".join(f"{m}: cells {fen_to_wan(finest[m])} ≠ inputs {fen_to_wan(inputs[m])}" for m in off) or _detail(finest),
     ))
+
+    county = rec.by_county[TRANSFER_MEASURES].sum()
     checks.append(Check(
         "transfers_net_to_zero",
-        county["transfers_in"] == county["transfers_out"] == finest["transfers_in"] == finest["transfers_out"],
+        bool(county["transfers_in"] == county["transfers_out"] == finest["transfers_in"] == finest["transfers_out"]),
         f"transfers_in {fen_to_wan(county['transfers_in'])}, transfers_out {fen_to_wan(county['transfers_out'])}",
     ))
 
     wrong = []
-    for name, t in levels.items():
-        available = t["received"] + (t["transfers_in"] - t["transfers_out"] if "transfers_in" in t else 0)
-        bad = t["balance"] != available - t["spent"] - t["carried_forward"] - t["recovered"]
-        wrong += [f"{name} {k}" for k in t.loc[bad, "key"]]
-    checks.append(Check("balance_formula", not wrong, "every row" if not wrong else ", ".join(wrong[:20])))
+    for name, level in levels.items():
+        available = level["received"] + (level["transfers_in"] - level["transfers_out"] if "transfers_in" in level else 0)
+        bad = level["balance"] != available - level["spent"] - level["carried_forward"] - level["recovered"]
+        wrong += (name + " " + level.loc[bad, "key"]).tolist()
+    checks.append(Check("balance_formula", not wrong, ", ".join(wrong[:20]) or "every row"))
 
     pairs = pd.concat([rec.transfer_matches, rec.transfer_discrepancies.rename(columns={"discrepancy_type": "status"})])
     pairs = pairs.drop_duplicates("key")
-    city = _table(tables, "county_receipts")
-    city_total = city.loc[city["channel"] == "city", "amount_fen"].sum()
     booked_t = pairs.loc[pairs["status"] != "duplicate_receipt", "transfer_amount"].sum()
     booked_r = pairs["receipt_amount"].sum()
     receipts_once = not pairs.dropna(subset=["receipt_id"]).duplicated(["county_code", "receipt_id"]).any()
     checks.append(Check(
         "transfer_crosscheck_complete",
-        booked_t == transfers and booked_r == city_total and receipts_once,
-        f"transfers {fen_to_wan(booked_t)} of {fen_to_wan(transfers)}, city receipts {fen_to_wan(booked_r)} of "
-        f"{fen_to_wan(city_total)}, each receipt once: {receipts_once}",
+        bool(booked_t == transferred and booked_r == city["amount_fen"].sum() and receipts_once),
+        f"transfers {fen_to_wan(booked_t)} of {fen_to_wan(transferred)}, city receipts {fen_to_wan(booked_r)} of "
+        f"{fen_to_wan(city['amount_fen'].sum())}, each receipt once: {receipts_once}",
     ))
 
-    expected_edges = sum(len(_table(tables, k)) for k in _MEASURE_OF_KIND) + (own["channel"] == "own").sum() + 2 * len(_table(tables, "transfers"))
+    legs = sum(len(t[kind]) for kind in _MEASURE_OF_KIND) + len(own) + 2 * len(t["transfers"])  # a transfer has two legs
     cell_edges = rec.lineage[rec.lineage["output_table"] == "cells"]
     orphans = set(rec.cells["key"]) - set(cell_edges["output_key"])
     checks.append(Check(
-        "lineage_complete", len(cell_edges) == expected_edges and not orphans,
-        f"{len(cell_edges)} of {expected_edges} input legs linked to cells; cells without lineage: {len(orphans)}",
+        "lineage_complete", len(cell_edges) == legs and not orphans,
+        f"{len(cell_edges)} of {legs} input legs linked to cells; cells without lineage: {len(orphans)}",
     ))
     return checks
 
@@ -318,7 +292,7 @@ def _constant(value: str, categories: list[str], n: int) -> pd.Categorical:
 # --- levels -----------------------------------------------------------------------------------
 
 
-def _cells(facts: pd.DataFrame, groups: dict[str, str]) -> tuple[np.ndarray, pd.DataFrame]:
+def _cells(facts: pd.DataFrame, registry: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """Sum the facts per sub-project × source × county; also each fact's cell number, for lineage."""
     categories = [facts[c].cat.categories for c in CELL]
     combined = np.zeros(len(facts), dtype="int64")
@@ -338,8 +312,58 @@ def _cells(facts: pd.DataFrame, groups: dict[str, str]) -> tuple[np.ndarray, pd.
     for m in MEASURES + TRANSFER_MEASURES:
         cells[m] = grid[:, EDGE_MEASURES.index(m)]
     cells.insert(0, "key", _join_keys(cells, CELL))
-    cells["group_code"] = cells["subproject_code"].map(groups).fillna(UNREGISTERED_GROUP)
+    cells["group_code"] = cells["subproject_code"].map(_group_of(registry)).fillna(UNREGISTERED_GROUP)
     return cid, cells
+
+
+def _group_of(registry: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(registry["subproject_code"], registry["group_code"]))
+
+
+def _levels(cells: pd.DataFrame, registry: pd.DataFrame, evaluation: Evaluation):
+    """by_source, by_subproject, by_group and by_county (every configured code present), and the code orders."""
+    orders = {
+        "subproject_code": _ordered(pd.concat([cells["subproject_code"], registry["subproject_code"]])),
+        "source_code": _ordered(cells["source_code"], evaluation.sources),
+        "county_code": _ordered(cells["county_code"], [evaluation.city_code, *evaluation.counties]),
+    }
+    by_source = _level(cells, "source_code", orders["source_code"], MEASURES)
+    labels = by_source["source_code"].map(evaluation.sources).fillna(by_source["source_code"])
+    by_source.insert(2, "source_label", labels.astype(str))
+
+    by_subproject = _level(cells, "subproject_code", orders["subproject_code"], MEASURES)
+    code = by_subproject["subproject_code"]
+    allocation = registry.groupby("subproject_code")["allocation_fen"].sum()
+    by_subproject.insert(2, "subproject_name", code.map(dict(zip(registry["subproject_code"], registry["name"]))).fillna("").astype(str))
+    by_subproject.insert(3, "group_code", code.map(_group_of(registry)).fillna(UNREGISTERED_GROUP).astype(str))
+    by_subproject.insert(4, "allocation", code.map(allocation).fillna(0).astype("int64"))
+
+    by_group = _level(cells, "group_code", _ordered(pd.concat([cells["group_code"], registry["group_code"]])), MEASURES)
+    group_names = dict(zip(registry["group_code"], registry["group_name"]))
+    by_group.insert(2, "group_name", by_group["group_code"].map(group_names).fillna("").astype(str))
+
+    by_county = _level(cells, "county_code", orders["county_code"], MEASURES + TRANSFER_MEASURES)
+    by_county.insert(2, "county_name", _county_names(by_county["county_code"], evaluation))
+    return by_source, by_subproject, by_group, by_county, orders
+
+
+def _level_edges(cid: np.ndarray, cells: pd.DataFrame, facts: pd.DataFrame, registry: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Lineage of every level: each fact links to its cell, and through the cell's codes to each coarser row."""
+    edges = {"cells": _edges("cells", pd.Categorical.from_codes(cid, cells["key"]), facts)}
+    in_counties = ~facts["measure"].isin(TRANSFER_MEASURES).to_numpy()  # transfers net to zero above the county level
+    for name, column, mask in (
+        ("by_source", "source_code", in_counties),
+        ("by_subproject", "subproject_code", in_counties),
+        ("by_group", "group_code", in_counties),
+        ("by_county", "county_code", np.ones(len(facts), dtype=bool)),
+    ):
+        codes, categories = pd.factorize(cells[column])
+        edges[name] = _edges(name, pd.Categorical.from_codes(codes[cid[mask]], categories), facts[mask])
+    allocation = _edges(
+        "by_subproject", pd.Categorical(registry["subproject_code"]), registry, measure="allocation", kind="subprojects"
+    )
+    edges["by_subproject"] = _concat_edges([edges["by_subproject"], allocation])
+    return edges
 
 
 def _join_keys(df: pd.DataFrame, columns: list[str]) -> pd.Series:
@@ -369,7 +393,7 @@ def _percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     n = numerator.to_numpy(dtype=object)[defined]
     d = denominator.to_numpy(dtype=object)[defined]
     hundredths = pd.Series((2 * abs(n) * 10000 + abs(d)) // (2 * abs(d)), dtype=object)  # object: no int64 overflow
-    negative = np.where((n != 0) & ((n < 0) != (d < 0)), "-", "")
+    negative = np.where((hundredths.to_numpy() != 0) & ((n < 0) != (d < 0)), "-", "")  # like percent(): no "-0.00"
     text = negative + (hundredths // 100).astype(str) + "." + (hundredths % 100).astype(str).str.zfill(2)
     out[defined] = text.to_numpy(dtype=object)
     return pd.Series(out, index=numerator.index, dtype=object)
@@ -639,115 +663,142 @@ def _prefixed(side: pd.DataFrame, prefix: str) -> pd.DataFrame:
 # --- findings ---------------------------------------------------------------------------------
 
 
+class _Found(NamedTuple):
+    """Findings of one code, with the output rows (``ref`` keys of ``table``) whose lineage they inherit."""
+
+    rows: pd.DataFrame
+    table: str
+    measures: list[str]
+
+
+def _found(rows, code, severity, subject_type, subject, figure, message, table, measures) -> list[_Found]:
+    frame = pd.DataFrame({
+        "code": code, "severity": severity, "subject_type": subject_type, "subject": subject.to_numpy(),
+        "figure": figure.to_numpy(), "message": message.to_numpy(), "ref": rows["key"].to_numpy(),
+    })
+    return [_Found(frame, table, measures)] if len(frame) else []
+
+
 def _findings(settings, evaluation, edges, *, by_source, by_subproject, cells, matching, plan_detail, discrepancies):
     """Conditions from the data, each a finding with a Chinese sentence; never blocking, never clipped."""
-    arrival_min = Fraction(str(settings["arrival_rate_threshold"]))
-    execution_min = Fraction(str(settings["execution_rate_threshold"]))
+    detail, detail_edges = plan_detail
+    found = (
+        _level_findings(settings, by_source, by_subproject)
+        + _cell_findings(cells, evaluation)
+        + _county_findings(matching, detail, evaluation)
+        + _transfer_findings(discrepancies, evaluation)
+    )
+    table = findings_table.frame(
+        pd.concat([f.rows for f in found], ignore_index=True).drop(columns="ref").to_dict("records") if found else []
+    )
+    pool = {**edges, "county_subproject": detail_edges}
+    links = []
+    for f in found:  # one pass per finding code, not per finding
+        ids = f.rows.merge(table[["finding_id", "code", "subject"]], on=["code", "subject"])[["ref", "finding_id"]]
+        behind = pool[f.table]
+        behind = behind[behind["output_key"].isin(set(ids["ref"])) & behind["measure"].isin(f.measures)]
+        linked = behind.astype({"output_key": str}).merge(ids, left_on="output_key", right_on="ref")
+        links.append(_edges("findings", pd.Categorical(linked["finding_id"]), linked))
+    return table, _concat_edges(links)
+
+
+def _level_findings(settings, by_source: pd.DataFrame, by_subproject: pd.DataFrame) -> list[_Found]:
+    wan = fen_to_wan_series
     denominator = settings["execution_denominator"]
     den_label = "计划" if denominator == "planned" else "到位"
-    wan = fen_to_wan_series
-    parts = []
+    arrival_min, execution_min = settings["arrival_rate_threshold"], settings["execution_rate_threshold"]
 
-    def add(rows, code, severity, subject_type, subject, figure, message, table, measures):
-        if len(rows):
-            parts.append((pd.DataFrame({
-                "code": code, "severity": severity, "subject_type": subject_type, "subject": subject.to_numpy(),
-                "figure": figure.to_numpy(), "message": message.to_numpy(), "ref": rows["key"].to_numpy(),
-            }), table, measures))
+    low = by_source[_below(by_source["received"], by_source["planned"], Fraction(str(arrival_min)))]
+    found = _found(
+        low, "low_arrival", "medium", "source", low["key"], low["arrival_rate"],
+        low["source_label"] + "计划 " + wan(low["planned"]) + " 万元，实际到位 " + wan(low["received"]) + " 万元，到位率 "
+        + low["arrival_rate"] + f"%，低于 {arrival_min}% 的阈值。", "by_source", ["planned", "received"])
+    back = by_source[by_source["recovered"] != 0]
+    found += _found(
+        back, "funds_recovered", "medium", "source", back["key"], wan(back["recovered"]),
+        back["source_label"] + "未使用部分被收回 " + wan(back["recovered"]) + " 万元。", "by_source", ["recovered"])
 
     named = by_subproject["subproject_name"] != ""
     subproject_label = "子项目 " + by_subproject["subproject_code"] + ("（" + by_subproject["subproject_name"] + "）").where(named, "")
-    levels = (
-        ("source", by_source, by_source["source_label"], "by_source"),
-        ("subproject", by_subproject, subproject_label, "by_subproject"),
-    )
-    s = by_source
-    low = _below(s["received"], s["planned"], arrival_min)
-    add(s[low], "low_arrival", "medium", "source", s.loc[low, "source_code"], s.loc[low, "arrival_rate"],
-        s.loc[low, "source_label"] + "计划 " + wan(s.loc[low, "planned"]) + " 万元，实际到位 " + wan(s.loc[low, "received"])
-        + " 万元，到位率 " + s.loc[low, "arrival_rate"] + "%，低于 " + f"{settings['arrival_rate_threshold']}% 的阈值。",
-        "by_source", ["planned", "received"])
-    got_back = s["recovered"] != 0
-    add(s[got_back], "funds_recovered", "medium", "source", s.loc[got_back, "source_code"], wan(s.loc[got_back, "recovered"]),
-        s.loc[got_back, "source_label"] + "未使用部分被收回 " + wan(s.loc[got_back, "recovered"]) + " 万元。",
-        "by_source", ["recovered"])
-    for level, t, label, table in levels:
-        den = t["planned"] if denominator == "planned" else t["received"]
-        low = _below(t["spent"], den, execution_min)
-        add(t[low], f"low_execution_{level}", "medium", level, t.loc[low, "key"], t.loc[low, "execution_rate"],
-            label[low] + "预算执行率 " + t.loc[low, "execution_rate"] + "%（支出 " + wan(t.loc[low, "spent"]) + " 万元 / "
-            + den_label + " " + wan(den[low]) + f" 万元），低于 {settings['execution_rate_threshold']}% 的阈值。",
-            table, ["spent", denominator])
-        over = (t["planned"] > 0) & (t["received"] > t["planned"])
-        add(t[over], f"arrival_over_100_{level}", "medium", level, t.loc[over, "key"], t.loc[over, "arrival_rate"],
-            label[over] + "到位率 " + t.loc[over, "arrival_rate"] + "%：实际到位 " + wan(t.loc[over, "received"])
-            + " 万元超过计划 " + wan(t.loc[over, "planned"]) + " 万元。", table, ["planned", "received"])
-        over = (den > 0) & (t["spent"] > den)
-        add(t[over], f"execution_over_100_{level}", "medium", level, t.loc[over, "key"], t.loc[over, "execution_rate"],
-            label[over] + "预算执行率 " + t.loc[over, "execution_rate"] + "%：支出 " + wan(t.loc[over, "spent"]) + " 万元超过"
-            + den_label + "资金 " + wan(den[over]) + " 万元。", table, ["spent", denominator])
+    for level, t, label in (("source", by_source, by_source["source_label"]), ("subproject", by_subproject, subproject_label)):
+        t = t.assign(label=label, den=t[denominator])  # at these levels available = received
+        table = f"by_{level}"
+        low = t[_below(t["spent"], t["den"], Fraction(str(execution_min)))]
+        found += _found(
+            low, f"low_execution_{level}", "medium", level, low["key"], low["execution_rate"],
+            low["label"] + "预算执行率 " + low["execution_rate"] + "%（支出 " + wan(low["spent"]) + f" 万元 / {den_label} "
+            + wan(low["den"]) + f" 万元），低于 {execution_min}% 的阈值。", table, ["spent", denominator])
+        over = t[(t["planned"] > 0) & (t["received"] > t["planned"])]
+        found += _found(
+            over, f"arrival_over_100_{level}", "medium", level, over["key"], over["arrival_rate"],
+            over["label"] + "到位率 " + over["arrival_rate"] + "%：实际到位 " + wan(over["received"]) + " 万元超过计划 "
+            + wan(over["planned"]) + " 万元。", table, ["planned", "received"])
+        over = t[(t["den"] > 0) & (t["spent"] > t["den"])]
+        found += _found(
+            over, f"execution_over_100_{level}", "medium", level, over["key"], over["execution_rate"],
+            over["label"] + "预算执行率 " + over["execution_rate"] + "%：支出 " + wan(over["spent"]) + f" 万元超过{den_label}资金 "
+            + wan(over["den"]) + " 万元。", table, ["spent", denominator])
 
-    p = by_subproject
-    differs = p["allocation"] != p["planned"]
-    add(p[differs], "allocation_differs", "medium", "subproject", p.loc[differs, "key"],
-        wan(p.loc[differs, "planned"] - p.loc[differs, "allocation"]),
-        subproject_label[differs] + "登记资金额 " + wan(p.loc[differs, "allocation"]) + " 万元，资金计划合计 "
-        + wan(p.loc[differs, "planned"]) + " 万元，相差 " + wan(p.loc[differs, "planned"] - p.loc[differs, "allocation"]) + " 万元。",
-        "by_subproject", ["allocation", "planned"])
+    p = by_subproject.assign(label=subproject_label, gap=by_subproject["planned"] - by_subproject["allocation"])
+    p = p[p["gap"] != 0]
+    found += _found(
+        p, "allocation_differs", "medium", "subproject", p["key"], wan(p["gap"]),
+        p["label"] + "登记资金额 " + wan(p["allocation"]) + " 万元，资金计划合计 " + wan(p["planned"]) + " 万元，相差 "
+        + wan(p["gap"]) + " 万元。", "by_subproject", ["allocation", "planned"])
+    return found
 
+
+def _cell_findings(cells: pd.DataFrame, evaluation: Evaluation) -> list[_Found]:
+    wan = fen_to_wan_series
     c = cells[cells["balance"] < 0]
-    names = _county_names(c["county_code"], evaluation)
-    add(c, "negative_balance", "high", "cell", c["key"], wan(c["balance"]),
-        "子项目 " + c["subproject_code"] + " " + c["source_code"].map(evaluation.sources).fillna(c["source_code"]) + " " + names
+    source = c["source_code"].map(evaluation.sources).fillna(c["source_code"])
+    return _found(
+        c, "negative_balance", "high", "cell", c["key"], wan(c["balance"]),
+        "子项目 " + c["subproject_code"] + " " + source + " " + _county_names(c["county_code"], evaluation)
         + "：结余为负 " + wan(c["balance"]) + " 万元（到位 " + wan(c["received"]) + " + 下拨转入 " + wan(c["transfers_in"])
         + " − 下拨转出 " + wan(c["transfers_out"]) + " − 支出 " + wan(c["spent"]) + " − 结转 " + wan(c["carried_forward"])
         + " − 收回 " + wan(c["recovered"]) + "），支出超过可用资金。", "cells", MEASURES + TRANSFER_MEASURES)
 
+
+def _county_findings(matching: pd.DataFrame, detail: pd.DataFrame, evaluation: Evaluation) -> list[_Found]:
+    wan = fen_to_wan_series
     m = matching[matching["shortfall"] > 0]
-    add(m, "county_matching_short", "medium", "county", m["county_code"], wan(m["shortfall"]),
+    found = _found(
+        m, "county_matching_short", "medium", "county", m["key"], wan(m["shortfall"]),
         m["county_name"] + "配套资金计划 " + wan(m["planned"]) + " 万元，实际到位 " + wan(m["received"]) + " 万元，缺口 "
         + wan(m["shortfall"]) + " 万元。", "matching", ["planned", "received"])
-    detail, detail_edges = plan_detail
     d = detail[detail["planned"] != detail["stated_plan"]]
-    add(d, "county_plan_differs", "medium", "county_subproject", d["key"], wan(d["stated_plan"] - d["planned"]),
+    found += _found(
+        d, "county_plan_differs", "medium", "county_subproject", d["key"], wan(d["stated_plan"] - d["planned"]),
         _county_names(d["county_code"], evaluation) + "报送的子项目 " + d["subproject_code"] + " 配套计划 "
         + wan(d["stated_plan"]) + " 万元，与资金计划 " + wan(d["planned"]) + " 万元不一致。",
         "county_subproject", ["planned", "stated_plan"])
+    return found
 
-    x = discrepancies
+
+def _transfer_findings(discrepancies: pd.DataFrame, evaluation: Evaluation) -> list[_Found]:
+    wan = fen_to_wan_series
+    x = discrepancies.fillna({"transfer_id": "", "receipt_id": ""})
     county = _county_names(x["county_code"], evaluation)
     t_amount, r_amount = wan(x["transfer_amount"].fillna(0)), wan(x["receipt_amount"].fillna(0))
-    t_date = x["transfer_date"].dt.strftime("%Y-%m-%d")
-    r_date = x["receipt_date"].dt.strftime("%Y-%m-%d")
-    messages = {
-        "unmatched_transfer": ("high", "市级下拨 " + x["transfer_id"].fillna("") + "（" + county + "，" + t_amount + " 万元，"
+    t_date, r_date = x["transfer_date"].dt.strftime("%Y-%m-%d"), x["receipt_date"].dt.strftime("%Y-%m-%d")
+    kinds = {  # discrepancy type → (severity, figure, message)
+        "amount_differs": ("high", wan(x["difference"].fillna(0)), "市级下拨 " + x["transfer_id"] + " 金额 " + t_amount
+                           + " 万元，" + county + "到位记录 " + x["receipt_id"] + " 金额 " + r_amount + " 万元，不一致。"),
+        "duplicate_receipt": ("high", r_amount, county + "将市级下拨 " + x["transfer_id"] + "（" + t_amount
+                              + " 万元）重复登记为到位记录 " + x["receipt_id"] + "。"),
+        "unmatched_transfer": ("high", t_amount, "市级下拨 " + x["transfer_id"] + "（" + county + "，" + t_amount + " 万元，"
                                + t_date + "）在旗县区到位记录中未找到。"),
-        "unmatched_receipt": ("medium", county + "到位记录 " + x["receipt_id"].fillna("") + "（市级下拨，" + r_amount + " 万元，"
+        "unmatched_receipt": ("medium", r_amount, county + "到位记录 " + x["receipt_id"] + "（市级下拨，" + r_amount + " 万元，"
                               + r_date + "）没有对应的市级下拨记录。"),
-        "amount_differs": ("high", "市级下拨 " + x["transfer_id"].fillna("") + " 金额 " + t_amount + " 万元，" + county
-                           + "到位记录 " + x["receipt_id"].fillna("") + " 金额 " + r_amount + " 万元，不一致。"),
-        "duplicate_receipt": ("high", county + "将市级下拨 " + x["transfer_id"].fillna("") + "（" + t_amount
-                              + " 万元）重复登记为到位记录 " + x["receipt_id"].fillna("") + "。"),
     }
-    figures = {"unmatched_transfer": t_amount, "unmatched_receipt": r_amount, "duplicate_receipt": r_amount,
-               "amount_differs": wan(x["difference"].fillna(0))}
-    for kind, (severity, message) in messages.items():
+    found = []
+    for kind in DISCREPANCY_TYPES:
+        severity, figure, message = kinds[kind]
         is_kind = x["discrepancy_type"] == kind
-        add(x[is_kind], kind, severity, "transfer", x.loc[is_kind, "key"], figures[kind][is_kind], message[is_kind],
-            "transfer_discrepancies", ["transfer_amount", "receipt_amount"])
-
-    table = findings_table.frame(
-        pd.concat([f for f, _, _ in parts], ignore_index=True).drop(columns="ref").to_dict("records") if parts else []
-    )
-    pool = {**edges, "county_subproject": detail_edges}
-    links = []
-    for rows, ref_table, measures in parts:
-        ids = rows.merge(table[["finding_id", "code", "subject"]], on=["code", "subject"])[["ref", "finding_id"]]
-        source = pool[ref_table]
-        source = source[source["output_key"].isin(set(ids["ref"])) & source["measure"].isin(measures)]
-        linked = source.astype({"output_key": str}).merge(ids, left_on="output_key", right_on="ref")
-        links.append(_edges("findings", pd.Categorical(linked["finding_id"]), linked))
-    return table, _concat_edges(links)
+        found += _found(x[is_kind], kind, severity, "transfer", x.loc[is_kind, "key"], figure[is_kind], message[is_kind],
+                        "transfer_discrepancies", ["transfer_amount", "receipt_amount"])
+    return found
 
 
 def _below(numerator: pd.Series, denominator: pd.Series, threshold: Fraction) -> pd.Series:
@@ -773,14 +824,12 @@ def _keyed_blocks(level: pd.DataFrame, code: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def _coverage(tables, facts, registry, by_subproject) -> dict[str, Any]:
-    """Sub-projects with any fund plan or movement rows, and their share of the registry's budget.
-
-    The budget is the registry allocation: the fund plan cannot measure coverage, because every
-    sub-project with a plan line counts as evaluated.
-    """
-    receipts = _table(tables, "county_receipts")
-    seen = set(facts["subproject_code"].astype(str)) | set(receipts["subproject_code"].astype(str))
+def _coverage(
+    tables: Mapping[str, pd.DataFrame], facts: pd.DataFrame, registry: pd.DataFrame, by_subproject: pd.DataFrame
+) -> dict[str, Any]:
+    """Sub-projects with any fund plan or movement rows, and their share of the registry's allocations."""
+    receipts = _table(tables, "county_receipts")  # a receipt from the city is a movement too
+    seen = set(facts["subproject_code"].unique()) | set(receipts["subproject_code"].astype(str))
     total = set(by_subproject["subproject_code"])
     budget = registry.groupby("subproject_code")["allocation_fen"].sum()
     return {

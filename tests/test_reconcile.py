@@ -480,3 +480,12 @@ def test_vectorised_percent_equals_formats_percent():
              for _ in range(2000)] + [(5, 10**6 * 2), (-5, 10**6 * 2), (1, -10**7), (0, -5), (2**62, 3)]
     n, d = pd.Series([p[0] for p in pairs]), pd.Series([p[1] for p in pairs])
     assert _percent(n, d).tolist() == [percent(rate(a, b)) for a, b in pairs]
+
+
+def test_coverage_counts_subprojects_with_rows():
+    tables = small_tables()
+    tables["subprojects"] = registry({"1": 100, "2": 60, "3": 40}, {"1": "1", "2": "2", "3": "2"})
+    rec = reconcile(tables, hohhot())
+    assert rec.summary["coverage"] == {"projects_evaluated": 2, "projects_total": 3, "budget_share": "80.00"}  # 160 / 200
+    assert rec.by_subproject.set_index("key").loc["3", ["planned", "arrival_rate"]].tolist() == [0, None]
+    assert "allocation_differs:3" in set(rec.findings["finding_id"])

@@ -15,6 +15,7 @@ import zipfile
 from html.parser import HTMLParser
 
 import docx
+from docx.enum.section import WD_ORIENT
 import openpyxl
 import pandas as pd
 import pytest
@@ -29,6 +30,7 @@ from pipeline.report import (
     render_xlsx,
     write_all,
 )
+from pipeline.report.inputs import FINDING_CODES
 from pipeline.report.safe import csv_bytes, escape_text
 
 SOURCES = {"central": "中央资金", "provincial": "自治区资金", "municipal": "市级资金", "county": "旗县区资金",
@@ -195,7 +197,7 @@ def example_inputs() -> ReportInputs:
     findings = findings_frame([
         {"code": "low_arrival", "severity": "high", "subject_type": "source", "subject": "county", "figure": "13.11",
          "message": "旗县区资金计划 3815.00 万元，到位 500.00 万元，到位率 13.11%，低于 60%。"},
-        *({"code": "low_execution", "severity": "medium", "subject_type": "source", "subject": c, "figure": FUNDS[c][6],
+        *({"code": "low_execution_source", "severity": "medium", "subject_type": "source", "subject": c, "figure": FUNDS[c][6],
            "message": f"{SOURCES[c]}到位 {FUNDS[c][1]} 万元，支出 {FUNDS[c][2]} 万元，执行率 {FUNDS[c][6]}%，低于 60%。"}
           for c in ("provincial", "municipal", "county")),
         {"code": "archive_not_synced", "severity": "medium", "subject_type": "county", "subject": "150121",
@@ -332,7 +334,7 @@ def test_html_status_and_shortfall_lists(page):
     assert "中央资金收回 2114.00 万元。" in problems
     assert "到位率 13.11%" in problems and "土默特左旗" in problems
     for name in ("服务高校毕业生就业人次", "新增技能人才数", *SATISFACTION):
-        assert f"{name}：年度指标值" in problems[problems.index("部分绩效目标值设定不够合理"):]
+        assert f"{name}：年度指标值" in problems[problems.index("部分绩效目标值设定较高"):]
     # The evaluator's narrative, with the hard-wrapped heading joined again.
     assert "1. 项目实施在促进全市高质量充分就业方面起到了积极助力作用。" in cells
     assert "构建成了整合全球乳产业链头部企业的培训模式。" in cells
@@ -342,8 +344,8 @@ def test_one_recommendation_per_finding_type(inp, page):
     text = "\n".join(body_text(page))
     advice = text[text.index("五、相关建议"):text.index("附件一")]
     numbered = re.findall(r"^(\d+)\. ", advice, flags=re.M)
-    codes = ["target_unrealistic", "indicator_unmet", "indicator_not_collected", "low_arrival", "low_execution",
-             "funds_recovered", "subproject_delayed", "subproject_extended", "archive_not_synced"]
+    codes = ["target_unrealistic", "indicator_unmet", "indicator_not_collected", "subproject_delayed",
+             "subproject_extended", "low_arrival", "low_execution_source", "funds_recovered", "archive_not_synced"]
     assert numbered == [str(n) for n in range(1, len(codes) + 1)]
     for code in codes:
         assert inp.recommendations[code].split("\n")[0] in advice
@@ -387,10 +389,13 @@ def test_docx_holds_the_same_numbers(inp):
     assert core.created == core.modified == dt.datetime(2024, 3, 29, tzinfo=dt.timezone.utc)
     assert core.author == core.last_modified_by == "内蒙古腾冠管理咨询有限公司"
     assert {i.date_time for i in zipfile.ZipFile(io.BytesIO(data)).infolist()} == {(2024, 3, 29, 0, 0, 0)}
+    orientations = [s.orientation for s in document.sections]
+    assert orientations == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]  # the wide indicator table
 
 
 def test_xlsx_holds_the_same_numbers(inp):
     book = openpyxl.load_workbook(io.BytesIO(render_xlsx(inp)))
+    assert book.properties.created == dt.datetime(2024, 3, 29) and book.properties.creator == inp.meta.evaluator
     assert book.sheetnames == ["资金", "维度得分", "子项目", "指标", "问题发现", "隔离记录", "输入文件"]
     assert all(book[name].freeze_panes == "A2" for name in book.sheetnames)
     funds = book["资金"]
@@ -446,6 +451,26 @@ def test_submitted_text_never_becomes_a_formula(inp):
     assert "=SUM(1)" in "\n".join(html_text(render_html(bad)))
 
 
+def test_quarantined_files_are_reported_once(inp):
+    quarantine = pd.DataFrame(
+        [("county/150103.xlsx", "资金到位", 7, "金额", "not_a_number", "abc", "金额不是数字"),
+         ("county/150103.xlsx", "资金到位", 9, "金额", "too_many_decimals", "1.234", "金额最多两位小数"),
+         ("county/150104.xlsx", "", None, "", "unreadable", "", "文件无法读取")],
+        columns=["file", "sheet", "row", "column", "rule", "value", "message"])
+    rejected = findings_frame([{"code": "file_rejected", "severity": "high", "subject_type": "file",
+                                "subject": "county/150104.xlsx", "figure": "", "message": "文件 county/150104.xlsx 无法读取。"}])
+    bad = dataclasses.replace(inp, quarantine=quarantine, findings=pd.concat([inp.findings, rejected], ignore_index=True))
+    text = "\n".join(body_text(render_html(bad)))
+    problems = text[text.index("（二）存在的问题及原因分析"):text.index("五、相关建议")]
+    assert "county/150103.xlsx：2 条记录未通过校验被隔离（not_a_number、too_many_decimals）。" in problems
+    assert "county/150104.xlsx：" not in problems and "文件 county/150104.xlsx 无法读取。" in problems
+    quality = body_text(render_html(bad))
+    summary = quality[quality.index("隔离记录汇总（按文件及规则）"):]
+    assert summary[summary.index("合计") + 1] == "3"
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(bad)))
+    assert [c.value for c in book["隔离记录"]["C"]] == ["行号", 7, 9, None]
+
+
 def test_csv_helper_escapes_text_not_numbers():
     df = pd.DataFrame({"value": ["=SUM(1)", "@A1", "-2+3", "正常"], "amount": [-5, 3, 0, 12],
                        "rate": [-1.5, 2.0, None, 0.5]})
@@ -498,7 +523,31 @@ def test_recommendations_override_per_evaluation(tmp_path):
     assert texts["low_arrival"] == "督促旗县区落实配套资金。"
     assert texts["indicator_unmet"] == load_recommendations()["indicator_unmet"]
     inp = dataclasses.replace(example_inputs(), recommendations=texts)
-    assert "4. 督促旗县区落实配套资金。" in html_text(render_html(inp))
+    assert "6. 督促旗县区落实配套资金。" in html_text(render_html(inp))
+
+
+def test_every_known_finding_code_has_a_default_recommendation():
+    assert set(load_recommendations()) == set(FINDING_CODES)
+
+
+def test_narrative_sections_go_where_the_seed_puts_them(inp):
+    narrative = NARRATIVE + """
+## 存在的问题及原因分析
+
+多原因导致项目期内技能培训技能人才产出情况不理想。
+
+## 相关建议
+
+### (1) 建议强化全民终身技能学习意识。
+
+建议积极加大政策宣传引导作用。
+"""
+    cells = body_text(render_html(dataclasses.replace(inp, narrative=narrative)))
+    experience, problems, advice = (cells.index(h) for h in ("（一）主要经验及做法", "（二）存在的问题及原因分析", "五、相关建议"))
+    assert experience < cells.index("2. 乳业技能人才培养服务绩效显著，具有先进性创新性。") < problems
+    # The evaluator's analysis opens (二); the generated problems follow it.
+    assert cells.index("多原因导致项目期内技能培训技能人才产出情况不理想。") == problems + 1
+    assert advice < cells.index("(1) 建议强化全民终身技能学习意识。") < cells.index("附件一：绩效指标评分表")
 
 
 def test_inputs_contract_names_missing_columns(inp):

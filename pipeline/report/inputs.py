@@ -127,13 +127,15 @@ class ReportInputs:
     meta: ReportMeta
     summary: Mapping[str, Any]  # summary.json as a dict (funds, coverage, score, subprojects, indicators, rows, files)
     sources: Mapping[str, str]  # source code → Chinese label, in display order
-    subprojects: pd.DataFrame
-    dimensions: pd.DataFrame  # primary framework only
+    subprojects: pd.DataFrame  # status: completed, delayed_or_paused or ongoing; allocation in the money unit
+    dimensions: pd.DataFrame  # primary framework only, in framework order
+    # status: met, unmet or not_collected (empty for decision and process items);
+    # target_flag: why the target is unrealistic, empty otherwise.
     indicators: pd.DataFrame
-    findings: pd.DataFrame
-    quarantine: pd.DataFrame
-    inputs: pd.DataFrame
-    quality: pd.DataFrame
+    findings: pd.DataFrame  # pipeline.findings shape
+    quarantine: pd.DataFrame  # row is empty for a file that could not be read at all
+    inputs: pd.DataFrame  # submission files with their SHA-256
+    quality: pd.DataFrame  # check name, passed (bool), detail: the data-quality appendix
     narrative: str  # the evaluator's own text: "## 主要经验及做法", "1. …" paragraphs, "- " bullets
     recommendations: Mapping[str, str]  # finding code → recommendation; first paragraph is its heading
 

@@ -160,13 +160,16 @@ def report_findings(inp: ReportInputs) -> pd.DataFrame:
     Shortfalls in the indicator table, delayed sub-projects, recovered funds and quarantined
     files are always stated, whether or not a stage emitted a finding for them; a supplied
     finding with the same code and subject wins. Indicator shortfalls carry their deviation
-    reason. Order: code (section 四(二)'s order), severity, then the order given.
+    reason. Order: code (section 四(二)'s order), severity, framework order, then as given.
     """
     given = inp.findings[FINDING_COLUMNS].copy()
+    stated = set(given["code"] + ":" + given["subject"].astype(str))
     derived = pd.DataFrame(_derived_findings(inp), columns=FINDING_COLUMNS[1:])
     if not derived.empty:
         derived.insert(0, "finding_id", derived["code"] + ":" + derived["subject"])
-        derived = derived[~derived["finding_id"].isin(set(given["code"] + ":" + given["subject"].astype(str)))]
+        # A file rejected whole is already its own finding; its one quarantine record adds nothing.
+        rejected = derived["subject"].map(lambda f: f"file_rejected:{f}" in stated) & (derived["code"] == "rows_quarantined")
+        derived = derived[~derived["finding_id"].isin(stated) & ~rejected]
     df = pd.concat([given, derived], ignore_index=True) if not derived.empty else given
     df = df.astype({"subject": str, "figure": str, "message": str})
     reasons = {str(c): _text(r) for c, r in zip(inp.indicators["code"], inp.indicators["deviation_reason"])}
@@ -175,13 +178,15 @@ def report_findings(inp: ReportInputs) -> pd.DataFrame:
         if reason and reason not in df.at[i, "message"]:
             df.at[i, "message"] = f"{df.at[i, 'message']}偏差原因：{reason}"
     order = {c: n for n, c in enumerate(FINDING_CODES)}
+    framework = {str(c): n for n, c in enumerate(inp.indicators["code"])}
     key = pd.DataFrame({
-        "known": df["code"].map(lambda c: 0 if c in order else 1),
-        "code_rank": df["code"].map(lambda c: order.get(c, 0)),
+        "code_rank": df["code"].map(order).fillna(len(order)),
         "code": df["code"],
         "severity": df["severity"].map(SEVERITY_RANK).fillna(len(SEVERITY_RANK)),
+        # Indicator findings read in framework order, as the summary lists them.
+        "framework": df["subject"].map(framework).where(df["subject_type"] == "indicator").fillna(-1),
         "given": range(len(df)),
-    })
+    }, index=df.index)
     return df.loc[key.sort_values(list(key.columns)).index].reset_index(drop=True)
 
 
@@ -245,17 +250,25 @@ _NUMBERED = re.compile(r"^(\d+[.、．]|[（(]\d+[)）])\s*")
 _BULLET = re.compile(r"^[-*•]\s+")
 
 
-def narrative_sections(text: str) -> dict[str, list[Block]]:
-    """Split the evaluator's text at "## " headings into blocks, keyed by heading text."""
-    sections: dict[str, list[str]] = {"": []}
-    current = ""
+NARRATIVE_PARTS = {"经验": "experience", "问题": "problems", "建议": "recommendations"}
+
+
+def narrative_parts(text: str) -> dict[str, list[Block]]:
+    """The evaluator's text split at "## " headings and routed by keyword into the sections it belongs to.
+
+    A heading naming 经验 goes to 四(一), 问题 to 四(二) before the generated problems, 建议 to the
+    end of 五; text under any other heading (or none) goes to 四(一), the first match wins.
+    """
+    parts: dict[str, list[str]] = {part: [] for part in NARRATIVE_PARTS.values()}
+    current = "experience"
     for line in text.splitlines():
         if line.startswith("## "):
-            current = line[3:].strip()
-            sections.setdefault(current, [])
+            title = line[3:]
+            current = next((part for key, part in NARRATIVE_PARTS.items() if key in title), "experience")
+            parts[current].append("")  # a heading ends the paragraph before it
         else:
-            sections[current].append(line)
-    return {title: _narrative_blocks(lines) for title, lines in sections.items() if title or any(l.strip() for l in lines)}
+            parts[current].append(line)
+    return {part: _narrative_blocks(lines) for part, lines in parts.items()}
 
 
 def _narrative_blocks(lines: list[str]) -> list[Block]:
@@ -297,7 +310,7 @@ def document(inp: ReportInputs) -> list[Block]:
     """The whole report, sections 一 to 五 as in the seed, then the appendix."""
     meta = inp.meta
     findings = report_findings(inp)
-    narrative = narrative_sections(inp.narrative)
+    narrative = narrative_parts(inp.narrative)
     blocks: list[Block] = [
         Heading(0, f"{meta.title}报告"),
         Paragraph(f"评价机构：{meta.evaluator}", "center"),
@@ -313,16 +326,20 @@ def document(inp: ReportInputs) -> list[Block]:
     return blocks
 
 
-def _source_rows(inp: ReportInputs) -> list[tuple[str, dict]]:
+def source_rows(inp: ReportInputs) -> list[tuple[str, str, dict]]:
+    """(code, label, figures) per funding source: the metadata's order, then any source it does not name."""
     by_source = inp.summary["funds"].get("by_source", {})
     codes = [c for c in inp.sources if c in by_source] + [c for c in by_source if c not in inp.sources]
-    return [(inp.sources.get(c, c), by_source[c]) for c in codes]
+    return [(c, inp.sources.get(c, c), by_source[c]) for c in codes]
 
 
 def _basic_information(inp: ReportInputs) -> list[Block]:
     meta, funds, unit = inp.meta, inp.summary["funds"], inp.meta.money_unit
-    sources = _source_rows(inp)
-    by = lambda key: "，".join(f"{label} {two(f.get(key))} {unit}" for label, f in sources)  # noqa: E731
+    sources = [(label, f) for _, label, f in source_rows(inp)]
+
+    def by(key: str) -> str:
+        return "，".join(f"{label} {two(f.get(key))} {unit}" for label, f in sources)
+
     who = f"由{meta.implementing_unit}组织实施，" if meta.implementing_unit else ""
     opening = (
         f"{meta.programme}{who}项目计划实施期为 {meta.programme_start.year} 年 {meta.programme_start.month} 月"
@@ -360,7 +377,7 @@ FUND_HEADERS = ("计划资金", "到位资金", "实际支出", "结转下年", 
 
 
 def _funds_table(inp: ReportInputs) -> Table:
-    rows = [Row((label, *(two(f.get(k)) for k in FUND_KEYS))) for label, f in _source_rows(inp)]
+    rows = [Row((label, *(two(f.get(k)) for k in FUND_KEYS))) for _, label, f in source_rows(inp)]
     total = inp.summary["funds"]
     rows.append(Row(("合计", *(two(total.get(k)) for k in FUND_KEYS)), "total"))
     return Table("资金来源及使用情况表", ("资金来源", *FUND_HEADERS), tuple(rows),
@@ -375,9 +392,7 @@ def _ordered_subprojects(inp: ReportInputs) -> pd.DataFrame:
 
 def _code_range(codes: list[str]) -> str:
     """First and last code of a naturally sorted list, as the seed writes "1-5"."""
-    if len(codes) == 1:
-        return codes[0]
-    return f"{codes[0]}-{codes[-1]}"
+    return codes[0] if len(codes) == 1 else f"{codes[0]}-{codes[-1]}"
 
 
 def _allocation_table(inp: ReportInputs) -> Table:
@@ -389,8 +404,8 @@ def _allocation_table(inp: ReportInputs) -> Table:
         subtotal = sum((dec(a) or Decimal(0) for a in group["allocation"]), Decimal(0))
         rows.append(Row((f"子项目 {_code_range(list(group['subproject_code']))} 小计", two(subtotal)), "subtotal"))
     total = sum((dec(a) or Decimal(0) for a in sp["allocation"]), Decimal(0))
-    codes = list(sp["subproject_code"])
-    rows.append(Row((f"总项目合计（{_code_range([min(codes, key=natural_key), max(codes, key=natural_key)])}）", two(total)), "total"))
+    codes = sorted(sp["subproject_code"], key=natural_key)
+    rows.append(Row((f"总项目合计（{_code_range(codes)}）", two(total)), "total"))
     return Table(f"{len(sp)} 项子项目名称及资金分配情况统计表", ("项目实施内容", "资金额"), tuple(rows),
                  frozenset({1}), f"单位：{inp.meta.money_unit}")
 
@@ -400,7 +415,7 @@ def _evaluation_work(inp: ReportInputs) -> list[Block]:
     return [
         Heading(1, "二、绩效评价工作开展情况"),
         Paragraph(
-            f"本项目评价时间范围自 {cn_date(meta.evaluation_start)}至 {cn_date(meta.evaluation_end)}，"
+            f"本项目评价地域范围为{meta.region}，评价时间范围自 {cn_date(meta.evaluation_start)}至 {cn_date(meta.evaluation_end)}，"
             f"评价共覆盖 {cov['projects_evaluated']} 个子项目（子项目总数 {cov['projects_total']} 个），"
             f"覆盖项目预算总额的 {two(cov.get('budget_share'))}%。"
         ),
@@ -412,20 +427,21 @@ def _evaluation_work(inp: ReportInputs) -> list[Block]:
     ]
 
 
-def _dimension_name(inp: ReportInputs) -> dict[str, str]:
-    return {str(c): str(n) for c, n in zip(inp.dimensions["code"], inp.dimensions["name"])}
+def _total_weight(inp: ReportInputs) -> Decimal:
+    return sum((dec(w) or Decimal(0) for w in inp.dimensions["weight"]), Decimal(0))
+
+
+def _share(score: object, weight: object) -> str:
+    """Score as a percentage of its weight (得分率)."""
+    s, w = dec(score), dec(weight)
+    return two(s / w * 100) if w and s is not None else MISSING
 
 
 def _overall_evaluation(inp: ReportInputs, findings: pd.DataFrame) -> list[Block]:
     score = inp.summary["score"]
     dims = inp.dimensions
-    rows = []
-    for r in dims.itertuples(index=False):
-        w, s = dec(r.weight), dec(r.score)
-        share = two(s / w * 100) if w and s is not None else MISSING
-        rows.append(Row((str(r.name), plain(r.weight), two(r.score), share)))
-    total_weight = sum((dec(w) or Decimal(0) for w in dims["weight"]), Decimal(0))
-    rows.append(Row(("合计", plain(total_weight), two(score["total"]), two(dec(score["total"]) / total_weight * 100) if total_weight else MISSING), "total"))
+    rows = [Row((str(r.name), plain(r.weight), two(r.score), _share(r.score, r.weight))) for r in dims.itertuples(index=False)]
+    rows.append(Row(("合计", plain(_total_weight(inp)), two(score["total"]), _share(score["total"], _total_weight(inp))), "total"))
     blocks: list[Block] = [
         Heading(1, "三、综合评价情况及评价结论"),
         Paragraph(f"本次绩效评价最终评价得分为 {two(score['total'])} 分，评级为“{score['grade']}”。"),
@@ -445,9 +461,8 @@ def _overall_evaluation(inp: ReportInputs, findings: pd.DataFrame) -> list[Block
 def _dimension_paragraph(inp: ReportInputs, dim, findings: pd.DataFrame) -> str:
     name = str(dim.name)
     subject = name if name.startswith("项目") else f"项目{name}"
-    text = f"从{subject}方面来看，该部分权重 {plain(dim.weight)} 分，得分 {two(dim.score)} 分"
-    w, s = dec(dim.weight), dec(dim.score)
-    text += f"，得分率 {two(s / w * 100)}%。" if w and s is not None else "。"
+    text = (f"从{subject}方面来看，该部分权重 {plain(dim.weight)} 分，得分 {two(dim.score)} 分，"
+            f"得分率 {_share(dim.score, dim.weight)}%。")
     ind = inp.indicators[inp.indicators["dimension"].astype(str) == str(dim.code)]
     full = [n for n, p, sc in zip(ind["name"], ind["points"], ind["score"]) if dec(p) is not None and dec(sc) == dec(p)]
     unmet = list(ind.loc[ind["status"] == "unmet", "name"])
@@ -481,18 +496,13 @@ def _completion_table(inp: ReportInputs) -> Table:
     return Table(f"{len(sp)} 项子项目完成情况表", ("项目实施内容",), tuple(rows))
 
 
-def _narrative_part(narrative: dict[str, list[Block]], keyword: str) -> list[Block]:
-    return [b for title, blocks in narrative.items() if keyword in title for b in blocks]
-
-
 def _experience_and_problems(inp: ReportInputs, findings: pd.DataFrame, narrative: dict[str, list[Block]]) -> list[Block]:
-    experience = _narrative_part(narrative, "经验") + narrative.get("", [])
     blocks: list[Block] = [
         Heading(1, "四、主要经验及做法、存在的问题及原因分析"),
         Heading(2, "（一）主要经验及做法"),
-        *(experience or [Paragraph("（评价机构尚未提供本节文字。）", "note")]),
+        *(narrative["experience"] or [Paragraph("（评价机构尚未提供本节文字。）", "note")]),
         Heading(2, "（二）存在的问题及原因分析"),
-        *_narrative_part(narrative, "问题"),
+        *narrative["problems"],
     ]
     for n, (code, rows, rest) in enumerate(worst(findings), start=1):
         total = len(rows) + rest
@@ -512,7 +522,7 @@ def _recommendations(inp: ReportInputs, findings: pd.DataFrame, narrative: dict[
         head, *body = [p.strip() for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
         blocks.append(Paragraph(f"{n}. {head}", "numbered"))
         blocks += [Paragraph(" ".join(p.split())) for p in body]
-    return blocks + _narrative_part(narrative, "建议")
+    return blocks + narrative["recommendations"]
 
 
 def _appendix(inp: ReportInputs) -> list[Block]:
@@ -535,8 +545,7 @@ def _indicator_appendix(inp: ReportInputs) -> Landscape:
                              two(r.completion_rate) if not _blank(r.completion_rate) else "", plain(r.points),
                              two(r.score), INDICATOR_STATUS_LABELS.get(r.status, ""), _text(r.deviation_reason))))
         rows.append(Row((f"{d.name}小计", *blank, plain(d.weight), two(d.score), "", ""), "subtotal"))
-    total_weight = sum((dec(w) or Decimal(0) for w in inp.dimensions["weight"]), Decimal(0))
-    rows.append(Row(("合计", *blank, plain(total_weight), two(inp.summary["score"]["total"]), "", ""), "total"))
+    rows.append(Row(("合计", *blank, plain(_total_weight(inp)), two(inp.summary["score"]["total"]), "", ""), "total"))
     return Landscape((
         Heading(1, "附件一：绩效指标评分表"),
         Table("绩效指标评分表", INDICATOR_HEADERS, tuple(rows), frozenset({3, 4, 5, 6, 7})),

@@ -20,7 +20,7 @@ import xlsxwriter
 from pipeline.findings import SEVERITY_LABELS
 from pipeline.report.inputs import INDICATOR_STATUS_LABELS, STATUS_LABELS, ReportInputs
 from pipeline.report.safe import escape_text
-from pipeline.report.text import FUND_HEADERS, FUND_KEYS, code_title, dec, report_findings
+from pipeline.report.text import FUND_HEADERS, FUND_KEYS, code_title, report_findings, source_rows
 
 # Column kinds: how a cell's value is written.
 MONEY, RATE, SCORE, INT, NUMBER, TEXT = "money", "rate", "score", "int", "number", "text"
@@ -67,9 +67,7 @@ Columns = list[tuple[str, str, str]]  # (Chinese header, column in the frame, ki
 def _tables(inp: ReportInputs) -> dict[str, tuple[Columns, pd.DataFrame]]:
     dims = {str(c): str(n) for c, n in zip(inp.dimensions["code"], inp.dimensions["name"])}
     funds = inp.summary["funds"]
-    by_source = funds.get("by_source", {})
-    fund_rows = [{"code": c, "label": inp.sources.get(c, c), **by_source[c]}
-                 for c in [*(c for c in inp.sources if c in by_source), *(c for c in by_source if c not in inp.sources)]]
+    fund_rows = [{"code": code, "label": label, **f} for code, label, f in source_rows(inp)]
     fund_rows.append({"code": "total", "label": "合计", **{k: funds.get(k) for k in FUND_KEYS}})
     fund_kinds = (MONEY,) * 5 + (RATE,) * 2
     indicators = inp.indicators.assign(

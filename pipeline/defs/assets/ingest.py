@@ -14,6 +14,7 @@ from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.ingest.run import Ingested, ingest
 from pipeline.scoring.framework import load_frameworks
+from pipeline.scoring.run import framework_names
 
 GROUP = "ingest"
 CODE_VERSION = "ingest-1"
@@ -23,12 +24,13 @@ OTHER_OUTS = {
     "submission_inventory": "报送文件清单 — every submission file with its SHA-256, submitter, format, and rows read / accepted / quarantined.",
     "missing_submissions": "未提交清单 — expected submissions (county workbooks, bureau department files) that were not received.",
     "ingest_findings": "数据质量发现 — findings from ingest: missing submissions (未提交), rejected files, quarantined rows, format warnings.",
+    "ingest_checks": "校验结果 — the outcome of every ingest check (each table's pandera contract, rows accounted) as rows, for the report's data-quality appendix.",
 }
 
 
 def indicator_codes(ev) -> list[str]:
     """Every indicator code of every framework the evaluation uses (submissions may name any)."""
-    frameworks = load_frameworks(ev.folder, ev.meta.get("frameworks", [ev.primary_framework]))
+    frameworks = load_frameworks(ev.folder, framework_names(ev))
     return list(dict.fromkeys(code for fw in frameworks.values() for code in fw.codes))
 
 
@@ -53,13 +55,17 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
     ev = paths.evaluation(context.partition_key)
     result = ingest(ev, Path(paths.raw_root), indicator_codes(ev))
     hashes = dict(zip(result.inventory["file"], result.inventory["sha256"]))
+    checks = []
     for kind in KINDS.values():
         df = result.tables[kind.name]
         files = sorted(df["file"].unique()) if len(df) else []
         yield dg.Output(df, output_name=kind.name, metadata=table_metadata(
             df, kind.model, input_hashes={f: hashes[f] for f in files}))
-        yield pandera_check_result(kind, df)
+        checks.append(pandera_check_result(kind, df))
+    checks.append(rows_accounted(result.inventory))
+    yield from checks
     yield from _other_outputs(result, hashes)
+    yield dg.Output(check_rows(checks), output_name="ingest_checks")
 
 
 def _other_outputs(result: Ingested, hashes: dict[str, str]):
@@ -74,9 +80,18 @@ def _other_outputs(result: Ingested, hashes: dict[str, str]):
         "rows_read": result.rows["read"], "rows_accepted": result.rows["accepted"],
         "rows_quarantined": result.rows["quarantined"],
     })
-    yield rows_accounted(inv)
     yield dg.Output(result.missing, output_name="missing_submissions", metadata=table_metadata(result.missing))
     yield dg.Output(result.findings, output_name="ingest_findings", metadata=table_metadata(result.findings))
+
+
+def check_rows(results: list[dg.AssetCheckResult]) -> pd.DataFrame:
+    """Check results as table rows (check, passed, detail) for the data-quality appendix."""
+    return pd.DataFrame({
+        "check": [f"{r.asset_key.to_user_string()}:{r.check_name}" for r in results],
+        "passed": [bool(r.passed) for r in results],
+        "detail": [", ".join(f"{k}={v.value}" for k, v in r.metadata.items()
+                             if isinstance(v.value, (int, str)) and len(str(v.value)) < 80) for r in results],
+    })
 
 
 def rows_accounted(inventory: pd.DataFrame) -> dg.AssetCheckResult:

@@ -1,5 +1,6 @@
 """Stage 0 — the raw submission folders, observed: each evaluation's data version is its content hash."""
 
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -8,6 +9,9 @@ from pipeline import evaluation
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
+
+# observable_source_asset is marked beta; it is the documented way to version raw files.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
 @dg.observable_source_asset(

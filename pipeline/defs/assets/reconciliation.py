@@ -38,6 +38,9 @@ CHECKS = {
 @dg.multi_asset(
     outs={
         **{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION) for name, (_, desc) in TABLES.items()},
+        "reconciliation_checks": dg.AssetOut(
+            description="核对校验结果 — the identity checks (levels agree, nothing dropped, transfers net to zero…) as rows.",
+            group_name=GROUP, code_version=CODE_VERSION),
         "reconciliation_summary": dg.AssetOut(
             description="资金汇总 — the funds and coverage blocks of summary.json, and the exact overall rates for scoring.",
             group_name=GROUP, code_version=CODE_VERSION),
@@ -63,3 +66,6 @@ def fund_reconciliation(context: dg.AssetExecutionContext, paths: PipelinePaths,
     for c in results:
         yield dg.AssetCheckResult(check_name=c.name, asset_key="funds_by_source", passed=bool(c.passed),
                                   metadata={"detail": c.detail})
+    yield dg.Output(pd.DataFrame({"check": [f"funds_by_source:{c.name}" for c in results],
+                                  "passed": [bool(c.passed) for c in results],
+                                  "detail": [c.detail for c in results]}), output_name="reconciliation_checks")

@@ -1,7 +1,5 @@
 """Stage 3 — indicator actuals and reconciliation figures → indicator scores, dimensions, grade."""
 
-from fractions import Fraction
-
 import dagster as dg
 import pandas as pd
 
@@ -9,9 +7,8 @@ from pipeline import archive, findings
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
-from pipeline.evaluation import Evaluation
 from pipeline.scoring import score as scoring
-from pipeline.scoring.framework import load_frameworks
+from pipeline.scoring.run import score_all, scoring_inputs
 from pipeline.scoring.subprojects import subproject_status, subprojects_summary
 
 GROUP = "scoring"
@@ -24,25 +21,6 @@ TABLES = {
     "scoring_findings": "绩效问题发现 — indicators unmet, not collected, unrealistic targets, delayed sub-projects, county archive gaps.",
     "scoring_lineage": "得分血缘 — edge table: indicator / finding row → the submission rows (file, sheet, row) its actual came from.",
 }
-
-
-def scoring_inputs(ev: Evaluation, tables: dict[str, pd.DataFrame], figures: dict) -> scoring.ScoringInputs:
-    history_path = ev.folder / "history.csv"
-    return scoring.ScoringInputs(
-        indicator_actuals=tables["indicator_actuals"], county_indicators=tables["county_indicators"],
-        grades=tables["grades"], survey=tables["survey"],
-        reconciliation={k: (Fraction(v) if v is not None else None) for k, v in figures.items()},
-        settings=ev.settings,
-        history=scoring.read_history(history_path, f"{ev.id}/{history_path.name}"),
-        year=int(str(ev.meta["evaluation_period"]["start"])[:4]),
-        counties=ev.counties,
-    )
-
-
-def score_all(ev: Evaluation, inputs: scoring.ScoringInputs) -> dict[str, scoring.ScoreResult]:
-    """Every framework of the evaluation, the primary first."""
-    names = list(dict.fromkeys([ev.primary_framework, *ev.meta.get("frameworks", [])]))
-    return {name: scoring.score_evaluation(fw, inputs) for name, fw in load_frameworks(ev.folder, names).items()}
 
 
 @dg.multi_asset(

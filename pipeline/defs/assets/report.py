@@ -1,0 +1,136 @@
+"""Stage 4 — scored tables → findings, lineage, data quality, the report, summary.json, the manifest."""
+
+import dagster as dg
+import pandas as pd
+
+from pipeline import findings as findings_mod
+from pipeline import lineage as lineage_mod
+from pipeline import manifest as manifest_mod
+from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_by_submitter
+from pipeline.defs.metadata import table_metadata
+from pipeline.defs.partitions import evaluations
+from pipeline.defs.resources import PipelinePaths
+from pipeline.evaluation import Evaluation
+from pipeline.fingerprint import code_version, evaluation_fingerprint
+from pipeline.formats import fen_to_wan_series
+from pipeline.report import ReportInputs, ReportMeta, load_recommendations, write_all
+
+GROUP = "report"
+NARRATIVE_FILE = "narrative.md"
+
+
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="findings-1")
+def findings(ingest_findings: pd.DataFrame, reconciliation_findings: pd.DataFrame,
+             scoring_findings: pd.DataFrame) -> dg.Output:
+    """问题发现 — every finding of every stage, one row each: code, severity, subject, figure, Chinese sentence."""
+    df = findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings)
+    counts = df["code"].value_counts().sort_index().to_dict()
+    return dg.Output(df, metadata={**table_metadata(df), "by_code": dg.MetadataValue.json(counts)})
+
+
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="lineage-1")
+def lineage(context: dg.AssetExecutionContext, paths: PipelinePaths, funds_lineage: pd.DataFrame,
+            scoring_lineage: pd.DataFrame, submission_inventory: pd.DataFrame) -> dg.Output:
+    """血缘 — the edge table: every output row (reconciliation, indicator scores, findings) → the raw rows behind it."""
+    edges = lineage_mod.unify(funds_lineage, scoring_lineage, submission_inventory)
+    out = paths.out_dir(context.partition_key)
+    edges.to_parquet(out / "lineage.parquet", index=False)
+    return dg.Output(edges, metadata={
+        **table_metadata(edges), "parquet": dg.MetadataValue.path(str(out / "lineage.parquet")),
+        "dagster/column_lineage": dg.TableColumnLineage(deps_by_column={
+            "file": [dg.TableColumnDep(asset_key=dg.AssetKey("submission_inventory"), column_name="file")],
+            "sha256": [dg.TableColumnDep(asset_key=dg.AssetKey("submission_inventory"), column_name="sha256")],
+        }),
+    })
+
+
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="figures-1")
+def evaluation_figures(context: dg.AssetExecutionContext, submission_inventory: pd.DataFrame,
+                       missing_submissions: pd.DataFrame, reconciliation_summary: dict, scoring_summary: dict) -> dict:
+    """评价数据汇总 — every figure of summary.json except the artifacts: rows, files, funds, coverage, score, indicators."""
+    figures = ingest_block(context.partition_key, submission_inventory, missing_submissions)
+    figures.update({k: v for k, v in reconciliation_summary.items() if k != "figures"})
+    figures.update(scoring_summary)
+    return figures
+
+
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="quality-1")
+def data_quality(ingest_checks: pd.DataFrame, reconciliation_checks: pd.DataFrame) -> dg.Output:
+    """数据质量 — every check's outcome (contracts, rows accounted, reconciliation identities) for the report appendix."""
+    df = pd.concat([ingest_checks, reconciliation_checks], ignore_index=True)
+    return dg.Output(df, metadata={**table_metadata(df), "failed": int((~df["passed"]).sum())})
+
+
+def report_inputs(ev: Evaluation, figures: dict, subproject_status: pd.DataFrame, dimension_scores: pd.DataFrame,
+                  indicator_scores: pd.DataFrame, all_findings: pd.DataFrame, quarantine: pd.DataFrame,
+                  inventory: pd.DataFrame, quality: pd.DataFrame) -> ReportInputs:
+    primary = ev.primary_framework
+    subs = subproject_status.assign(allocation=fen_to_wan_series(subproject_status["allocation_fen"]))
+    narrative = ev.folder / NARRATIVE_FILE
+    return ReportInputs(
+        meta=ReportMeta.from_metadata(ev.meta),
+        summary=figures,
+        sources=ev.sources,
+        subprojects=subs,
+        dimensions=dimension_scores[dimension_scores["framework"] == primary].reset_index(drop=True),
+        indicators=indicator_scores[indicator_scores["framework"] == primary]
+        .rename(columns={"target_realism": "target_flag"}).reset_index(drop=True),
+        findings=all_findings,
+        quarantine=quarantine,
+        inputs=inventory.rename(columns={"kinds": "kind", "rows_read": "rows"}),
+        quality=quality,
+        narrative=narrative.read_text(encoding="utf-8") if narrative.is_file() else "",
+        recommendations=load_recommendations(ev.folder),
+    )
+
+
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="report-1")
+def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, evaluation_figures: dict,
+                      subproject_status: pd.DataFrame, dimension_scores: pd.DataFrame, indicator_scores: pd.DataFrame,
+                      findings: pd.DataFrame, quarantine: pd.DataFrame, submission_inventory: pd.DataFrame,
+                      data_quality: pd.DataFrame, funds_by_source: pd.DataFrame, funds_by_subproject: pd.DataFrame,
+                      transfer_discrepancies: pd.DataFrame, county_matching: pd.DataFrame, lineage: pd.DataFrame) -> dict:
+    """评价报告 — report.html (self-contained), report.docx and scored_tables.xlsx, byte-identical on rerun."""
+    ev = paths.evaluation(context.partition_key)
+    inp = report_inputs(ev, evaluation_figures, subproject_status, dimension_scores, indicator_scores, findings,
+                        quarantine, submission_inventory, data_quality)
+    extra = {"资金核对_来源": funds_by_source, "资金核对_子项目": funds_by_subproject,
+             "下拨核对差异": transfer_discrepancies, "配套资金": county_matching}
+    if len(lineage) < 200_000:  # the XLSX carries the lineage only while it fits comfortably
+        extra["血缘"] = lineage
+    artifacts = write_all(inp, paths.out_dir(context.partition_key), extra_tables=extra)
+    context.add_output_metadata({k: dg.MetadataValue.json(v) for k, v in artifacts.items()})
+    return artifacts
+
+
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="summary-2")
+def evaluation_summary(context: dg.AssetExecutionContext, paths: PipelinePaths, evaluation_figures: dict,
+                       evaluation_report: dict, quarantine: pd.DataFrame) -> dg.MaterializeResult:
+    """summary.json — the evaluation's figures (rows, files, funds, score, artifacts) as strings, by dotted path."""
+    out = paths.out_dir(context.partition_key)
+    summary = {**evaluation_figures, "artifacts": evaluation_report}
+    per_submitter = write_quarantine_by_submitter(out, quarantine)
+    (out / SUMMARY_FILE).write_text(dump(summary), encoding="utf-8")
+    ev = paths.evaluation(context.partition_key)
+    return dg.MaterializeResult(metadata={
+        "input_fingerprint": evaluation_fingerprint(ev.folder),
+        "code_version": code_version(),
+        "path": dg.MetadataValue.path(str(out / SUMMARY_FILE)),
+        "score": dg.MetadataValue.json(summary.get("score", {})),
+        "quarantine_files": dg.MetadataValue.json(per_submitter),
+    })
+
+
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="manifest-1",
+          deps=[evaluation_summary, evaluation_report, lineage])
+def run_manifest(context: dg.AssetExecutionContext, paths: PipelinePaths,
+                 submission_inventory: pd.DataFrame) -> dg.MaterializeResult:
+    """manifest.json — written last: input and output SHA-256s, configuration hash, code and package versions."""
+    ev = paths.evaluation(context.partition_key)
+    out = paths.out_dir(context.partition_key)
+    manifest = manifest_mod.build(ev, submission_inventory, out)
+    path, history = manifest_mod.write(manifest, out)
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(path)), "history": dg.MetadataValue.path(str(history)),
+        "outputs_hashed": len(manifest["outputs"]), "code_version": manifest["code_version"],
+    })

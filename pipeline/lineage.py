@@ -1,0 +1,158 @@
+"""Row-level lineage: one edge table (output row → input row) and the `trace` that walks it.
+
+The stages each emit edges in ``reconcile.LINEAGE_COLUMNS`` with their own table names; here they
+are unified under the asset names (``funds_by_source``, ``indicator_scores``, …) and joined to
+the inputs' SHA-256. ``trace`` answers "where does this figure of summary.json come from" by
+mapping a dotted path to output rows and following edges down to raw rows, through the
+reconciliation when an indicator takes its actual from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Optional
+
+import duckdb
+import pandas as pd
+
+from pipeline.reconcile import LINEAGE_COLUMNS
+
+# Stage-local table names → asset names.
+FUNDS_TABLES = {
+    "cells": "funds_cells", "by_source": "funds_by_source", "by_subproject": "funds_by_subproject",
+    "by_group": "funds_by_group", "by_county": "funds_by_county", "matching": "county_matching",
+    "transfer_matches": "transfer_matches", "transfer_discrepancies": "transfer_discrepancies",
+    "findings": "reconciliation_findings",
+}
+SCORING_TABLES = {"indicators": "indicator_scores", "findings": "scoring_findings", "subprojects": "subproject_status",
+                  "scoring_findings": "scoring_findings"}
+EDGE_COLUMNS = LINEAGE_COLUMNS + ["sha256"]
+RATE_MEASURES = {"arrival_rate": ["received", "planned"], "execution_rate": ["spent", "received"],
+                 "balance": ["received", "spent", "carried_forward", "recovered"]}
+
+
+def unify(funds: pd.DataFrame, scoring: pd.DataFrame, inventory: pd.DataFrame) -> pd.DataFrame:
+    """One edge table under asset names, with each input file's SHA-256."""
+    parts = []
+    for df, names in ((funds, FUNDS_TABLES), (scoring, SCORING_TABLES)):
+        df = df[LINEAGE_COLUMNS].astype({c: str for c in LINEAGE_COLUMNS if c != "row"})  # DuckDB ENUMs → text
+        parts.append(df.assign(output_table=df["output_table"].map(names).fillna(df["output_table"])))
+    edges = pd.concat(parts, ignore_index=True)
+    edges["row"] = edges["row"].astype("int64")
+    sha = dict(zip(inventory["file"], inventory["sha256"]))
+    edges["sha256"] = edges["file"].map(sha).fillna("")
+    return edges.sort_values(LINEAGE_COLUMNS, kind="stable").reset_index(drop=True)
+
+
+@dataclasses.dataclass
+class Trace:
+    figure: str
+    value: object
+    steps: list[dict]  # the output rows the figure is made of: table, key, measure
+    rows: pd.DataFrame  # raw rows: file, sheet, row, kind, sha256 (file as given to --raw)
+
+
+def _figure_value(summary: dict, figure: str) -> object:
+    node: object = summary
+    for part in figure.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"“{figure}” 不在 summary.json 中（在 “{part}” 处找不到）/ not a path into summary.json")
+        node = node[part]
+    return node
+
+
+def _targets(summary: dict, figure: str, indicators: pd.DataFrame) -> list[tuple[str, Optional[list[str]], list[str]]]:
+    """(asset table, keys or None for all, measures or [] for all) the figure is computed from."""
+    parts = figure.split(".")
+    head = parts[0]
+    if head == "funds":
+        if len(parts) == 2:
+            return [("funds_by_source", None, RATE_MEASURES.get(parts[1], [parts[1]]))]
+        table = {"by_source": "funds_by_source", "by_group": "funds_by_group"}[parts[1]]
+        keys = [parts[2]] if len(parts) > 2 else None
+        measure = parts[3] if len(parts) > 3 else None
+        return [(table, keys, RATE_MEASURES.get(measure, [measure]) if measure else [])]
+    if head == "coverage":
+        return [("funds_by_subproject", None, ["planned"])]
+    if head == "score":
+        framework = parts[2] if len(parts) > 2 and parts[1] == "alternatives" else None
+        rows = indicators if framework is None else indicators[indicators["framework"] == framework]
+        if framework is None:
+            primary = indicators["framework"].iloc[0] if len(indicators) else None
+            rows = indicators[indicators["framework"] == primary]
+        if "by_dimension" in parts:
+            dim = parts[parts.index("by_dimension") + 1]
+            rows = rows[rows["dimension"] == dim]
+        return [("indicator_scores", sorted(rows["code"].unique()), [])]
+    if head == "indicators":
+        if len(parts) > 2 and parts[1] == "by_code":
+            return [("indicator_scores", [parts[2]], [])]
+        status = {"unmet": "unmet", "not_collected": "not_collected", "met_count": "met"}.get(parts[1])
+        rows = indicators[indicators["status"] == status] if status else indicators[indicators["status"].notna()]
+        return [("indicator_scores", sorted(rows["code"].unique()), [])]
+    if head == "subprojects":
+        codes = _figure_value(summary, figure)
+        codes = codes if isinstance(codes, list) else [codes]
+        return [("subproject_status", [str(c) for c in codes], [])]
+    if head in ("rows", "files"):
+        return [("submission_inventory", None, [])]
+    raise KeyError(f"“{figure}” 没有可追溯的血缘 / no lineage for this figure")
+
+
+def trace(out_dir: Path, figure: str, raw_display: str = "raw") -> Trace:
+    """Follow ``figure`` down to raw rows using what the last run wrote under ``out_dir``."""
+    summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+    value = _figure_value(summary, figure)
+    with duckdb.connect(str(out_dir / "pipeline.duckdb"), read_only=True) as con:
+        edges = con.execute("SELECT * FROM lineage").df()
+        indicators = con.execute("SELECT framework, code, dimension, status FROM indicator_scores").df()
+        inventory = con.execute("SELECT file, sha256, rows_read FROM submission_inventory").df()
+    steps, picked = [], []
+    for table, keys, measures in _targets(summary, figure, indicators):
+        if table == "submission_inventory":
+            inv = inventory.assign(sheet="", row=pd.NA, input_kind="file", measure="")
+            picked.append(inv)
+            steps.append({"table": table, "key": "*", "measure": "rows_read"})
+            continue
+        sel = edges["output_table"] == table
+        if keys is not None:
+            sel &= edges["output_key"].isin(keys)
+        if measures:
+            sel &= edges["measure"].isin(measures)
+        hit = edges[sel]
+        steps += [{"table": table, "key": k, "measure": m}
+                  for k, m in hit[["output_key", "measure"]].drop_duplicates().itertuples(index=False)]
+        via = hit[hit["input_kind"] == "reconciliation"]
+        for measure in via["measure"].unique():  # an indicator computed from the reconciliation
+            more = edges[(edges["output_table"] == "funds_by_source") & edges["measure"].isin(RATE_MEASURES[measure])]
+            steps.append({"table": "funds_by_source", "key": "*", "measure": measure})
+            picked.append(more)
+        picked.append(hit[hit["input_kind"] != "reconciliation"])
+    rows = pd.concat(picked, ignore_index=True) if picked else pd.DataFrame(columns=EDGE_COLUMNS)
+    rows = rows.rename(columns={"input_kind": "kind"})[["file", "sheet", "row", "kind", "sha256"]]
+    rows = rows.drop_duplicates().sort_values(["file", "sheet", "row"], kind="stable").reset_index(drop=True)
+    rows["file"] = raw_display.rstrip("/") + "/" + rows["file"].astype(str)
+    return Trace(figure=figure, value=value, steps=steps, rows=rows)
+
+
+def as_json(t: Trace) -> str:
+    rows = [{k: (None if pd.isna(v) else (int(v) if k == "row" else v)) for k, v in r.items()}
+            for r in t.rows.to_dict("records")]
+    return json.dumps({"figure": t.figure, "value": t.value, "steps": t.steps, "rows": rows},
+                      ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def as_text(t: Trace) -> str:
+    lines = [f"{t.figure} = {json.dumps(t.value, ensure_ascii=False)}"]
+    for s in t.steps[:40]:
+        lines.append(f"  ← {s['table']}[{s['key']}].{s['measure']}")
+    if len(t.steps) > 40:
+        lines.append(f"  ← … {len(t.steps) - 40} more")
+    lines.append(f"  来源行 / source rows: {len(t.rows)}")
+    for r in t.rows.itertuples():
+        where = f"sheet {r.sheet} " if r.sheet else ""
+        row = "" if pd.isna(r.row) else f"row {int(r.row)}"
+        lines.append(f"    {r.file}  {where}{row}  ({r.kind})  sha256 {r.sha256}")
+    return "\n".join(lines)

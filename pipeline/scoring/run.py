@@ -1,0 +1,37 @@
+"""Score one evaluation under every framework it names, from its validated tables (no Dagster)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Mapping, Optional
+
+import pandas as pd
+
+from pipeline.evaluation import Evaluation
+from pipeline.scoring import score as scoring
+from pipeline.scoring.framework import load_frameworks
+
+
+def scoring_inputs(ev: Evaluation, tables: Mapping[str, pd.DataFrame],
+                   figures: Mapping[str, Optional[str | Fraction]]) -> scoring.ScoringInputs:
+    """``figures`` are the reconciliation's exact rates, as Fractions or their "p/q" text."""
+    history_path = ev.folder / "history.csv"
+    return scoring.ScoringInputs(
+        indicator_actuals=tables["indicator_actuals"], county_indicators=tables["county_indicators"],
+        grades=tables["grades"], survey=tables["survey"],
+        reconciliation={k: (Fraction(v) if v is not None else None) for k, v in figures.items()},
+        settings=ev.settings,
+        history=scoring.read_history(history_path, f"{ev.id}/{history_path.name}"),
+        year=int(str(ev.meta["evaluation_period"]["start"])[:4]),
+        counties=ev.counties,
+    )
+
+
+def framework_names(ev: Evaluation) -> list[str]:
+    """The primary framework first, then the others the metadata lists."""
+    return list(dict.fromkeys([ev.primary_framework, *ev.meta.get("frameworks", [])]))
+
+
+def score_all(ev: Evaluation, inputs: scoring.ScoringInputs) -> dict[str, scoring.ScoreResult]:
+    return {name: scoring.score_evaluation(fw, inputs)
+            for name, fw in load_frameworks(ev.folder, framework_names(ev)).items()}

@@ -1,0 +1,277 @@
+"""Unit tests of the ingest building blocks: money and date parsing, sniffing and decoding, header detection."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from pipeline.contract import KINDS
+from pipeline.formats import parse_money
+from pipeline.ingest.read import Problem, SourceFile, decode, read_file, sha256_file, sniff
+from pipeline.ingest.validate import _parse_dates
+from pipeline.workbooks import Sheet, write_xlsx
+
+CORPUS = Path(__file__).resolve().parent / "corpus" / "raw" / "defects"
+RECEIPTS_HEADER = "到位单号,到账日期,资金来源,子项目编码,旗县区编码,金额（万元）,文号,冲红凭证号,备注"
+NA = None
+
+
+def money(values: list, unit: str) -> list[tuple]:
+    fen, error = parse_money(pd.Series(values, dtype=object), unit)
+    return [(None if pd.isna(f) else int(f), e) for f, e in zip(fen, error)]
+
+
+# --- parse_money -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, unit, fen, error", [
+    ("800", "万元", 800_000_000, ""),
+    ("0.01", "万元", 10_000, ""),
+    ("1234.5", "万元", 1_234_500_000, ""),
+    ("0.01", "元", 1, ""),
+    ("1234.5", "元", 123_450, ""),
+    (" 96.40 ", "元", 9_640, ""),
+    # thousands separators, only in their right places
+    ("1,234.56", "元", 123_456, ""),
+    ("12,345,678.90", "元", 1_234_567_890, ""),
+    ("5,200,000.00", "万元", 5_200_000_000_000, ""),
+    ("1,23", "元", NA, "not_a_number"),
+    ("12,34.5", "元", NA, "not_a_number"),
+    ("1234,567", "元", NA, "not_a_number"),
+    # negative amounts parse; whether they are allowed is the reversal check's business
+    ("-50", "万元", -50_000_000, ""),
+    ("-1,234.50", "元", -123_450, ""),
+    ("-0.5", "元", -50, ""),
+    # empty is not an error here: the required-column check reports it
+    ("", "万元", NA, ""),
+    ("   ", "万元", NA, ""),
+    (None, "万元", NA, ""),
+    # three decimals is an error, never a rounding
+    ("86.125", "万元", NA, "too_many_decimals"),
+    ("120.125", "元", NA, "too_many_decimals"),
+    ("1,234.567", "元", NA, "too_many_decimals"),
+    ("0.001", "元", NA, "too_many_decimals"),
+    # text
+    ("待核实", "万元", NA, "not_a_number"),
+    ("见附件", "元", NA, "not_a_number"),
+    ("100万元", "元", NA, "not_a_number"),
+    ("￥100", "元", NA, "not_a_number"),
+    ("1.2e3", "元", NA, "not_a_number"),
+    ("1.000.00", "元", NA, "not_a_number"),
+    ("-", "元", NA, "not_a_number"),
+])
+def test_parse_money(text, unit, fen, error):
+    assert money([text], unit) == [(fen, error)]
+
+
+def test_parse_money_is_exact_integer_fen_and_keeps_the_index():
+    values = pd.Series(["0.07", "1,540.00", "abc", None], index=[10, 11, 12, 13], dtype=object)
+    fen, error = parse_money(values, "万元")
+    assert str(fen.dtype) == "Int64"
+    assert fen.index.tolist() == [10, 11, 12, 13]
+    assert fen.tolist()[:2] == [70_000, 1_540_000_000]
+    assert error.tolist() == ["", "", "not_a_number", ""]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "pipeline/formats.py parse_money: integer parts too large for int64 are not caught; '99999999999999999999' "
+    "raises OverflowError in .astype('int64') and aborts the whole ingest, '10000000000000' 万元 silently wraps "
+    "to -8446744073709551616 分 (then reported as negative_not_reversal)"))
+@pytest.mark.parametrize("text, unit", [("99999999999999999999", "元"), ("10000000000000", "万元")])
+def test_parse_money_flags_amounts_too_large_for_exact_fen(text, unit):
+    [(fen, error)] = money([text], unit)
+    assert fen is None and error != ""
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, date", [
+    ("2023-05-01", "2023-05-01"),
+    ("2023/5/1", "2023-05-01"),
+    ("2023.05.01", "2023-05-01"),
+    ("2023年5月1日", "2023-05-01"),
+    ("2022年12月31日", "2022-12-31"),
+    ("2023-04-19 00:00:00", "2023-04-19"),  # an Excel date cell read as text
+    ("2024-02-29", "2024-02-29"),
+    ("2023-02-29", None),
+    ("2023-13-01", None),
+    ("20230501", None),
+    ("05/01/2023", None),
+    ("2023-05-01 13:05:00", None),
+    ("明年五月", None),
+    (None, None),
+])
+def test_parse_dates(text, date):
+    got = _parse_dates(pd.Series([text], dtype="string"))[0]
+    assert (None if pd.isna(got) else got.strftime("%Y-%m-%d")) == date
+
+
+# --- sniff and decode --------------------------------------------------------------------------
+
+def test_sniff_reads_the_content_not_the_extension():
+    assert sniff((CORPUS / "county" / "150102.xlsx").read_bytes()) == "xlsx"
+    assert sniff((CORPUS / "bureau" / "finance" / "receipts_really_csv.xlsx").read_bytes()) == "csv"
+    assert sniff(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100)) == "xls"
+    assert sniff("到位单号,金额\n".encode("gb18030")) == "csv"
+    assert sniff(b"") is None
+
+
+@pytest.mark.parametrize("data, text, encoding", [
+    ("到位单号,金额\nDW001,800\n".encode("utf-8"), "到位单号,金额\nDW001,800\n", "utf-8-sig"),
+    (b"\xef\xbb\xbf" + "到位单号\n".encode("utf-8"), "到位单号\n", "utf-8-sig"),
+    ("财社〔2022〕88号,中央资金\n".encode("gb18030"), "财社〔2022〕88号,中央资金\n", "gb18030"),
+    ("呼和浩特市".encode("gbk"), "呼和浩特市", "gb18030"),
+    (b"\xff\xfe\x00", None, ""),
+    ("a,b\n".encode("utf-16"), None, ""),
+])
+def test_decode(data, text, encoding):
+    assert decode(data) == (text, encoding)
+
+
+# --- reading files: header detection, row numbers, units --------------------------------------
+
+def source(tmp_path: Path, name: str, data: bytes | str, submitter_type: str = "bureau") -> SourceFile:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return SourceFile(path=path, rel=name, sha256=sha256_file(path), submitter_type=submitter_type,
+                      submitter="finance" if submitter_type == "bureau" else submitter_type)
+
+
+def only_table(sf: SourceFile):
+    tables = read_file(sf)
+    assert sf.problems == [] and len(tables) == 1
+    return tables[0]
+
+
+@pytest.mark.parametrize("titles", [[], ["资金到位明细"], ["呼和浩特市人社局", "资金到位明细", "填报日期：2024-01-05"]])
+def test_header_is_found_under_any_number_of_title_rows(tmp_path, titles):
+    body = [RECEIPTS_HEADER, "DW001,2022-07-18,central,1,150100,800,,,", "DW002,2022-07-18,central,2,150100,15,,,"]
+    t = only_table(source(tmp_path, "receipts.csv", "\n".join(titles + body) + "\n"))
+    first = len(titles) + 2  # the header is Excel row len(titles) + 1
+    assert t.frame["row"].tolist() == [first, first + 1]
+    assert t.frame["receipt_id"].tolist() == ["DW001", "DW002"]
+    assert t.units == {"amount_fen": "万元"}
+
+
+def test_excel_padded_title_rows_and_blank_lines_keep_excel_row_numbers(tmp_path):
+    text = ("资金到位明细,,,,,,,,\n" + RECEIPTS_HEADER + "\n"
+            "DW001,2022-07-18,central,1,150100,800,,,\n,,,,,,,,\n\nDW002,2022-07-18,central,2,150100,15,,,\n")
+    t = only_table(source(tmp_path, "receipts.csv", text))
+    assert t.frame["row"].tolist() == [3, 6]
+
+
+@pytest.mark.parametrize("title, amount_header, unit", [
+    ("资金到位明细　单位：万元", "金额", "万元"),
+    ("资金到位明细（单位：元）", "金额", "元"),
+    ("资金到位明细　单位：元", "金额（万元）", "万元"),  # the column's own header wins
+    ("", "金额(元)", "元"),
+    ("", "amount (wan)", "万元"),
+])
+def test_money_unit_comes_from_the_header_or_the_title(tmp_path, title, amount_header, unit):
+    header = RECEIPTS_HEADER.replace("金额（万元）", amount_header)
+    text = (title + "\n" if title else "") + header + "\nDW001,2022-07-18,central,1,150100,800,,,\n"
+    assert only_table(source(tmp_path, "receipts.csv", text)).units == {"amount_fen": unit}
+
+
+def test_an_amount_without_a_unit_is_refused(tmp_path):
+    sf = source(tmp_path, "receipts.csv", RECEIPTS_HEADER.replace("金额（万元）", "金额") + "\nDW001,2022-07-18,central,1,150100,800,,,\n")
+    assert read_file(sf) == []
+    assert sf.problems == [Problem("undeclared_unit", "金额列“金额”未声明单位；请在表头写明“金额（万元）”或“金额（元）”。", column="金额")]
+
+
+def test_english_canonical_headers_are_aliases(tmp_path):
+    text = "receipt_id,date,source_code,subproject_code,county_code,amount (wan)\nEN001,2023-05-08,central,1,150100,120\n"
+    t = only_table(source(tmp_path, "receipts.csv", text))
+    assert list(t.frame.columns) == ["row", "receipt_id", "date", "source_code", "subproject_code", "county_code", "amount_fen"]
+
+
+def test_a_file_without_a_header_row_is_refused(tmp_path):
+    sf = source(tmp_path, "receipts.csv", "DW001,2022-07-18,central,1,150100,800\n")
+    assert read_file(sf) == []
+    assert [p.rule for p in sf.problems] == ["missing_header"]
+    assert "到位单号、到账日期" in sf.problems[0].message
+
+
+def test_xlsx_rows_are_numbered_as_excel_shows_them(tmp_path):
+    path = tmp_path / "receipts.xlsx"
+    write_xlsx(path, [Sheet(KINDS["receipts"], [
+        dict(receipt_id="DW001", date=dt.date(2022, 7, 18), source_code="central", subproject_code="1",
+             county_code="150100", amount_fen=800),
+    ], title="资金到位明细　单位：万元")])
+    t = only_table(source(tmp_path, "receipts.xlsx", path.read_bytes()))
+    # row 1 title, row 2 notes, row 3 header
+    assert t.sheet == "资金到位" and t.frame["row"].tolist() == [4]
+    assert t.frame[["date", "amount_fen"]].iloc[0].tolist() == ["2022-07-18 00:00:00", "800"]
+
+
+def test_xlsx_header_below_blank_rows_keeps_excel_row_numbers(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "资金到位"
+    for j, h in enumerate(RECEIPTS_HEADER.split(","), start=1):
+        ws.cell(row=3, column=j, value=h)
+    for j, v in enumerate(["DW001", "2022-07-18", "central", 1, "150100", 120.5], start=1):
+        ws.cell(row=4, column=j, value=v)
+    path = tmp_path / "receipts.xlsx"
+    wb.save(path)
+    t = only_table(source(tmp_path, "receipts.xlsx", path.read_bytes()))
+    assert t.frame["row"].tolist() == [4]
+    assert t.frame[["subproject_code", "amount_fen"]].iloc[0].tolist() == ["1", "120.5"]
+
+
+def test_an_old_xls_file_is_refused(tmp_path):
+    sf = source(tmp_path, "receipts.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    assert read_file(sf) == [] and [p.rule for p in sf.problems] == ["unreadable"]
+
+
+def test_an_undecodable_csv_is_refused(tmp_path):
+    sf = source(tmp_path, "receipts.csv", (RECEIPTS_HEADER + "\n").encode("utf-16"))
+    assert read_file(sf) == [] and [p.rule for p in sf.problems] == ["encoding"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "pipeline/ingest/read.py read_file: the extension check only compares .xlsx/.csv, so an XLSX saved as "
+    "'.xls' (or a CSV named '.txt') is read silently, with no mismatch warning"))
+def test_an_xlsx_named_xls_is_read_with_a_warning(tmp_path):
+    sf = source(tmp_path, "subprojects.xls", (CORPUS / "bureau" / "project_office" / "subprojects.xlsx").read_bytes())
+    assert len(read_file(sf)) == 1
+    assert sf.format == "xlsx" and len(sf.warnings) == 1
+
+
+def test_a_survey_with_an_id_card_column_is_refused_without_echoing_it(tmp_path):
+    text = "答卷编号,受访者编号,身份证号,指标编码,回答\nS1,R1,15010219800101123X,satisfaction_service,满意\n"
+    sf = source(tmp_path, "survey.csv", text, "evaluator")
+    assert read_file(sf) == []
+    [p] = sf.problems
+    assert (p.rule, p.column, p.value) == ("pii_column", "身份证号", "")
+    assert "15010219800101123X" not in p.message
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "pipeline/ingest/read.py PII_VALUE only matches bare 11-digit mobiles and 18-digit ID numbers: a phone "
+    "written '139-1234-5678' or '139 1234 5678' and a 15-digit ID number pass into the survey table"))
+@pytest.mark.parametrize("respondent", ["139-1234-5678", "139 1234 5678", "150102800101123"])
+def test_a_survey_with_formatted_phone_or_old_id_numbers_is_refused(tmp_path, respondent):
+    sf = source(tmp_path, "survey.csv", f"答卷编号,受访者编号,指标编码,回答\nS1,{respondent},satisfaction_service,满意\n", "evaluator")
+    assert read_file(sf) == []
+    assert [p.rule for p in sf.problems] == ["pii_column"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "pipeline/ingest/validate.py: money columns without a reversal column (fund plan, registry, county match "
+    "plan) reuse the negative_not_reversal message, which tells the clerk to fill a 冲红凭证号 column those "
+    "templates do not have"))
+def test_a_negative_planned_amount_is_told_to_be_positive(tmp_path):
+    from pipeline import evaluation
+    from pipeline.ingest.validate import Codes, validate_kind
+
+    ev = evaluation.find(CORPUS.parent, "defects")
+    sf = source(tmp_path, "fund_plan.csv", "计划编号,子项目编码,资金来源,旗县区编码,金额（万元）\nJH001,1,central,150100,-800\n")
+    result = validate_kind(KINDS["fund_plan"], read_file(sf), ev, Codes.for_evaluation(ev, ["1"], []))
+    [rec] = result.quarantine.to_dict("records")
+    assert rec["rule"] == "negative_not_reversal"
+    assert "冲红凭证号" not in rec["message"]
