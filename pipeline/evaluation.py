@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -42,12 +43,12 @@ class Evaluation:
     def title(self) -> str:
         return self.meta["title"]
 
-    @property
+    @functools.cached_property
     def sources(self) -> dict[str, str]:
         """Funding source code → label, in the order the metadata lists them."""
         return {s["code"]: s["label"] for s in self.meta["sources"]}
 
-    @property
+    @functools.cached_property
     def counties(self) -> dict[str, str]:
         return {c["code"]: c["name"] for c in self.meta["counties"]}
 
@@ -107,10 +108,14 @@ class Evaluation:
         out += [("evaluator", "evaluator", kind) for kind in self.meta.get("evaluator_submits", [])]
         return out
 
-    def submitter_name(self, code: str) -> str:
+    @functools.cached_property
+    def submitter_names(self) -> dict[str, str]:
         names = {**self.counties, self.city_code: self.city_name, "evaluator": "评价机构"}
         names.update({d["code"]: d["name"] for d in self.departments})
-        return names.get(code, code)
+        return names
+
+    def submitter_name(self, code: str) -> str:
+        return self.submitter_names.get(code, code)
 
 
 def _date(value: Any) -> dt.date:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.formats import natural_key
 
 # Severity: 高 needs action before the report is signed, 中 belongs in the report, 低 is a note.
 SEVERITIES = ("high", "medium", "low")
@@ -17,13 +16,14 @@ SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 COLUMNS = ["finding_id", "code", "severity", "subject_type", "subject", "figure", "message"]
 
 
-def frame(rows: list[dict]) -> pd.DataFrame:
-    """Findings as a DataFrame in a stable order (code, then subject in natural order).
+def frame(rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
+    """Findings as a DataFrame in a stable order (code, then subject: numeric codes numerically).
 
     Each row needs ``code``, ``severity``, ``subject_type``, ``subject``, ``figure`` and
-    ``message``; ``finding_id`` is ``code:subject`` so lineage edges can point at it.
+    ``message``; ``finding_id`` is ``code:subject`` so lineage edges can point at it. Vectorised:
+    a national run can produce hundreds of thousands of findings.
     """
-    df = pd.DataFrame(rows, columns=COLUMNS[1:])
+    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=COLUMNS[1:])
     if df.empty:
         return pd.DataFrame(columns=COLUMNS).astype(str)
     bad = set(df["severity"]) - set(SEVERITIES)
@@ -31,9 +31,10 @@ def frame(rows: list[dict]) -> pd.DataFrame:
         raise ValueError(f"unknown severity {sorted(bad)}")
     df["subject"] = df["subject"].astype(str)
     df["figure"] = df["figure"].fillna("").astype(str)
-    df.insert(0, "finding_id", df["code"] + ":" + df["subject"])
-    order = sorted(range(len(df)), key=lambda i: (df["code"].iat[i], natural_key(df["subject"].iat[i])))
-    return df.iloc[order].reset_index(drop=True)
+    df["finding_id"] = df["code"] + ":" + df["subject"]
+    df["_num"] = pd.to_numeric(df["subject"].where(df["subject"].str.fullmatch(r"\d{1,15}")), errors="coerce")
+    df = df.sort_values(["code", "_num", "subject"], na_position="last", kind="stable")
+    return df[COLUMNS].reset_index(drop=True)
 
 
 def concat(*frames: pd.DataFrame) -> pd.DataFrame:

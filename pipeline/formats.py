@@ -17,6 +17,8 @@ import pandas as pd
 FEN_PER_YUAN = 100
 FEN_PER_WAN = 1_000_000  # 1 万元 = 10 000 元 = 1 000 000 分
 UNIT_FEN = {"元": FEN_PER_YUAN, "万元": FEN_PER_WAN}
+# Integer digits that still fit int64 分 (< 9.2e18): 10^16 元 and 10^12 万元 are far beyond any programme.
+MAX_INT_DIGITS = {"元": 16, "万元": 12}
 
 _NUMBER = re.compile(r"^(?P<sign>[-+]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
@@ -28,22 +30,26 @@ def parse_money(values: pd.Series, unit: str) -> tuple[pd.Series, pd.Series]:
     """Parse money text into integer 分, vectorised.
 
     Returns ``(fen, error)``: ``fen`` is Int64 (NA where unparsable or empty), ``error`` holds a
-    rule id per cell (``""`` when fine): ``not_a_number`` or ``too_many_decimals``. Thousands
-    separators are accepted only in their right places; at most two decimals in either unit.
+    rule id per cell (``""`` when fine): ``not_a_number``, ``too_many_decimals`` or ``too_large``
+    (more integer digits than any amount could have, e.g. an account number: it would overflow
+    int64 分). Thousands separators are accepted only in their right places; full-width digits are
+    read as digits; at most two decimals in either unit.
     """
     scale = UNIT_FEN[unit]
-    text = values.astype("string").str.strip()
+    text = values.astype("string").str.normalize("NFKC").str.strip()
     grouped = text.str.match(_GROUPED.pattern).fillna(False)
     text = text.where(~grouped, text.str.replace(",", "", regex=False))
     parts = text.str.extract(_NUMBER.pattern)
     ok = parts["int"].notna()
     frac = parts["frac"].fillna("")
     too_many = ok & (frac.str.len() > 2)
+    too_large = ok & (parts["int"].str.lstrip("0").str.len() > MAX_INT_DIGITS[unit])
     empty = text.isna() | (text == "")
     error = pd.Series("", index=values.index, dtype=object)
     error[~ok & ~empty] = "not_a_number"
     error[too_many] = "too_many_decimals"
-    good = ok & ~too_many
+    error[too_large] = "too_large"
+    good = ok & ~too_many & ~too_large
     fen = pd.Series(pd.NA, index=values.index, dtype="Int64")
     if good.any():
         ints = parts.loc[good, "int"].astype("int64")
@@ -72,7 +78,7 @@ def fen_to_wan_series(fen: pd.Series) -> pd.Series:
     """Vectorised :func:`fen_to_wan` (exact integer arithmetic, half-up away from zero)."""
     f = fen.astype("int64")
     q = (f.abs() + FEN_PER_WAN // 200) // (FEN_PER_WAN // 100)  # in 0.01 万元
-    sign = np.where(f < 0, "-", "")
+    sign = np.where((f < 0) & (q > 0), "-", "")  # no "-0.00", as fen_to_wan
     return pd.Series(sign, index=f.index) + (q // 100).astype(str) + "." + (q % 100).astype(str).str.zfill(2)
 
 

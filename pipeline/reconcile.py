@@ -463,7 +463,7 @@ def _edge_subset(edges: pd.DataFrame, keys: pd.Series, table: str) -> pd.DataFra
 
 def _matching(
     tables: Mapping[str, pd.DataFrame], facts: pd.DataFrame, evaluation: Evaluation
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame]]:
     """Per county: planned (fund plan), stated plan (the county's own), received (own budget), shortfall.
 
     Also returns the matching table's lineage and the county × sub-project comparison of the
@@ -472,8 +472,8 @@ def _matching(
     source = evaluation.county_source
     ours = facts[
         facts["measure"].isin(["planned", "received"]).to_numpy()
-        & (facts["source_code"].astype(str) == source).to_numpy()
-        & (facts["county_code"].astype(str) != evaluation.city_code).to_numpy()
+        & (facts["source_code"] == source).to_numpy()
+        & (facts["county_code"] != evaluation.city_code).to_numpy()
     ]
     stated = _table(tables, "county_match_plan").assign(source_code=source)
     rows = pd.concat([
@@ -552,11 +552,9 @@ def _transfer_pairs(
         out[c] = out[f"transfer_{c}"].fillna(out[f"receipt_{c}"])
     out["difference"] = (out["receipt_amount"] - out["transfer_amount"]).where(out["status"].isin(["matched", "amount_differs"]))
     out["key"] = _join_keys(out.fillna({"transfer_id": "", "receipt_id": ""}), ["transfer_id", "county_code", "receipt_id"])
-    out = _sorted(out, {
-        "county_code": _ordered(out["county_code"], evaluation.counties),
-        "transfer_id": natural_sorted(set(out["transfer_id"].dropna())),
-        "receipt_id": natural_sorted(set(out["receipt_id"].dropna())),
-    })
+    # by county, then in the order the rows stand in their files, so a clerk reads them top-down
+    out = out.sort_values(["transfer_file", "transfer_row", "receipt_file", "receipt_row"], na_position="last")
+    out = _sorted(out, {"county_code": _ordered(out["county_code"], evaluation.counties)})
 
     edge_rows = pd.concat([
         out[["key", "t"]].dropna().merge(t_rows, left_on="t", right_on="pos").assign(measure="transfer_amount"),

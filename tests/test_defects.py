@@ -28,7 +28,6 @@ SUBMISSIONS = sorted(
 REJECTED = {
     "defects/bureau/finance/payments_empty.csv",
     "defects/bureau/finance/receipts_missing_column.csv",
-    "defects/county/150124.xlsx",
     "defects/evaluator/survey_id_card.csv",
     "defects/evaluator/survey_phone.csv",
 }
@@ -48,6 +47,7 @@ PARTIAL = {
     "defects/county/150105.xlsx": (12, 10),
     "defects/county/150122.xlsx": (12, 11),
     "defects/county/150199.xlsx": (1, 0),
+    "defects/county/150124.xlsx": (7, 7),  # its archive sheet is missing: a file-level record, the rest used
 }
 PII_VALUES = ["15010219800101123X", "150102198502023456", "13912345678", "15047123456"]
 
@@ -127,21 +127,23 @@ def test_every_clean_file_is_accepted_whole(ingested):
 def test_wholly_bad_files_are_rejected_and_the_others_go_through(ingested):
     inv = ingested.inventory.set_index("file")
     assert set(inv.index[inv["status"] == "rejected"]) == REJECTED
-    assert ingested.files == {"read": 37, "rejected": 5, "missing": 1}
+    assert ingested.files == {"read": 37, "rejected": 4, "missing": 1}
     # Beside the empty payments file and the refused surveys, their siblings are used.
     assert sorted(ingested.tables["payments"]["payment_id"]) == ["ZC2022-001", "ZC2023-001"]
     assert sorted(ingested.tables["survey"]["response_id"]) == ["S001", "S002", "S003"]
     assert set(ingested.tables["receipts"]["file"]) == {f for f in SUBMISSIONS if "/receipts_" in f} - REJECTED
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pipeline/ingest/read.py _read_xlsx: a workbook missing a sheet is marked 'rejected' and reported "
-    "as 已整份隔离 (whole file quarantined), yet the rows of its other sheets are accepted into the tables"))
-def test_a_workbook_missing_a_sheet_is_set_aside_whole(ingested):
+def test_a_workbook_missing_a_sheet_keeps_its_other_sheets(ingested):
+    """The missing sheet is one file-level record; the county's other sheets are still used (nothing lost)."""
     inv = ingested.inventory.set_index("file").loc["defects/county/150124.xlsx"]
-    assert inv["status"] == "rejected"
-    assert inv["rows_accepted"] == 0
-    assert not any((df["submitter"] == "150124").any() for df in ingested.tables.values() if len(df))
+    assert inv["status"] == "partial"
+    assert inv["rows_read"] == inv["rows_accepted"] + inv["rows_quarantined"] > 0
+    q = ingested.quarantine
+    [rec] = q[(q["file"] == "defects/county/150124.xlsx") & q["row"].isna()].to_dict("records")
+    assert (rec["rule"], rec["sheet"]) == ("missing_sheet", "档案清单")
+    f = ingested.findings.set_index("finding_id").loc["sheet_rejected:defects/county/150124.xlsx"]
+    assert "工作表“档案清单”无法读取" in f["message"] and "其余工作表已采用" in f["message"]
 
 
 def test_nothing_lost(ingested):

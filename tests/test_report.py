@@ -82,7 +82,7 @@ UNMET = ["新增城镇就业人员规模", "登记失业人员规模", "打造�
          "新增技能人才数", "技能劳动者总量占比", "接受职业培训后取得职业资格证书人员比例"]
 NOT_COLLECTED = ["服务高校毕业生就业人次", "“一网通办”求职招聘系统服务人次", "公共就业服务事项网办率"]
 SATISFACTION = ["公共就业服务满意度", "职业技能培训对象满意度", "就业扶持政策经办服务满意度"]
-TOO_HIGH = "目标值高于历年最高完成值，设定偏高"
+TOO_HIGH = "unrealistic"  # the history check's verdict; the reason is in REALISM_REASONS
 
 DIMENSIONS = [("decision", "决策", "15", "14.00"), ("process", "过程", "15", "12.55"),
               ("output", "产出", "40", "28.33"), ("outcome", "效益", "30", "30.00")]
@@ -133,6 +133,13 @@ INDICATORS = [
     ("S3", "就业扶持政策经办服务满意度", "outcome", "满意度", "%", "90", "91.7", "101.89", "3", "3.00", "met", "",
      TOO_HIGH),
 ]
+REALISM_REASONS = {
+    "O3": "目标值 60000人次 高于往年最好水平 41000人次（2022年）",
+    "O7": "目标值 20000人 高于往年最好水平 16400人（2022年）",
+    "S1": "目标值 90% 高于往年最好水平 88.5%（2022年）",
+    "S2": "目标值 90% 高于往年最好水平 89.1%（2022年）",
+    "S3": "目标值 90% 高于往年最好水平 87.9%（2022年）",
+}
 INDICATOR_COLUMNS = ["code", "name", "dimension", "level2", "unit", "target", "actual", "completion_rate", "points",
                      "score", "status", "deviation_reason", "target_flag"]
 
@@ -170,6 +177,10 @@ def example_inputs() -> ReportInputs:
         implementing_unit="呼和浩特市人力资源和社会保障局",
     )
     indicators = pd.DataFrame(INDICATORS, columns=INDICATOR_COLUMNS)
+    # Verdicts other than "unrealistic" must not flag anything: targets with history pass, the rest have none.
+    indicators["target_flag"] = indicators["target_flag"].where(indicators["target_flag"] != "", indicators["code"].map(
+        lambda c: "realistic" if c.startswith(("O", "E")) else "no_history"))
+    indicators["realism_reason"] = indicators["code"].map(REALISM_REASONS)
     summary = {
         "evaluation_id": "2023-hohhot-pes",
         "funds": {
@@ -333,8 +344,10 @@ def test_html_status_and_shortfall_lists(page):
     assert "6--吸纳就业补贴项目未按计划时间完成" in problems
     assert "中央资金收回 2114.00 万元。" in problems
     assert "到位率 13.11%" in problems and "土默特左旗" in problems
-    for name in ("服务高校毕业生就业人次", "新增技能人才数", *SATISFACTION):
-        assert f"{name}：年度指标值" in problems[problems.index("部分绩效目标值设定较高"):]
+    targets = problems[problems.index("1. 部分绩效目标值设定较高（5 项）。"):problems.index("2. ")]
+    assert "新增技能人才数：年度指标值 20000人，目标值 20000人 高于往年最好水平 16400人（2022年）。" in targets
+    for name in ("服务高校毕业生就业人次", *SATISFACTION):
+        assert f"{name}：年度指标值" in targets
     # The evaluator's narrative, with the hard-wrapped heading joined again.
     assert "1. 项目实施在促进全市高质量充分就业方面起到了积极助力作用。" in cells
     assert "构建成了整合全球乳产业链头部企业的培训模式。" in cells
@@ -413,6 +426,9 @@ def test_xlsx_holds_the_same_numbers(inp):
     assert [n for n, s in status.items() if s == "未达目标"] == UNMET
     assert [n for n, s in status.items() if s == "未完成采集"] == NOT_COLLECTED
     assert sum(r[9].value for r in ind.iter_rows(min_row=2)) == pytest.approx(84.88)
+    flags = {r[0].value: (r[12].value, r[13].value) for r in ind.iter_rows(min_row=2)}
+    assert flags["O7"] == ("目标值设定偏高或偏离历史水平", REALISM_REASONS["O7"])
+    assert flags["E1"] == ("与历年水平相符", None) and flags["D1"] == ("无历年数据", None)
     dims = book["维度得分"]
     assert [(r[0].value, r[3].value) for r in dims.iter_rows(min_row=2)] == [(c, float(s)) for c, _, _, s in DIMENSIONS]
 
@@ -477,6 +493,8 @@ def test_csv_helper_escapes_text_not_numbers():
     assert csv_bytes(df).decode("utf-8-sig").splitlines() == [
         "value,amount,rate", "'=SUM(1),-5,-1.5", "'@A1,3,2.0", "'-2+3,0,", "正常,12,0.5"]
     assert csv_bytes(df).startswith(b"\xef\xbb\xbf")
+    no_text = pd.DataFrame({"n": pd.Series([-1, 2], dtype=object), "c": pd.Categorical(["-x", "y"])})
+    assert csv_bytes(no_text).decode("utf-8-sig").splitlines() == ["n,c", "-1,'-x", "2,y"]
     assert escape_text("\t=1") == "'\t=1" and escape_text("1=1") == "1=1"
 
 

@@ -6,36 +6,23 @@ a missing browser is a failure.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from pipeline.report import render_html
+from tests.conftest import require_program
 from tests.test_report import COMPLETED, NOT_COLLECTED, UNMET, example_inputs, seed_figures
 
 HEADINGS = ["一、基本情况", "二、绩效评价工作开展情况", "三、综合评价情况及评价结论",
             "四、主要经验及做法、存在的问题及原因分析", "五、相关建议", "附件一：绩效指标评分表"]
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("PIPELINE_REQUIRE_SYSTEM_DEPS") == "1":
-        pytest.fail(f"{reason}; PIPELINE_REQUIRE_SYSTEM_DEPS=1 requires it")
-    pytest.skip(reason)
-
-
 def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if not found:
-        _missing("Chromium is not installed (apt-get install chromium)")
+    browser = require_program("chromium")
     # Without a CJK font the screenshot shows boxes where the Chinese should be.
-    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True) if shutil.which("fc-list") else None
-    if fonts is None or not fonts.stdout.strip():
-        _missing("no Chinese font is installed (apt-get install fonts-noto-cjk)")
-    return found
+    fonts = subprocess.run([require_program("fc-list"), ":lang=zh", "family"], capture_output=True, text=True)
+    assert fonts.stdout.strip(), "no Chinese font is installed: apt-get install fonts-noto-cjk"
+    return browser
 
 
 def _run(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:

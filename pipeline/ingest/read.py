@@ -22,9 +22,11 @@ from pipeline.evaluation import SUBMISSION_DIRS, Evaluation
 
 HEADER_SCAN_ROWS = 12
 PII_HEADER = re.compile(r"身份证|证件号|手机|电话|联系方式|phone|mobile|id_?card|idno", re.I)
-PII_VALUE = re.compile(r"^(\d{17}[\dXx]|1[3-9]\d{9})$")
+# 18- and 15-digit 身份证号 and mobile numbers, once spaces and hyphens are taken out.
+PII_VALUE = re.compile(r"^(\d{17}[\dXx]|\d{15}|(\+?86)?1[3-9]\d{9})$")
 UNIT_IN_TEXT = re.compile(r"单位\s*[:：]\s*(万元|元)")
 UNIT_IN_HEADER = re.compile(r"^(?P<base>.*?)\s*[\(（]\s*(?P<unit>万元|元|wan|yuan)\s*[\)）]\s*$", re.I)
+EXTENSIONS = {"xlsx": ("xlsx", "xlsm"), "csv": ("csv",)}
 UNIT_ALIASES = {"wan": "万元", "yuan": "元", "万元": "万元", "元": "元"}
 
 
@@ -200,7 +202,8 @@ def _table_from_grid(sf: SourceFile, sheet: str, kind: Kind, grid: pd.DataFrame)
     body = body[filled]
     if kind.submitter == "evaluator":
         text_cols = body.drop(columns="row")
-        hit = text_cols.apply(lambda s: s.astype("string").str.strip().str.match(PII_VALUE.pattern).fillna(False).any())
+        hit = text_cols.apply(lambda s: s.astype("string").str.replace(r"[\s\-]", "", regex=True)
+                              .str.match(PII_VALUE.pattern).fillna(False).any())
         bad = [columns[c].title for c, v in hit.items() if v]
         if bad:
             return Problem("pii_column", f"列“{'、'.join(bad)}”中含有身份证号或手机号；请改为匿名编号后重新报送。",
@@ -229,7 +232,7 @@ def read_file(sf: SourceFile) -> list[RawTable]:
     if fmt == "xls":
         sf.problems.append(Problem("unreadable", "文件为旧版 Excel（.xls）格式，无法读取；请另存为 .xlsx 或 CSV（UTF-8）后报送。"))
         return []
-    if ext in ("xlsx", "csv") and ext != fmt:
+    if ext not in EXTENSIONS[fmt]:
         sf.warnings.append(f"文件扩展名为 .{ext}，但内容是 {fmt.upper()}；已按 {fmt.upper()} 读取，请改正扩展名。")
     if fmt == "xlsx":
         return _read_xlsx(sf, data)

@@ -82,7 +82,7 @@ def ingest(ev: Evaluation, raw_root: Path, indicator_codes: Iterable[str],
     missing = _missing(ev, files, raw)
     return Ingested(
         tables={k: r.accepted for k, r in results.items()}, quarantine=quarantine[QUARANTINE_COLUMNS],
-        inventory=inv, missing=missing, findings=_findings(ev, inv, missing),
+        inventory=inv, missing=missing, findings=_findings(ev, inv, missing, files),
     )
 
 
@@ -104,10 +104,11 @@ def _inventory_frame(files: list[SourceFile], raw: dict[str, list[RawTable]], re
     inv["rows_read"] = inv["file"].map(read).astype("int64")
     inv["rows_accepted"] = inv["file"].map(accepted).fillna(0).astype("int64")
     inv["rows_quarantined"] = inv["file"].map(rows_q).fillna(0).astype("int64")
-    problems = {f.rel for f in files if f.problems}
+    # A file whose every table failed is rejected; one that lost only a sheet or some rows is partial.
+    problems = inv["file"].isin({f.rel for f in files if f.problems})
     inv["status"] = "accepted"
-    inv.loc[inv["rows_quarantined"] > 0, "status"] = "partial"
-    inv.loc[inv["file"].isin(problems), "status"] = "rejected"
+    inv.loc[(inv["rows_quarantined"] > 0) | problems, "status"] = "partial"
+    inv.loc[problems & (inv["rows_read"] == 0), "status"] = "rejected"
     inv["warnings"] = ["；".join(f.warnings) for f in files]
     return inv[INVENTORY_COLUMNS]
 
@@ -133,7 +134,9 @@ def _missing(ev: Evaluation, files: list[SourceFile], raw: dict[str, list[RawTab
     return pd.DataFrame(rows, columns=["submitter_type", "submitter", "kind"])
 
 
-def _findings(ev: Evaluation, inv: pd.DataFrame, missing: pd.DataFrame) -> pd.DataFrame:
+def _findings(ev: Evaluation, inv: pd.DataFrame, missing: pd.DataFrame, files: list[SourceFile]) -> pd.DataFrame:
+    problem_sheets = {f.rel: "、".join(f"工作表“{p.sheet}”" if p.sheet else "部分内容" for p in f.problems)
+                      for f in files if f.problems}
     rows = []
     for m in missing.itertuples():
         what = "项目报送工作簿" if m.kind == "county_workbook" else f"“{KINDS[m.kind].label}”"
@@ -142,7 +145,11 @@ def _findings(ev: Evaluation, inv: pd.DataFrame, missing: pd.DataFrame) -> pd.Da
     for r in inv[inv["status"] == "rejected"].itertuples():
         rows.append(dict(code="file_rejected", severity="high", subject_type="file", subject=r.file, figure="",
                          message=f"文件 {r.file} 无法读取或缺少必需的表/列，已整份隔离，需报送单位修正后重报。"))
-    partial = inv[inv["status"] == "partial"]
+    sheet_problems = inv[(inv["status"] == "partial") & inv["file"].isin(problem_sheets)]
+    for r in sheet_problems.itertuples():
+        rows.append(dict(code="sheet_rejected", severity="high", subject_type="file", subject=r.file, figure="",
+                         message=f"文件 {r.file} 的{problem_sheets[r.file]}无法读取，已隔离；其余工作表已采用，需报送单位补正后重报。"))
+    partial = inv[(inv["status"] == "partial") & (inv["rows_quarantined"] > 0)]
     for r in partial.itertuples():
         rows.append(dict(code="rows_quarantined", severity="medium", subject_type="file", subject=r.file,
                          figure=str(r.rows_quarantined),

@@ -24,7 +24,7 @@ from pipeline.ingest.read import RawTable, SourceFile
 QUARANTINE_COLUMNS = ["file", "sheet", "row", "column", "rule", "value", "message", "submitter", "kind"]
 
 _DATE = re.compile(
-    r"^(?P<y>\d{4})\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?(?:[ T]00:00(?::00)?(?:\.0+)?)?$"
+    r"^(?P<y>\d{4})\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)?$"
 )
 _DECIMAL = re.compile(r"^[-+]?\d+(\.\d+)?%?$")
 
@@ -32,6 +32,8 @@ RULE_HINTS = {
     "required": "“{col}”为必填项，不能为空；请补填。",
     "not_a_number": "“{col}”的值“{value}”不是有效数字；请填写数字（如 1234.56），不要带文字或单位。",
     "too_many_decimals": "“{col}”的值“{value}”超过两位小数；金额最多保留两位小数（单位：{unit}），请核对后重填。",
+    "too_large": "“{col}”的值“{value}”位数过多，不是合理的金额（单位：{unit}）；请核对是否误填了账号等其他号码。",
+    "negative_amount": "“{col}”不得为负数（“{value}”）；请填写正数。",
     "not_a_date": "“{col}”的值“{value}”不是有效日期；请按 2023-05-01 的格式填写。",
     "not_allowed": "“{col}”的值“{value}”不在可选范围内；可选值：{allowed}。",
     "unknown_code": "“{col}”的值“{value}”不在{register}中；请使用{register}中的编码。",
@@ -110,7 +112,8 @@ def _per_value(rule: str, raw: pd.Series, idx: pd.Index, **kw) -> pd.Series:
 
 
 def _parse_dates(text: pd.Series) -> pd.Series:
-    parts = text.str.extract(_DATE.pattern)
+    """Dates as a clerk writes them (2023-05-01, 2023/5/1, 2023年5月1日, an Excel cell with a time), to the day."""
+    parts = text.str.normalize("NFKC").str.extract(_DATE.pattern)
     iso = parts["y"] + "-" + parts["m"].str.zfill(2) + "-" + parts["d"].str.zfill(2)
     return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
 
@@ -154,7 +157,7 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
                 sel = unit == u
                 f, e = parse_money(text[sel], u)
                 fen[sel], err[sel] = f, e
-            for rule in ("not_a_number", "too_many_decimals"):
+            for rule in ("not_a_number", "too_many_decimals", "too_large"):
                 bad = err == rule
                 if bad.any():
                     msgs = pd.Series([_fmt(rule, col=title, value=v, unit=u) for v, u in zip(text[bad].fillna(""), unit[bad])], index=bad[bad].index)
@@ -196,7 +199,8 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
         unknown = ~typed["submitter"].isin(codes.county)
         if unknown.any():
             records.append(_records(typed, unknown, "文件名", "unknown_county_file",
-                                    _per_value("unknown_county_file", typed["file"], unknown[unknown].index), typed["file"], kind))
+                                    _per_value("unknown_county_file", typed["file"].str.rsplit("/", n=1).str[-1],
+                                               unknown[unknown].index), typed["file"], kind))
 
     records.append(_pandera_records(kind, typed, raw, unit, ev, codes))
     quarantine = pd.concat([r for r in records if not r.empty], ignore_index=True) if any(
@@ -250,7 +254,7 @@ def _pandera_records(kind: Kind, typed: pd.DataFrame, raw: pd.DataFrame, unit: p
                     lambda d, c=name, r=rev: (d[c] >= 0).fillna(True).astype(bool) | (d[r].notna() if r in d else False),
                     name=f"negative_not_reversal:{name}"))
             else:
-                checks.append(pa.Check(lambda s: s >= 0, name="negative_not_reversal"))
+                checks.append(pa.Check(lambda s: s >= 0, name="negative_amount"))
         cols[name] = pa.Column(None, checks=checks, nullable=True, required=False)
     unique = None
     if kind.id_column:

@@ -69,6 +69,7 @@ STATUS_LABELS = {
     "delayed_or_paused": "未按计划时间完成延后实施或暂停实施",
     "ongoing": "计划时间调整后仍在实施期内持续推进中",
 }
+TARGET_FLAG_LABELS = {"unrealistic": "目标值设定偏高或偏离历史水平", "realistic": "与历年水平相符", "no_history": "无历年数据"}
 INDICATOR_STATUS_LABELS = {"met": "达到目标", "unmet": "未达目标", "not_collected": "未完成采集"}
 
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -130,7 +131,8 @@ class ReportInputs:
     subprojects: pd.DataFrame  # status: completed, delayed_or_paused or ongoing; allocation in the money unit
     dimensions: pd.DataFrame  # primary framework only, in framework order
     # status: met, unmet or not_collected (empty for decision and process items);
-    # target_flag: why the target is unrealistic, empty otherwise.
+    # target_flag: "unrealistic" flags the target ("realistic", "no_history" or empty do not);
+    # an optional realism_reason column says why.
     indicators: pd.DataFrame
     findings: pd.DataFrame  # pipeline.findings shape
     quarantine: pd.DataFrame  # row is empty for a file that could not be read at all

@@ -35,8 +35,11 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
             column = column.astype(object)
         elif not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)):
             continue
-        # .str yields NA for non-text cells in an object column, so numbers there stay numbers.
-        risky = column.str.startswith(FORMULA_TRIGGERS, na=False).astype(bool)
+        try:
+            # .str yields NA for non-text cells in an object column, so numbers there stay numbers.
+            risky = column.str.startswith(FORMULA_TRIGGERS, na=False).astype(bool)
+        except AttributeError:  # an object column with no text in it at all
+            continue
         if risky.any():
             column = column.astype(object)
             column[risky] = "'" + column[risky].astype(str)

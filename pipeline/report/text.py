@@ -16,7 +16,13 @@ import pandas as pd
 from pipeline.findings import COLUMNS as FINDING_COLUMNS
 from pipeline.formats import natural_key, round_half_up
 from pipeline.report import charts
-from pipeline.report.inputs import FINDING_CODES, INDICATOR_STATUS_LABELS, STATUS_LABELS, ReportInputs
+from pipeline.report.inputs import (
+    FINDING_CODES,
+    INDICATOR_STATUS_LABELS,
+    STATUS_LABELS,
+    TARGET_FLAG_LABELS,
+    ReportInputs,
+)
 
 # National scale: each finding code shows this many worst rows, then a count of the rest.
 MAX_FINDINGS_PER_CODE = 20
@@ -201,9 +207,10 @@ def _derived_findings(inp: ReportInputs) -> list[dict]:
         elif r.status == "not_collected":
             rows.append(_finding("indicator_not_collected", "medium", "indicator", r.code, "",
                                  f"{r.name}：年度指标值 {target}，实际完成值未完成数据采集统计。"))
-        if _text(r.target_flag):
+        if r.target_flag == "unrealistic":
+            why = _text(getattr(r, "realism_reason", "")) or TARGET_FLAG_LABELS["unrealistic"]
             rows.append(_finding("target_unrealistic", "low", "indicator", r.code, r.target,
-                                 f"{r.name}：年度指标值 {target}，{_text(r.target_flag)}。"))
+                                 f"{r.name}：年度指标值 {target}，{why}。"))
     for r in inp.subprojects.itertuples(index=False):
         if r.status == "delayed_or_paused":
             rows.append(_finding("subproject_delayed", "medium", "subproject", r.subproject_code, r.allocation,

@@ -18,7 +18,7 @@ import pandas as pd
 import xlsxwriter
 
 from pipeline.findings import SEVERITY_LABELS
-from pipeline.report.inputs import INDICATOR_STATUS_LABELS, STATUS_LABELS, ReportInputs
+from pipeline.report.inputs import INDICATOR_STATUS_LABELS, STATUS_LABELS, TARGET_FLAG_LABELS, ReportInputs
 from pipeline.report.safe import escape_text
 from pipeline.report.text import FUND_HEADERS, FUND_KEYS, code_title, report_findings, source_rows
 
@@ -73,6 +73,8 @@ def _tables(inp: ReportInputs) -> dict[str, tuple[Columns, pd.DataFrame]]:
     indicators = inp.indicators.assign(
         dimension_name=inp.indicators["dimension"].astype(str).map(dims),
         status_label=inp.indicators["status"].map(INDICATOR_STATUS_LABELS),
+        flag_label=inp.indicators["target_flag"].map(TARGET_FLAG_LABELS).fillna(inp.indicators["target_flag"]),
+        flag_reason=inp.indicators.get("realism_reason", ""),
     )
     findings = report_findings(inp)
     findings = findings.assign(title=findings["code"].map(code_title),
@@ -98,7 +100,7 @@ def _tables(inp: ReportInputs) -> dict[str, tuple[Columns, pd.DataFrame]]:
              ("二级指标", "level2", TEXT), ("单位", "unit", TEXT), ("年度指标值", "target", NUMBER),
              ("实际完成值", "actual", NUMBER), ("完成率（%）", "completion_rate", RATE), ("分值", "points", NUMBER),
              ("得分", "score", SCORE), ("完成状态", "status_label", TEXT), ("偏差原因", "deviation_reason", TEXT),
-             ("目标值合理性", "target_flag", TEXT)],
+             ("目标值合理性", "flag_label", TEXT), ("合理性说明", "flag_reason", TEXT)],
             indicators,
         ),
         "问题发现": (
