@@ -167,9 +167,6 @@ def test_run_failure_alert_writes_log_line_file_and_webhook(tmp_path, monkeypatc
     assert _Webhook.received == [payload]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "run_failure_alert builds its own PipelinePaths() instead of taking the `paths` resource, so a configured "
-    "output folder is ignored; fix: `def run_failure_alert(context, paths: PipelinePaths)` and use paths.out_root"))
 def test_run_failure_sensor_alerts_under_the_configured_output_folder(instance, tmp_path, monkeypatch):
     @dg.op
     def fails():

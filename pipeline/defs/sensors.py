@@ -60,7 +60,6 @@ def write_alert(out_root: Path, run_id: str, job_name: str, message: str) -> Pat
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING,
                        description="Writes an alert (log line, file under the output folder, optional webhook) for a failed run.")
-def run_failure_alert(context: dg.RunFailureSensorContext):
-    paths = PipelinePaths()
+def run_failure_alert(context: dg.RunFailureSensorContext, paths: PipelinePaths):
     write_alert(Path(paths.out_root), context.dagster_run.run_id, context.dagster_run.job_name,
                 context.failure_event.message or "run failed")

@@ -53,6 +53,7 @@ RATE = r"^-?\d+\.\d{2}$"  # percent with exactly two decimals, as formats.percen
 INDICATOR_STATUSES = ["met", "unmet", "not_collected"]
 SOURCE_ROW = ("file", "sheet", "row")
 PARTIAL_UNEXPECTED = 20  # failing values and rows kept per expectation
+COLUMN_ARGS = ("column", "column_list", "column_A", "column_B")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Suite:
             return df
         out = df.copy()
         for c in self.decimals:
-            out[c] = out[c].map(lambda v: None if pd.isna(v) else parse_decimal(v)).astype(object)
+            out[c] = out[c].map(lambda v: None if pd.isna(v) else parse_decimal(v))
         return out
 
 
@@ -190,10 +191,9 @@ def funds_suite(table: str, keys: Sequence[str], columns: Sequence[str],
         out.append(_unique(keys, "维度组合不重复 / each combination appears once"))
     out += [_not_null(m, "金额必填 / measures are never empty") for m in money if m in MEASURES]
     out += [_integer(m, "金额为整数分 / money is integer 分") for m in money]
-    for m in MEASURES:
-        if totals is not None:
-            out.append(_sum_is(m, int(totals[m]),
-                               f"合计等于按资金来源汇总 / the column sums to the by-source total of {m}, exactly"))
+    if totals is not None:
+        out += [_sum_is(m, int(totals[m]), f"合计等于按资金来源汇总 / the column sums to the by-source total of {m}, exactly")
+                for m in MEASURES]
     out += [_rate(c) for c in ("arrival_rate", "execution_rate") if c in columns]
     return Suite(table, tuple(out), ("key",))
 
@@ -207,25 +207,24 @@ def by_source_suite(ev: Evaluation, columns: Sequence[str]) -> Suite:
     return dataclasses.replace(base, expectations=base.expectations + extra)
 
 
-def indicator_scores_suite() -> Suite:
-    return Suite("indicator_scores", (
-        _unique(["framework", "code"], "每个框架中指标只出现一次 / one row per framework and indicator"),
-        _not_null("points", "每个指标有分值 / every indicator has points"),
-        _not_null("score", "每个指标有得分 / every indicator has a score"),
+def score_suite(table: str, cap: str, cap_zh: str, zh: str, en: str, extra: tuple[Expect, ...] = ()) -> Suite:
+    """A score table: one row per framework and code; each score a number from 0 to its ``cap`` column."""
+    return Suite(table, (
+        _unique(["framework", "code"], f"每个框架中{zh}只出现一次 / one row per framework and {en}"),
+        _not_null(cap, f"每个{zh}有{cap_zh} / every {en} has its {cap}"),
+        _not_null("score", f"每个{zh}有得分 / every {en} has a score"),
         _between("score", 0, why="得分不为负 / a score is never negative"),
-        _at_least("points", "score", "得分不超过分值 / a score never exceeds its points"),
-        _in_set("status", INDICATOR_STATUSES, "完成状态为 met、unmet、not_collected 或空 / status is met, unmet, not_collected or empty"),
-    ), ("framework", "code"), decimals=("points", "score"))
+        _at_least(cap, "score", f"得分不超过{cap_zh} / a score never exceeds its {cap}"),
+        *extra,
+    ), ("framework", "code"), decimals=(cap, "score"))
 
 
-def dimension_scores_suite() -> Suite:
-    return Suite("dimension_scores", (
-        _unique(["framework", "code"], "每个框架中一级指标只出现一次 / one row per framework and dimension"),
-        _not_null("weight", "每个一级指标有权重 / every dimension has a weight"),
-        _not_null("score", "每个一级指标有得分 / every dimension has a score"),
-        _between("score", 0, why="得分不为负 / a score is never negative"),
-        _at_least("weight", "score", "得分不超过权重 / a dimension's score never exceeds its weight"),
-    ), ("framework", "code"), decimals=("weight", "score"))
+SCORE_TABLES = {
+    "indicator_scores": ("points", "分值", "三级指标", "indicator", (_in_set(
+        "status", INDICATOR_STATUSES,
+        "完成状态为 met、unmet、not_collected 或空 / status is met, unmet, not_collected or empty"),)),
+    "dimension_scores": ("weight", "权重", "一级指标", "dimension", ()),
+}
 
 
 FUND_LEVELS = {
@@ -251,10 +250,7 @@ def suites(tables: Mapping[str, pd.DataFrame], ev: Evaluation) -> list[Suite]:
     totals = {m: int(by_source[m].sum()) for m in MEASURES} if by_source is not None else None
     out += [funds_suite(name, keys, list(tables[name].columns), totals)
             for name, keys in FUND_LEVELS.items() if name in tables]
-    if "indicator_scores" in tables:
-        out.append(indicator_scores_suite())
-    if "dimension_scores" in tables:
-        out.append(dimension_scores_suite())
+    out += [score_suite(name, *spec) for name, spec in SCORE_TABLES.items() if name in tables]
     return out
 
 
@@ -354,14 +350,14 @@ def _gx_expectation(e: Expect):
 def _failure(e: Expect, r) -> dict[str, Any]:
     """A failed expectation as JSON: what was expected, what was observed, which rows."""
     res = r.result or {}
-    out: dict[str, Any] = {"expectation": e.type, "kwargs": json_safe(dict(e.kwargs)),
-                           "where": json_safe(e.where), "why": e.why}
+    out: dict[str, Any] = {"expectation": e.type, "kwargs": _json_safe(dict(e.kwargs)),
+                           "where": _json_safe(e.where), "why": e.why}
     if "observed_value" in res:
-        out["observed"] = json_safe(res["observed_value"])
+        out["observed"] = _json_safe(res["observed_value"])
     else:
-        out["observed"] = json_safe(res.get("partial_unexpected_list", []))
-        out["unexpected_count"] = json_safe(res.get("unexpected_count"))
-        out["rows"] = json_safe(res.get("partial_unexpected_index_list", []))
+        out["observed"] = _json_safe(res.get("partial_unexpected_list", []))
+        out["unexpected_count"] = _json_safe(res.get("unexpected_count"))
+        out["rows"] = _json_safe(res.get("partial_unexpected_index_list", []))
     errors = _errors(r.exception_info)
     if errors:
         out["error"] = "; ".join(errors)
@@ -381,12 +377,12 @@ def _relative(url: str, out_dir: Path) -> str:
     return Path(unquote(urlparse(url).path)).resolve().relative_to(Path(out_dir).resolve()).as_posix()
 
 
-def json_safe(value: Any) -> Any:
+def _json_safe(value: Any) -> Any:
     """Values as JSON: integers stay integers (money is 分), Decimal stays exact text, dates ISO."""
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, np.ndarray)):
-        return [json_safe(v) for v in value]
+        return [_json_safe(v) for v in value]
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -431,4 +427,5 @@ def _describe(f: Mapping[str, Any]) -> str:
     if "unexpected_count" in f:
         shown = ", ".join(map(str, observed[:5])) + (" …" if len(observed) > 5 else "")
         return f"{text}: {f['unexpected_count']} 行 / rows, 观测值 / observed {shown}"
-    return f"{text}: 观测值 / observed {observed}"
+    expected = ", ".join(f"{k}={v}" for k, v in kw.items() if k not in COLUMN_ARGS)
+    return f"{text}: 观测值 / observed {observed}（期望 / expected {expected}）"
