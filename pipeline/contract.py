@@ -20,6 +20,7 @@ Field conventions:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Optional
 
 import pandas as pd
@@ -241,7 +242,7 @@ class Kind:
     id_column: Optional[str] = None
     county_scoped: bool = False  # rows belong to the county named by the submitter
 
-    @property
+    @functools.cached_property
     def columns(self) -> dict[str, pa.Column]:
         schema = self.model.to_schema()
         return {n: c for n, c in schema.columns.items() if n not in SOURCE_COLUMNS}

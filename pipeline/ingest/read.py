@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import hashlib
 import io
 import re
 from pathlib import Path
 from typing import Optional
 
-import pandas as pd
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.contract import KINDS, Kind, kinds_for
 from pipeline.evaluation import SUBMISSION_DIRS, Evaluation
@@ -62,7 +65,7 @@ class RawTable:
     file: SourceFile
     sheet: str
     kind: Kind
-    frame: pd.DataFrame  # canonical columns + "row"; all cells str or None
+    frame: pa.Table  # canonical columns (raw text, blank rows included) + "row" (Excel row number)
     units: dict[str, str]  # money column → 元 / 万元
 
 
@@ -133,10 +136,11 @@ def _norm_header(text: str) -> str:
     return re.sub(r"\s+", "", str(text)).replace("（", "(").replace("）", ")").lower()
 
 
-def _header_map(kind: Kind) -> dict[str, str]:
+@functools.lru_cache(maxsize=None)
+def _header_map(kind_name: str) -> dict[str, str]:
     """Normalised header text → canonical column name (Chinese title, aliases, canonical name)."""
     out = {}
-    for name, col in kind.columns.items():
+    for name, col in KINDS[kind_name].columns.items():
         for label in [col.title, name, *col.metadata.get("aliases", [])]:
             out[_norm_header(label)] = name
     return out
@@ -144,7 +148,7 @@ def _header_map(kind: Kind) -> dict[str, str]:
 
 def _match_header(cell: object, hmap: dict[str, str]) -> tuple[Optional[str], Optional[str]]:
     """(canonical name, unit declared in the header) for one header cell."""
-    if cell is None or pd.isna(cell):
+    if cell is None:
         return None, None
     text = str(cell).strip()
     m = UNIT_IN_HEADER.match(text.replace("（", "(").replace("）", ")"))
@@ -155,69 +159,65 @@ def _match_header(cell: object, hmap: dict[str, str]) -> tuple[Optional[str], Op
     return hmap.get(_norm_header(text)), None
 
 
-def _table_from_grid(sf: SourceFile, sheet: str, kind: Kind, grid: pd.DataFrame) -> RawTable | Problem:
-    """Find the header row in a grid of text cells and cut out the data rows."""
-    hmap = _header_map(kind)
+def _head(grid: pa.Table, n: int) -> list[list]:
+    """The first ``n`` rows of a grid as Python lists (for header detection)."""
+    cols = grid.slice(0, n).to_pydict().values()
+    return [list(r) for r in zip(*cols)]
+
+
+def _table_from_grid(sf: SourceFile, sheet: str, kind: Kind, grid: pa.Table) -> RawTable | Problem:
+    """Find the header row in a grid of text cells and cut out the data rows (arrow, no per-cell work)."""
+    hmap = _header_map(kind.name)
     columns = kind.columns
     required = [n for n, c in columns.items() if not c.metadata.get("optional")]
+    head = _head(grid, HEADER_SCAN_ROWS)
     best_row, best_hits = None, 0
-    for i in range(min(HEADER_SCAN_ROWS, len(grid))):
-        hits = sum(1 for v in grid.iloc[i].tolist() if _match_header(v, hmap)[0])
+    for i, values in enumerate(head):
+        hits = sum(1 for v in values if _match_header(v, hmap)[0])
         if hits > best_hits:
             best_row, best_hits = i, hits
     if best_row is None or best_hits < min(2, len(required)):
         expected = "、".join(columns[n].title for n in required)
         return Problem("missing_header", f"未找到表头行；表头应包含：{expected}。请使用模板表头。", sheet=sheet)
 
-    header = grid.iloc[best_row].tolist()
-    rename, units, pii = {}, {}, []
-    for pos, cell in enumerate(header):
+    positions, names, units, pii = [], [], {}, []
+    for pos, cell in enumerate(head[best_row]):
         name, unit = _match_header(cell, hmap)
-        if name and name not in rename.values():
-            rename[grid.columns[pos]] = name
+        if name and name not in names:
+            positions.append(pos)
+            names.append(name)
             if unit:
                 units[name] = unit
-        elif not pd.isna(cell) and PII_HEADER.search(str(cell)):
-            pii.append(str(cell))
+        elif cell is not None and PII_HEADER.search(str(cell)):
+            pii.append(str(cell).strip())
     if pii:
         return Problem("pii_column", f"文件含有个人敏感信息列（{'、'.join(pii)}）；请删除身份证号、手机号等列，仅保留匿名编号后重新报送。",
                        sheet=sheet, column="、".join(pii))
-    missing = [columns[n].title for n in required if n not in rename.values()]
+    missing = [columns[n].title for n in required if n not in names]
     if missing:
         return Problem("missing_column", f"缺少必填列：{'、'.join(missing)}。请按模板补齐表头后重新报送。",
                        sheet=sheet, column="、".join(missing))
 
-    title_text = " ".join(str(v) for v in grid.iloc[:best_row].to_numpy().ravel() if not pd.isna(v))
+    title_text = " ".join(str(v) for row in head[:best_row] for v in row if v is not None)
     title_unit = UNIT_IN_TEXT.search(title_text)
     for name, col in columns.items():
-        if col.metadata.get("type") == "money" and name in rename.values() and name not in units:
+        if col.metadata.get("type") == "money" and name in names and name not in units:
             if not title_unit:
                 return Problem("undeclared_unit", f"金额列“{col.title}”未声明单位；请在表头写明“{col.title}（万元）”或“{col.title}（元）”。",
                                sheet=sheet, column=col.title)
             units[name] = title_unit.group(1)
 
-    body = grid.iloc[best_row + 1:][list(rename)].rename(columns=rename)
-    body.insert(0, "row", body.index.to_numpy() + 1)  # grid index 0 is Excel row 1
-    filled = body.drop(columns="row").notna().any(axis=1)
-    body = body[filled]
+    first = best_row + 1
+    body = grid.slice(first).select(positions).rename_columns(names)
+    # Grid index 0 is Excel row 1, so body row i is Excel row first + 1 + i.
+    body = body.append_column("row", pa.array(np.arange(first + 1, first + 1 + body.num_rows), pa.int64()))
     if kind.submitter == "evaluator":
-        text_cols = body.drop(columns="row")
-        hit = text_cols.apply(lambda s: s.astype("string").str.replace(r"[\s\-]", "", regex=True)
-                              .str.match(PII_VALUE.pattern).fillna(False).any())
-        bad = [columns[c].title for c, v in hit.items() if v]
+        bad = [columns[n].title for n in names if pc.any(pc.match_substring_regex(
+            pc.replace_substring_regex(body[n].cast(pa.string()), r"[\s\-]", ""), PII_VALUE.pattern)).as_py()]
         if bad:
             return Problem("pii_column", f"列“{'、'.join(bad)}”中含有身份证号或手机号；请改为匿名编号后重新报送。",
                            sheet=sheet, column="、".join(bad))
-    return RawTable(file=sf, sheet=sheet, kind=kind, frame=body.reset_index(drop=True), units=units)
-
-
-def _clean_grid(df: pd.DataFrame) -> pd.DataFrame:
-    """All cells as stripped text (pandas "string" dtype), empty → NA; column-wise, no cell loop."""
-    out = {}
-    for c in df.columns:
-        s = df[c].astype("string").str.strip()
-        out[c] = s.mask(s == "")
-    return pd.DataFrame(out, index=df.index)
+    return RawTable(file=sf, sheet=sheet, kind=kind, frame=body, units=units)
 
 
 def read_file(sf: SourceFile) -> list[RawTable]:
@@ -260,8 +260,10 @@ def _read_csv(sf: SourceFile, data: bytes) -> list[RawTable]:
     except csv.Error as exc:
         sf.problems.append(Problem("unreadable", f"CSV 格式错误，无法解析：{exc}。请检查分隔符与引号。"))
         return []
-    grid = pd.DataFrame(records, dtype=object)
-    table = _table_from_grid(sf, "", kind, _clean_grid(grid))
+    width = max((len(r) for r in records), default=0)
+    grid = pa.table({f"c{j}": pa.array([r[j] if j < len(r) else None for r in records], pa.string())
+                     for j in range(width)})
+    table = _table_from_grid(sf, "", kind, grid)
     if isinstance(table, Problem):
         sf.problems.append(table)
         return []
@@ -296,11 +298,11 @@ def _read_xlsx(sf: SourceFile, data: bytes) -> list[RawTable]:
         sf.problems.append(Problem("unknown_kind", f"工作簿中没有可识别的工作表；工作表名应为以下之一：{names}。"))
     tables = []
     for name, kind in plan:
-        grid = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_pandas()
-        if grid.empty:
+        grid = pa.Table.from_batches([reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_arrow()])
+        if grid.num_rows == 0:
             sf.problems.append(Problem("empty_sheet", f"工作表“{name}”为空；请按模板填写表头。", sheet=name))
             continue
-        table = _table_from_grid(sf, name, kind, _clean_grid(grid))
+        table = _table_from_grid(sf, name, kind, grid)
         if isinstance(table, Problem):
             sf.problems.append(table)
         else:

@@ -88,11 +88,10 @@ def ingest(ev: Evaluation, raw_root: Path, indicator_codes: Iterable[str],
 
 def _inventory_frame(files: list[SourceFile], raw: dict[str, list[RawTable]], results: dict,
                      quarantine: pd.DataFrame) -> pd.DataFrame:
-    read = pd.Series(0, index=[f.rel for f in files], dtype="int64")
+    read = pd.concat([r.rows_read for r in results.values()]).groupby(level=0).sum()
     kinds: dict[str, set] = {f.rel: set() for f in files}
     for tables in raw.values():
         for t in tables:
-            read[t.file.rel] += len(t.frame)
             kinds[t.file.rel].add(t.kind.name)
     accepted = pd.concat([r.accepted["file"] for r in results.values()]).value_counts()
     rows_q = quarantine.dropna(subset=["row"]).drop_duplicates(["file", "sheet", "row"])["file"].value_counts()
@@ -101,7 +100,7 @@ def _inventory_frame(files: list[SourceFile], raw: dict[str, list[RawTable]], re
         "submitter_type": [f.submitter_type for f in files], "submitter": [f.submitter for f in files],
         "format": [f.format or "" for f in files], "kinds": [",".join(sorted(kinds[f.rel])) for f in files],
     })
-    inv["rows_read"] = inv["file"].map(read).astype("int64")
+    inv["rows_read"] = inv["file"].map(read).fillna(0).astype("int64")
     inv["rows_accepted"] = inv["file"].map(accepted).fillna(0).astype("int64")
     inv["rows_quarantined"] = inv["file"].map(rows_q).fillna(0).astype("int64")
     # A file whose every table failed is rejected; one that lost only a sheet or some rows is partial.

@@ -14,6 +14,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as arrow
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from pipeline.contract import SOURCE_COLUMNS, Kind
@@ -84,7 +86,7 @@ class Codes:
 class Validated:
     accepted: pd.DataFrame
     quarantine: pd.DataFrame
-    rows_read: int
+    rows_read: pd.Series  # rows read per file (non-blank rows)
 
 
 def _records(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str, message: pd.Series | str,
@@ -118,24 +120,43 @@ def _parse_dates(text: pd.Series) -> pd.Series:
     return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
 
 
-def table_frame(tables: list[RawTable]) -> tuple[pd.DataFrame, pd.Series]:
-    """Concatenate raw tables of one kind with their source columns; also each row's money unit.
+def table_frame(kind: Kind, tables: list[RawTable]) -> tuple[pd.DataFrame, pd.Series]:
+    """All raw tables of one kind as one frame with source columns, and each row's money unit.
 
+    Cleaning happens here, once per kind and in arrow: cells are trimmed, empty text is missing,
+    and rows with no value at all are not rows (a clerk's blank lines are not counted as read).
     A kind has at most one money column, so one unit per file is enough.
     """
-    parts = []
-    for t in tables:
-        parts.append(t.frame.assign(file=t.file.rel, sheet=t.sheet, submitter=t.file.submitter,
-                                    _unit=next(iter(t.units.values()), None)))
-    if not parts:
-        return pd.DataFrame(columns=list(SOURCE_COLUMNS)), pd.Series(dtype=object)
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.drop(columns="_unit"), frame["_unit"]
+    names = list(kind.columns)
+    if not tables:
+        empty = pd.DataFrame({c: pd.Series(dtype="string") for c in names})
+        return empty.assign(row=pd.Series(dtype="int64"), file="", sheet="", submitter="").iloc[:0], pd.Series(dtype=object)
+    parts = [t.frame.append_column("_t", arrow.array(np.full(t.frame.num_rows, i, np.int32)))
+             for i, t in enumerate(tables)]
+    grid = arrow.concat_tables(parts, promote_options="default")
+    filled = None
+    cleaned = {}
+    for name in names:
+        if name not in grid.column_names:
+            cleaned[name] = arrow.nulls(grid.num_rows, arrow.string())
+            continue
+        col = pc.utf8_trim_whitespace(grid[name].cast(arrow.string()))
+        col = pc.if_else(pc.equal(col, ""), arrow.scalar(None, arrow.string()), col)
+        cleaned[name] = col
+        filled = pc.is_valid(col) if filled is None else pc.or_(filled, pc.is_valid(col))
+    table = arrow.table({**cleaned, "row": grid["row"], "_t": grid["_t"]}).filter(filled)
+    frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == arrow.string() else None)
+    index = frame.pop("_t").to_numpy()
+    frame["file"] = np.array([t.file.rel for t in tables], dtype=object)[index]
+    frame["sheet"] = np.array([t.sheet for t in tables], dtype=object)[index]
+    frame["submitter"] = np.array([t.file.submitter for t in tables], dtype=object)[index]
+    unit = pd.Series(np.array([next(iter(t.units.values()), None) for t in tables], dtype=object)[index])
+    return frame, unit
 
 
 def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Codes) -> Validated:
     """Type and validate every row of one kind, from all its files at once (vectorised)."""
-    raw, unit = table_frame(tables)
+    raw, unit = table_frame(kind, tables)
     n = len(raw)
     columns = kind.columns
     typed = pd.DataFrame(index=raw.index)
@@ -211,7 +232,8 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
     accepted = _cast(kind, typed[keep].reset_index(drop=True))
     if kind.county_scoped:
         accepted["county_code"] = accepted["submitter"]
-    return Validated(accepted=accepted, quarantine=quarantine[QUARANTINE_COLUMNS], rows_read=n)
+    return Validated(accepted=accepted, quarantine=quarantine[QUARANTINE_COLUMNS],
+                     rows_read=raw["file"].value_counts() if n else pd.Series(dtype="int64"))
 
 
 def _cast(kind: Kind, df: pd.DataFrame) -> pd.DataFrame:
