@@ -85,4 +85,5 @@ def print_summary(o: Outcome) -> None:
     for art in (s.get("artifacts") or {}).values():
         print(f"  {o.out_dir / art['path']}")
     print(f"  {o.out_dir / 'pipeline.duckdb'}  (SQL: tables by asset name)")
+    print(f"  {o.out_dir / 'manifest.json'}  {o.out_dir / 'data_docs' / 'index.html'}")
     print(line)

@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from pipeline import findings as findings_mod
+from pipeline.contract import KINDS
 from pipeline import lineage as lineage_mod
 from pipeline import manifest as manifest_mod
 from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_by_submitter
@@ -54,11 +55,42 @@ def evaluation_figures(context: dg.AssetExecutionContext, submission_inventory: 
     return figures
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="quality-1")
-def data_quality(ingest_checks: pd.DataFrame, reconciliation_checks: pd.DataFrame) -> dg.Output:
-    """数据质量 — every check's outcome (contracts, rows accounted, reconciliation identities) for the report appendix."""
-    df = pd.concat([ingest_checks, reconciliation_checks], ignore_index=True)
-    return dg.Output(df, metadata={**table_metadata(df), "failed": int((~df["passed"]).sum())})
+SUBMISSION_TABLES = list(KINDS)
+RESULT_TABLES = ["funds_by_source", "funds_by_subproject", "funds_by_group", "funds_by_county", "funds_cells",
+                 "indicator_scores", "dimension_scores"]
+
+
+@dg.asset(
+    partitions_def=evaluations, group_name=GROUP, code_version="quality-2",
+    ins={t: dg.AssetIn(t) for t in [*SUBMISSION_TABLES, *RESULT_TABLES, "ingest_checks", "reconciliation_checks"]},
+    check_specs=[dg.AssetCheckSpec(f"expectations_{t}", asset="data_quality", blocking=True,
+                                   description=f"Great Expectations suite on {t}.") for t in SUBMISSION_TABLES + RESULT_TABLES],
+)
+def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tables: pd.DataFrame):
+    """数据质量 — every check's outcome (contracts, rows accounted, reconciliation identities, GX suites) for the report appendix.
+
+    The Great Expectations suites run here (GX 1.x called directly); their Data Docs are written to
+    ``OUT/<evaluation_id>/data_docs/``. A failing suite on a fund or score table blocks the report;
+    on a submission table it warns, since the pandera contract already blocks there.
+    """
+    from pipeline.quality.expectations import quality_rows, run_suites
+
+    ev = paths.evaluation(context.partition_key)
+    out = paths.out_dir(context.partition_key)
+    earlier = [tables.pop("ingest_checks"), tables.pop("reconciliation_checks")]
+    results = run_suites(tables, out, ev)
+    by_table = {r.table: r for r in results}
+    for t in SUBMISSION_TABLES + RESULT_TABLES:
+        r = by_table[t]
+        yield dg.AssetCheckResult(
+            check_name=f"expectations_{t}", asset_key="data_quality", passed=bool(r.success),
+            severity=dg.AssetCheckSeverity.ERROR if t in RESULT_TABLES else dg.AssetCheckSeverity.WARN,
+            metadata={"evaluated": r.statistics["evaluated"], "unsuccessful": r.statistics["unsuccessful"],
+                      "data_docs": dg.MetadataValue.path(str(out / r.docs_page)),
+                      "failures": dg.MetadataValue.json(r.to_dict()["failures"][:20])})
+    df = pd.concat([*earlier, quality_rows(results)], ignore_index=True)
+    yield dg.Output(df, metadata={**table_metadata(df), "failed": int((~df["passed"]).sum()),
+                                  "data_docs": dg.MetadataValue.path(str(out / "data_docs" / "index.html"))})
 
 
 def report_inputs(ev: Evaluation, figures: dict, subproject_status: pd.DataFrame, dimension_scores: pd.DataFrame,
