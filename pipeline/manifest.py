@@ -40,13 +40,14 @@ def package_versions() -> dict[str, str]:
 
 
 def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict:
-    outputs, unhashed = {}, []
+    outputs, unhashed = {}, set()
     for p in sorted(out_dir.rglob("*")):
         rel = p.relative_to(out_dir).as_posix()
         top = rel.split("/", 1)[0]
         if top in UNHASHED:
-            if p.is_file() or rel == top:
-                unhashed.append(rel if p.is_file() else rel + "/")
+            # Named, never hashed or enumerated: their file names carry run times too (Data Docs).
+            if top not in (MANIFEST, HISTORY):  # the manifest and its own archive
+                unhashed.add(top + ("/" if (out_dir / top).is_dir() else ""))
             continue
         if p.is_file():
             outputs[rel] = sha256_file(p)
@@ -60,7 +61,7 @@ def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict:
         "code_version": code_version(),
         "versions": package_versions(),
         "outputs": outputs,
-        "outputs_not_hashed": sorted(set(unhashed)),
+        "outputs_not_hashed": sorted(unhashed),
     }
 
 

@@ -378,8 +378,7 @@ def _funds(rng: np.random.Generator, places: pd.DataFrame, registry: pd.DataFram
     })
     archive["note"] = np.where(archive["synced"] == "否", "未同步至项目办", None)
 
-    city_lines = _city_lines(rng, registry, np.bincount(cell_sub, minlength=m), cell_sub, transfer_source,
-                             np.bincount(cell_sub, transferred, minlength=m).astype(np.int64))
+    city_lines = _city_lines(rng, registry, np.bincount(cell_sub, transferred, minlength=m).astype(np.int64))
     county_plan = pd.DataFrame({"subproject_code": sub_codes[cell_sub], "source_code": "county",
                                 "county_code": codes[cell_county], "_u": planned_own, "note": "县级配套"})
     plan = pd.concat([_tranches(rng, city_lines, "planned").assign(county_code=CITY_CODE, note=None), county_plan],
@@ -425,9 +424,12 @@ def _with_reversals(rng: np.random.Generator, payments: pd.DataFrame) -> pd.Data
     return out.sort_values(["_county", "_day", "_order", "_reversal"], kind="stable").reset_index(drop=True)
 
 
-def _city_lines(rng: np.random.Generator, registry: pd.DataFrame, cells_per_sub: np.ndarray, cell_sub: np.ndarray,
-                transfer_source: np.ndarray, transferred: np.ndarray) -> pd.DataFrame:
-    """The bureau's own money per sub-project × source: planned, received, spent, carried forward, recovered."""
+def _city_lines(rng: np.random.Generator, registry: pd.DataFrame, transferred: np.ndarray) -> pd.DataFrame:
+    """The bureau's money per sub-project × source: planned, received, spent, carried forward, recovered.
+
+    ``transferred`` is what each sub-project passes on to the counties (市级下拨): the bureau plans
+    and receives it on top of its own use, so the city level never goes below zero.
+    """
     m = len(registry)
     subs, sources = [], []
     extra = rng.random(m)
@@ -552,7 +554,6 @@ class Indicators:
     bureau: pd.DataFrame  # indicator_actuals rows with _department
     survey: pd.DataFrame
     grades: pd.DataFrame
-    history: pd.DataFrame
 
 
 def _indicators(rng: np.random.Generator, leaves: list[Leaf], places: pd.DataFrame) -> Indicators:
@@ -588,8 +589,8 @@ def _indicators(rng: np.random.Generator, leaves: list[Leaf], places: pd.DataFra
     county.loc[first, "deviation_reason"] = "部分乡镇培训机构师资不足，合格率偏低"
 
     bureau_leaves = [leaf for leaf in leaves if leaf.source == "bureau"]
-    bureau_h = [int(rng.integers(800, 2000)) * 100 if leaf.lower_is_better else
-                int(rng.integers(8000, 9900)) if leaf.unit == "%" else int(rng.integers(100_000, 500_000))
+    ranges = {"元": (800_00, 2000_00), "%": (80_00, 99_00), "万人次": (1000_00, 5000_00)}  # in hundredths
+    bureau_h = [int(rng.integers(*ranges[leaf.unit])) // 10 ** (2 - leaf.decimals) * 10 ** (2 - leaf.decimals)
                 for leaf in bureau_leaves]
     bureau = pd.DataFrame({
         "_department": [INDICATOR_DEPARTMENTS[i % len(INDICATOR_DEPARTMENTS)][0] for i in range(len(bureau_leaves))],
@@ -621,7 +622,7 @@ def _indicators(rng: np.random.Generator, leaves: list[Leaf], places: pd.DataFra
         "grade": np.array(GRADES, dtype=object)[grade_idx.ravel()],
         "evidence": "依据评价组现场核查及资料审阅",
     })
-    return Indicators(county=county, bureau=bureau, survey=survey, grades=grades, history=pd.DataFrame())
+    return Indicators(county=county, bureau=bureau, survey=survey, grades=grades)
 
 
 def _targets(rng: np.random.Generator, leaves: list[Leaf], ind: Indicators) -> pd.DataFrame:
@@ -637,13 +638,12 @@ def _targets(rng: np.random.Generator, leaves: list[Leaf], ind: Indicators) -> p
         elif leaf.source == "bureau":
             actual = float(ind.bureau.loc[ind.bureau["indicator_code"] == leaf.code, "_h"].iloc[0])
         else:
-            actual = 100 * 100 * 0.9
-        factor = rng.uniform(0.9, 1.12)
+            leaf.target = int(rng.choice([85, 90])) * 100  # satisfaction: the usual round targets
+            continue
+        raw = actual * rng.uniform(0.9, 1.12) / 100
         if leaf.unit == "%":
-            leaf.target = min(100, round(actual * factor / 100)) * 100 if leaf.source != "survey" else int(
-                rng.choice([85, 90])) * 100
-        else:
-            raw = actual * factor / 100
+            leaf.target = min(100, round(raw)) * 100
+        else:  # three significant figures, as targets are set
             step = 10 ** max(0, len(str(int(raw))) - 3)
             leaf.target = max(1, round(raw / step)) * step * 100
         if leaf.source in ("bureau", "county_sum"):
@@ -693,10 +693,10 @@ class Defects:
 
 
 def _seed_defects(rng: np.random.Generator, share: float, funds: Funds, places: pd.DataFrame) -> Defects:
-    """Spoil a share of the county fund rows, drop a share of workbooks and of city transfers' receipts.
+    """Leave out a share of the county workbooks and of the counties' receipts of city transfers.
 
-    Works on ``funds.county_receipts`` and ``funds.county_payments`` in place: the spoiled cells
-    hold the text a clerk would have typed, ``_valid`` marks the rows the pipeline must accept.
+    Marks every county fund row valid (``_valid``) for :func:`_spoil_rows`, which spoils rows once
+    their ids and row numbers are final.
     """
     n = len(places)
     for df in (funds.county_receipts, funds.county_payments):
@@ -721,20 +721,19 @@ def _spoil_rows(rng: np.random.Generator, share: float, funds: Funds, defects: D
     frames = {"county_receipts": funds.county_receipts, "county_payments": funds.county_payments}
     pool = pd.concat([
         pd.DataFrame({"_kind": kind, "_pos": np.arange(len(df)), "_county": df["_county"].to_numpy(), "_u": df["_u"].to_numpy(),
-                      "_plain": ~df.get("_reversal", pd.Series(False, index=df.index)).to_numpy()
-                      & (df.get("_pair", pd.Series(-1, index=df.index)).to_numpy() < 0)})
+                      "_plain": df["_plain"].to_numpy()})
         for kind, df in frames.items()], ignore_index=True)
     pool = pool[pool["_plain"] & ~pool["_county"].isin(defects.missing)]
     total = round(share * len(pool))
-    kinds = list(ROW_DEFECTS)
-    counts = np.full(len(kinds), total // len(kinds)) + (np.arange(len(kinds)) < total % len(kinds))
+    kinds = [kind for kind in ROW_DEFECTS if kind != "yuan_in_wan_file"]
+    each, extra = divmod(total, len(ROW_DEFECTS))
+    counts = np.full(len(kinds), each) + (np.arange(len(kinds)) < extra)
     # 元 typed into a 万元 file is caught only where the amount then exceeds the plausibility ceiling.
     big = pool[pool["_u"] > max_amount_wan // 100]
-    yuan = pool.loc[rng.choice(big.index.to_numpy(), min(len(big), counts[kinds.index("yuan_in_wan_file")]), replace=False)]
+    yuan = pool.loc[rng.choice(big.index.to_numpy(), min(len(big), each), replace=False)]
     rest = pool.drop(index=yuan.index)
-    others = rest.loc[rng.choice(rest.index.to_numpy(), min(len(rest), int(counts.sum()) - len(yuan)), replace=False)]
-    chosen = pd.concat([others.assign(_defect=np.repeat([kd for kd in kinds if kd != "yuan_in_wan_file"],
-                                                        np.delete(counts, kinds.index("yuan_in_wan_file")))[:len(others)]),
+    others = rest.loc[rng.choice(rest.index.to_numpy(), min(len(rest), int(counts.sum())), replace=False)]
+    chosen = pd.concat([others.assign(_defect=np.repeat(kinds, counts)[:len(others)]),
                         yuan.assign(_defect="yuan_in_wan_file")])
     spoiled = set(zip(chosen["_kind"], chosen["_pos"]))
     for kind, df in frames.items():
@@ -785,8 +784,7 @@ def _twins(df: pd.DataFrame, pos: np.ndarray, spoiled: set, kind: str) -> np.nda
     """For each row, the next (else previous) row of the same county that carries no defect; -1 if none."""
     out = np.full(len(pos), -1)
     counties = df["_county"].to_numpy()
-    plain = ~df.get("_reversal", pd.Series(False, index=df.index)).to_numpy() & (
-        df.get("_pair", pd.Series(-1, index=df.index)).to_numpy() < 0)
+    plain = df["_plain"].to_numpy()
     taken: set[int] = set()
     for i, p in enumerate(pos):  # a handful of rows per county
         for q in (p + 1, p - 1, p + 2, p - 2):
@@ -969,7 +967,7 @@ def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators:
     funds = _funds(_stream(seed, 1), places, registry)
     leaves = _leaves(indicators)
     ind = _indicators(_stream(seed, 2), leaves, places)
-    ind.history = _targets(_stream(seed, 4), leaves, ind)
+    history = _targets(_stream(seed, 4), leaves, ind)
     allocation = funds.plan.groupby("subproject_code")["_u"].sum()
     registry["allocation_fen"] = _wan(registry["subproject_code"].map(allocation).fillna(0).to_numpy())
     largest = max(int(allocation.max()), int(funds.plan["_u"].max())) / 100
@@ -998,7 +996,7 @@ def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators:
     (out / "frameworks" / f"{FRAMEWORK}.yaml").write_text(
         "# 合成指标体系 — synthetic framework written by `python -m pipeline synth`; format: pipeline/scoring/framework.py\n"
         + yaml.safe_dump(_framework(leaves), allow_unicode=True, sort_keys=False, width=200), encoding="utf-8")
-    ind.history.to_csv(out / "history.csv", index=False, lineterminator="\n")
+    history.to_csv(out / "history.csv", index=False, lineterminator="\n")
     _write_bureau(out, funds, registry, ind)
     _write_evaluator(out, ind)
     (out / "narrative.md").write_text(NARRATIVE, encoding="utf-8")
@@ -1027,7 +1025,7 @@ def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators:
             "county_indicators": int(kept.sum()),
             "county_match_plan": int(funds.match_plan["_county"].isin(written).sum()),
             "county_archive": int(funds.archive["_county"].isin(written).sum()),
-            "fund_plan": len(funds.plan), "receipts": len(funds.receipts), "payments": len(funds.payments),
+            "subprojects": len(registry), "fund_plan": len(funds.plan), "receipts": len(funds.receipts), "payments": len(funds.payments),
             "carry_forwards": len(funds.carry_forwards), "recoveries": len(funds.recoveries),
             "transfers": len(funds.transfers), "indicator_actuals": len(ind.bureau), "survey": len(ind.survey),
             "grades": len(ind.grades),
@@ -1051,12 +1049,14 @@ def _finish_county_rows(funds: Funds) -> None:
     cr["receipt_id"] = np.where(city, _ids("SX", seq, 5), _ids("PT", seq, 5))
     cr["amount_fen"] = _wan(cr["_u"].to_numpy())
     cr["_row"] = _excel_rows(cr, 3)
+    cr["_plain"] = True
     cp = funds.county_payments
     cp["payment_id"] = _ids("ZF", _rank_in_group(cp["_county"].to_numpy()) + 1, 5)
     wrong = cp[(cp["_pair"] >= 0) & ~cp["_reversal"]].set_index("_pair")["payment_id"]
     cp["reverses"] = np.where(cp["_reversal"], cp["_pair"].map(wrong), None)
     cp["amount_fen"] = _wan(cp["_u"].to_numpy())
     cp["_row"] = _excel_rows(cp, 3)
+    cp["_plain"] = cp["_pair"] < 0  # a wrong payment and its reversal stay as booked
     funds.archive["_row"] = _excel_rows(funds.archive, 3)
 
 

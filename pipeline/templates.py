@@ -24,7 +24,7 @@ def code_choices(ev: Optional[Evaluation], raw_root: Path) -> dict[str, list[str
 
     registry = [t for f in inventory(ev, raw_root) if f.submitter == "project_office" for t in read_file(f)
                 if t.kind.name == "subprojects"]
-    subprojects = [c for t in registry for c in t.frame["subproject_code"].dropna().tolist()]
+    subprojects = [str(c).strip() for t in registry for c in t.frame["subproject_code"].to_pylist() if c]
     return {
         "subproject": subprojects,
         "source": list(ev.sources.values()),

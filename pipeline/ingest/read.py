@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import hashlib
 import io
+import pickle
 import re
 from pathlib import Path
 from typing import Optional
@@ -218,6 +219,36 @@ def _table_from_grid(sf: SourceFile, sheet: str, kind: Kind, grid: pa.Table) -> 
             return Problem("pii_column", f"列“{'、'.join(bad)}”中含有身份证号或手机号；请改为匿名编号后重新报送。",
                            sheet=sheet, column="、".join(bad))
     return RawTable(file=sf, sheet=sheet, kind=kind, frame=body, units=units)
+
+
+READER_VERSION = "read-2"  # bump whenever reading changes what a file yields: it keys the cache
+
+
+def read_file_cached(sf: SourceFile, cache_dir: Optional[Path]) -> tuple[list[RawTable], Path | None]:
+    """:func:`read_file` through a content-addressed cache: an unchanged file is never parsed twice.
+
+    The key is the reader version, the file's path (its name decides its kind and extension
+    warnings) and its SHA-256; the entry holds the raw tables, problems and warnings. Returns the
+    tables and the cache entry used (None without a cache).
+    """
+    if cache_dir is None:
+        return read_file(sf), None
+    key = hashlib.sha256(f"{READER_VERSION}|{sf.rel}|{sf.submitter_type}|{sf.sha256}".encode()).hexdigest()
+    entry = cache_dir / f"{key}.pkl"
+    if entry.is_file():
+        cached = pickle.loads(entry.read_bytes())
+        sf.format, sf.warnings, sf.problems = cached["format"], cached["warnings"], cached["problems"]
+        return [RawTable(file=sf, sheet=sheet, kind=KINDS[kind], frame=frame, units=units)
+                for sheet, kind, units, frame in cached["tables"]], entry
+    tables = read_file(sf)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = entry.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps({
+        "format": sf.format, "warnings": sf.warnings, "problems": sf.problems,
+        "tables": [(t.sheet, t.kind.name, t.units, t.frame) for t in tables],
+    }, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.replace(entry)  # atomic: a crash never leaves half an entry
+    return tables, entry
 
 
 def read_file(sf: SourceFile) -> list[RawTable]:

@@ -15,7 +15,7 @@ import pandas as pd
 from pipeline import findings
 from pipeline.contract import KINDS
 from pipeline.evaluation import Evaluation
-from pipeline.ingest.read import RawTable, SourceFile, inventory, kind_from_name, read_file
+from pipeline.ingest.read import RawTable, SourceFile, inventory, kind_from_name, read_file, read_file_cached
 from pipeline.ingest.validate import QUARANTINE_COLUMNS, Codes, validate_kind
 
 INVENTORY_COLUMNS = ["file", "sha256", "submitter_type", "submitter", "format", "kinds", "rows_read",
@@ -43,17 +43,26 @@ class Ingested:
 
 
 def ingest(ev: Evaluation, raw_root: Path, indicator_codes: Iterable[str],
-           files: Optional[list[SourceFile]] = None, registry_files: Optional[list[SourceFile]] = None) -> Ingested:
+           files: Optional[list[SourceFile]] = None, registry_files: Optional[list[SourceFile]] = None,
+           cache_dir: Optional[Path] = None) -> Ingested:
     """Read and validate the evaluation's submissions.
 
     ``files`` restricts the run to some files (``pipeline check``); ``registry_files`` then supply
     the sub-project registry the files are checked against, without being reported themselves.
+    ``cache_dir`` keeps parsed files by content, so a nightly run re-reads only changed files;
+    entries no longer used are removed.
     """
     files = inventory(ev, raw_root) if files is None else files
     raw: dict[str, list[RawTable]] = {k: [] for k in KINDS}
+    used = set()
     for sf in files:
-        for table in read_file(sf):
+        tables, entry = read_file_cached(sf, cache_dir)
+        used.add(entry)
+        for table in tables:
             raw[table.kind.name].append(table)
+    if cache_dir is not None and cache_dir.is_dir():
+        for stale in set(cache_dir.glob("*.pkl")) - used:
+            stale.unlink()
 
     # The registry comes first: every other kind's sub-project codes are checked against it.
     codes = Codes.for_evaluation(ev, [], list(indicator_codes))

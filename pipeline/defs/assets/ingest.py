@@ -53,7 +53,8 @@ def indicator_codes(ev) -> list[str]:
 def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePaths):
     """Read every submission of the evaluation, validate it against the contract, quarantine bad rows."""
     ev = paths.evaluation(context.partition_key)
-    result = ingest(ev, Path(paths.raw_root), indicator_codes(ev))
+    cache = paths.out_dir(context.partition_key) / ".cache" / "read"
+    result = ingest(ev, Path(paths.raw_root), indicator_codes(ev), cache_dir=cache)
     hashes = dict(zip(result.inventory["file"], result.inventory["sha256"]))
     checks = []
     for kind in KINDS.values():
