@@ -25,10 +25,16 @@ def _evaluations(raw: Path, evaluation_id: Optional[str]) -> list[evaluation_mod
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.runner import materialize_evaluation, print_summary
+
+    from pipeline.manifest import unchanged_since_last_run
 
     status = 0
     for ev in _evaluations(Path(args.raw), args.evaluation):
+        if args.if_changed and unchanged_since_last_run(ev, Path(args.out) / ev.id):
+            print(f"评价 / evaluation: {ev.id}   未变化，跳过 / unchanged since the last run (same inputs and code), skipped")
+            continue
+        from pipeline.runner import materialize_evaluation, print_summary
+
         outcome = materialize_evaluation(ev.id, raw_root=args.raw, out_root=args.out)
         print_summary(outcome)
         if not outcome.success:
@@ -104,6 +110,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--raw", default="raw", help="root holding evaluation folders (default: raw)")
     p.add_argument("--out", default="out", help="output root; writes OUT/<evaluation_id>/ (default: out)")
     p.add_argument("--evaluation", help="only this evaluation id (default: all)")
+    p.add_argument("--if-changed", action="store_true",
+                   help="skip an evaluation whose inputs and code are those of its last run (nightly use)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check", help="validate submission files on their own, as a clerk would before sending")

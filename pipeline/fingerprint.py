@@ -41,9 +41,10 @@ def code_version() -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                                 timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "pipeline"],
-                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-        return f"git:{commit}" + ("+dirty" if dirty else "")
+        diff = subprocess.run(["git", "diff", "HEAD", "--", "pipeline"], cwd=ROOT, capture_output=True,
+                              timeout=10).stdout
+        # Uncommitted changes to the code are part of the version: their hash, not just a flag.
+        return f"git:{commit}" + (f"+dirty.{hashlib.sha256(diff).hexdigest()[:12]}" if diff else "")
     except (OSError, subprocess.SubprocessError):
         try:
             return f"package:{metadata.version(PACKAGE)}"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.evaluation import Evaluation
-from pipeline.fingerprint import code_version
+from pipeline.fingerprint import code_version, evaluation_fingerprint
 from pipeline.ingest.read import sha256_file
 
 MANIFEST = "manifest.json"
@@ -53,6 +53,7 @@ def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict:
             outputs[rel] = sha256_file(p)
     return {
         "evaluation_id": ev.id,
+        "input_fingerprint": evaluation_fingerprint(ev.folder),
         "inputs": {r.file: r.sha256 for r in inventory.sort_values("file").itertuples()},
         "configuration": {
             "sha256": ev.config_hash(),
@@ -63,6 +64,15 @@ def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict:
         "outputs": outputs,
         "outputs_not_hashed": sorted(unhashed),
     }
+
+
+def unchanged_since_last_run(ev: Evaluation, out_dir: Path) -> bool:
+    """True when the last run's manifest saw the same inputs (data version) and the same code."""
+    path = out_dir / MANIFEST
+    if not path.is_file():
+        return False
+    last = json.loads(path.read_text(encoding="utf-8"))
+    return (last.get("input_fingerprint"), last.get("code_version")) == (evaluation_fingerprint(ev.folder), code_version())
 
 
 def write(manifest: dict, out_dir: Path) -> tuple[Path, Path]:

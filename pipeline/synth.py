@@ -798,17 +798,13 @@ def _twins(df: pd.DataFrame, pos: np.ndarray, spoiled: set, kind: str) -> np.nda
 # --------------------------------------------------------------------------------------------- writing
 
 
-def _title(places: pd.DataFrame, c: int, what: str, unit: bool = True) -> str:
-    return f"填报单位：{places.at[c, 'name']}（{places.at[c, 'code']}）　{what}" + ("　单位：万元" if unit else "")
-
-
 @dataclasses.dataclass
 class _CountyBooks:
     """What each county workbook holds: per sheet, object columns over all counties and each county's slice."""
 
     folder: Path
     places: pd.DataFrame
-    sheets: list[tuple[str, list[str], dict[str, np.ndarray], np.ndarray]]  # kind, columns, arrays, offsets
+    sheets: list[tuple[str, dict[str, np.ndarray], np.ndarray]]  # kind, columns, county c's rows at [offsets[c], offsets[c + 1])
 
 
 _BOOKS: Optional[_CountyBooks] = None  # set before forking workers, which inherit it instead of unpickling it
@@ -825,22 +821,20 @@ def _columns(df: pd.DataFrame, kind: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _sheet_arrays(df: pd.DataFrame, kind: str, n: int) -> tuple[str, list[str], dict[str, np.ndarray], np.ndarray]:
-    arrays = _columns(df, kind)
-    columns = list(arrays)
-    offsets = np.searchsorted(df["_county"].to_numpy(), np.arange(n + 1))
-    return kind, columns, arrays, offsets
+def _sheet_arrays(df: pd.DataFrame, kind: str, n: int) -> tuple[str, dict[str, np.ndarray], np.ndarray]:
+    """A county sheet's columns over all counties (rows sorted by county) and where each county's rows start."""
+    return kind, _columns(df, kind), np.searchsorted(df["_county"].to_numpy(), np.arange(n + 1))
 
 
 def _write_county(c: int) -> None:
     books = _BOOKS
+    who = f"填报单位：{books.places.at[c, 'name']}（{books.places.at[c, 'code']}）"
     sheets = []
-    for kind, columns, arrays, offsets in books.sheets:
+    for kind, arrays, offsets in books.sheets:
         a, b = offsets[c], offsets[c + 1]
-        rows = [dict(zip(columns, values)) for values in zip(*(arrays[col][a:b] for col in columns))]
-        label = KINDS[kind].label
-        sheets.append(Sheet(KINDS[kind], rows, title=_title(books.places, c, label, kind != "county_indicators"
-                                                              and kind != "county_archive")))
+        rows = [dict(zip(arrays, values)) for values in zip(*(column[a:b] for column in arrays.values()))]
+        unit = "　单位：万元" if "amount_fen" in arrays else ""
+        sheets.append(Sheet(KINDS[kind], rows, title=f"{who}　{KINDS[kind].label}{unit}"))
     write_xlsx(books.folder / "county" / f"{books.places.at[c, 'code']}.xlsx", sheets)
 
 
@@ -864,9 +858,9 @@ def _rows(df: pd.DataFrame, kind: str) -> list[dict]:
     return [dict(zip(arrays, values)) for values in zip(*arrays.values())]
 
 
-def _excel_rows(df: pd.DataFrame, header_rows: int) -> np.ndarray:
-    """The row number a submitter sees for each data row: per county, after the title, notes and header rows."""
-    return _rank_in_group(df["_county"].to_numpy()) + header_rows + 1
+def _excel_rows(df: pd.DataFrame) -> np.ndarray:
+    """The row number a submitter sees for each data row of a county sheet: rows 1–3 are title, notes and header."""
+    return _rank_in_group(df["_county"].to_numpy()) + 4
 
 
 # --------------------------------------------------------------------------------------------- ledger
@@ -963,7 +957,7 @@ def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators:
     workers = workers or len(os.sched_getaffinity(0))
 
     places = _places(_stream(seed, 0), counties)
-    registry = _registry(_stream(seed, 0), subprojects)
+    registry = _registry(_stream(seed, 5), subprojects)
     funds = _funds(_stream(seed, 1), places, registry)
     leaves = _leaves(indicators)
     ind = _indicators(_stream(seed, 2), leaves, places)
@@ -984,7 +978,7 @@ def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators:
     transfers_file = f"{evaluation_id}/bureau/finance/transfers.csv"
     seeded.records += [{"kind": "missing_workbook", "file": f"{rel}/{places.at[c, 'code']}.xlsx", "sheet": "", "row": None,
                         "rule": "submission_missing", "subject": places.at[c, "code"]} for c in seeded.missing]
-    seeded.records += [{"kind": "unbooked_transfer", "file": transfers_file, "sheet": "", "row": int(t) + 3,
+    seeded.records += [{"kind": "unbooked_transfer", "file": transfers_file, "sheet": "", "row": int(t) + 3,  # title, header
                         "rule": "unmatched_transfer",
                         "subject": f"{funds.transfers.at[t, 'transfer_id']}|{funds.transfers.at[t, 'county_code']}|"}
                        for t in seeded.unbooked]
@@ -1004,7 +998,7 @@ def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators:
     missing = set(seeded.missing.tolist())
     written = [c for c in range(counties) if c not in missing]
     books = _CountyBooks(out, places, [
-        _sheet_arrays(funds.match_plan.assign(amount_fen=_wan(funds.match_plan["_u"].to_numpy())), "county_match_plan", counties),
+        _sheet_arrays(funds.match_plan, "county_match_plan", counties),
         _sheet_arrays(funds.county_receipts, "county_receipts", counties),
         _sheet_arrays(funds.county_payments, "county_payments", counties),
         _sheet_arrays(ind.county, "county_indicators", counties),
@@ -1012,52 +1006,58 @@ def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators:
     ])
     _write_counties(books, written, workers)
 
-    kept = ~ind.county["_county"].isin(seeded.missing)
-    ledger = {
-        "evaluation_id": evaluation_id,
-        "arguments": {"counties": counties, "subprojects": subprojects, "indicators": indicators, "seed": seed,
-                      "defects": defects},
-        "settings": {"max_amount_wan": max_amount_wan},
-        "files": {"county_workbooks": len(written), "county_workbooks_missing": len(seeded.missing)},
-        "rows": {
-            "county_receipts": int(funds.county_receipts["_county"].isin(written).sum()),
-            "county_payments": int(funds.county_payments["_county"].isin(written).sum()),
-            "county_indicators": int(kept.sum()),
-            "county_match_plan": int(funds.match_plan["_county"].isin(written).sum()),
-            "county_archive": int(funds.archive["_county"].isin(written).sum()),
-            "subprojects": len(registry), "fund_plan": len(funds.plan), "receipts": len(funds.receipts), "payments": len(funds.payments),
-            "carry_forwards": len(funds.carry_forwards), "recoveries": len(funds.recoveries),
-            "transfers": len(funds.transfers), "indicator_actuals": len(ind.bureau), "survey": len(ind.survey),
-            "grades": len(ind.grades),
-        },
-        "funds": _fund_totals(funds, seeded.missing),
-        "indicators": _indicator_truth(leaves, ind, seeded.missing),
-        "defects": sorted(seeded.records, key=lambda r: (r["file"], r["sheet"], r["row"] or 0, r["kind"])),
-    }
-    ledger["rows"]["fund_transactions"] = ledger["rows"]["county_receipts"] + ledger["rows"]["county_payments"]
-    ledger["rows"]["indicator_rows"] = sum(ledger["rows"][k] for k in ("county_indicators", "indicator_actuals", "survey", "grades"))
+    ledger = _ledger(evaluation_id, dict(counties=counties, subprojects=subprojects, indicators=indicators, seed=seed,
+                                         defects=defects), max_amount_wan, funds, registry, leaves, ind, seeded, written)
     (out / "README.md").write_text(_readme(ledger), encoding="utf-8")
     (out / LEDGER_FILE).write_text(json.dumps(ledger, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return ledger
 
 
+def _ledger(evaluation_id: str, arguments: dict, max_amount_wan: int, funds: Funds, registry: pd.DataFrame,
+            leaves: list[Leaf], ind: Indicators, seeded: Defects, written: list[int]) -> dict:
+    """What was written, the true totals of the valid rows, each measured leaf's true actual, every defect seeded."""
+    def county_rows(df: pd.DataFrame) -> int:
+        return int(df["_county"].isin(written).sum())
+
+    rows = {
+        "county_receipts": county_rows(funds.county_receipts), "county_payments": county_rows(funds.county_payments),
+        "county_indicators": county_rows(ind.county), "county_match_plan": county_rows(funds.match_plan),
+        "county_archive": county_rows(funds.archive), "subprojects": len(registry), "fund_plan": len(funds.plan),
+        "receipts": len(funds.receipts), "payments": len(funds.payments), "carry_forwards": len(funds.carry_forwards),
+        "recoveries": len(funds.recoveries), "transfers": len(funds.transfers), "indicator_actuals": len(ind.bureau),
+        "survey": len(ind.survey), "grades": len(ind.grades),
+    }
+    rows["fund_transactions"] = rows["county_receipts"] + rows["county_payments"]
+    rows["indicator_rows"] = sum(rows[k] for k in ("county_indicators", "indicator_actuals", "survey", "grades"))
+    return {
+        "evaluation_id": evaluation_id,
+        "arguments": arguments,
+        "settings": {"max_amount_wan": max_amount_wan},
+        "files": {"county_workbooks": len(written), "county_workbooks_missing": len(seeded.missing)},
+        "rows": rows,
+        "funds": _fund_totals(funds, seeded.missing),
+        "indicators": _indicator_truth(leaves, ind, seeded.missing),
+        "defects": sorted(seeded.records, key=lambda r: (r["file"], r["sheet"], r["row"] or 0, r["kind"])),
+    }
+
+
 def _finish_county_rows(funds: Funds) -> None:
     """Ids and amounts as text, in final row order, and the row numbers a submitter sees (title, notes, header above)."""
+    funds.match_plan["amount_fen"] = _wan(funds.match_plan["_u"].to_numpy())
     cr = funds.county_receipts
     city = (cr["channel"] == "市级下拨").to_numpy()
     seq = cr.groupby(["_county", "channel"], sort=False).cumcount().to_numpy() + 1
     cr["receipt_id"] = np.where(city, _ids("SX", seq, 5), _ids("PT", seq, 5))
     cr["amount_fen"] = _wan(cr["_u"].to_numpy())
-    cr["_row"] = _excel_rows(cr, 3)
+    cr["_row"] = _excel_rows(cr)
     cr["_plain"] = True
     cp = funds.county_payments
     cp["payment_id"] = _ids("ZF", _rank_in_group(cp["_county"].to_numpy()) + 1, 5)
     wrong = cp[(cp["_pair"] >= 0) & ~cp["_reversal"]].set_index("_pair")["payment_id"]
     cp["reverses"] = np.where(cp["_reversal"], cp["_pair"].map(wrong), None)
     cp["amount_fen"] = _wan(cp["_u"].to_numpy())
-    cp["_row"] = _excel_rows(cp, 3)
+    cp["_row"] = _excel_rows(cp)
     cp["_plain"] = cp["_pair"] < 0  # a wrong payment and its reversal stay as booked
-    funds.archive["_row"] = _excel_rows(funds.archive, 3)
 
 
 def _write_bureau(out: Path, funds: Funds, registry: pd.DataFrame, ind: Indicators) -> None:
