@@ -142,6 +142,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="override an indicator's actual (a number, grades like 好,较好, or 未采集); repeatable")
     p.set_defaults(func=cmd_score)
 
+    from pipeline import synth
+
+    p = sub.add_parser("synth", help="write a synthetic evaluation folder (national scale by default), deterministic")
+    synth.add_arguments(p)
+    p.set_defaults(func=synth.run)
+
     args = parser.parse_args(argv)
     try:
         return args.func(args)

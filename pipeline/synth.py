@@ -20,6 +20,7 @@ Deterministic: rows are built column-wise with numpy from ``Generator(PCG64(seed
 per purpose, so the defect rate never changes the clean data), nothing reads the clock, and
 ``pipeline.workbooks`` fixes the XLSX document properties. The bytes depend on the arguments and
 the evaluation id only, not on the folder's name nor on how many processes write the workbooks.
+Writing the 2,850 workbooks is the cost (xlsxwriter, ~25 ms each), so worker processes share it.
 """
 
 from __future__ import annotations
@@ -928,9 +929,9 @@ def _indicator_truth(leaves: list[Leaf], ind: Indicators, missing: np.ndarray) -
     return out
 
 
-def _shown(value: Fraction, decimals: Optional[int]) -> str:
-    places = 2 if decimals is None else decimals
-    return f"{round_half_up(value, places):.{places}f}"
+def _shown(value: Fraction, decimals: int) -> str:
+    """A measured leaf's value as summary.json shows it: half-up to the leaf's decimals."""
+    return f"{round_half_up(value, decimals):.{decimals}f}"
 
 
 # --------------------------------------------------------------------------------------------- generate

@@ -70,7 +70,7 @@ class Sheet:
 
 def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime = FIXED_CREATED) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "in_memory": True})
     wb.set_properties({"created": created, "author": "", "comments": ""})
     bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     grey = wb.add_format({"italic": True, "font_color": "#666666", "text_wrap": True})

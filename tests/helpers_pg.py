@@ -1,6 +1,7 @@
 """A real PostgreSQL for the deployment tests: the local server (started when down) and a throwaway database.
 
-`.ci/run` starts the server; run alone, the helper starts the local cluster itself and stops it again.
+`.ci/run` starts the server; run alone, the helper starts the local cluster itself and leaves it running,
+since another test session on the machine may be using it by then.
 Skips visibly without the PostgreSQL programs, and fails instead when PIPELINE_REQUIRE_SYSTEM_DEPS=1.
 """
 
@@ -48,36 +49,30 @@ def local_cluster() -> tuple[str, str]:
     raise RuntimeError(f"no local PostgreSQL cluster on port {PORT}: {listing!r}")
 
 
-@contextlib.contextmanager
-def server() -> Iterator[None]:
-    """The server on localhost:PORT; started (and stopped afterwards) only if it was not already up."""
+def ensure_server() -> None:
+    """The server on localhost:PORT, started if it is not up."""
     if reachable():
-        yield
         return
     ctl = require_program("pg_ctlcluster")
     version, name = local_cluster()
     subprocess.run([ctl, version, name, "start"], check=True, capture_output=True, timeout=120)
-    try:
-        deadline = time.monotonic() + 60
-        while not reachable():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"PostgreSQL {version}/{name} started but does not accept connections")
-            time.sleep(0.5)
-        yield
-    finally:
-        subprocess.run([ctl, version, name, "stop"], capture_output=True, timeout=120)
+    deadline = time.monotonic() + 60
+    while not reachable():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"PostgreSQL {version}/{name} started but does not accept connections")
+        time.sleep(0.5)
 
 
 @contextlib.contextmanager
 def throwaway_database() -> Iterator[dict[str, str | int]]:
     """A fresh role and database owned by it, as the `postgres_db` fields of dagster.yaml; dropped afterwards."""
-    with server():
-        name = f"pes_test_{secrets.token_hex(4)}"
-        password = secrets.token_hex(16)
-        as_superuser(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
-        try:
-            as_superuser(f"CREATE DATABASE {name} OWNER {name}")
-            yield {"username": name, "password": password, "hostname": HOST, "db_name": name, "port": PORT}
-        finally:
-            as_superuser(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            as_superuser(f"DROP ROLE IF EXISTS {name}")
+    ensure_server()
+    name = f"pes_test_{secrets.token_hex(4)}"
+    password = secrets.token_hex(16)
+    as_superuser(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
+    try:
+        as_superuser(f"CREATE DATABASE {name} OWNER {name}")
+        yield {"username": name, "password": password, "hostname": HOST, "db_name": name, "port": PORT}
+    finally:
+        as_superuser(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        as_superuser(f"DROP ROLE IF EXISTS {name}")

@@ -181,7 +181,7 @@ def test_run_failure_sensor_alerts_under_the_configured_output_folder(instance, 
     run = instance.get_run_by_id(result.run_id)
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE]
     out = tmp_path / "configured-out"
-    monkeypatch.chdir(tmp_path)  # today's fallback (a relative "out") lands here, not in the checkout
+    monkeypatch.chdir(tmp_path)  # a regression to a relative "out" would write here, not into the checkout
     with dg.build_run_status_sensor_context(
         sensor_name="run_failure_alert", dagster_event=failure, dagster_instance=instance, dagster_run=run,
         resources={"paths": PipelinePaths(raw_root=str(RAW), out_root=str(out))},

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
+import psycopg2
 import pytest
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from tests.conftest import HOHHOT, RAW, ROOT
 from tests.helpers_pg import throwaway_database
@@ -32,8 +37,6 @@ def pg_instance(tmp_path, monkeypatch):
 
 
 def query(db: dict, sql: str, *params) -> list[tuple]:
-    import psycopg2
-
     con = psycopg2.connect(user=db["username"], password=db["password"], host=db["hostname"],
                            port=db["port"], dbname=db["db_name"])
     try:
@@ -45,15 +48,23 @@ def query(db: dict, sql: str, *params) -> list[tuple]:
 
 
 def test_deploy_yaml_puts_every_storage_in_postgres(pg_instance):
-    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
-
     instance, db = pg_instance
     assert isinstance(instance.run_storage, PostgresRunStorage)
     assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
     assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
     tables = {t for (t,) in query(db, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-    # runs, event logs, and the schedule/sensor state (instigators, their ticks) in the throwaway database.
     assert {"runs", "run_tags", "event_logs", "asset_keys", "dynamic_partitions", "instigators", "job_ticks"} <= tables
+
+
+def test_turning_the_schedule_on_is_recorded_in_postgres(pg_instance):
+    _, db = pg_instance
+    # As docs/deployment.md says to do it; the CLI reads DAGSTER_HOME and DAGSTER_PG_* from the environment.
+    proc = subprocess.run([str(Path(sys.executable).parent / "dagster"), "schedule", "start", "nightly_evaluations",
+                           "-w", "workspace.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [(kind, status, body)] = query(db, "SELECT instigator_type, status, instigator_body FROM instigators")
+    assert (kind, status) == ("SCHEDULE", "RUNNING")
+    assert '"nightly_evaluations"' in body
 
 
 def test_hohhot_run_against_postgres_is_recorded_there(pg_instance, tmp_path):

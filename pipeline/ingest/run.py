@@ -16,7 +16,7 @@ from pipeline import findings
 from pipeline.contract import KINDS
 from pipeline.evaluation import Evaluation
 from pipeline.ingest.read import RawTable, SourceFile, inventory, kind_from_name, read_file, read_file_cached
-from pipeline.ingest.validate import QUARANTINE_COLUMNS, Codes, validate_kind
+from pipeline.ingest.validate import QUARANTINE_COLUMNS, Codes, Validated, validate_kind
 
 INVENTORY_COLUMNS = ["file", "sha256", "submitter_type", "submitter", "format", "kinds", "rows_read",
                      "rows_accepted", "rows_quarantined", "status", "warnings"]
@@ -53,6 +53,13 @@ def ingest(ev: Evaluation, raw_root: Path, indicator_codes: Iterable[str],
     entries no longer used are removed.
     """
     files = inventory(ev, raw_root) if files is None else files
+    raw = read_all(files, cache_dir)
+    results = validate_all(ev, raw, indicator_codes, registry_files)
+    return account(ev, files, raw, results)
+
+
+def read_all(files: list[SourceFile], cache_dir: Optional[Path] = None) -> dict[str, list[RawTable]]:
+    """Stage "read": every file's raw tables by kind (through the cache when one is given)."""
     raw: dict[str, list[RawTable]] = {k: [] for k in KINDS}
     used = set()
     for sf in files:
@@ -63,8 +70,12 @@ def ingest(ev: Evaluation, raw_root: Path, indicator_codes: Iterable[str],
     if cache_dir is not None and cache_dir.is_dir():
         for stale in set(cache_dir.glob("*.pkl")) - used:
             stale.unlink()
+    return raw
 
-    # The registry comes first: every other kind's sub-project codes are checked against it.
+
+def validate_all(ev: Evaluation, raw: dict[str, list[RawTable]], indicator_codes: Iterable[str],
+                 registry_files: Optional[list[SourceFile]] = None) -> dict[str, Validated]:
+    """Stage "validate": every kind, the registry first (other kinds' sub-project codes are checked against it)."""
     codes = Codes.for_evaluation(ev, [], list(indicator_codes))
     registry = validate_kind(KINDS["subprojects"], raw["subprojects"], ev, codes)
     codes.subproject = registry.accepted["subproject_code"].tolist()
@@ -75,7 +86,12 @@ def ingest(ev: Evaluation, raw_root: Path, indicator_codes: Iterable[str],
     for name, kind in KINDS.items():
         if name != "subprojects":
             results[name] = validate_kind(kind, raw[name], ev, codes)
+    return results
 
+
+def account(ev: Evaluation, files: list[SourceFile], raw: dict[str, list[RawTable]],
+            results: dict[str, Validated]) -> Ingested:
+    """Quarantine (file- and row-level), the inventory with rows read / accepted / quarantined, findings."""
     row_q = pd.concat([r.quarantine for r in results.values()], ignore_index=True)
     file_q = pd.DataFrame([
         dict(file=sf.rel, sheet=p.sheet, row=pd.NA, column=p.column, rule=p.rule, value=p.value,
