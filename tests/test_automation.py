@@ -68,7 +68,7 @@ def test_first_sensor_tick_registers_and_runs_every_evaluation(instance, paths):
     assert sorted(instance.get_dynamic_partitions(evaluations.name)) == [HOHHOT, OTHER]
     fingerprint = evaluation_fingerprint(RAW / HOHHOT)
     assert json.loads(cursor) == {HOHHOT: fingerprint, OTHER: fingerprint}
-    assert [r.run_key for r in result.run_requests] == [f"{HOHHOT}:{fingerprint[:16]}", f"{OTHER}:{fingerprint[:16]}"]
+    assert [r.run_key for r in result.run_requests] == [f"{HOHHOT}:->{fingerprint[:16]}", f"{OTHER}:->{fingerprint[:16]}"]
 
 
 def test_changed_submission_runs_exactly_its_evaluation(instance, paths):
@@ -81,7 +81,7 @@ def test_changed_submission_runs_exactly_its_evaluation(instance, paths):
     [request] = result.run_requests
     assert request.partition_key == OTHER
     assert request.tags == {"evaluation": OTHER}
-    assert request.run_key == f"{OTHER}:{evaluation_fingerprint(other)[:16]}"
+    assert request.run_key == f"{OTHER}:{json.loads(cursor)[OTHER][:16]}->{evaluation_fingerprint(other)[:16]}"
     assert not result.dynamic_partitions_requests
     assert json.loads(new_cursor) == {HOHHOT: json.loads(cursor)[HOHHOT], OTHER: evaluation_fingerprint(other)}
 

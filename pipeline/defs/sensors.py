@@ -36,8 +36,9 @@ def raw_submissions_sensor(context: dg.SensorEvaluationContext, paths: PipelineP
     if not changed:
         return dg.SkipReason("no new or changed submissions")
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=e, run_key=f"{e}:{current[e][:16]}", tags={"evaluation": e})
-                      for e in changed],
+        # The run key names the change (old → new content), so reverting a file to earlier content runs again.
+        run_requests=[dg.RunRequest(partition_key=e, run_key=f"{e}:{cursor.get(e, '')[:16]}->{current[e][:16]}",
+                                    tags={"evaluation": e}) for e in changed],
         dynamic_partitions_requests=[evaluations.build_add_request(to_add)] if to_add else [],
     )
 
