@@ -17,7 +17,7 @@ from typing import Optional
 import duckdb
 import pandas as pd
 
-from pipeline.reconcile import LINEAGE_COLUMNS
+from pipeline.reconcile import LINEAGE_COLUMNS, derived_edges
 
 # Stage-local table names → asset names.
 FUNDS_TABLES = {
@@ -29,6 +29,8 @@ FUNDS_TABLES = {
 SCORING_TABLES = {"indicators": "indicator_scores", "findings": "scoring_findings", "subprojects": "subproject_status",
                   "scoring_findings": "scoring_findings"}
 EDGE_COLUMNS = LINEAGE_COLUMNS + ["sha256"]
+LEVELS = {"funds_by_source": "by_source", "funds_by_subproject": "by_subproject", "funds_by_group": "by_group",
+          "funds_by_county": "by_county"}
 RATE_MEASURES = {"arrival_rate": ["received", "planned"], "execution_rate": ["spent", "received"],
                  "balance": ["received", "spent", "carried_forward", "recovered"]}
 
@@ -37,13 +39,19 @@ def unify(funds: pd.DataFrame, scoring: pd.DataFrame, inventory: pd.DataFrame) -
     """One edge table under asset names, with each input file's SHA-256."""
     parts = []
     for df, names in ((funds, FUNDS_TABLES), (scoring, SCORING_TABLES)):
-        df = df[LINEAGE_COLUMNS].astype({c: str for c in LINEAGE_COLUMNS if c != "row"})  # DuckDB ENUMs → text
-        parts.append(df.assign(output_table=df["output_table"].map(names).fillna(df["output_table"])))
+        df = df[LINEAGE_COLUMNS].copy()
+        table = df["output_table"].astype(str)
+        df["output_table"] = table.map(names).fillna(table)
+        parts.append(df)
+    # Both inputs are in a deterministic order already; categoricals keep millions of edges small.
     edges = pd.concat(parts, ignore_index=True)
+    for c in LINEAGE_COLUMNS:
+        if c != "row":
+            edges[c] = edges[c].astype(str).astype("category") if edges[c].dtype != "category" else edges[c]
     edges["row"] = edges["row"].astype("int64")
     sha = dict(zip(inventory["file"], inventory["sha256"]))
-    edges["sha256"] = edges["file"].map(sha).fillna("")
-    return edges.sort_values(LINEAGE_COLUMNS, kind="stable").reset_index(drop=True)
+    edges["sha256"] = edges["file"].map(sha).astype("category")
+    return edges
 
 
 @dataclasses.dataclass
@@ -109,6 +117,20 @@ def trace(out_dir: Path, figure: str, raw_display: str = "raw") -> Trace:
         edges = con.execute("SELECT * FROM lineage").df()
         indicators = con.execute("SELECT framework, code, dimension, status FROM indicator_scores").df()
         inventory = con.execute("SELECT file, sha256, rows_read FROM submission_inventory").df()
+        cells = con.execute("SELECT key, subproject_code, source_code, county_code FROM funds_cells").df()
+        groups = dict(con.execute("SELECT subproject_code, group_code FROM funds_by_subproject").fetchall())
+    cell_edges = edges[edges["output_table"] == "funds_cells"]
+
+    def edges_of(table: str, keys: Optional[list[str]], measures: list[str]) -> pd.DataFrame:
+        sel = edges["output_table"] == table
+        if keys is not None:
+            sel &= edges["output_key"].isin(keys)
+        found = edges[sel]
+        if table in LEVELS:  # coarser fund levels: derived from the cells they sum
+            derived = derived_edges(LEVELS[table], keys, cell_edges, cells, groups).assign(output_table=table)
+            found = pd.concat([found, derived], ignore_index=True)
+        return found[found["measure"].isin(measures)] if measures else found
+
     steps, picked = [], []
     for table, keys, measures in _targets(summary, figure, indicators):
         if table == "submission_inventory":
@@ -116,19 +138,13 @@ def trace(out_dir: Path, figure: str, raw_display: str = "raw") -> Trace:
             picked.append(inv)
             steps.append({"table": table, "key": "*", "measure": "rows_read"})
             continue
-        sel = edges["output_table"] == table
-        if keys is not None:
-            sel &= edges["output_key"].isin(keys)
-        if measures:
-            sel &= edges["measure"].isin(measures)
-        hit = edges[sel]
+        hit = edges_of(table, keys, measures)
         steps += [{"table": table, "key": k, "measure": m}
                   for k, m in hit[["output_key", "measure"]].drop_duplicates().itertuples(index=False)]
         via = hit[hit["input_kind"] == "reconciliation"]
         for measure in via["measure"].unique():  # an indicator computed from the reconciliation
-            more = edges[(edges["output_table"] == "funds_by_source") & edges["measure"].isin(RATE_MEASURES[measure])]
             steps.append({"table": "funds_by_source", "key": "*", "measure": measure})
-            picked.append(more)
+            picked.append(edges_of("funds_by_source", None, RATE_MEASURES[measure]))
         picked.append(hit[hit["input_kind"] != "reconciliation"])
     rows = pd.concat(picked, ignore_index=True) if picked else pd.DataFrame(columns=EDGE_COLUMNS)
     rows = rows.rename(columns={"input_kind": "kind"})[["file", "sheet", "row", "kind", "sha256"]]

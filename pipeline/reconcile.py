@@ -78,6 +78,9 @@ PAIR_COLUMNS = [
     "difference",
 ]
 UNREGISTERED_GROUP = "unregistered"
+# Levels whose lineage is not stored but derived from the cells' edges (see derived_edges).
+DERIVED_LEVELS = {"by_source": "source_code", "by_subproject": "subproject_code", "by_group": "group_code",
+                  "by_county": "county_code"}
 
 # The measure each kind's rows feed; county_receipts and transfers are split by channel and leg.
 _MEASURE_OF_KIND = {
@@ -155,10 +158,33 @@ def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Rec
     }
     return Reconciliation(
         cells=cells, by_source=by_source, by_subproject=by_subproject, by_group=by_group, by_county=by_county,
-        lineage=_concat_edges(list(edges.values()) + [finding_edges]),
+        # Coarser levels are sums of cells: their edges follow from the cells' codes (``derived_edges``),
+        # so only the finest grain is stored — at national scale that is 1 edge per input row, not 5.
+        lineage=_concat_edges([e for name, e in edges.items() if name not in DERIVED_LEVELS]
+                              + [edges["by_subproject"].pipe(lambda e: e[e["measure"] == "allocation"]), finding_edges]),
         transfer_matches=transfer_matches, transfer_discrepancies=transfer_discrepancies,
         matching=matching, findings=findings, summary=summary, figures=figures,
     )
+
+
+def derived_edges(level: str, keys: Optional[list[str]], cell_edges: pd.DataFrame, cells: pd.DataFrame,
+                  groups: Mapping[str, str]) -> pd.DataFrame:
+    """The edges of rows of a coarser level (``by_source`` …), from the cells' edges and codes.
+
+    ``cell_edges`` are the stored edges with output_table ``cells``; ``cells`` has key and the three
+    codes; ``groups`` maps sub-project → group. Transfers net to zero above the county level, so
+    they are left out there, as the levels' sums leave them out.
+    """
+    column = DERIVED_LEVELS[level]
+    c = cells[["key", "subproject_code", "source_code", "county_code"]].astype(str)
+    c["group_code"] = c["subproject_code"].map(groups).fillna(UNREGISTERED_GROUP)
+    if keys is not None:
+        c = c[c[column].isin(keys)]
+    owner = dict(zip(c["key"], c[column]))
+    e = cell_edges[cell_edges["output_key"].astype(str).isin(owner)]
+    if level != "by_county":
+        e = e[~e["measure"].astype(str).isin(TRANSFER_MEASURES)]
+    return e.assign(output_table=level, output_key=e["output_key"].astype(str).map(owner))
 
 
 def identity_checks(rec: Reconciliation, tables: Mapping[str, pd.DataFrame]) -> list[Check]:

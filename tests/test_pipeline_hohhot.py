@@ -75,8 +75,8 @@ def test_tables_are_queryable_in_duckdb_with_money_in_fen(hohhot_run):
         assert types["amount_fen"] == "BIGINT"
         county = con.execute("SELECT received FROM funds_by_source WHERE key = 'county'").fetchone()[0]
         assert county == 500 * 1_000_000  # 500.00 万元 in 分
-        n = con.execute("SELECT count(*) FROM funds_lineage WHERE output_table = 'by_source' "
-                        "AND output_key = 'county' AND measure = 'received'").fetchone()[0]
+        n = con.execute("SELECT count(*) FROM funds_lineage WHERE output_table = 'cells' "
+                        "AND output_key LIKE '%|county|%' AND measure = 'received'").fetchone()[0]
         assert n == 5  # five counties' own matching receipts make up 500.00
 
 

@@ -55,7 +55,9 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
         out, name = self._where(context)
         if isinstance(obj, pd.DataFrame):
             write_table(out / DB_FILE, name, obj)
-            (out / f"{name}.csv").write_bytes(csv_bytes(obj))
+            # Intermediate tables that a unified table repeats (the stages' lineage) stay in DuckDB only.
+            if (context.definition_metadata or {}).get("csv_export", True):
+                (out / f"{name}.csv").write_bytes(csv_bytes(obj))
         else:
             (out / "values").mkdir(exist_ok=True)
             (out / "values" / f"{name}.json").write_text(

@@ -19,7 +19,7 @@ TABLES = {
     "funds_by_group": ("by_group", "资金核对（按项目组）— the five measures, balance and rates per project group (分)."),
     "funds_by_county": ("by_county", "资金核对（按旗县区，含市本级 150100）— measures, transfers in/out, balance and rates per county (分)."),
     "funds_cells": ("cells", "资金核对（子项目 × 资金来源 × 旗县区）— the finest grain every other level sums from (分)."),
-    "funds_lineage": ("lineage", "资金核对血缘 — edge table: output row (table, key, measure) → input row (kind, file, sheet, row)."),
+    "funds_lineage": ("lineage", "资金核对血缘 — edge table at the finest grain (cells; coarser levels derive from it), transfers, matching and findings → input rows (kind, file, sheet, row)."),
     "transfer_matches": ("transfer_matches", "下拨核对（已匹配）— city→county transfers paired with the county's receipt, by document number or amount and date."),
     "transfer_discrepancies": ("transfer_discrepancies", "下拨核对差异 — unmatched transfers or receipts, differing amounts, transfers booked twice, with both sides' source rows."),
     "county_matching": ("matching", "旗县区配套资金 — per county: matching funds planned (fund plan), stated by the county, received, and the shortfall."),
@@ -37,7 +37,8 @@ CHECKS = {
 
 @dg.multi_asset(
     outs={
-        **{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION) for name, (_, desc) in TABLES.items()},
+        **{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION,
+                             metadata={"csv_export": name != "funds_lineage"}) for name, (_, desc) in TABLES.items()},
         "reconciliation_checks": dg.AssetOut(
             description="核对校验结果 — the identity checks (levels agree, nothing dropped, transfers net to zero…) as rows.",
             group_name=GROUP, code_version=CODE_VERSION),

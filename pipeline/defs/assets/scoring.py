@@ -24,7 +24,8 @@ TABLES = {
 
 
 @dg.multi_asset(
-    outs={**{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION) for name, desc in TABLES.items()},
+    outs={**{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION,
+                               metadata={"csv_export": name != "scoring_lineage"}) for name, desc in TABLES.items()},
           "scoring_summary": dg.AssetOut(description="得分汇总 — the score, indicators and subprojects blocks of summary.json.",
                                          group_name=GROUP, code_version=CODE_VERSION)},
     ins={k: dg.AssetIn(k) for k in ("indicator_actuals", "county_indicators", "grades", "survey", "subprojects",
