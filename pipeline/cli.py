@@ -142,7 +142,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="override an indicator's actual (a number, grades like 好,较好, or 未采集); repeatable")
     p.set_defaults(func=cmd_score)
 
-    from pipeline import synth
+    from pipeline import bench, synth
+
+    p = sub.add_parser("bench", help="national-scale benchmark: stages, full run, DuckDB reference, nightly runs")
+    bench.add_arguments(p)
+    p.set_defaults(func=bench.run)
 
     p = sub.add_parser("synth", help="write a synthetic evaluation folder (national scale by default), deterministic")
     synth.add_arguments(p)

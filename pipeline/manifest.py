@@ -46,7 +46,7 @@ def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict:
         top = rel.split("/", 1)[0]
         if top in UNHASHED:
             # Named, never hashed or enumerated: their file names carry run times too (Data Docs).
-            if top not in (MANIFEST, HISTORY):  # the manifest and its own archive
+            if top not in (MANIFEST, HISTORY, "logs"):  # the manifest, its archive, and logs written after it
                 unhashed.add(top + ("/" if (out_dir / top).is_dir() else ""))
             continue
         if p.is_file():

@@ -52,6 +52,10 @@ def materialize_evaluation(evaluation_id: str, raw_root: str, out_root: str,
     )
     failed_steps = sorted(e.step_key for e in result.get_step_failure_events())
     out_dir = Path(out_root) / evaluation_id
+    step_seconds = {e.step_key: round(e.event_specific_data.duration_ms / 1000, 3)
+                    for e in result.get_step_success_events()}
+    (out_dir / "logs").mkdir(parents=True, exist_ok=True)  # run-specific, never in the manifest's hashes
+    (out_dir / "logs" / "step_seconds.json").write_text(json.dumps(step_seconds, indent=2) + "\n", encoding="utf-8")
     summary_path = out_dir / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
     return Outcome(evaluation_id, result.success and not failed_checks, out_dir, failed_checks, failed_steps, summary)

@@ -10,7 +10,7 @@ import pandas as pd
 from pipeline.manifest import HISTORY, MANIFEST
 from tests.conftest import HOHHOT, RAW, ROOT
 
-UNHASHED_TOPS = {"pipeline.duckdb", "data_docs", ".cache", HISTORY, MANIFEST}
+UNHASHED_TOPS = {"pipeline.duckdb", "data_docs", ".cache", "logs", HISTORY, MANIFEST}
 
 
 def _deterministic_files(out_dir):

@@ -1,0 +1,288 @@
+"""``python -m pipeline bench``: the national-scale benchmark (a measurement, never a timed test).
+
+In one run on one machine it:
+1. generates (once, kept in the scratch folder) a national-scale synthetic evaluation;
+2. times the bare start-up: a process that only imports the code location;
+3. times each stage in process (read, validate, reconcile, score, report) with rows per second;
+4. times the whole pipeline as a user runs it (``python -m pipeline run``), with its peak RSS;
+5. runs a reference implementation — the same fastexcel reader, DuckDB SQL for everything after —
+   checks that it gives the same totals, and prints the pipeline/reference time ratio;
+6. runs the nightly case twice: no change (skipped by data version) and one changed county file
+   (re-read alone through the content-addressed cache), as ratios to the bare start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Optional, Sequence
+
+TARGETS = {"full_run_s": 60, "peak_rss_gib": 4, "core_vs_reference": 3, "nightly_unchanged_x": 1.5,
+           "nightly_one_county_x": 5}
+GIB = 1024 ** 3
+
+
+def _timed_process(cmd: list[str], env: Optional[dict] = None) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS in bytes, exit code, output) of a child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    out = proc.stdout.read().decode("utf-8", "replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - start, usage.ru_maxrss * 1024, proc.returncode, out
+
+
+def bare_startup(repeats: int = 3) -> float:
+    times = [_timed_process([sys.executable, "-c", "import pipeline.definitions"])[0] for _ in range(repeats)]
+    return statistics.median(times)
+
+
+def stages(raw: Path, evaluation_id: str, scratch: Path) -> dict:
+    """Each stage in process, on the same functions the assets call."""
+    from pipeline import evaluation
+    from pipeline.defs.assets.ingest import indicator_codes
+    from pipeline.ingest.read import inventory
+    from pipeline.ingest.run import account, read_all, validate_all
+    from pipeline.reconcile import reconcile
+    from pipeline.scoring.run import score_all, scoring_inputs
+
+    ev = evaluation.find(raw, evaluation_id)
+    out: dict = {}
+
+    def step(name, fn):
+        t = time.perf_counter()
+        value = fn()
+        out[name] = time.perf_counter() - t
+        return value
+
+    files = step("inventory", lambda: inventory(ev, raw))
+    tables = step("read", lambda: read_all(files))
+    results = step("validate", lambda: validate_all(ev, tables, indicator_codes(ev)))
+    ingested = step("account", lambda: account(ev, files, tables, results))
+    rec = step("reconcile", lambda: reconcile(ingested.tables, ev))
+    scores = step("score", lambda: score_all(ev, scoring_inputs(ev, ingested.tables, rec.figures)))
+    out["rows"] = ingested.rows["read"]
+    out["files"] = len(files)
+    out["fund_rows"] = int(sum(len(ingested.tables[k]) for k in (
+        "receipts", "payments", "carry_forwards", "recoveries", "transfers", "county_receipts", "county_payments")))
+    out["indicator_rows"] = int(sum(len(ingested.tables[k]) for k in (
+        "indicator_actuals", "county_indicators", "grades", "survey")))
+    out["funds"] = rec.summary["funds"]
+    out["indicators"] = {r.code: r.actual for r in scores[ev.primary_framework].indicators.itertuples()}
+    out["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return out
+
+
+# --- the reference: fastexcel + DuckDB SQL ---------------------------------------------------
+
+
+def _csv_skip(path: Path, first_header: str) -> int:
+    with path.open(encoding="utf-8-sig") as fh:
+        for i, line in enumerate(fh):
+            if line.startswith(first_header):
+                return i
+    raise ValueError(f"{path}: no header starting with {first_header}")
+
+
+def reference(raw: Path, evaluation_id: str) -> dict:
+    """The same ingest, reconcile and score for a clean evaluation, in DuckDB SQL after fastexcel."""
+    import duckdb
+    import fastexcel
+    import pyarrow as pa
+    import yaml
+
+    folder = raw / evaluation_id
+    t0 = time.perf_counter()
+    sheets: dict[str, list] = {"资金到位": [], "资金支出": [], "指标完成值": []}
+    for path in sorted((folder / "county").glob("*.xlsx")):
+        reader = fastexcel.read_excel(path.read_bytes())
+        for name, parts in sheets.items():
+            tbl = reader.load_sheet(name, header_row=2, dtypes="string").to_arrow()
+            parts.append(tbl.append_column("county_code", pa.array([path.stem[:6]] * tbl.num_rows)))
+    con = duckdb.connect()
+    for name, parts in sheets.items():
+        con.register({"资金到位": "c_receipts", "资金支出": "c_payments", "指标完成值": "c_ind"}[name],
+                     pa.concat_tables(parts, promote_options="default"))
+    plan = fastexcel.read_excel(folder / "bureau/czj/fund_plan.xlsx").load_sheet(0, header_row=2, dtypes="string").to_arrow()
+    recov = fastexcel.read_excel(folder / "bureau/czj/recoveries.xlsx").load_sheet(0, header_row=2, dtypes="string").to_arrow()
+    con.register("plan", plan)
+    con.register("recov", recov)
+    for name, first in (("receipts", "到位单号"), ("payments", "支付单号"), ("carry", "结转单号")):
+        path = folder / "bureau/finance" / f"{name if name != 'carry' else 'carry_forwards'}.csv"
+        con.execute(f"CREATE VIEW b_{name} AS SELECT * FROM read_csv('{path}', skip={_csv_skip(path, first)}, "
+                    "header=true, all_varchar=true)")
+    meta = yaml.safe_load((folder / "evaluation.yaml").read_text(encoding="utf-8"))
+    labels = [(s["code"], s["code"]) for s in meta["sources"]] + [(s["code"], s["label"]) for s in meta["sources"]]
+    con.execute("CREATE TABLE src(code VARCHAR, label VARCHAR)")
+    con.executemany("INSERT INTO src VALUES (?, ?)", labels)
+    fen = "CAST(ROUND(CAST(replace({c}, ',', '') AS DECIMAL(20, 2)) * 1000000) AS BIGINT)"
+    amt = fen.format(c='"金额（万元）"')
+    facts = f"""
+        SELECT s.code AS source, m, v FROM (
+          SELECT "资金来源" AS label, 'planned' AS m, {amt} AS v FROM plan
+          UNION ALL SELECT "资金来源", 'received', {amt} FROM b_receipts
+          UNION ALL SELECT "资金来源", 'received', {amt} FROM c_receipts WHERE "资金渠道" = '本级配套'
+          UNION ALL SELECT "资金来源", 'spent', {amt} FROM b_payments
+          UNION ALL SELECT "资金来源", 'spent', {amt} FROM c_payments
+          UNION ALL SELECT "资金来源", 'carried_forward', {amt} FROM b_carry
+          UNION ALL SELECT "资金来源", 'recovered', {amt} FROM recov
+        ) f JOIN src s ON s.label = f.label"""
+    by_source = con.execute(f"SELECT source, m, SUM(v) FROM ({facts}) GROUP BY ALL").fetchall()
+    framework = yaml.safe_load(next((folder / "frameworks").glob("*.yaml")).read_text(encoding="utf-8"))
+    leaves = [leaf for d in framework["dimensions"] for g in d["groups"] for leaf in g["indicators"]
+              if leaf.get("source") in ("county_sum", "county_mean")]
+    agg = con.execute("""SELECT "指标编码", SUM(CAST("实际完成值" AS DECIMAL(24, 6))), AVG(CAST("实际完成值" AS DECIMAL(24, 6)))
+                          FROM c_ind WHERE "数据状态" = '已采集' GROUP BY 1""").fetchall()
+    actual = {code: (s, a) for code, s, a in agg}
+    indicators = {leaf["code"]: actual[leaf["code"]][0 if leaf["source"] == "county_sum" else 1]
+                  for leaf in leaves if leaf["code"] in actual}
+    elapsed = time.perf_counter() - t0
+    totals: dict = {}
+    for source, measure, value in by_source:
+        totals.setdefault(source, {})[measure] = int(value)
+    return {"seconds": elapsed, "by_source": totals, "indicators": indicators}
+
+
+def _agree(stage: dict, ref: dict) -> list[str]:
+    """Differences between the pipeline's and the reference's totals (empty when they agree)."""
+    from pipeline.formats import FEN_PER_WAN
+
+    problems = []
+    for source, measures in ref["by_source"].items():
+        for m, fen in measures.items():
+            got = stage["funds"]["by_source"][source][m]
+            if Decimal(got) * FEN_PER_WAN != fen:
+                problems.append(f"{source}.{m}: pipeline {got} ≠ reference {Decimal(fen) / FEN_PER_WAN}")
+    for code, value in ref["indicators"].items():
+        got = stage["indicators"].get(code)
+        if got is None or abs(Decimal(got) - Decimal(value)) > Decimal("0.005"):
+            problems.append(f"indicator {code}: pipeline {got} ≠ reference {value}")
+    return problems
+
+
+def _touch_one_county(folder: Path) -> Path:
+    """Change one county workbook as a clerk's resubmission would: one payment amount, +0.01 万元."""
+    import openpyxl
+
+    path = sorted((folder / "county").glob("*.xlsx"))[len(list((folder / "county").glob("*.xlsx"))) // 2]
+    wb = openpyxl.load_workbook(path)
+    ws = wb["资金支出"]
+    header = [c.value for c in ws[3]]
+    col = next(i for i, h in enumerate(header, start=1) if str(h).startswith("金额"))
+    cell = ws.cell(row=4, column=col)
+    cell.value = float(Decimal(str(cell.value)) + Decimal("0.01"))
+    wb.save(path)
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    scratch = Path(args.scratch)
+    raw = scratch / "raw"
+    folder = raw / args.evaluation_id
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    if args.regenerate and folder.exists():
+        shutil.rmtree(folder)
+    if not folder.exists():
+        from pipeline import synth
+
+        t = time.perf_counter()
+        synth.generate(folder, counties=args.counties, subprojects=args.subprojects, indicators=args.indicators,
+                       seed=args.seed, evaluation_id=args.evaluation_id)
+        say(f"generated {args.counties} counties in {time.perf_counter() - t:.1f} s (not part of the targets)")
+    pristine = scratch / "pristine"
+    if not pristine.exists():  # the one-county change is undone from this copy before every benchmark
+        shutil.copytree(folder / "county", pristine)
+    else:
+        shutil.rmtree(folder / "county")
+        shutil.copytree(pristine, folder / "county")
+
+    bare = bare_startup()
+    say(f"bare start-up (import pipeline.definitions): {bare:.2f} s")
+
+    st = stages(raw, args.evaluation_id, scratch)
+    rows = st["rows"]
+    for name in ("inventory", "read", "validate", "account", "reconcile", "score"):
+        say(f"  stage {name:10s} {st[name]:7.2f} s   {rows / st[name]:>12,.0f} rows/s")
+    core = st["read"] + st["validate"] + st["account"] + st["reconcile"] + st["score"]
+    say(f"rows read {rows:,} ({st['fund_rows']:,} fund rows, {st['indicator_rows']:,} indicator rows) in {st['files']} files")
+
+    out = scratch / "out"
+    if out.exists():
+        shutil.rmtree(out)
+    cmd = [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out), "--evaluation", args.evaluation_id]
+    full, rss, code, log = _timed_process(cmd)
+    if code != 0:
+        say(log[-3000:])
+        say(f"full run FAILED (exit {code})")
+        return 1
+    steps = json.loads((out / args.evaluation_id / "logs" / "step_seconds.json").read_text())
+    say(f"full run (python -m pipeline run): {full:.1f} s, peak RSS {rss / GIB:.2f} GiB; Dagster steps, with their I/O:")
+    for step, seconds in steps.items():
+        say(f"  step {step:24s} {seconds:7.2f} s")
+    st["report"] = steps.get("evaluation_report", 0.0)
+    say(f"  stage report     {st['report']:7.2f} s   (evaluation_report step: HTML, DOCX, XLSX)")
+
+    ref = reference(raw, args.evaluation_id)
+    problems = _agree(st, ref)
+    say(f"reference (fastexcel + DuckDB SQL): {ref['seconds']:.1f} s; totals agree: {'yes' if not problems else 'NO'}")
+    for p in problems[:20]:
+        say(f"  {p}")
+
+    unchanged, _, code1, _ = _timed_process(cmd + ["--if-changed"])
+    cache = out / args.evaluation_id / ".cache" / "read"
+    before = set(cache.glob("*.pkl"))
+    touched = _touch_one_county(folder)
+    changed, _, code2, log2 = _timed_process(cmd + ["--if-changed"])
+    reread = len(set(cache.glob("*.pkl")) - before)
+    say(f"nightly, no change: {unchanged:.2f} s (exit {code1}); one changed county ({touched.name}): {changed:.1f} s "
+        f"(exit {code2}), files re-read: {reread}")
+
+    measures = {
+        "full_run_s": (full, f"{full:.1f} s"),
+        "peak_rss_gib": (rss / GIB, f"{rss / GIB:.2f} GiB"),
+        "core_vs_reference": (core / ref["seconds"], f"{core / ref['seconds']:.2f}× ({core:.1f} s / {ref['seconds']:.1f} s)"),
+        "nightly_unchanged_x": (unchanged / bare, f"{unchanged / bare:.2f}× bare ({unchanged / full:.1%} of full)"),
+        "nightly_one_county_x": (changed / bare, f"{changed / bare:.2f}× bare ({changed / full:.1%} of full)"),
+    }
+    say("")
+    say("| measure | target | measured | met |")
+    say("|---|---|---|---|")
+    labels = {"full_run_s": ("full run", "≤ 60 s"), "peak_rss_gib": ("peak memory", "≤ 4 GiB"),
+              "core_vs_reference": ("ingest + validate + reconcile + score", "≤ 3× DuckDB reference"),
+              "nightly_unchanged_x": ("nightly run, no change", "≤ 1.5× bare start-up"),
+              "nightly_one_county_x": ("nightly run, one changed county", "≤ 5× bare start-up")}
+    for key, (value, text) in measures.items():
+        label, target = labels[key]
+        say(f"| {label} | {target} | {text} | {'yes' if value <= TARGETS[key] else 'no'} |")
+    (scratch / "bench.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0 if not problems else 1
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scratch", default="/tmp/pes-bench", help="working folder: data, outputs (default /tmp/pes-bench)")
+    p.add_argument("--counties", type=int, default=2850)
+    p.add_argument("--subprojects", type=int, default=40)
+    p.add_argument("--indicators", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--evaluation-id", default="2023-national-synth")
+    p.add_argument("--regenerate", action="store_true", help="generate the data again even if present")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline bench", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
