@@ -106,14 +106,17 @@ def reference(raw: Path, evaluation_id: str) -> dict:
     for path in sorted((folder / "county").glob("*.xlsx")):
         reader = fastexcel.read_excel(path.read_bytes())
         for name, parts in sheets.items():
-            tbl = reader.load_sheet(name, header_row=2, dtypes="string").to_arrow()
+            tbl = pa.Table.from_batches([reader.load_sheet(name, header_row=2, dtypes="string").to_arrow()])
             parts.append(tbl.append_column("county_code", pa.array([path.stem[:6]] * tbl.num_rows)))
     con = duckdb.connect()
     for name, parts in sheets.items():
         con.register({"资金到位": "c_receipts", "资金支出": "c_payments", "指标完成值": "c_ind"}[name],
                      pa.concat_tables(parts, promote_options="default"))
-    plan = fastexcel.read_excel(folder / "bureau/czj/fund_plan.xlsx").load_sheet(0, header_row=2, dtypes="string").to_arrow()
-    recov = fastexcel.read_excel(folder / "bureau/czj/recoveries.xlsx").load_sheet(0, header_row=2, dtypes="string").to_arrow()
+    def bureau_sheet(path: Path) -> pa.Table:
+        return pa.Table.from_batches([fastexcel.read_excel(path).load_sheet(0, header_row=2, dtypes="string").to_arrow()])
+
+    plan = bureau_sheet(folder / "bureau/czj/fund_plan.xlsx")
+    recov = bureau_sheet(folder / "bureau/czj/recoveries.xlsx")
     con.register("plan", plan)
     con.register("recov", recov)
     for name, first in (("receipts", "到位单号"), ("payments", "支付单号"), ("carry", "结转单号")):
@@ -140,9 +143,11 @@ def reference(raw: Path, evaluation_id: str) -> dict:
     framework = yaml.safe_load(next((folder / "frameworks").glob("*.yaml")).read_text(encoding="utf-8"))
     leaves = [leaf for d in framework["dimensions"] for g in d["groups"] for leaf in g["indicators"]
               if leaf.get("source") in ("county_sum", "county_mean")]
-    agg = con.execute("""SELECT "指标编码", SUM(CAST("实际完成值" AS DECIMAL(24, 6))), AVG(CAST("实际完成值" AS DECIMAL(24, 6)))
-                          FROM c_ind WHERE "数据状态" = '已采集' GROUP BY 1""").fetchall()
-    actual = {code: (s, a) for code, s, a in agg}
+    # A county figure with any county not collecting it is not collected (as the scoring rule has it).
+    agg = con.execute("""SELECT "指标编码", SUM(CAST("实际完成值" AS DECIMAL(24, 6))), AVG(CAST("实际完成值" AS DECIMAL(24, 6))),
+                                bool_or("数据状态" = '未采集')
+                          FROM c_ind GROUP BY 1""").fetchall()
+    actual = {code: (None, None) if missing else (s, a) for code, s, a, missing in agg}
     indicators = {leaf["code"]: actual[leaf["code"]][0 if leaf["source"] == "county_sum" else 1]
                   for leaf in leaves if leaf["code"] in actual}
     elapsed = time.perf_counter() - t0
@@ -164,7 +169,8 @@ def _agree(stage: dict, ref: dict) -> list[str]:
                 problems.append(f"{source}.{m}: pipeline {got} ≠ reference {Decimal(fen) / FEN_PER_WAN}")
     for code, value in ref["indicators"].items():
         got = stage["indicators"].get(code)
-        if got is None or abs(Decimal(got) - Decimal(value)) > Decimal("0.005"):
+        got = None if got is None or got != got or got == "" else got  # NaN or empty: not collected
+        if (got is None) != (value is None) or (value is not None and Decimal(got) != round(Decimal(value), 2)):
             problems.append(f"indicator {code}: pipeline {got} ≠ reference {value}")
     return problems
 

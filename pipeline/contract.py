@@ -248,6 +248,13 @@ class Kind:
         return {n: c for n, c in schema.columns.items() if n not in SOURCE_COLUMNS}
 
     @property
+    def unique_key(self) -> Optional[list[str]]:
+        """The columns an id must be unique over: per county for county submissions, else across the kind."""
+        if self.id_column is None:
+            return None
+        return ["submitter", self.id_column] if self.county_scoped else [self.id_column]
+
+    @property
     def description(self) -> str:
         return (self.model.__doc__ or "").strip()
 

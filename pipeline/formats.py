@@ -123,3 +123,33 @@ def parse_decimal(text: Optional[str]) -> Optional[Decimal]:
         return None
     t = str(text).strip().rstrip("%").replace(",", "")
     return Decimal(t)
+
+
+def exact_decimal_sums(values: pd.Series, groups: pd.Series) -> tuple[dict, pd.Series]:
+    """Exact per-group sums of decimal text ("12.5", "85%"), vectorised: no Fraction per row.
+
+    Every value is scaled to an integer at the column's largest number of decimals and summed in
+    int64 (in Python integers if that could overflow). Returns ``({group: Fraction}, parsed)`` where
+    ``parsed`` marks the cells that held a number.
+    """
+    text = pc.replace_substring_regex(arrow_text(values), r"%$", "")
+    parts = pc.extract_regex(text, r"^(?P<sign>[-+]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
+    parsed = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+    if not parsed.any():
+        return {}, pd.Series(parsed, index=values.index)
+    sel = pa.array(parsed)
+    ints = pc.filter(pc.struct_field(parts, "int"), sel)
+    frac = pc.fill_null(pc.filter(pc.struct_field(parts, "frac"), sel), "")
+    places = int(pc.max(pc.utf8_length(frac)).as_py() or 0)
+    negative = pc.filter(pc.struct_field(parts, "sign"), sel).to_numpy(zero_copy_only=False) == "-"
+    digits = int(pc.max(pc.utf8_length(ints)).as_py())
+    if digits + places + len(str(len(negative))) <= 18:  # the sum fits int64
+        whole = pc.cast(ints, pa.int64()).to_numpy() * 10 ** places
+        part = pc.cast(pc.utf8_rpad(frac, places, "0"), pa.int64()).to_numpy() if places else 0
+        scaled = np.where(negative, -1, 1) * (whole + part)
+    else:
+        whole = [int(x) * 10 ** places for x in ints.to_pylist()]
+        part = [int(x.ljust(places, "0") or 0) for x in frac.to_pylist()]
+        scaled = np.array([(-1 if n else 1) * (w + f) for n, w, f in zip(negative, whole, part)], dtype=object)
+    sums = pd.Series(scaled, index=values.index[parsed]).groupby(groups[parsed].to_numpy()).sum()
+    return {g: Fraction(int(v), 10 ** places) for g, v in sums.items()}, pd.Series(parsed, index=values.index)

@@ -147,10 +147,12 @@ def _header_map(kind_name: str) -> dict[str, str]:
     return out
 
 
-def _match_header(cell: object, hmap: dict[str, str]) -> tuple[Optional[str], Optional[str]]:
-    """(canonical name, unit declared in the header) for one header cell."""
+@functools.lru_cache(maxsize=1 << 16)
+def _match_header(cell: object, kind_name: str) -> tuple[Optional[str], Optional[str]]:
+    """(canonical name, unit declared in the header) for one header cell; cached, as headers repeat across files."""
     if cell is None:
         return None, None
+    hmap = _header_map(kind_name)
     text = str(cell).strip()
     m = UNIT_IN_HEADER.match(text.replace("（", "(").replace("）", ")"))
     if m:
@@ -168,22 +170,24 @@ def _head(grid: pa.Table, n: int) -> list[list]:
 
 def _table_from_grid(sf: SourceFile, sheet: str, kind: Kind, grid: pa.Table) -> RawTable | Problem:
     """Find the header row in a grid of text cells and cut out the data rows (arrow, no per-cell work)."""
-    hmap = _header_map(kind.name)
     columns = kind.columns
     required = [n for n, c in columns.items() if not c.metadata.get("optional")]
     head = _head(grid, HEADER_SCAN_ROWS)
     best_row, best_hits = None, 0
     for i, values in enumerate(head):
-        hits = sum(1 for v in values if _match_header(v, hmap)[0])
+        filled = [v for v in values if v is not None]
+        hits = sum(1 for v in filled if _match_header(v, kind.name)[0])
         if hits > best_hits:
             best_row, best_hits = i, hits
+        if hits >= len(required) and hits == len(filled):
+            break  # a row of nothing but known headers: the header, no need to look further
     if best_row is None or best_hits < min(2, len(required)):
         expected = "、".join(columns[n].title for n in required)
         return Problem("missing_header", f"未找到表头行；表头应包含：{expected}。请使用模板表头。", sheet=sheet)
 
     positions, names, units, pii = [], [], {}, []
     for pos, cell in enumerate(head[best_row]):
-        name, unit = _match_header(cell, hmap)
+        name, unit = _match_header(cell, kind.name)
         if name and name not in names:
             positions.append(pos)
             names.append(name)

@@ -163,10 +163,10 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
     raw, unit = table_frame(kind, tables)
     n = len(raw)
     columns = kind.columns
-    typed = pd.DataFrame(index=raw.index)
-    for c in SOURCE_COLUMNS:
-        typed[c] = raw[c] if c in raw else pd.Series(dtype=object)
-    typed["row"] = typed["row"].astype("int64")
+    # Columns are collected in a dict and framed once: adding them one by one makes pandas copy blocks.
+    out: dict[str, pd.Series] = {c: raw[c] for c in SOURCE_COLUMNS}
+    out["row"] = out["row"].astype("int64")
+    typed = pd.DataFrame(out)  # the source columns, for the records; the typed values follow below
     records: list[pd.DataFrame] = []
 
     for name, col in columns.items():
@@ -186,19 +186,19 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
                 if bad.any():
                     msgs = pd.Series([_fmt(rule, col=title, value=v, unit=u) for v, u in zip(text[bad].fillna(""), unit[bad])], index=bad[bad].index)
                     records.append(_records(typed, bad, title, rule, msgs, text, kind))
-            typed[name] = fen
+            out[name] = fen
         elif kind_of == "date":
             d = _parse_dates(text)
             bad = text.notna() & d.isna()
             if bad.any():
                 records.append(_records(typed, bad, title, "not_a_date", _per_value("not_a_date", text, bad[bad].index, col=title), text, kind))
-            typed[name] = d
+            out[name] = d
         elif kind_of == "decimal":
             matches = pc.fill_null(pc.match_substring_regex(arrow_text(text), _DECIMAL.pattern), False)
             bad = text.notna() & ~matches.to_numpy(zero_copy_only=False)
             if bad.any():
                 records.append(_records(typed, bad, title, "not_a_number", _per_value("not_a_number", text, bad[bad].index, col=title), text, kind))
-            typed[name] = text.astype(object).where(text.notna(), None)
+            out[name] = text.astype(object).where(text.notna(), None)
         elif kind_of == "enum":
             values: Mapping = meta["values"]
             mapped = text.map(values, na_action="ignore")
@@ -206,20 +206,21 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
             if bad.any():
                 allowed = "、".join(dict.fromkeys(k for k in values if not k.isascii()))
                 records.append(_records(typed, bad, title, "not_allowed", _per_value("not_allowed", text, bad[bad].index, col=title, allowed=allowed), text, kind))
-            typed[name] = mapped.astype(object)
+            out[name] = mapped.astype(object)
         else:
             s = text
             if kind_of == "code" and meta["codes"] == "source":
                 s = s.map(codes.source_labels).fillna(s)  # a label (中央资金) becomes its code
             elif kind_of == "code" and meta["codes"] in ("county", "county_or_city"):
                 s = s.map(codes.county_labels).fillna(s)
-            typed[name] = s.astype(object).where(s.notna(), None)
+            out[name] = s.astype(object).where(s.notna(), None)
 
         if not col.nullable:
             empty = text.isna()
             if empty.any():
                 records.append(_records(typed, empty, title, "required", _fmt("required", col=title), text, kind))
 
+    typed = pd.DataFrame(out, index=raw.index)
     if kind.county_scoped:
         unknown = ~typed["submitter"].isin(codes.county)
         if unknown.any():
@@ -282,10 +283,7 @@ def _pandera_records(kind: Kind, typed: pd.DataFrame, raw: pd.DataFrame, unit: p
             else:
                 checks.append(pa.Check(lambda s: s >= 0, name="negative_amount"))
         cols[name] = pa.Column(None, checks=checks, nullable=True, required=False)
-    unique = None
-    if kind.id_column:
-        unique = ["submitter", kind.id_column] if kind.county_scoped else [kind.id_column]
-    schema = pa.DataFrameSchema(cols, checks=df_checks, unique=unique, report_duplicates="all")
+    schema = pa.DataFrameSchema(cols, checks=df_checks, unique=kind.unique_key, report_duplicates="all")
     try:
         schema.validate(typed, lazy=True)
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)

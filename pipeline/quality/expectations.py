@@ -155,9 +155,8 @@ def submission_suite(kind: Kind, ev: Evaluation, codes: Codes, columns: Sequence
     cutoff = dt.datetime.combine(ev.cutoff, dt.time())
     out: list[Expect] = []
     if kind.id_column:
-        key = ["submitter", kind.id_column] if kind.county_scoped else [kind.id_column]
         out += [_not_null(kind.id_column, "每行须有编号 / every row has an id"),
-                _unique(key, "编号不重复（旗县区按报送单位）/ ids are unique (per submitter for counties)")]
+                _unique(kind.unique_key, "编号不重复（旗县区按报送单位）/ ids are unique (per submitter for counties)")]
     for name, col in kind.columns.items():
         meta = col.metadata
         if meta["type"] == "money":

@@ -23,7 +23,7 @@ from typing import Any, Mapping, Optional, Sequence
 import pandas as pd
 
 from pipeline import findings as findings_mod
-from pipeline.formats import parse_decimal, percent, round_half_up, score as fmt_score
+from pipeline.formats import exact_decimal_sums, parse_decimal, percent, round_half_up, score as fmt_score
 from pipeline.reconcile import LINEAGE_COLUMNS
 from pipeline.scoring import methods
 from pipeline.scoring.framework import Framework, Leaf
@@ -240,11 +240,12 @@ def _county_observations(
     """County sums and means, by groupby: a county that did not collect (or did not report) voids the figure."""
     if rows.empty:
         return {}
-    rows = rows.assign(value=rows["actual"].map(_fraction))
-    rows["collected"] = (rows["data_status"] == "collected") & rows["value"].notna()
+    rows = rows.reset_index(drop=True)
+    status_collected = rows["data_status"] == "collected"
+    totals, parsed = exact_decimal_sums(rows["actual"].where(status_collected), rows["indicator_code"])
+    rows["collected"] = status_collected & parsed
     grouped = rows.groupby("indicator_code", sort=False)
-    totals = rows[rows["collected"]].groupby("indicator_code")["value"].agg(lambda s: sum(s, Fraction(0)))
-    n_collected = rows[rows["collected"]].groupby("indicator_code")["value"].size()
+    n_collected = rows[rows["collected"]].groupby("indicator_code").size()
     uncollected = rows[~rows["collected"]].groupby("indicator_code")["submitter"].agg(lambda s: sorted(set(s)))
     reported = grouped["submitter"].agg(lambda s: set(s))
     reason = rows.get("deviation_reason", pd.Series(pd.NA, index=rows.index)).fillna("").astype(str)
