@@ -87,9 +87,11 @@ def validate_all(ev: Evaluation, raw: dict[str, list[RawTable]], indicator_codes
         extra = [t for sf in registry_files for t in read_file(sf) if t.kind.name == "subprojects"]
         codes.subproject = validate_kind(KINDS["subprojects"], extra, ev, codes).accepted["subproject_code"].tolist()
     results = {"subprojects": registry}
-    for name, kind in KINDS.items():
-        if name != "subprojects":
-            results[name] = validate_kind(kind, raw[name], ev, codes)
+    others = [k for name, k in KINDS.items() if name != "subprojects"]
+    # Kinds are independent once the registry is known; pyarrow and much of pandas release the GIL.
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        for kind, result in zip(others, pool.map(lambda k: validate_kind(k, raw[k.name], ev, codes), others)):
+            results[kind.name] = result
     return results
 
 
