@@ -21,7 +21,6 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import HOHHOT, RAW, ROOT
 from tests.test_report_browser import _chromium

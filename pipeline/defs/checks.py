@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
-import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from pipeline.contract import Kind

@@ -21,7 +21,7 @@ from pandera.errors import SchemaErrors
 from pipeline.contract import SOURCE_COLUMNS, Kind
 from pipeline.evaluation import Evaluation
 from pipeline.formats import FEN_PER_WAN, arrow_text, parse_money
-from pipeline.ingest.read import RawTable, SourceFile
+from pipeline.ingest.read import RawTable
 
 QUARANTINE_COLUMNS = ["file", "sheet", "row", "column", "rule", "value", "message", "submitter", "kind"]
 
