@@ -22,7 +22,8 @@ UNIT_FEN = {"元": FEN_PER_YUAN, "万元": FEN_PER_WAN}
 # Integer digits that still fit int64 分 (< 9.2e18): 10^16 元 and 10^12 万元 are far beyond any programme.
 MAX_INT_DIGITS = {"元": 16, "万元": 12}
 
-_NUMBER = re.compile(r"^(?P<sign>[-+]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
+# A signed decimal number, and one with thousands separators in their right places.
+NUMBER = r"^(?P<sign>[-+]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$"
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 Number = Union[int, Fraction, Decimal]
@@ -47,7 +48,7 @@ def parse_money(values: pd.Series, unit: str) -> tuple[pd.Series, pd.Series]:
     text = arrow_text(values)
     grouped = pc.fill_null(pc.match_substring_regex(text, _GROUPED.pattern), False)
     text = pc.if_else(grouped, pc.replace_substring(text, ",", ""), text)
-    parts = pc.extract_regex(text, r"^(?P<sign>[-+]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
+    parts = pc.extract_regex(text, NUMBER)
     ok = pc.is_valid(parts).to_numpy(zero_copy_only=False)
     ints = pc.struct_field(parts, "int")
     frac = pc.fill_null(pc.struct_field(parts, "frac"), "")
@@ -133,7 +134,7 @@ def exact_decimal_sums(values: pd.Series, groups: pd.Series) -> tuple[dict, pd.S
     ``parsed`` marks the cells that held a number.
     """
     text = pc.replace_substring_regex(arrow_text(values), r"%$", "")
-    parts = pc.extract_regex(text, r"^(?P<sign>[-+]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$")
+    parts = pc.extract_regex(text, NUMBER)
     parsed = pc.is_valid(parts).to_numpy(zero_copy_only=False)
     if not parsed.any():
         return {}, pd.Series(parsed, index=values.index)
