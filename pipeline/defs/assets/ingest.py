@@ -12,6 +12,7 @@ from pipeline.defs.metadata import table_metadata
 from pipeline.defs.assets.raw import raw_submissions
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
+from pipeline.fingerprint import evaluation_fingerprint
 from pipeline.ingest.run import Ingested, ingest
 from pipeline.scoring.framework import load_frameworks
 from pipeline.scoring.run import framework_names
@@ -55,6 +56,12 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
     ev = paths.evaluation(context.partition_key)
     cache = paths.out_dir(context.partition_key) / ".cache" / "read"
     result = ingest(ev, Path(paths.raw_root), indicator_codes(ev), cache_dir=cache)
+    # Record what was read as an observation of the raw folder: its data version is the content hash.
+    context.log_event(dg.AssetObservation(
+        asset_key=raw_submissions.key, partition=context.partition_key,
+        tags={"dagster/data_version": evaluation_fingerprint(ev.folder)},
+        metadata={"submission_files": len(result.inventory)},
+    ))
     hashes = dict(zip(result.inventory["file"], result.inventory["sha256"]))
     checks = []
     for kind in KINDS.values():
