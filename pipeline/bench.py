@@ -49,7 +49,6 @@ def bare_startup(repeats: int = 3) -> float:
 def stages(raw: Path, evaluation_id: str, scratch: Path) -> dict:
     """Each stage in process, on the same functions the assets call."""
     from pipeline import evaluation
-    from pipeline.defs.assets.ingest import indicator_codes
     from pipeline.ingest.read import inventory
     from pipeline.ingest.run import account, read_all, validate_all
     from pipeline.reconcile import reconcile
@@ -66,7 +65,7 @@ def stages(raw: Path, evaluation_id: str, scratch: Path) -> dict:
 
     files = step("inventory", lambda: inventory(ev, raw))
     tables = step("read", lambda: read_all(files))
-    results = step("validate", lambda: validate_all(ev, tables, indicator_codes(ev)))
+    results = step("validate", lambda: validate_all(ev, tables))
     ingested = step("account", lambda: account(ev, files, tables, results))
     rec = step("reconcile", lambda: reconcile(ingested.tables, ev))
     scores = step("score", lambda: score_all(ev, scoring_inputs(ev, ingested.tables, rec.figures)))

@@ -15,21 +15,26 @@ from pipeline import evaluation as evaluation_mod
 from pipeline.evaluation import EvaluationError
 
 
-def _evaluations(raw: Path, evaluation_id: Optional[str]) -> list[evaluation_mod.Evaluation]:
+def _evaluations(raw: Path, evaluation_id: Optional[str]) -> tuple[list[evaluation_mod.Evaluation], list[str]]:
+    """The evaluations to run and the messages of folders that could not be loaded (each fails alone)."""
     if evaluation_id:
-        return [evaluation_mod.find(raw, evaluation_id)]
-    found = evaluation_mod.discover(raw)
-    if not found:
+        return [evaluation_mod.find(raw, evaluation_id)], []
+    found, errors = evaluation_mod.scan(raw)
+    if not found and not errors:
         raise EvaluationError(f"{raw}: 没有找到任何评价目录（含 evaluation.yaml 的子目录）/ no evaluation folders")
-    return found
+    return found, [e.message for e in errors]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
 
     from pipeline.manifest import unchanged_since_last_run
 
+    evaluations, errors = _evaluations(Path(args.raw), args.evaluation)
     status = 0
-    for ev in _evaluations(Path(args.raw), args.evaluation):
+    for message in errors:
+        print(f"评价配置错误，已跳过 / evaluation skipped: {message}", file=sys.stderr)
+        status = 2
+    for ev in evaluations:
         if args.if_changed and unchanged_since_last_run(ev, Path(args.out) / ev.id):
             print(f"评价 / evaluation: {ev.id}   未变化，跳过 / unchanged since the last run (same inputs and code), skipped")
             continue

@@ -11,13 +11,18 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pipeline import yamlio
 
 METADATA_FILE = "evaluation.yaml"
 SUBMISSION_DIRS = ("bureau", "county", "evaluator")
+# Names under the output root that are not evaluations: the portfolio view and the alert files.
+RESERVED_IDS = frozenset({"portfolio", "alerts"})
+# An evaluation id is a folder name that is also safe as an output folder, a partition key and a run tag.
+VALID_ID = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff._-]{0,99}$")
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "execution_denominator": "received",
@@ -84,6 +89,26 @@ class Evaluation:
     def primary_framework(self) -> str:
         return self.meta.get("primary_framework", "third_party")
 
+    @property
+    def framework_names(self) -> list[str]:
+        """The primary framework first, then the others the metadata lists."""
+        return list(dict.fromkeys([self.primary_framework, *self.meta.get("frameworks", [])]))
+
+    @functools.cached_property
+    def frameworks(self) -> dict:
+        """Every framework the evaluation names, loaded and checked (``frameworks/<name>.yaml``)."""
+        from pipeline.scoring.framework import FrameworkError, load_frameworks
+
+        try:
+            return load_frameworks(self.folder, self.framework_names)
+        except FrameworkError as exc:
+            raise EvaluationError(str(exc)) from exc
+
+    @property
+    def indicator_codes(self) -> list[str]:
+        """Every indicator code of every framework the evaluation uses (submissions may name any)."""
+        return list(dict.fromkeys(code for fw in self.frameworks.values() for code in fw.codes))
+
     def config_files(self) -> list[Path]:
         """Every configuration file of the evaluation (not submissions), sorted."""
         return sorted(
@@ -124,33 +149,84 @@ def _date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value))
 
 
+def check_id(evaluation_id: str, where: Path | str) -> None:
+    """An evaluation id must be a plain folder name (no path), not reserved; else :class:`EvaluationError`."""
+    if evaluation_id in RESERVED_IDS:
+        raise EvaluationError(f"{where}: 评价编号“{evaluation_id}”为保留名称（{'、'.join(sorted(RESERVED_IDS))}），"
+                              "请给评价目录换一个名称 / reserved id")
+    if not VALID_ID.match(evaluation_id) or evaluation_id.startswith("."):
+        raise EvaluationError(f"{where}: 评价编号“{evaluation_id}”只能含字母、数字、汉字、“.”“-”“_”，且不能以点开头 / "
+                              "an evaluation id is a plain folder name")
+
+
 def load(folder: Path) -> Evaluation:
+    """Read and check ``evaluation.yaml``; every problem raises :class:`EvaluationError` naming the file and key."""
     path = folder / METADATA_FILE
+    check_id(folder.name, folder)
     try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise EvaluationError(f"{path}: 无法读取评价元数据 / cannot read evaluation metadata: {exc}") from exc
-    missing = [k for k in ("title", "programme_period", "sources", "counties", "city") if k not in (meta or {})]
+        meta = yamlio.load(path, "评价元数据")
+    except yamlio.ConfigFileError as exc:
+        raise EvaluationError(str(exc)) from exc
+    if not isinstance(meta, dict):
+        raise EvaluationError(f"{path}: 评价元数据应为“键: 值”的映射，实际为 {type(meta).__name__} / not a mapping")
+    missing = [k for k in ("title", "programme_period", "sources", "counties", "city") if k not in meta]
     if missing:
         raise EvaluationError(f"{path}: 缺少字段 {', '.join(missing)} / missing keys")
-    for code in [s["code"] for s in meta["sources"]] + [c["code"] for c in meta["counties"]]:
-        if "." in str(code):
-            raise EvaluationError(f"{path}: 编码 '{code}' 含有 '.'，编码不得含点 / codes must not contain dots")
-    return Evaluation(id=folder.name, folder=folder, meta=meta)
+    for key, items in (("sources", meta["sources"]), ("counties", meta["counties"] or [])):
+        if not isinstance(items, list) or not all(isinstance(i, dict) and "code" in i for i in items):
+            raise EvaluationError(f"{path}: {key} 应为列表，每项含 code / '{key}' must be a list of items with a code")
+    for key, code in ([("sources", s["code"]) for s in meta["sources"]]
+                      + [("counties", c["code"]) for c in meta["counties"] or []]
+                      + [("city", (meta["city"] or {}).get("code"))]):
+        if not isinstance(code, str):
+            raise EvaluationError(f"{path}: {key} 中的编码 {code!r} 应写成带引号的文本（如 \"150102\"），"
+                                  f"否则前导零会丢失 / codes must be quoted strings")
+        if "." in code or not code.strip():
+            raise EvaluationError(f"{path}: {key} 中的编码 '{code}' 不能为空或含 '.' / codes must not be empty or contain dots")
+    ev = Evaluation(id=folder.name, folder=folder, meta=meta)
+    ev.frameworks  # noqa: B018 — a missing or malformed framework fails the evaluation at load, not mid-run
+    return ev
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderError:
+    """An evaluation folder that could not be loaded: skipped alone, reported with the reason."""
+
+    id: str
+    folder: Path
+    message: str
+
+
+def scan(raw_root: Path) -> tuple[list[Evaluation], list[FolderError]]:
+    """Every evaluation under the raw root, sorted by id, and the folders that could not be loaded.
+
+    One malformed folder never hides the others: each is loaded on its own.
+    """
+    if not raw_root.is_dir():
+        raise EvaluationError(f"{raw_root}: 原始数据目录不存在 / raw root does not exist")
+    found, errors = [], []
+    for p in sorted(raw_root.iterdir()):
+        if p.is_symlink() or not p.is_dir() or not (p / METADATA_FILE).is_file():
+            continue
+        try:
+            found.append(load(p))
+        except EvaluationError as exc:
+            errors.append(FolderError(p.name, p, str(exc)))
+    return found, errors
 
 
 def discover(raw_root: Path) -> list[Evaluation]:
-    """Every evaluation under the raw root, sorted by id."""
-    if not raw_root.is_dir():
-        raise EvaluationError(f"{raw_root}: 原始数据目录不存在 / raw root does not exist")
-    return [load(p) for p in sorted(raw_root.iterdir()) if (p / METADATA_FILE).is_file()]
+    """Every loadable evaluation under the raw root, sorted by id (folders that fail to load are left out)."""
+    return scan(raw_root)[0]
 
 
 def find(raw_root: Path, evaluation_id: str) -> Evaluation:
+    """The evaluation folder ``raw_root/<evaluation_id>``; the id must name a folder directly under the root."""
+    check_id(evaluation_id, raw_root / evaluation_id if "/" not in evaluation_id else evaluation_id)
     folder = raw_root / evaluation_id
-    if not (folder / METADATA_FILE).is_file():
-        known = ", ".join(e.id for e in discover(raw_root)) or "none"
+    if folder.is_symlink() or not (folder / METADATA_FILE).is_file():
+        known = ", ".join(e.id for e in discover(raw_root)) if raw_root.is_dir() else "none"
         raise EvaluationError(
-            f"{folder}: 不是评价目录（缺少 {METADATA_FILE}）/ not an evaluation folder; known: {known}"
+            f"{folder}: 不是评价目录（缺少 {METADATA_FILE}）/ not an evaluation folder; known: {known or 'none'}"
         )
     return load(folder)

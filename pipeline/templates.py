@@ -19,7 +19,6 @@ def code_choices(ev: Optional[Evaluation], raw_root: Path) -> dict[str, list[str
     """Drop-down values per code register, from the evaluation (empty without one)."""
     if ev is None:
         return {}
-    from pipeline.defs.assets.ingest import indicator_codes
     from pipeline.ingest.read import inventory, read_file
 
     registry = [t for f in inventory(ev, raw_root) if f.submitter == "project_office" for t in read_file(f)
@@ -30,7 +29,7 @@ def code_choices(ev: Optional[Evaluation], raw_root: Path) -> dict[str, list[str
         "source": list(ev.sources.values()),
         "county": list(ev.counties),
         "county_or_city": [ev.city_code, *ev.counties],
-        "indicator": indicator_codes(ev),
+        "indicator": ev.indicator_codes,
     }
 
 

@@ -8,19 +8,17 @@ from typing import Mapping, Optional
 from pipeline.evaluation import Evaluation
 from pipeline.ingest.run import ingest
 from pipeline.reconcile import reconcile
-from pipeline.scoring.framework import load_frameworks
-from pipeline.scoring.run import framework_names, scoring_inputs
+from pipeline.scoring.run import scoring_inputs
 from pipeline.scoring.score import what_if
 
 
 def run_what_if(ev: Evaluation, raw_root: Path, framework: Optional[str], overrides: Mapping[str, str]) -> str:
     name = framework or ev.primary_framework
-    frameworks = load_frameworks(ev.folder, framework_names(ev))
+    frameworks = ev.frameworks
     if name not in frameworks:
         raise ValueError(f"评价 {ev.id} 没有指标体系 {name}；可选：{', '.join(frameworks)}")
     fw = frameworks[name]
-    codes = list(dict.fromkeys(c for f in frameworks.values() for c in f.codes))
-    data = ingest(ev, raw_root, codes)
+    data = ingest(ev, raw_root)
     rec = reconcile(data.tables, ev)
     result = what_if(fw, scoring_inputs(ev, data.tables, rec.figures), overrides)
     return f"指标体系 / framework: {name}（假设分析，不写任何文件 / what-if, nothing written）\n" + result.text()

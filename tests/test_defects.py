@@ -55,11 +55,10 @@ PII_VALUES = ["15010219800101123X", "150102198502023456", "13912345678", "150471
 @pytest.fixture(scope="module")
 def ingested():
     from pipeline import evaluation
-    from pipeline.defs.assets.ingest import indicator_codes
     from pipeline.ingest.run import ingest
 
     ev = evaluation.find(RAW, EVALUATION)
-    return ingest(ev, RAW, indicator_codes(ev))
+    return ingest(ev, RAW)
 
 
 @pytest.fixture(scope="module")

@@ -29,13 +29,11 @@ def source_file(path: Path) -> SourceFile:
 
 
 def check_files(ev: Evaluation, raw_root: Path, paths: list[Path]) -> Ingested:
-    from pipeline.defs.assets.ingest import indicator_codes
-
     files = [source_file(p) for p in paths]
     checked = {p.resolve() for p in paths}
     # The registry is the evaluation's own unless the clerk is checking a registry file.
     registry = [f for f in inventory(ev, raw_root) if f.submitter == "project_office" and f.path.resolve() not in checked]
-    return ingest(ev, raw_root, indicator_codes(ev), files=files, registry_files=registry)
+    return ingest(ev, raw_root, files=files, registry_files=registry)
 
 
 def print_problems(result: Ingested) -> int:

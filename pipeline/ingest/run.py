@@ -45,7 +45,7 @@ class Ingested:
                 "missing": len(self.missing)}
 
 
-def ingest(ev: Evaluation, raw_root: Path, indicator_codes: Iterable[str],
+def ingest(ev: Evaluation, raw_root: Path,
            files: Optional[list[SourceFile]] = None, registry_files: Optional[list[SourceFile]] = None,
            cache_dir: Optional[Path] = None) -> Ingested:
     """Read and validate the evaluation's submissions.
@@ -57,7 +57,7 @@ def ingest(ev: Evaluation, raw_root: Path, indicator_codes: Iterable[str],
     """
     files = inventory(ev, raw_root) if files is None else files
     raw = read_all(files, cache_dir)
-    results = validate_all(ev, raw, indicator_codes, registry_files)
+    results = validate_all(ev, raw, registry_files)
     return account(ev, files, raw, results)
 
 
@@ -77,10 +77,10 @@ def read_all(files: list[SourceFile], cache_dir: Optional[Path] = None) -> dict[
     return raw
 
 
-def validate_all(ev: Evaluation, raw: dict[str, list[RawTable]], indicator_codes: Iterable[str],
+def validate_all(ev: Evaluation, raw: dict[str, list[RawTable]],
                  registry_files: Optional[list[SourceFile]] = None) -> dict[str, Validated]:
     """Stage "validate": every kind, the registry first (other kinds' sub-project codes are checked against it)."""
-    codes = Codes.for_evaluation(ev, [], list(indicator_codes))
+    codes = Codes.for_evaluation(ev, [], ev.indicator_codes)
     registry = validate_kind(KINDS["subprojects"], raw["subprojects"], ev, codes)
     codes.subproject = registry.accepted["subproject_code"].tolist()
     if registry_files and not raw["subprojects"]:

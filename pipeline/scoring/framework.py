@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
-import yaml
+from pipeline import yamlio
 
 METHODS = ("proportional", "banded", "reverse", "deduction", "qualitative")
 METHODS_NEEDING_TARGET = ("proportional", "banded", "reverse", "deduction")
@@ -33,15 +33,6 @@ _CODE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 class FrameworkError(ValueError):
     """The framework file is unusable; the message names the file, the indicator and the fix."""
-
-
-class _DecimalLoader(yaml.SafeLoader):
-    """SafeLoader that reads YAML floats as Decimal from their text, so no value passes through a float."""
-
-
-_DecimalLoader.add_constructor(
-    "tag:yaml.org,2002:float", lambda loader, node: Decimal(loader.construct_scalar(node).replace("_", ""))
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,9 +105,9 @@ class Framework:
 def read_document(path: Path) -> Any:
     """The framework file as plain data, numbers as Decimal."""
     try:
-        return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_DecimalLoader)
-    except (OSError, yaml.YAMLError) as exc:
-        raise FrameworkError(f"{path}: 无法读取指标体系 / cannot read framework: {exc}") from exc
+        return yamlio.load(Path(path), "指标体系")
+    except yamlio.ConfigFileError as exc:
+        raise FrameworkError(str(exc)) from exc
 
 
 def load_framework(path: Path) -> Framework:

@@ -9,7 +9,6 @@ import pandas as pd
 
 from pipeline.evaluation import Evaluation
 from pipeline.scoring import score as scoring
-from pipeline.scoring.framework import load_frameworks
 
 
 def scoring_inputs(ev: Evaluation, tables: Mapping[str, pd.DataFrame],
@@ -27,11 +26,5 @@ def scoring_inputs(ev: Evaluation, tables: Mapping[str, pd.DataFrame],
     )
 
 
-def framework_names(ev: Evaluation) -> list[str]:
-    """The primary framework first, then the others the metadata lists."""
-    return list(dict.fromkeys([ev.primary_framework, *ev.meta.get("frameworks", [])]))
-
-
 def score_all(ev: Evaluation, inputs: scoring.ScoringInputs) -> dict[str, scoring.ScoreResult]:
-    return {name: scoring.score_evaluation(fw, inputs)
-            for name, fw in load_frameworks(ev.folder, framework_names(ev)).items()}
+    return {name: scoring.score_evaluation(fw, inputs) for name, fw in ev.frameworks.items()}

@@ -14,8 +14,6 @@ from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
 from pipeline.ingest.run import Ingested, ingest
-from pipeline.scoring.framework import load_frameworks
-from pipeline.scoring.run import framework_names
 
 GROUP = "ingest"
 CODE_VERSION = "ingest-1"
@@ -27,12 +25,6 @@ OTHER_OUTS = {
     "ingest_findings": "数据质量发现 — findings from ingest: missing submissions (未提交), rejected files, quarantined rows, format warnings.",
     "ingest_checks": "校验结果 — the outcome of every ingest check (each table's pandera contract, rows accounted) as rows, for the report's data-quality appendix.",
 }
-
-
-def indicator_codes(ev) -> list[str]:
-    """Every indicator code of every framework the evaluation uses (submissions may name any)."""
-    frameworks = load_frameworks(ev.folder, framework_names(ev))
-    return list(dict.fromkeys(code for fw in frameworks.values() for code in fw.codes))
 
 
 @dg.multi_asset(
@@ -55,7 +47,7 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
     """Read every submission of the evaluation, validate it against the contract, quarantine bad rows."""
     ev = paths.evaluation(context.partition_key)
     cache = paths.out_dir(context.partition_key) / ".cache" / "read"
-    result = ingest(ev, Path(paths.raw_root), indicator_codes(ev), cache_dir=cache)
+    result = ingest(ev, Path(paths.raw_root), cache_dir=cache)
     # Record what was read as an observation of the raw folder: its data version is the content hash.
     context.log_event(dg.AssetObservation(
         asset_key=raw_submissions.key, partition=context.partition_key,
