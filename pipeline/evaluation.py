@@ -13,9 +13,12 @@ import functools
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import yamlio
+
+if TYPE_CHECKING:
+    from pipeline.ingest.limits import Limits
 
 METADATA_FILE = "evaluation.yaml"
 SUBMISSION_DIRS = ("bureau", "county", "evaluator")
@@ -84,6 +87,16 @@ class Evaluation:
     @property
     def settings(self) -> dict[str, Any]:
         return {**DEFAULT_SETTINGS, **(self.meta.get("settings") or {})}
+
+    @functools.cached_property
+    def limits(self) -> "Limits":
+        """Resource limits for reading this evaluation's submissions (``settings: limits:``)."""
+        from pipeline.ingest.limits import Limits
+
+        try:
+            return Limits.from_settings(self.settings)
+        except ValueError as exc:
+            raise EvaluationError(f"{self.folder / METADATA_FILE}: {exc}") from exc
 
     @property
     def primary_framework(self) -> str:
@@ -184,7 +197,9 @@ def load(folder: Path) -> Evaluation:
         if "." in code or not code.strip():
             raise EvaluationError(f"{path}: {key} 中的编码 '{code}' 不能为空或含 '.' / codes must not be empty or contain dots")
     ev = Evaluation(id=folder.name, folder=folder, meta=meta)
-    ev.frameworks  # noqa: B018 — a missing or malformed framework fails the evaluation at load, not mid-run
+    # A missing or malformed framework or limit fails the evaluation at load, not mid-run.
+    ev.frameworks  # noqa: B018
+    ev.limits  # noqa: B018
     return ev
 
 

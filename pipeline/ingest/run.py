@@ -1,7 +1,7 @@
-"""Ingest one evaluation: inventory, read, validate every kind, account for every row.
+"""Ingest one evaluation: inventory, read (isolated), validate every kind, account for every line.
 
 Pure pandas, no Dagster: the assets in ``pipeline.defs.assets.ingest`` call :func:`ingest`, and so
-does ``python -m pipeline check``.
+does ``python -m pipeline check`` (through :func:`ingest_files`).
 """
 
 from __future__ import annotations
@@ -10,26 +10,32 @@ import dataclasses
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 import pandas as pd
 
 from pipeline import findings
 from pipeline.contract import KINDS
 from pipeline.evaluation import Evaluation
-from pipeline.ingest.read import RawTable, SourceFile, inventory, kind_from_name, read_file, read_file_cached
+from pipeline.ingest.inventory import RECOGNISED, UNRECOGNISED, kind_from_name, list_submissions
+from pipeline.ingest.isolation import read_files
+from pipeline.ingest.read import Problem, RawTable, SourceFile
 from pipeline.ingest.validate import QUARANTINE_COLUMNS, Codes, Validated, validate_kind
 
-READ_THREADS = os.cpu_count() or 2
-INVENTORY_COLUMNS = ["file", "sha256", "submitter_type", "submitter", "format", "kinds", "rows_read",
-                     "rows_accepted", "rows_quarantined", "status", "warnings"]
+VALIDATE_THREADS = os.cpu_count() or 2
+INVENTORY_COLUMNS = ["file", "sha256", "submitter_type", "submitter", "format", "kinds", "lines", "lines_structural",
+                     "rows_read", "rows_accepted", "rows_quarantined", "status", "warnings"]
+SHEET_COLUMNS = ["file", "sheet", "kind", "status", "lines", "lines_title", "lines_header", "lines_blank",
+                 "rows_read", "rows_accepted", "rows_quarantined", "lines_accepted", "lines_quarantined"]
+STATUS_LABELS = {"accepted": "已采用", "partial": "部分采用", "rejected": "整份拒收", "unrecognised": "未识别"}
 
 
 @dataclasses.dataclass
 class Ingested:
     tables: dict[str, pd.DataFrame]  # kind → accepted rows
-    quarantine: pd.DataFrame  # QUARANTINE_COLUMNS; row is NA for file-level records
-    inventory: pd.DataFrame  # INVENTORY_COLUMNS, one row per submission file
+    quarantine: pd.DataFrame  # QUARANTINE_COLUMNS; row is NA for file- and sheet-level records
+    inventory: pd.DataFrame  # INVENTORY_COLUMNS, one row per file or entry found in the submission folders
+    sheets: pd.DataFrame  # SHEET_COLUMNS, one row per sheet (or CSV) read: every line accounted for
     missing: pd.DataFrame  # expected submissions not received: submitter_type, submitter, kind
     findings: pd.DataFrame
 
@@ -41,39 +47,44 @@ class Ingested:
 
     @property
     def files(self) -> dict[str, int]:
-        return {"read": len(self.inventory), "rejected": int((self.inventory["status"] == "rejected").sum()),
-                "missing": len(self.missing)}
+        status = self.inventory["status"]
+        return {"read": int((status != "unrecognised").sum()), "rejected": int((status == "rejected").sum()),
+                "unrecognised": int((status == "unrecognised").sum()), "missing": len(self.missing)}
 
 
-def ingest(ev: Evaluation, raw_root: Path,
-           files: Optional[list[SourceFile]] = None, registry_files: Optional[list[SourceFile]] = None,
-           cache_dir: Optional[Path] = None) -> Ingested:
-    """Read and validate the evaluation's submissions.
+def source_files(ev: Evaluation, raw_root: Path) -> list[SourceFile]:
+    """The evaluation's entries as SourceFiles; those not to be read already carry their problem."""
+    out = []
+    for x in list_submissions(ev, raw_root):
+        ident = x.identity
+        sf = SourceFile(path=x.entry.path, rel=x.rel, sha256=x.sha256, submitter_type=ident.submitter_type,
+                        submitter=ident.submitter, listing=ident.status)
+        if ident.status != RECOGNISED:
+            sf.problems.append(Problem(ident.rule, ident.message))
+        out.append(sf)
+    return out
 
-    ``files`` restricts the run to some files (``pipeline check``); ``registry_files`` then supply
-    the sub-project registry the files are checked against, without being reported themselves.
-    ``cache_dir`` keeps parsed files by content, so a nightly run re-reads only changed files;
-    entries no longer used are removed.
-    """
-    files = inventory(ev, raw_root) if files is None else files
-    raw = read_all(files, cache_dir)
+
+def ingest(ev: Evaluation, raw_root: Path, cache_dir: Optional[Path] = None) -> Ingested:
+    """Read and validate the evaluation's submissions. ``cache_dir`` keeps read files by content."""
+    return ingest_files(ev, source_files(ev, raw_root), cache_dir=cache_dir)
+
+
+def ingest_files(ev: Evaluation, files: list[SourceFile], registry_files: Optional[list[SourceFile]] = None,
+                 cache_dir: Optional[Path] = None) -> Ingested:
+    """Ingest these files. ``registry_files`` supply the sub-project registry without being reported (``check``)."""
+    raw = read_all(ev, files, cache_dir)
     results = validate_all(ev, raw, registry_files)
     return account(ev, files, raw, results)
 
 
-def read_all(files: list[SourceFile], cache_dir: Optional[Path] = None) -> dict[str, list[RawTable]]:
-    """Stage "read": every file's raw tables by kind (through the cache when one is given)."""
+def read_all(ev: Evaluation, files: list[SourceFile], cache_dir: Optional[Path] = None) -> dict[str, list[RawTable]]:
+    """Stage "read": every readable file's raw tables by kind, parsed in isolated workers (or from the cache)."""
     raw: dict[str, list[RawTable]] = {k: [] for k in KINDS}
-    used = set()
-    # Threads, not processes: fastexcel parses outside the GIL; map() keeps the files' order.
-    with ThreadPoolExecutor(max_workers=min(READ_THREADS, max(len(files), 1))) as pool:
-        for tables, entry in pool.map(lambda sf: read_file_cached(sf, cache_dir), files):
-            used.add(entry)
-            for table in tables:
-                raw[table.kind.name].append(table)
-    if cache_dir is not None and cache_dir.is_dir():
-        for stale in set(cache_dir.glob("*.pkl")) - used:
-            stale.unlink()
+    readable = [sf for sf in files if sf.listing == RECOGNISED]
+    for tables in read_files(readable, ev.limits, cache_dir):
+        for table in tables:
+            raw[table.kind.name].append(table)
     return raw
 
 
@@ -84,12 +95,12 @@ def validate_all(ev: Evaluation, raw: dict[str, list[RawTable]],
     registry = validate_kind(KINDS["subprojects"], raw["subprojects"], ev, codes)
     codes.subproject = registry.accepted["subproject_code"].tolist()
     if registry_files and not raw["subprojects"]:
-        extra = [t for sf in registry_files for t in read_file(sf) if t.kind.name == "subprojects"]
+        extra = read_all(ev, registry_files)["subprojects"]
         codes.subproject = validate_kind(KINDS["subprojects"], extra, ev, codes).accepted["subproject_code"].tolist()
     results = {"subprojects": registry}
     others = [k for name, k in KINDS.items() if name != "subprojects"]
     # Kinds are independent once the registry is known; pyarrow and much of pandas release the GIL.
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=VALIDATE_THREADS) as pool:
         for kind, result in zip(others, pool.map(lambda k: validate_kind(k, raw[k.name], ev, codes), others)):
             results[kind.name] = result
     return results
@@ -97,7 +108,7 @@ def validate_all(ev: Evaluation, raw: dict[str, list[RawTable]],
 
 def account(ev: Evaluation, files: list[SourceFile], raw: dict[str, list[RawTable]],
             results: dict[str, Validated]) -> Ingested:
-    """Quarantine (file- and row-level), the inventory with rows read / accepted / quarantined, findings."""
+    """Quarantine (file-, sheet- and row-level), the sheet and file inventories, missing submissions, findings."""
     row_q = pd.concat([r.quarantine for r in results.values()], ignore_index=True)
     file_q = pd.DataFrame([
         dict(file=sf.rel, sheet=p.sheet, row=pd.NA, column=p.column, rule=p.rule, value=p.value,
@@ -109,36 +120,53 @@ def account(ev: Evaluation, files: list[SourceFile], raw: dict[str, list[RawTabl
     quarantine = quarantine.sort_values(["file", "sheet", "row", "column", "rule"], na_position="first",
                                         kind="stable").reset_index(drop=True)
 
-    inv = _inventory_frame(files, raw, results, quarantine)
+    sheets = _sheet_frame(files, results)
+    inv = _inventory_frame(files, raw, sheets)
     missing = _missing(ev, files, raw)
     return Ingested(
         tables={k: r.accepted for k, r in results.items()}, quarantine=quarantine[QUARANTINE_COLUMNS],
-        inventory=inv, missing=missing, findings=_findings(ev, inv, missing, files),
+        inventory=inv, sheets=sheets, missing=missing, findings=_findings(ev, inv, missing, files),
     )
 
 
-def _inventory_frame(files: list[SourceFile], raw: dict[str, list[RawTable]], results: dict,
-                     quarantine: pd.DataFrame) -> pd.DataFrame:
-    read = pd.concat([r.rows_read for r in results.values()]).groupby(level=0).sum()
+def _sheet_frame(files: list[SourceFile], results: dict[str, Validated]) -> pd.DataFrame:
+    """One row per sheet: lines = title + header + blank + accepted + quarantined lines; rows read = accepted + quarantined."""
+    validated = pd.concat([r.by_sheet for r in results.values()]) if results else pd.DataFrame()
+    validated = validated.groupby(level=[0, 1]).sum() if len(validated) else validated
+    rows = []
+    for sf in files:
+        for a in sf.sheets:
+            v = validated.loc[(sf.rel, a.sheet)] if a.status == "read" and (sf.rel, a.sheet) in validated.index else None
+            accepted = int(v["accepted"]) if v is not None else 0
+            accepted_lines = int(v["accepted_lines"]) if v is not None else 0
+            rows.append(dict(file=sf.rel, sheet=a.sheet, kind=a.kind, status=a.status, lines=a.lines,
+                             lines_title=a.lines_title, lines_header=a.lines_header, lines_blank=a.lines_blank,
+                             rows_read=a.rows, rows_accepted=accepted, rows_quarantined=a.rows - accepted,
+                             lines_accepted=accepted_lines, lines_quarantined=a.row_lines - accepted_lines))
+    return pd.DataFrame(rows, columns=SHEET_COLUMNS).astype({c: "int64" for c in SHEET_COLUMNS[4:]})
+
+
+def _inventory_frame(files: list[SourceFile], raw: dict[str, list[RawTable]], sheets: pd.DataFrame) -> pd.DataFrame:
     kinds: dict[str, set] = {f.rel: set() for f in files}
     for tables in raw.values():
         for t in tables:
             kinds[t.file.rel].add(t.kind.name)
-    accepted = pd.concat([r.accepted["file"] for r in results.values()]).value_counts()
-    rows_q = quarantine.dropna(subset=["row"]).drop_duplicates(["file", "sheet", "row"])["file"].value_counts()
+    per_file = sheets.assign(structural=sheets["lines_title"] + sheets["lines_header"] + sheets["lines_blank"]).groupby(
+        "file")[["lines", "structural", "rows_read", "rows_accepted", "rows_quarantined"]].sum()
     inv = pd.DataFrame({
         "file": [f.rel for f in files], "sha256": [f.sha256 for f in files],
         "submitter_type": [f.submitter_type for f in files], "submitter": [f.submitter for f in files],
         "format": [f.format or "" for f in files], "kinds": [",".join(sorted(kinds[f.rel])) for f in files],
     })
-    inv["rows_read"] = inv["file"].map(read).fillna(0).astype("int64")
-    inv["rows_accepted"] = inv["file"].map(accepted).fillna(0).astype("int64")
-    inv["rows_quarantined"] = inv["file"].map(rows_q).fillna(0).astype("int64")
-    # A file whose every table failed is rejected; one that lost only a sheet or some rows is partial.
+    for out, col in (("lines", "lines"), ("lines_structural", "structural"), ("rows_read", "rows_read"),
+                     ("rows_accepted", "rows_accepted"), ("rows_quarantined", "rows_quarantined")):
+        inv[out] = inv["file"].map(per_file[col]).fillna(0).astype("int64")
+    read_any = inv["file"].isin(sheets.loc[sheets["status"] == "read", "file"])
     problems = inv["file"].isin({f.rel for f in files if f.problems})
     inv["status"] = "accepted"
     inv.loc[(inv["rows_quarantined"] > 0) | problems, "status"] = "partial"
-    inv.loc[problems & (inv["rows_read"] == 0), "status"] = "rejected"
+    inv.loc[problems & ~read_any, "status"] = "rejected"
+    inv.loc[[f.listing == UNRECOGNISED for f in files], "status"] = "unrecognised"
     inv["warnings"] = ["；".join(f.warnings) for f in files]
     return inv[INVENTORY_COLUMNS]
 
@@ -148,9 +176,10 @@ def _missing(ev: Evaluation, files: list[SourceFile], raw: dict[str, list[RawTab
 
     A file that is present but unreadable is "rejected", not missing: its kind comes from its name.
     """
-    got_counties = {f.submitter for f in files if f.submitter_type == "county"}
+    present = [f for f in files if f.listing != UNRECOGNISED]
+    got_counties = {f.submitter for f in present if f.submitter_type == "county"}
     got = {(t.file.submitter_type, t.file.submitter, t.kind.name) for ts in raw.values() for t in ts}
-    got |= {(f.submitter_type, f.submitter, k.name) for f in files
+    got |= {(f.submitter_type, f.submitter, k.name) for f in present
             for k in [kind_from_name(f.path.stem, f.submitter_type)] if k}
     rows = []
     seen_county = set()
@@ -165,8 +194,9 @@ def _missing(ev: Evaluation, files: list[SourceFile], raw: dict[str, list[RawTab
 
 
 def _findings(ev: Evaluation, inv: pd.DataFrame, missing: pd.DataFrame, files: list[SourceFile]) -> pd.DataFrame:
-    problem_sheets = {f.rel: "、".join(f"工作表“{p.sheet}”" if p.sheet else "部分内容" for p in f.problems)
+    problem_sheets = {f.rel: "、".join(dict.fromkeys(f"工作表“{p.sheet}”" if p.sheet else "部分内容" for p in f.problems))
                       for f in files if f.problems}
+    first_problem = {f.rel: f.problems[0].message for f in files if f.problems}
     rows = []
     for m in missing.itertuples():
         what = "项目报送工作簿" if m.kind == "county_workbook" else f"“{KINDS[m.kind].label}”"
@@ -174,11 +204,14 @@ def _findings(ev: Evaluation, inv: pd.DataFrame, missing: pd.DataFrame, files: l
                          figure="", message=f"{ev.submitter_name(m.submitter)}（{m.submitter}）未提交{what}（未提交）。"))
     for r in inv[inv["status"] == "rejected"].itertuples():
         rows.append(dict(code="file_rejected", severity="high", subject_type="file", subject=r.file, figure="",
-                         message=f"文件 {r.file} 无法读取或缺少必需的表/列，已整份隔离，需报送单位修正后重报。"))
+                         message=f"文件 {r.file} 已整份拒收，需报送单位修正后重报：{first_problem.get(r.file, '')}"))
+    for r in inv[inv["status"] == "unrecognised"].itertuples():
+        rows.append(dict(code="file_unrecognised", severity="medium", subject_type="file", subject=r.file, figure="",
+                         message=f"文件 {r.file} 未识别，未读取：{first_problem.get(r.file, '')}"))
     sheet_problems = inv[(inv["status"] == "partial") & inv["file"].isin(problem_sheets)]
     for r in sheet_problems.itertuples():
         rows.append(dict(code="sheet_rejected", severity="high", subject_type="file", subject=r.file, figure="",
-                         message=f"文件 {r.file} 的{problem_sheets[r.file]}无法读取，已隔离；其余工作表已采用，需报送单位补正后重报。"))
+                         message=f"文件 {r.file} 的{problem_sheets[r.file]}无法使用，已隔离；其余工作表已采用，需报送单位补正后重报。"))
     partial = inv[(inv["status"] == "partial") & (inv["rows_quarantined"] > 0)]
     for r in partial.itertuples():
         rows.append(dict(code="rows_quarantined", severity="medium", subject_type="file", subject=r.file,

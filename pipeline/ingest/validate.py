@@ -43,8 +43,16 @@ RULE_HINTS = {
     "date_out_of_period": "“{col}”的值“{value}”不在项目实施期内（{start} 至 {cutoff}）；请核对日期。",
     "negative_not_reversal": "“{col}”为负数“{value}”，但未填写“冲红凭证号”；负数仅用于冲红，请填写被冲红的凭证号，或改为正数。",
     "implausible_amount": "“{col}”的值“{value}”（{unit}）超过单笔合理上限 {limit} 万元，疑似按“元”填入了“万元”文件；请核对金额单位。",
-    "unknown_county_file": "文件名“{value}”不是本次评价的旗县区编码；county 目录下的文件应以旗县区编码命名（如 150102.xlsx）。",
+    "control_character": "“{col}”的值含有不可见的控制字符（如 NUL、换行）；请删除后重新填写编码或编号。",
+    "text_too_long": "“{col}”的内容超过 {limit} 个字符（Excel 单元格上限）；请精简内容，详细说明另附材料。",
+    "formula_uncalculated": "“{col}”是未计算的公式（{value}）：公式未计算：请在 Excel/WPS 中打开并保存后重新报送。",
+    "excel_error": "“{col}”是 Excel 错误值 {value}，不是有效数据；请修正该单元格的公式或直接填写数值后重新报送。",
+    "multiline_field": "“{col}”的内容跨越了多行（“{value}…”），多半是引号未闭合，把后面的行并进了这一格；请检查该行的引号后重新导出。",
+    "extra_fields": "{col}有内容“{value}”，但该列没有表头；请检查本行是否错列或多了分隔符，删除表头之外的内容后重新报送。",
 }
+# Problems found while reading a cell (``RawTable.issues``): reported as they are, on the column the reader named.
+READ_RULES = ("formula_uncalculated", "excel_error", "multiline_field", "extra_fields")
+_CONTROL = r"[\x00-\x1f\x7f]"
 
 REGISTER_NAMES = {
     "subproject": "子项目登记表",
@@ -86,18 +94,19 @@ class Codes:
 class Validated:
     accepted: pd.DataFrame
     quarantine: pd.DataFrame
-    rows_read: pd.Series  # rows read per file (non-blank rows)
+    by_sheet: pd.DataFrame  # per (file, sheet): rows and their lines, and how many of each were accepted
 
 
-def _records(frame: pd.DataFrame, mask: pd.Series, column: str, rule: str, message: pd.Series | str,
+def _records(frame: pd.DataFrame, mask: pd.Series, column: pd.Series | str, rule: str, message: pd.Series | str,
              raw: pd.Series, kind: Kind) -> pd.DataFrame:
     idx = mask[mask].index
     if len(idx) == 0:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     msg = message[idx] if isinstance(message, pd.Series) else message
+    col = column[idx] if isinstance(column, pd.Series) else column
     return pd.DataFrame({
         "file": frame.loc[idx, "file"], "sheet": frame.loc[idx, "sheet"], "row": frame.loc[idx, "row"],
-        "column": column, "rule": rule, "value": raw[idx].astype(object).where(raw[idx].notna(), ""),
+        "column": col, "rule": rule, "value": raw[idx].astype(object).where(raw[idx].notna(), ""),
         "message": msg, "submitter": frame.loc[idx, "submitter"], "kind": kind.name,
     })
 
@@ -106,11 +115,11 @@ def _fmt(rule: str, **kw) -> str:
     return RULE_HINTS[rule].format(**kw)
 
 
-def _per_value(rule: str, raw: pd.Series, idx: pd.Index, **kw) -> pd.Series:
-    """One message per cell: the template with the cell's value filled in (distinct values only)."""
-    values = raw[idx].fillna("")
-    uniq = {v: _fmt(rule, value=v, **kw) for v in values.unique()}
-    return values.map(uniq)
+def _per_value(rule: str, raw: pd.Series, idx: pd.Index, col: pd.Series, **kw) -> pd.Series:
+    """One message per cell: the template with the cell's value and column header filled in (distinct pairs only)."""
+    pairs = pd.DataFrame({"value": raw[idx].fillna("").astype(str), "col": col[idx]})
+    uniq = {(v, c): _fmt(rule, value=v, col=c, **kw) for v, c in pairs.drop_duplicates().itertuples(index=False)}
+    return pd.Series([uniq[p] for p in zip(pairs["value"], pairs["col"])], index=idx, dtype=object)
 
 
 def _parse_dates(text: pd.Series) -> pd.Series:
@@ -124,56 +133,70 @@ def _parse_dates(text: pd.Series) -> pd.Series:
     return pd.to_datetime(frame, errors="coerce")
 
 
-def table_frame(kind: Kind, tables: list[RawTable]) -> tuple[pd.DataFrame, pd.Series]:
-    """All raw tables of one kind as one frame with source columns, and each row's money unit.
+def table_frame(kind: Kind, tables: list[RawTable]) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+    """All raw tables of one kind as one frame with source columns, each row's money unit, and its table index.
 
-    Cleaning happens here, once per kind and in arrow: cells are trimmed, empty text is missing,
-    and rows with no value at all are not rows (a clerk's blank lines are not counted as read).
-    A kind has at most one money column, so one unit per file is enough.
+    Cleaning happens here, once per kind and in arrow: cells are trimmed and empty text is missing.
+    Blank rows were already taken out by the reader (and counted as blank lines). A kind has at
+    most one money column, so one unit per file is enough.
     """
     names = list(kind.columns)
     if not tables:
         empty = pd.DataFrame({c: pd.Series(dtype="string") for c in names})
-        return empty.assign(row=pd.Series(dtype="int64"), file="", sheet="", submitter="").iloc[:0], pd.Series(dtype=object)
+        empty = empty.assign(row=pd.Series(dtype="int64"), span=pd.Series(dtype="int64"), file="", sheet="", submitter="")
+        return empty.iloc[:0], pd.Series(dtype=object), np.zeros(0, dtype=np.int64)
     parts = [t.frame.append_column("_t", arrow.array(np.full(t.frame.num_rows, i, np.int32)))
              for i, t in enumerate(tables)]
     grid = arrow.concat_tables(parts, promote_options="default")
-    filled = None
     cleaned = {}
     for name in names:
         if name not in grid.column_names:
             cleaned[name] = arrow.nulls(grid.num_rows, arrow.string())
             continue
         col = pc.utf8_trim_whitespace(grid[name].cast(arrow.string()))
-        col = pc.if_else(pc.equal(col, ""), arrow.scalar(None, arrow.string()), col)
-        cleaned[name] = col
-        filled = pc.is_valid(col) if filled is None else pc.or_(filled, pc.is_valid(col))
-    table = arrow.table({**cleaned, "row": grid["row"], "_t": grid["_t"]}).filter(filled)
+        cleaned[name] = pc.if_else(pc.equal(col, ""), arrow.scalar(None, arrow.string()), col)
+    table = arrow.table({**cleaned, "row": grid["row"], "span": grid["span"], "_t": grid["_t"]})
     frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == arrow.string() else None)
     index = frame.pop("_t").to_numpy()
     frame["file"] = np.array([t.file.rel for t in tables], dtype=object)[index]
     frame["sheet"] = np.array([t.sheet for t in tables], dtype=object)[index]
     frame["submitter"] = np.array([t.file.submitter for t in tables], dtype=object)[index]
     unit = pd.Series(np.array([next(iter(t.units.values()), None) for t in tables], dtype=object)[index])
-    return frame, unit
+    return frame, unit, index
+
+
+def _header_titles(kind: Kind, tables: list[RawTable], index: np.ndarray) -> dict[str, pd.Series]:
+    """Per column, the header text each row's file shows (``金额（万元）``), for messages a clerk recognises."""
+    out = {}
+    for name, col in kind.columns.items():
+        per_table = np.array([t.titles.get(name, col.title) for t in tables] or [col.title], dtype=object)
+        out[name] = pd.Series(per_table[index] if len(index) else np.zeros(0, dtype=object), dtype=object)
+    return out
 
 
 def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Codes) -> Validated:
     """Type and validate every row of one kind, from all its files at once (vectorised)."""
-    raw, unit = table_frame(kind, tables)
+    raw, unit, index = table_frame(kind, tables)
     n = len(raw)
     columns = kind.columns
+    titles = _header_titles(kind, tables, index)
+    max_chars = ev.limits.max_cell_chars
     # Columns are collected in a dict and framed once: adding them one by one makes pandas copy blocks.
     out: dict[str, pd.Series] = {c: raw[c] for c in SOURCE_COLUMNS}
     out["row"] = out["row"].astype("int64")
     typed = pd.DataFrame(out)  # the source columns, for the records; the typed values follow below
-    records: list[pd.DataFrame] = []
+    records: list[pd.DataFrame] = [_read_records(kind, tables)]
 
     for name, col in columns.items():
         meta = col.metadata
         kind_of = meta["type"]
         text = raw[name] if name in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
-        title = col.title
+        title = titles[name]
+
+        def flag(bad: pd.Series, rule: str, text=text, title=title, **kw) -> None:
+            if bad.any():
+                records.append(_records(typed, bad, title, rule, _per_value(rule, text, bad[bad].index, title, **kw), text, kind))
+
         if kind_of == "money":
             fen = pd.Series(pd.NA, index=raw.index, dtype="Int64")
             err = pd.Series("", index=raw.index, dtype=object)
@@ -184,51 +207,46 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
             for rule in ("not_a_number", "too_many_decimals", "too_large"):
                 bad = err == rule
                 if bad.any():
-                    msgs = pd.Series([_fmt(rule, col=title, value=v, unit=u) for v, u in zip(text[bad].fillna(""), unit[bad])], index=bad[bad].index)
+                    msgs = pd.Series([_fmt(rule, col=c, value=v, unit=u) for v, c, u in
+                                      zip(text[bad].fillna(""), title[bad], unit[bad])], index=bad[bad].index)
                     records.append(_records(typed, bad, title, rule, msgs, text, kind))
             out[name] = fen
         elif kind_of == "date":
             d = _parse_dates(text)
-            bad = text.notna() & d.isna()
-            if bad.any():
-                records.append(_records(typed, bad, title, "not_a_date", _per_value("not_a_date", text, bad[bad].index, col=title), text, kind))
+            flag(text.notna() & d.isna(), "not_a_date")
             out[name] = d
         elif kind_of == "decimal":
             matches = pc.fill_null(pc.match_substring_regex(arrow_text(text), _DECIMAL.pattern), False)
-            bad = text.notna() & ~matches.to_numpy(zero_copy_only=False)
-            if bad.any():
-                records.append(_records(typed, bad, title, "not_a_number", _per_value("not_a_number", text, bad[bad].index, col=title), text, kind))
+            flag(text.notna() & ~matches.to_numpy(zero_copy_only=False), "not_a_number")
             out[name] = text.astype(object).where(text.notna(), None)
         elif kind_of == "enum":
             values: Mapping = meta["values"]
             mapped = text.map(values, na_action="ignore")
-            bad = text.notna() & mapped.isna()
-            if bad.any():
-                allowed = "、".join(dict.fromkeys(k for k in values if not k.isascii()))
-                records.append(_records(typed, bad, title, "not_allowed", _per_value("not_allowed", text, bad[bad].index, col=title, allowed=allowed), text, kind))
+            allowed = "、".join(dict.fromkeys(k for k in values if not k.isascii()))
+            flag(text.notna() & mapped.isna(), "not_allowed", allowed=allowed)
             out[name] = mapped.astype(object)
         else:
             s = text
+            if kind_of in ("id", "code"):  # a NUL or line break in a key would make two equal-looking keys differ
+                control = pc.match_substring_regex(arrow.array(text, arrow.string(), from_pandas=True), _CONTROL)
+                flag(pd.Series(pc.fill_null(control, False).to_numpy(zero_copy_only=False), index=raw.index),
+                     "control_character")
             if kind_of == "code" and meta["codes"] == "source":
                 s = s.map(codes.source_labels).fillna(s)  # a label (中央资金) becomes its code
             elif kind_of == "code" and meta["codes"] in ("county", "county_or_city"):
                 s = s.map(codes.county_labels).fillna(s)
             out[name] = s.astype(object).where(s.notna(), None)
+        if kind_of in ("text", "id", "code"):
+            flag(text.str.len().fillna(0).astype("int64") > max_chars, "text_too_long", limit=max_chars)
 
         if not col.nullable:
             empty = text.isna()
             if empty.any():
-                records.append(_records(typed, empty, title, "required", _fmt("required", col=title), text, kind))
+                records.append(_records(typed, empty, title, "required",
+                                        title.map(lambda c: _fmt("required", col=c)), text, kind))
 
     typed = pd.DataFrame(out, index=raw.index)
-    if kind.county_scoped:
-        unknown = ~typed["submitter"].isin(codes.county)
-        if unknown.any():
-            records.append(_records(typed, unknown, "文件名", "unknown_county_file",
-                                    _per_value("unknown_county_file", typed["file"].str.rsplit("/", n=1).str[-1],
-                                               unknown[unknown].index), typed["file"], kind))
-
-    records.append(_pandera_records(kind, typed, raw, unit, ev, codes))
+    records.append(_pandera_records(kind, typed, raw, unit, ev, codes, titles))
     quarantine = pd.concat([r for r in records if not r.empty], ignore_index=True) if any(
         not r.empty for r in records) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     bad_rows = pd.MultiIndex.from_frame(quarantine[["file", "sheet", "row"]]) if len(quarantine) else None
@@ -237,8 +255,28 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
     accepted = _cast(kind, typed[keep].reset_index(drop=True))
     if kind.county_scoped:
         accepted["county_code"] = accepted["submitter"]
-    return Validated(accepted=accepted, quarantine=quarantine[QUARANTINE_COLUMNS],
-                     rows_read=raw["file"].value_counts() if n else pd.Series(dtype="int64"))
+    span = raw["span"].to_numpy(dtype="int64")
+    by_sheet = pd.DataFrame({"file": raw["file"], "sheet": raw["sheet"], "rows": 1, "row_lines": span,
+                             "accepted": keep.astype("int64"), "accepted_lines": span * keep}
+                            ).groupby(["file", "sheet"], sort=False).sum()
+    return Validated(accepted=accepted, quarantine=quarantine[QUARANTINE_COLUMNS], by_sheet=by_sheet)
+
+
+def _read_records(kind: Kind, tables: list[RawTable]) -> pd.DataFrame:
+    """The problems the reader found in cells (``RawTable.issues``) as quarantine records."""
+    parts = []
+    for t in tables:
+        if t.issues.num_rows == 0:
+            continue
+        issues = t.issues.to_pandas()
+        messages = [_fmt(rule, col=col, value=value) for rule, col, value in
+                    zip(issues["rule"], issues["column"], issues["value"])]
+        parts.append(pd.DataFrame({
+            "file": t.file.rel, "sheet": t.sheet, "row": issues["row"].astype("int64"), "column": issues["column"],
+            "rule": issues["rule"], "value": issues["value"], "message": messages,
+            "submitter": t.file.submitter, "kind": kind.name,
+        }))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS)
 
 
 def _cast(kind: Kind, df: pd.DataFrame) -> pd.DataFrame:
@@ -255,7 +293,7 @@ def _cast(kind: Kind, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pandera_records(kind: Kind, typed: pd.DataFrame, raw: pd.DataFrame, unit: pd.Series, ev: Evaluation,
-                     codes: Codes) -> pd.DataFrame:
+                     codes: Codes, titles: dict[str, pd.Series]) -> pd.DataFrame:
     """Run the contract's checks (codes, ids, period, plausibility, reversals) lazily with pandera."""
     if typed.empty:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
@@ -288,11 +326,11 @@ def _pandera_records(kind: Kind, typed: pd.DataFrame, raw: pd.DataFrame, unit: p
         schema.validate(typed, lazy=True)
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     except SchemaErrors as exc:
-        return _failures_to_records(kind, exc.failure_cases, typed, raw, unit, ev)
+        return _failures_to_records(kind, exc.failure_cases, typed, raw, unit, ev, titles)
 
 
 def _failures_to_records(kind: Kind, fc: pd.DataFrame, typed: pd.DataFrame, raw: pd.DataFrame,
-                         unit: pd.Series, ev: Evaluation) -> pd.DataFrame:
+                         unit: pd.Series, ev: Evaluation, titles: dict[str, pd.Series]) -> pd.DataFrame:
     """Map pandera's failure cases (check, column, index) to quarantine records with messages."""
     out = []
     fc = fc[fc["index"].notna()].copy()
@@ -312,18 +350,19 @@ def _failures_to_records(kind: Kind, fc: pd.DataFrame, typed: pd.DataFrame, raw:
         mask = pd.Series(False, index=typed.index)
         mask[idx] = True
         text = raw[column] if column in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
-        kw: dict = {"col": col.title}
+        title = titles[column]
+        kw: dict = {}
         if check == "unknown_code":
             register = REGISTER_NAMES[col.metadata["codes"]].format(city=ev.city_code)
             kw["register"] = register
         elif check == "date_out_of_period":
             kw.update(start=ev.period_start.isoformat(), cutoff=ev.cutoff.isoformat())
         if check == "implausible_amount":
-            msgs = pd.Series([_fmt(check, value=v, unit=u, limit=ev.settings["max_amount_wan"], **kw)
-                              for v, u in zip(text[idx].fillna(""), unit[idx])], index=idx)
+            msgs = pd.Series([_fmt(check, value=v, unit=u, col=c, limit=ev.settings["max_amount_wan"])
+                              for v, u, c in zip(text[idx].fillna(""), unit[idx], title[idx])], index=idx)
         elif check in RULE_HINTS:
-            msgs = _per_value(check, text, idx, **kw)
+            msgs = _per_value(check, text, idx, title, **kw)
         else:
             raise ValueError(f"no message for pandera check {check!r} on {kind.name}.{column}")
-        out.append(_records(typed, mask, col.title, check, msgs, text, kind))
+        out.append(_records(typed, mask, title, check, msgs, text, kind))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=QUARANTINE_COLUMNS)

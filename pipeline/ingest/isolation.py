@@ -1,0 +1,233 @@
+"""Parse untrusted files in worker processes with a memory and a time limit; hand results back as Arrow IPC.
+
+fastexcel (calamine, Rust) aborts the whole process on some hostile files (an allocation it
+cannot make is an abort, not an exception), so no ``try`` in the run's own process can contain
+it. Files are parsed in a pebble process pool started by ``forkserver`` (never ``fork`` from a
+process that already runs threads), each worker under ``RLIMIT_AS`` and each task under a
+timeout. Small files travel in batches so the per-task overhead stays small; when a worker dies
+or times out, pebble replaces it, the batch's files are retried one by one in fresh workers,
+and only the file that fails alone is rejected with "文件无法读取（超出资源限制或文件损坏）".
+
+A read result (the file's warnings, problems, sheet accounts and tables) is serialised once, as
+JSON plus Arrow IPC streams with a SHA-256 trailer, for both the trip back from the worker and
+the content-addressed read cache: no pickle of data, and a truncated or altered cache entry
+fails its hash and is read again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import resource
+import struct
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import Optional, Sequence
+
+import pyarrow as pa
+
+from pipeline.contract import KINDS
+from pipeline.ingest.limits import Limits
+from pipeline.ingest.read import ISSUE_SCHEMA, Problem, RawTable, SheetAccount, SourceFile, read_file
+
+READER_VERSION = "read-3"  # bump whenever reading changes what a file yields: it keys the cache
+MAGIC = b"PESREAD3"
+BATCH_FILES = 64
+BATCH_BYTES = 8 * 1024 * 1024
+WORKER_FAILED = "文件无法读取（超出资源限制或文件损坏）；解析该文件的进程被终止。请用 Excel 或 WPS 打开检查后另存为 .xlsx 再报送。"
+_U64 = struct.Struct("<Q")
+
+
+# --- one serialised read result ------------------------------------------------------------------
+
+def dump(sf: SourceFile, tables: Sequence[RawTable]) -> bytes:
+    meta = {
+        "format": sf.format, "warnings": sf.warnings, "declared_code": sf.declared_code,
+        "problems": [dataclasses.asdict(p) for p in sf.problems],
+        "sheets": [dataclasses.asdict(a) for a in sf.sheets],
+        "tables": [{"sheet": t.sheet, "kind": t.kind.name, "units": t.units, "titles": t.titles} for t in tables],
+    }
+    out = io.BytesIO()
+    out.write(MAGIC)
+    _chunk(out, json.dumps(meta, ensure_ascii=False, sort_keys=True).encode())
+    for t in tables:
+        _chunk(out, _ipc(t.frame))
+        _chunk(out, _ipc(t.issues))
+    body = out.getvalue()
+    return body + hashlib.sha256(body).digest()
+
+
+def load(data: bytes, sf: SourceFile) -> list[RawTable]:
+    """Fill ``sf`` and return its tables from :func:`dump`'s bytes; ``ValueError`` when they are damaged."""
+    body, trailer = data[:-32], data[-32:]
+    if not data.startswith(MAGIC) or hashlib.sha256(body).digest() != trailer:
+        raise ValueError("damaged read result")
+    view = memoryview(body)
+    pos = len(MAGIC)
+    meta_bytes, pos = _unchunk(view, pos)
+    meta = json.loads(bytes(meta_bytes))
+    sf.format, sf.warnings, sf.declared_code = meta["format"], meta["warnings"], meta["declared_code"]
+    sf.problems = [Problem(**p) for p in meta["problems"]]
+    sf.sheets = [SheetAccount(**a) for a in meta["sheets"]]
+    tables = []
+    for t in meta["tables"]:
+        frame, pos = _unchunk(view, pos)
+        issues, pos = _unchunk(view, pos)
+        tables.append(RawTable(file=sf, sheet=t["sheet"], kind=KINDS[t["kind"]], frame=_table(frame), units=t["units"],
+                               titles=t["titles"], issues=_table(issues)))
+    return tables
+
+
+def _chunk(out: io.BytesIO, data: bytes) -> None:
+    out.write(_U64.pack(len(data)))
+    out.write(data)
+
+
+def _unchunk(view: memoryview, pos: int) -> tuple[memoryview, int]:
+    (n,) = _U64.unpack_from(view, pos)
+    start = pos + _U64.size
+    if start + n > len(view):
+        raise ValueError("truncated read result")
+    return view[start:start + n], start + n
+
+
+def _ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _table(data: memoryview) -> pa.Table:
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
+
+# --- the worker side --------------------------------------------------------------------------------
+
+def _init_worker(memory_bytes: int) -> None:
+    """Runs in each worker before any file: cap its address space; no core file when a parser aborts."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _work(batch: list[dict], limits: Limits) -> list[bytes]:
+    """Read a batch of files in this worker; a Python error costs its file only."""
+    out = []
+    for fields in batch:
+        sf = SourceFile(**fields)
+        try:
+            tables = read_file(sf, limits)
+        except MemoryError:
+            sf.problems, sf.sheets, tables = [Problem("resource_limit", WORKER_FAILED)], [], []
+        except Exception as exc:  # a parser's own error on a corrupt file: that file is rejected, the batch goes on
+            sf.problems, sf.sheets, tables = [Problem("unreadable", f"文件无法读取（{type(exc).__name__}: {exc}）；"
+                                                                    "请用 Excel 或 WPS 打开检查后另存为 .xlsx 再报送。")], [], []
+        out.append(dump(sf, tables))
+    return out
+
+
+def _fields(sf: SourceFile) -> dict:
+    return {"path": sf.path, "rel": sf.rel, "sha256": sf.sha256, "submitter_type": sf.submitter_type,
+            "submitter": sf.submitter}
+
+
+# --- the parent side --------------------------------------------------------------------------------
+
+def cache_key(sf: SourceFile, limits: Limits) -> str:
+    """What a file's read result depends on: reader version, where it sits (its name gives its kind), its bytes, limits."""
+    text = f"{READER_VERSION}|{sf.rel}|{sf.submitter_type}|{sf.submitter}|{sf.sha256}|{sorted(dataclasses.asdict(limits).items())}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_files(files: Sequence[SourceFile], limits: Limits, cache_dir: Optional[Path] = None,
+               workers: Optional[int] = None) -> list[list[RawTable]]:
+    """Each file's tables (in ``files``' order), read in isolated workers or from the cache; fills each SourceFile.
+
+    With a cache, entries not used by this call are removed, so the cache holds exactly the
+    current inputs.
+    """
+    results: list[Optional[list[RawTable]]] = [None] * len(files)
+    todo = []
+    used = set()
+    for i, sf in enumerate(files):
+        entry = cache_dir / f"{cache_key(sf, limits)}.read" if cache_dir is not None else None
+        if entry is not None:
+            used.add(entry.name)
+            if entry.is_file():
+                try:
+                    results[i] = load(entry.read_bytes(), sf)
+                    continue
+                except (ValueError, OSError, struct.error, pa.ArrowException):
+                    sf.problems, sf.sheets, sf.warnings = [], [], []  # damaged entry: read the file again
+        todo.append(i)
+    if todo:
+        for i, data in _read_isolated([files[i] for i in todo], limits, workers).items():
+            j = todo[i]
+            results[j] = load(data, files[j])
+            if cache_dir is not None:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                from pipeline.files import atomic_write
+
+                atomic_write(cache_dir / f"{cache_key(files[j], limits)}.read", data)
+    if cache_dir is not None and cache_dir.is_dir():
+        for stale in cache_dir.iterdir():
+            if stale.name not in used:
+                stale.unlink()
+    return [r if r is not None else [] for r in results]
+
+
+def _batches(files: Sequence[SourceFile]) -> list[list[int]]:
+    batches: list[list[int]] = []
+    size = 0
+    for i, sf in enumerate(files):
+        nbytes = _size(sf.path)
+        if not batches or len(batches[-1]) >= BATCH_FILES or size + nbytes > BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(i)
+        size += nbytes
+    return batches
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return 0
+
+
+def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: Optional[int]) -> dict[int, bytes]:
+    """Serialised read results by index into ``files``; a file whose worker died or hung gets a problem."""
+    import pebble
+
+    out: dict[int, bytes] = {}
+    batches = _batches(files)
+    n = max(1, min(workers or os.cpu_count() or 2, len(batches)))
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipeline.ingest.read", "fastexcel", "pyarrow"])
+    with pebble.ProcessPool(max_workers=n, initializer=_init_worker, initargs=(limits.worker_memory_mb << 20,),
+                            context=context) as pool:
+        pending = [(b, pool.schedule(_work, args=([_fields(files[i]) for i in b], limits), timeout=limits.parse_timeout_s))
+                   for b in batches]
+        while pending:
+            batch, future = pending.pop(0)
+            try:
+                for i, data in zip(batch, future.result()):
+                    out[i] = data
+                continue
+            except (pebble.ProcessExpired, FutureTimeout, OSError) as exc:
+                failure = exc
+            if len(batch) > 1:  # retry the batch's files one by one: only the culprit fails alone
+                pending.extend(([i], pool.schedule(_work, args=([_fields(files[i])], limits), timeout=limits.parse_timeout_s))
+                               for i in batch)
+                continue
+            [i] = batch
+            sf = files[i]
+            reason = "超过解析时间上限" if isinstance(failure, FutureTimeout) else "解析进程异常退出"
+            sf.problems, sf.sheets, sf.warnings = [Problem("worker_failed", f"{WORKER_FAILED}（{reason}）")], [], []
+            out[i] = dump(sf, [])
+    return out
