@@ -123,18 +123,19 @@ class Evaluation:
         return list(dict.fromkeys(code for fw in self.frameworks.values() for code in fw.codes))
 
     def config_files(self) -> list[Path]:
-        """Every configuration file of the evaluation (not submissions), sorted."""
-        return sorted(
-            p for p in self.folder.rglob("*")
-            if p.is_file() and p.relative_to(self.folder).parts[0] not in SUBMISSION_DIRS
-        )
+        """Every configuration file of the evaluation (not submissions), sorted; links are not followed."""
+        from pipeline.files import walk
+
+        return [e.path for e in walk(self.folder) if e.kind == "file" and e.rel[0] not in SUBMISSION_DIRS]
 
     def config_hash(self) -> str:
         """SHA-256 over the configuration files' relative paths and contents."""
+        from pipeline.files import sha256_file
+
         h = hashlib.sha256()
         for p in self.config_files():
             h.update(p.relative_to(self.folder).as_posix().encode() + b"\0")
-            h.update(hashlib.sha256(p.read_bytes()).digest())
+            h.update(bytes.fromhex(sha256_file(p)))
         return h.hexdigest()
 
     def expected_submissions(self) -> list[tuple[str, str, str]]:

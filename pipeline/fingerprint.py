@@ -7,21 +7,37 @@ configuration) or the code version changed since the last run. No clock, no mtim
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from pipeline.ingest.read import sha256_file
+from pipeline import files as fs
 
 PACKAGE = "pes-evaluation-pipeline"
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def folder_hashes(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file under an evaluation folder, keyed by path relative to it."""
-    return {p.relative_to(folder).as_posix(): sha256_file(p)
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith((".", "~$"))}
+    """SHA-256 of every regular file under an evaluation folder, keyed by path relative to it.
+
+    Links are never followed: a link, FIFO or device counts by its kind (and a link by its
+    target's name), so adding or changing one is a change, without reading through it.
+    """
+    out = {}
+    for entry in fs.walk(folder):
+        rel = "/".join(entry.rel)
+        if entry.kind == "file":
+            try:
+                out[rel] = fs.sha256_file(entry.path)
+            except OSError:
+                out[rel] = "unreadable"
+        elif entry.kind == "symlink":
+            out[rel] = "symlink:" + os.readlink(entry.path)
+        elif entry.kind != "directory":
+            out[rel] = entry.kind
+    return out
 
 
 def combine(hashes: dict[str, str]) -> str:

@@ -19,14 +19,15 @@ import pandas as pd
 
 from pipeline.evaluation import Evaluation
 from pipeline.fingerprint import code_version, evaluation_fingerprint
-from pipeline.ingest.read import sha256_file
+from pipeline.files import atomic_write, sha256_file
 
 MANIFEST = "manifest.json"
 HISTORY = "history"
 KEY_PACKAGES = ("dagster", "pandas", "pandera", "great-expectations", "duckdb", "fastexcel", "openpyxl",
                 "xlsxwriter", "python-docx", "pyarrow", "numpy")
 # Outputs whose bytes change from run to run by nature; listed, never hashed.
-UNHASHED = ("pipeline.duckdb", "pipeline.duckdb.wal", "data_docs", "logs", "alerts", HISTORY, MANIFEST, ".cache")
+UNHASHED = ("pipeline.duckdb", "data_docs", "logs", HISTORY, MANIFEST)
+BOOKKEEPING = (".assets",)  # which asset wrote which file (for carrying a partial run's set): not an output
 
 
 def package_versions() -> dict[str, str]:
@@ -44,6 +45,8 @@ def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict:
     for p in sorted(out_dir.rglob("*")):
         rel = p.relative_to(out_dir).as_posix()
         top = rel.split("/", 1)[0]
+        if top in BOOKKEEPING or p.name.startswith("."):
+            continue
         if top in UNHASHED:
             # Named, never hashed or enumerated: their file names carry run times too (Data Docs).
             if top not in (MANIFEST, HISTORY, "logs"):  # the manifest, its archive, and logs written after it
@@ -76,11 +79,11 @@ def unchanged_since_last_run(ev: Evaluation, out_dir: Path) -> bool:
 
 
 def write(manifest: dict, out_dir: Path) -> tuple[Path, Path]:
-    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    data = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
     path = out_dir / MANIFEST
-    path.write_text(text, encoding="utf-8")
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    history = out_dir / HISTORY / f"manifest-{digest[:16]}.json"
+    atomic_write(path, data)
+    history = out_dir / HISTORY / f"manifest-{hashlib.sha256(data).hexdigest()[:16]}.json"
     history.parent.mkdir(exist_ok=True)
-    history.write_text(text, encoding="utf-8")
+    if not history.exists():
+        atomic_write(history, data)
     return path, history

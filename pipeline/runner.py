@@ -6,9 +6,11 @@ import dataclasses
 import json
 import os
 from pathlib import Path
+from typing import Optional
 
 import dagster as dg
 
+from pipeline import outputs
 from pipeline.defs.partitions import evaluations
 
 
@@ -16,10 +18,11 @@ from pipeline.defs.partitions import evaluations
 class Outcome:
     evaluation_id: str
     success: bool
-    out_dir: Path
+    out_dir: Path  # the published outputs, OUT/<evaluation_id>
     failed_checks: list[str]
     failed_steps: list[str]
     summary: dict
+    run_dir: Optional[Path] = None  # the run's own output set (left unpublished when the run failed)
 
 
 def instance() -> dg.DagsterInstance:
@@ -29,21 +32,31 @@ def instance() -> dg.DagsterInstance:
 
 def materialize_evaluation(evaluation_id: str, raw_root: str, out_root: str,
                            dagster_instance: dg.DagsterInstance | None = None) -> Outcome:
+    """Run every asset of one evaluation; the outputs are published only if everything succeeded.
+
+    Raises :class:`pipeline.outputs.OutputLocked` when another process is running the evaluation.
+    """
     from pipeline.definitions import defs
     from pipeline.defs.io_manager import EvaluationIOManager
     from pipeline.defs.resources import PipelinePaths
 
-    inst = dagster_instance or instance()
-    if not inst.has_dynamic_partition(evaluations.name, evaluation_id):
-        inst.add_dynamic_partitions(evaluations.name, [evaluation_id])
-    paths = PipelinePaths(raw_root=str(raw_root), out_root=str(out_root))
-    assets = list(defs.assets or [])
-    result = dg.materialize(
-        assets, instance=inst, partition_key=evaluation_id, raise_on_error=False,
-        resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        tags={"evaluation": evaluation_id},
-    )
+    holder = f"cli-{os.getpid()}"
+    outputs.acquire(Path(out_root), evaluation_id, holder)  # refuse before starting, with a clear message
+    try:
+        inst = dagster_instance or instance()
+        if not inst.has_dynamic_partition(evaluations.name, evaluation_id):
+            inst.add_dynamic_partitions(evaluations.name, [evaluation_id])
+        paths = PipelinePaths(raw_root=str(raw_root), out_root=str(out_root))
+        result = dg.materialize(
+            list(defs.assets or []), instance=inst, partition_key=evaluation_id, raise_on_error=False,
+            resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            tags={"evaluation": evaluation_id},
+        )
+    finally:
+        outputs.release(evaluation_id, holder)
+    run_dir = outputs.sets_dir(Path(out_root), evaluation_id) / result.run_id
+    outputs.release(evaluation_id, result.run_id)  # a failed run never reached the step that releases it
     # WARN-severity checks are reported in the UI but do not fail the run.
     failed_checks = sorted(
         f"{e.asset_key.to_user_string()}:{e.check_name}"
@@ -51,14 +64,27 @@ def materialize_evaluation(evaluation_id: str, raw_root: str, out_root: str,
         if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     )
     failed_steps = sorted(e.step_key for e in result.get_step_failure_events())
-    out_dir = Path(out_root) / evaluation_id
+    success = result.success and not failed_checks
+    if not success and run_dir.is_dir():
+        _export_for_inspection(run_dir)
     step_seconds = {e.step_key: round(e.event_specific_data.duration_ms / 1000, 3)
                     for e in result.get_step_success_events()}
-    (out_dir / "logs").mkdir(parents=True, exist_ok=True)  # run-specific, never in the manifest's hashes
-    (out_dir / "logs" / "step_seconds.json").write_text(json.dumps(step_seconds, indent=2) + "\n", encoding="utf-8")
+    if run_dir.is_dir():  # run-specific, never in the manifest's hashes
+        (run_dir / "logs").mkdir(exist_ok=True)
+        (run_dir / "logs" / "step_seconds.json").write_text(json.dumps(step_seconds, indent=2) + "\n", encoding="utf-8")
+    out_dir = Path(out_root) / evaluation_id
     summary_path = out_dir / "summary.json"
-    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
-    return Outcome(evaluation_id, result.success and not failed_checks, out_dir, failed_checks, failed_steps, summary)
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if success and summary_path.exists() else {}
+    return Outcome(evaluation_id, success, out_dir, failed_checks, failed_steps, summary, run_dir)
+
+
+def _export_for_inspection(run_dir: Path) -> None:
+    """A failed run is not published; its tables are still exported as CSV in its own set, to see why."""
+    from pipeline import store
+
+    if store.table_paths(run_dir):
+        store.build_database(run_dir)
+        store.export_csvs(run_dir)
 
 
 def print_summary(o: Outcome) -> None:
@@ -69,7 +95,8 @@ def print_summary(o: Outcome) -> None:
     if "rows" in s:
         r, f = s["rows"], s["files"]
         print(f"行 rows: 读取 read {r['read']} = 采用 accepted {r['accepted']} + 隔离 quarantined {r['quarantined']}")
-        print(f"文件 files: 读取 read {f['read']}, 整份隔离 rejected {f['rejected']}, 未提交 missing {f['missing']}")
+        print(f"文件 files: 读取 read {f['read']}, 整份拒收 rejected {f['rejected']}, "
+              f"未识别 unrecognised {f.get('unrecognised', 0)}, 未提交 missing {f['missing']}")
     funds = s.get("funds")
     if funds:
         print(f"资金（万元）: 计划 {funds['planned']}  到位 {funds['received']}  支出 {funds['spent']}  "
@@ -83,6 +110,12 @@ def print_summary(o: Outcome) -> None:
         print("未通过的检查 / failed checks: " + ", ".join(o.failed_checks))
     if o.failed_steps:
         print("失败的步骤 / failed steps: " + ", ".join(o.failed_steps))
+    if not o.success:
+        kept = "上一次的完整输出保持不变 / the previous complete outputs are unchanged" if o.out_dir.exists() \
+            else "尚无已发布的输出 / nothing published yet"
+        print(f"本次输出未发布（{kept}）；本次的中间结果在 / this run's partial results: {o.run_dir}")
+        print(line)
+        return
     print("输出 / outputs:")
     for name in ("summary.json", "quarantine.csv"):
         print(f"  {o.out_dir / name}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -22,8 +24,9 @@ def ingest_block(evaluation_id: str, inventory: pd.DataFrame, missing: pd.DataFr
         "evaluation_id": evaluation_id,
         "rows": {"read": int(inventory["rows_read"].sum()), "accepted": int(inventory["rows_accepted"].sum()),
                  "quarantined": int(inventory["rows_quarantined"].sum())},
-        "files": {"read": len(inventory), "rejected": int((inventory["status"] == "rejected").sum()),
-                  "missing": len(missing)},
+        "files": {"read": int((inventory["status"] != "unrecognised").sum()),
+                  "rejected": int((inventory["status"] == "rejected").sum()),
+                  "unrecognised": int((inventory["status"] == "unrecognised").sum()), "missing": len(missing)},
     }
 
 
@@ -31,10 +34,17 @@ def write_quarantine_by_submitter(out_dir: Path, quarantine: pd.DataFrame) -> li
     """Each submitter gets back its own list: ``quarantine/<submitter>.csv`` (only those with records)."""
     folder = out_dir / "quarantine"
     folder.mkdir(exist_ok=True)
-    for old in folder.glob("*.csv"):
-        old.unlink()
     written = []
-    for submitter, part in quarantine.groupby("submitter", sort=True):
+    for submitter, part in quarantine.groupby(quarantine["submitter"].map(safe_file_name), sort=True):
         write_csv(part.drop(columns="submitter").reset_index(drop=True), folder / f"{submitter}.csv")
         written.append(f"quarantine/{submitter}.csv")
     return written
+
+
+def safe_file_name(name: str) -> str:
+    """A submitter code as a file name: letters, digits, CJK, "-" and "_" only; anything else is replaced and
+    disambiguated by a short hash, so no name from the file system or the configuration escapes its folder."""
+    if not name:
+        return "未识别"
+    clean = re.sub(r"[^0-9A-Za-z_\-\u4e00-\u9fff]", "_", name)[:64]
+    return clean if clean == name else f"{clean}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"

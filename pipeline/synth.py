@@ -835,7 +835,7 @@ def _write_county(c: int) -> None:
         a, b = offsets[c], offsets[c + 1]
         rows = [dict(zip(arrays, values)) for values in zip(*(column[a:b] for column in arrays.values()))]
         unit = "　单位：万元" if "amount_fen" in arrays else ""
-        sheets.append(Sheet(KINDS[kind], rows, title=f"{who}　{KINDS[kind].label}{unit}"))
+        sheets.append(Sheet(KINDS[kind], rows, title=f"{who}　{KINDS[kind].label}{unit}", code=books.places.at[c, "code"]))
     write_xlsx(books.folder / "county" / f"{books.places.at[c, 'code']}.xlsx", sheets)
 
 
@@ -1064,21 +1064,23 @@ def _finish_county_rows(funds: Funds) -> None:
 def _write_bureau(out: Path, funds: Funds, registry: pd.DataFrame, ind: Indicators) -> None:
     k, b = KINDS, out / "bureau"
     write_xlsx(b / "project_office" / "subprojects.xlsx", [Sheet(
-        k["subprojects"], _rows(registry, "subprojects"), title=f"项目办　{len(registry)} 项子项目登记表　单位：万元")])
+        k["subprojects"], _rows(registry, "subprojects"), title=f"项目办　{len(registry)} 项子项目登记表　单位：万元",
+        code="project_office")])
     money = {name: df.assign(amount_fen=_wan(df["_u"].to_numpy())) for name, df in (
         ("fund_plan", funds.plan), ("recoveries", funds.recoveries), ("receipts", funds.receipts),
         ("payments", funds.payments), ("carry_forwards", funds.carry_forwards), ("transfers", funds.transfers))}
     write_xlsx(b / "czj" / "fund_plan.xlsx", [Sheet(k["fund_plan"], _rows(money["fund_plan"], "fund_plan"),
-                                                     title="财政部门　项目资金计划表　单位：万元")])
+                                                     title="财政部门　项目资金计划表　单位：万元", code="czj")])
     write_xlsx(b / "czj" / "recoveries.xlsx", [Sheet(k["recoveries"], _rows(money["recoveries"], "recoveries"),
-                                                      title="财政部门　资金收回明细　单位：万元")])
+                                                      title="财政部门　资金收回明细　单位：万元", code="czj")])
     for name, what in (("receipts", "资金到位明细"), ("payments", "资金支出明细"), ("carry_forwards", "资金结转明细"),
                        ("transfers", "向县级下拨资金明细")):
-        write_csv(b / "finance" / f"{name}.csv", k[name], _rows(money[name], name), title=f"规划财务司　{what}　单位：万元")
+        write_csv(b / "finance" / f"{name}.csv", k[name], _rows(money[name], name), title=f"规划财务司　{what}　单位：万元",
+                  code="finance")
     for code, _ in INDICATOR_DEPARTMENTS:
         rows = ind.bureau[ind.bureau["_department"] == code]
         if len(rows):
-            write_csv(b / code / "indicator_actuals.csv", k["indicator_actuals"], _rows(rows, "indicator_actuals"))
+            write_csv(b / code / "indicator_actuals.csv", k["indicator_actuals"], _rows(rows, "indicator_actuals"), code=code)
 
 
 def _write_evaluator(out: Path, ind: Indicators) -> None:

@@ -20,6 +20,7 @@ import xlsxwriter
 from pipeline.contract import Kind
 
 FIXED_CREATED = dt.datetime(2020, 1, 1)
+CODE_LABEL = "填报单位代码"
 TYPE_NOTES = {
     "id": "必填；唯一编号",
     "code": "必填；编码，从下拉列表选择",
@@ -66,6 +67,7 @@ class Sheet:
     columns: Optional[list[str]] = None  # default: every column of the kind
     choices: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # drop-down lists
     name: Optional[str] = None  # sheet name, default the kind's Chinese label
+    code: Optional[str] = None  # 填报单位代码: the submitter's code, written beside the title (None: a blank to fill)
 
 
 def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime = FIXED_CREATED) -> None:
@@ -81,6 +83,9 @@ def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime = FIXED_CRE
         ws = wb.add_worksheet(sh.name or sh.kind.label)
         cols = sh.columns or column_order(sh.kind)
         ws.write_row(0, 0, [sh.title or f"{sh.kind.label}　单位：{sh.unit}"])
+        at = max(len(cols) - 2, 1)  # the code sits at the right end of the title row, where the reader looks for it
+        ws.write_string(0, at, CODE_LABEL, bold)
+        ws.write_string(0, at + 1, sh.code or "", bold)
         ws.write_row(1, 0, ["说明：" + note(sh.kind, c, sh.unit) if i == 0 else note(sh.kind, c, sh.unit)
                             for i, c in enumerate(cols)], grey)
         ws.write_row(2, 0, [header(sh.kind, c, sh.unit) for c in cols], bold)
@@ -130,12 +135,13 @@ def _is_number(v: object) -> bool:
 
 
 def csv_text(kind: Kind, rows: Sequence[dict], unit: str = "万元", title: str = "",
-             columns: Optional[list[str]] = None) -> str:
+             columns: Optional[list[str]] = None, code: Optional[str] = None) -> str:
+    """A CSV in the contract's layout: an optional title line (with the 填报单位代码 when given), header, rows."""
     cols = columns or column_order(kind)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    if title:
-        w.writerow([title])
+    if title or code:
+        w.writerow([title or kind.label, *([CODE_LABEL, code] if code else [])])
     w.writerow([header(kind, c, unit) for c in cols])
     for r in rows:
         w.writerow(["" if r.get(c) is None else str(r.get(c)) for c in cols])
@@ -143,6 +149,6 @@ def csv_text(kind: Kind, rows: Sequence[dict], unit: str = "万元", title: str 
 
 
 def write_csv(path: Path, kind: Kind, rows: Sequence[dict], unit: str = "万元", title: str = "",
-              encoding: str = "utf-8", columns: Optional[list[str]] = None) -> None:
+              encoding: str = "utf-8", columns: Optional[list[str]] = None, code: Optional[str] = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(csv_text(kind, rows, unit, title, columns).encode(encoding))
+    path.write_bytes(csv_text(kind, rows, unit, title, columns, code).encode(encoding))

@@ -70,23 +70,23 @@ def main() -> None:
     k = KINDS
     b = ROOT / "bureau"
     write_xlsx(b / "project_office" / "subprojects.xlsx", [Sheet(
-        k["subprojects"], subprojects(), title=f"{BUREAU}项目办　19 项子项目登记表　单位：万元")])
+        k["subprojects"], subprojects(), title=f"{BUREAU}项目办　19 项子项目登记表　单位：万元", code="project_office")])
     write_xlsx(b / "czj" / "fund_plan.xlsx", [Sheet(
-        k["fund_plan"], fund_plan(), title="呼和浩特市财政局　公共就业服务能力提升示范项目资金计划表　单位：万元")])
+        k["fund_plan"], fund_plan(), title="呼和浩特市财政局　公共就业服务能力提升示范项目资金计划表　单位：万元", code="czj")])
     write_xlsx(b / "czj" / "recoveries.xlsx", [Sheet(k["recoveries"], [
         dict(recovery_id=i, date=d, source_code=src, subproject_code=s, county_code=F.CITY, amount_fen=a, doc_no=doc, note=n)
-        for i, d, src, s, a, doc, n in F.RECOVERIES], title="呼和浩特市财政局　资金收回明细")])
+        for i, d, src, s, a, doc, n in F.RECOVERIES], title="呼和浩特市财政局　资金收回明细", code="czj")])
     fin = b / "finance"
-    write_csv(fin / "receipts.csv", k["receipts"], receipts(), title=f"{BUREAU}规划财务科　资金到位明细　单位：万元")
-    write_csv(fin / "payments.csv", k["payments"], payments(), title=f"{BUREAU}规划财务科　资金支出明细　单位：万元")
+    write_csv(fin / "receipts.csv", k["receipts"], receipts(), title=f"{BUREAU}规划财务科　资金到位明细　单位：万元", code="finance")
+    write_csv(fin / "payments.csv", k["payments"], payments(), title=f"{BUREAU}规划财务科　资金支出明细　单位：万元", code="finance")
     write_csv(fin / "carry_forwards.csv", k["carry_forwards"], [
         dict(carry_id=i, date=d, source_code=src, subproject_code=s, county_code=F.CITY, amount_fen=a, note=n)
-        for i, d, src, s, a, n in F.CARRY_FORWARDS])
+        for i, d, src, s, a, n in F.CARRY_FORWARDS], code="finance")
     write_csv(fin / "transfers.csv", k["transfers"], [
         dict(transfer_id=i, date=d, source_code="provincial", subproject_code="4", county_code=c, amount_fen=a, doc_no=doc)
-        for i, d, c, a, doc in F.TRANSFERS], title=f"{BUREAU}规划财务科　向旗县区下拨资金明细　单位：万元")
+        for i, d, c, a, doc in F.TRANSFERS], title=f"{BUREAU}规划财务科　向旗县区下拨资金明细　单位：万元", code="finance")
     for dept, rows in I.BUREAU_INDICATORS.items():
-        write_csv(b / dept / "indicator_actuals.csv", k["indicator_actuals"], rows)
+        write_csv(b / dept / "indicator_actuals.csv", k["indicator_actuals"], rows, code=dept)
 
     transfers_by_county = {c: (i, d, a, doc) for i, d, c, a, doc in F.TRANSFERS}
     for c in F.COUNTIES:
@@ -104,11 +104,11 @@ def main() -> None:
                    for s in F.COUNTY_PLAN if c in F.COUNTY_PLAN[s] for item in F.ARCHIVE_ITEMS]
         who = f"填报单位：{COUNTY_NAMES[c]}（{c}）"
         write_xlsx(ROOT / "county" / f"{c}.xlsx", [
-            Sheet(k["county_match_plan"], plan, title=f"{who}　配套资金计划　单位：万元"),
-            Sheet(k["county_receipts"], recs, title=f"{who}　资金到位明细　单位：万元"),
-            Sheet(k["county_payments"], pays, title=f"{who}　资金支出明细　单位：万元"),
-            Sheet(k["county_indicators"], I.COUNTY_INDICATORS.get(c, []), title=f"{who}　绩效指标完成值"),
-            Sheet(k["county_archive"], archive, title=f"{who}　项目档案清单"),
+            Sheet(k["county_match_plan"], plan, title=f"{who}　配套资金计划　单位：万元", code=c),
+            Sheet(k["county_receipts"], recs, title=f"{who}　资金到位明细　单位：万元", code=c),
+            Sheet(k["county_payments"], pays, title=f"{who}　资金支出明细　单位：万元", code=c),
+            Sheet(k["county_indicators"], I.COUNTY_INDICATORS.get(c, []), title=f"{who}　绩效指标完成值", code=c),
+            Sheet(k["county_archive"], archive, title=f"{who}　项目档案清单", code=c),
         ])
     ev = ROOT / "evaluator"
     write_csv(ev / "grades.csv", k["grades"], I.GRADES, title="内蒙古腾冠管理咨询有限公司　定性指标评分")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline import evaluation
+from pipeline import evaluation, outputs
 
 
 class PipelinePaths(dg.ConfigurableResource):
-    """Raw root (evaluation folders) and output root (``OUT/<evaluation_id>/``)."""
+    """Raw root (evaluation folders) and output root (``OUT/<evaluation_id>/``, a published output set)."""
 
     raw_root: str = os.environ.get("PIPELINE_RAW_ROOT", "raw")
     out_root: str = os.environ.get("PIPELINE_OUT_ROOT", "out")
@@ -19,6 +19,12 @@ class PipelinePaths(dg.ConfigurableResource):
         return evaluation.find(Path(self.raw_root), evaluation_id)
 
     def out_dir(self, evaluation_id: str) -> Path:
-        path = Path(self.out_root) / evaluation_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """The evaluation's published outputs (``OUT/<evaluation_id>``, a link to the last complete set)."""
+        return Path(self.out_root) / evaluation_id
+
+    def run_dir(self, evaluation_id: str, run_id: str) -> Path:
+        """The run's own output set, where every step of the run writes (taking the evaluation's lock)."""
+        return outputs.staging(Path(self.out_root), evaluation_id, run_id)
+
+    def cache_dir(self, evaluation_id: str, name: str) -> Path:
+        return outputs.cache_dir(Path(self.out_root), evaluation_id, name)

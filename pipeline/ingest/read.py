@@ -200,7 +200,7 @@ def _declared_code(rows: list[list]) -> Optional[str]:
             m = CODE_CELL.match(text)
             if m:
                 code = m.group("code").strip() or (cells[i + 1] if i + 1 < len(cells) else "")
-                return code.removesuffix(".0")
+                return code.removesuffix(".0") or None  # the template's blank code cell: not filled in
     return None
 
 

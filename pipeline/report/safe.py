@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.files import atomic_write
+
 # Tab and carriage return also start formulas in some spreadsheet programs.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -57,4 +59,4 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
     """Write :func:`csv_bytes` to ``path``; the same table always gives the same bytes."""
-    Path(path).write_bytes(csv_bytes(df))
+    atomic_write(Path(path), csv_bytes(df))

@@ -20,11 +20,15 @@ CODE_VERSION = "ingest-1"
 
 OTHER_OUTS = {
     "quarantine": "隔离记录 — one record per failing cell and rule (file, sheet, row, column, rule, value, Chinese message); file-level records have no row.",
-    "submission_inventory": "报送文件清单 — every submission file with its SHA-256, submitter, format, and rows read / accepted / quarantined.",
+    "submission_inventory": "报送文件清单 — every entry of the submission folders with its SHA-256, submitter, format, status (accepted / partial / rejected / unrecognised 未识别), lines, and rows read / accepted / quarantined.",
+    "sheet_inventory": "工作表清单 — every sheet (or CSV) read, line by line: lines = title + header + blank + accepted + quarantined lines.",
     "missing_submissions": "未提交清单 — expected submissions (county workbooks, bureau department files) that were not received.",
     "ingest_findings": "数据质量发现 — findings from ingest: missing submissions (未提交), rejected files, quarantined rows, format warnings.",
     "ingest_checks": "校验结果 — the outcome of every ingest check (each table's pandera contract, rows accounted) as rows, for the report's data-quality appendix.",
 }
+
+
+OUTPUT_NAMES = [*KINDS, *OTHER_OUTS]
 
 
 @dg.multi_asset(
@@ -37,7 +41,9 @@ OTHER_OUTS = {
     },
     check_specs=[pandera_check_spec(k) for k in KINDS.values()] + [
         dg.AssetCheckSpec("rows_accounted", asset="submission_inventory", blocking=True,
-                          description="For every readable file: rows read = rows accepted + rows quarantined."),
+                          description="For every file: rows read = rows accepted + rows quarantined."),
+        dg.AssetCheckSpec("lines_accounted", asset="sheet_inventory", blocking=True,
+                          description="For every sheet: lines = title + header + blank + accepted + quarantined lines."),
     ],
     partitions_def=evaluations,
     deps=[raw_submissions],
@@ -46,8 +52,7 @@ OTHER_OUTS = {
 def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePaths):
     """Read every submission of the evaluation, validate it against the contract, quarantine bad rows."""
     ev = paths.evaluation(context.partition_key)
-    cache = paths.out_dir(context.partition_key) / ".cache" / "read"
-    result = ingest(ev, Path(paths.raw_root), cache_dir=cache)
+    result = ingest(ev, Path(paths.raw_root), cache_dir=paths.cache_dir(context.partition_key, "read"))
     # Record what was read as an observation of the raw folder: its data version is the content hash.
     context.log_event(dg.AssetObservation(
         asset_key=raw_submissions.key, partition=context.partition_key,
@@ -63,6 +68,7 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
             df, kind.model, input_hashes={f: hashes[f] for f in files}))
         checks.append(pandera_check_result(kind, df))
     checks.append(rows_accounted(result.inventory))
+    checks.append(lines_accounted(result.sheets))
     yield from checks
     yield from _other_outputs(result, hashes)
     yield dg.Output(check_rows(checks), output_name="ingest_checks")
@@ -80,6 +86,8 @@ def _other_outputs(result: Ingested, hashes: dict[str, str]):
         "rows_read": result.rows["read"], "rows_accepted": result.rows["accepted"],
         "rows_quarantined": result.rows["quarantined"],
     })
+    yield dg.Output(result.sheets, output_name="sheet_inventory", metadata={
+        **table_metadata(result.sheets), "lines": int(result.sheets["lines"].sum())})
     yield dg.Output(result.missing, output_name="missing_submissions", metadata=table_metadata(result.missing))
     yield dg.Output(result.findings, output_name="ingest_findings", metadata=table_metadata(result.findings))
 
@@ -95,16 +103,31 @@ def check_rows(results: list[dg.AssetCheckResult]) -> pd.DataFrame:
 
 
 def rows_accounted(inventory: pd.DataFrame) -> dg.AssetCheckResult:
-    """Nothing lost: per readable file, rows read = accepted + quarantined."""
-    readable = inventory[inventory["status"] != "rejected"]
-    diff = readable[readable["rows_read"] != readable["rows_accepted"] + readable["rows_quarantined"]]
+    """Nothing lost: per file, rows read = accepted + quarantined (a rejected file's rows are all quarantined)."""
+    diff = inventory[inventory["rows_read"] != inventory["rows_accepted"] + inventory["rows_quarantined"]]
     return dg.AssetCheckResult(
         check_name="rows_accounted", asset_key="submission_inventory", passed=diff.empty,
         metadata={
-            "files_checked": len(readable),
-            "rows_read": int(readable["rows_read"].sum()),
-            "rows_accepted": int(readable["rows_accepted"].sum()),
-            "rows_quarantined": int(readable["rows_quarantined"].sum()),
+            "files_checked": len(inventory),
+            "rows_read": int(inventory["rows_read"].sum()),
+            "rows_accepted": int(inventory["rows_accepted"].sum()),
+            "rows_quarantined": int(inventory["rows_quarantined"].sum()),
             "files_unbalanced": dg.MetadataValue.json(diff[["file", "rows_read", "rows_accepted", "rows_quarantined"]].to_dict("records")),
+        },
+    )
+
+
+def lines_accounted(sheets: pd.DataFrame) -> dg.AssetCheckResult:
+    """Nothing vanishes: per sheet, every physical line is a title, header, blank, accepted or quarantined line."""
+    parts = sheets[["lines_title", "lines_header", "lines_blank", "lines_accepted", "lines_quarantined"]].sum(axis=1)
+    diff = sheets[sheets["lines"] != parts]
+    return dg.AssetCheckResult(
+        check_name="lines_accounted", asset_key="sheet_inventory", passed=diff.empty,
+        metadata={
+            "sheets_checked": len(sheets), "lines": int(sheets["lines"].sum()),
+            "lines_structural": int(sheets[["lines_title", "lines_header", "lines_blank"]].sum().sum()),
+            "lines_accepted": int(sheets["lines_accepted"].sum()),
+            "lines_quarantined": int(sheets["lines_quarantined"].sum()),
+            "sheets_unbalanced": dg.MetadataValue.json(diff[["file", "sheet", "lines"]].to_dict("records")),
         },
     )

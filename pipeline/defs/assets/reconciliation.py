@@ -35,6 +35,9 @@ CHECKS = {
 }
 
 
+OUTPUT_NAMES = [*TABLES, "reconciliation_checks", "reconciliation_summary"]
+
+
 @dg.multi_asset(
     outs={
         **{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION,

@@ -1,20 +1,28 @@
 """Stage 4 — scored tables → findings, lineage, data quality, the report, summary.json, the manifest."""
 
+import json
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
 from pipeline import findings as findings_mod
-from pipeline.contract import KINDS
 from pipeline import lineage as lineage_mod
 from pipeline import manifest as manifest_mod
-from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_by_submitter
+from pipeline import outputs
+from pipeline.contract import KINDS
+from pipeline.defs.assets import ingest as ingest_assets
+from pipeline.defs.assets import reconciliation as reconciliation_assets
+from pipeline.defs.assets import scoring as scoring_assets
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.evaluation import Evaluation
+from pipeline.files import atomic_write
 from pipeline.fingerprint import code_version, evaluation_fingerprint
 from pipeline.formats import fen_to_wan_series
 from pipeline.report import ReportInputs, ReportMeta, load_recommendations, write_all
+from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_by_submitter
 
 GROUP = "report"
 NARRATIVE_FILE = "narrative.md"
@@ -34,8 +42,11 @@ def lineage(context: dg.AssetExecutionContext, paths: PipelinePaths, funds_linea
             scoring_lineage: pd.DataFrame, submission_inventory: pd.DataFrame) -> dg.Output:
     """血缘 — the edge table: every output row (reconciliation, indicator scores, findings) → the raw rows behind it."""
     edges = lineage_mod.unify(funds_lineage, scoring_lineage, submission_inventory)
-    out = paths.out_dir(context.partition_key)
-    edges.to_parquet(out / "lineage.parquet", index=False)
+    out = paths.run_dir(context.partition_key, context.run_id)
+    tmp = out / ".lineage.parquet.tmp"
+    edges.to_parquet(tmp, index=False)
+    tmp.replace(out / "lineage.parquet")
+    outputs.record(out, "lineage", ["lineage.parquet"])
     return dg.Output(edges, metadata={
         **table_metadata(edges), "parquet": dg.MetadataValue.path(str(out / "lineage.parquet")),
         "dagster/column_lineage": dg.TableColumnLineage(deps_by_column={
@@ -76,9 +87,10 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
     from pipeline.quality.expectations import quality_rows, run_suites
 
     ev = paths.evaluation(context.partition_key)
-    out = paths.out_dir(context.partition_key)
+    out = paths.run_dir(context.partition_key, context.run_id)
     earlier = [tables.pop("ingest_checks"), tables.pop("reconciliation_checks")]
     results = run_suites(tables, out, ev)
+    outputs.record(out, "data_quality", ["data_docs/"])
     by_table = {r.table: r for r in results}
     for t in SUBMISSION_TABLES + RESULT_TABLES:
         r = by_table[t]
@@ -130,7 +142,9 @@ def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, e
              "下拨核对差异": transfer_discrepancies, "配套资金": county_matching}
     if len(lineage) < 200_000:  # the XLSX carries the lineage only while it fits comfortably
         extra["血缘"] = lineage
-    artifacts = write_all(inp, paths.out_dir(context.partition_key), extra_tables=extra)
+    out = paths.run_dir(context.partition_key, context.run_id)
+    artifacts = write_all(inp, out, extra_tables=extra)
+    outputs.record(out, "evaluation_report", [a["path"] for a in artifacts.values()])
     context.add_output_metadata({k: dg.MetadataValue.json(v) for k, v in artifacts.items()})
     return artifacts
 
@@ -139,10 +153,11 @@ def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, e
 def evaluation_summary(context: dg.AssetExecutionContext, paths: PipelinePaths, evaluation_figures: dict,
                        evaluation_report: dict, quarantine: pd.DataFrame) -> dg.MaterializeResult:
     """summary.json — the evaluation's figures (rows, files, funds, score, artifacts) as strings, by dotted path."""
-    out = paths.out_dir(context.partition_key)
+    out = paths.run_dir(context.partition_key, context.run_id)
     summary = {**evaluation_figures, "artifacts": evaluation_report}
     per_submitter = write_quarantine_by_submitter(out, quarantine)
-    (out / SUMMARY_FILE).write_text(dump(summary), encoding="utf-8")
+    atomic_write(out / SUMMARY_FILE, dump(summary).encode())
+    outputs.record(out, "evaluation_summary", [SUMMARY_FILE, *per_submitter])
     ev = paths.evaluation(context.partition_key)
     return dg.MaterializeResult(metadata={
         "input_fingerprint": evaluation_fingerprint(ev.folder),
@@ -153,16 +168,21 @@ def evaluation_summary(context: dg.AssetExecutionContext, paths: PipelinePaths, 
     })
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="manifest-1",
-          deps=[evaluation_summary, evaluation_report, lineage])
-def run_manifest(context: dg.AssetExecutionContext, paths: PipelinePaths,
-                 submission_inventory: pd.DataFrame) -> dg.MaterializeResult:
-    """manifest.json — written last: input and output SHA-256s, configuration hash, code and package versions."""
+# Every other asset of an evaluation: the manifest is written, and the set published, after all of them.
+EVERY_ASSET = [*ingest_assets.OUTPUT_NAMES, *reconciliation_assets.OUTPUT_NAMES, *scoring_assets.OUTPUT_NAMES,
+               "findings", "lineage", "evaluation_figures", "data_quality", "evaluation_report", "evaluation_summary"]
+
+
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="manifest-2",
+          deps=[dg.AssetKey(name) for name in EVERY_ASSET])
+def run_manifest(context: dg.AssetExecutionContext, paths: PipelinePaths) -> dg.MaterializeResult:
+    """manifest.json — written last (input and output SHA-256s, configuration, code and package versions),
+    then the run's output set is published as ``OUT/<evaluation_id>`` in one atomic step."""
     ev = paths.evaluation(context.partition_key)
-    out = paths.out_dir(context.partition_key)
-    manifest = manifest_mod.build(ev, submission_inventory, out)
-    path, history = manifest_mod.write(manifest, out)
+    folder = outputs.finalize(Path(paths.out_root), ev, context.run_id)
+    manifest = json.loads((folder / manifest_mod.MANIFEST).read_text(encoding="utf-8"))
     return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(path)), "history": dg.MetadataValue.path(str(history)),
+        "path": dg.MetadataValue.path(str(paths.out_dir(ev.id) / manifest_mod.MANIFEST)),
+        "output_set": dg.MetadataValue.path(str(folder)),
         "outputs_hashed": len(manifest["outputs"]), "code_version": manifest["code_version"],
     })

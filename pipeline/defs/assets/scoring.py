@@ -23,6 +23,9 @@ TABLES = {
 }
 
 
+OUTPUT_NAMES = [*TABLES, "scoring_summary"]
+
+
 @dg.multi_asset(
     outs={**{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION,
                                metadata={"csv_export": name != "scoring_lineage"}) for name, desc in TABLES.items()},

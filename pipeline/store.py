@@ -1,0 +1,115 @@
+"""Tables inside an output set: Parquet between steps, then DuckDB and CSV exports written once at the end.
+
+Each table asset is one Parquet file, ``tables/<name>.parquet``, written by the I/O manager and
+read back by the next step. When the run has produced everything, :func:`build_database`
+writes ``pipeline.duckdb`` (real tables, money as BIGINT 分, for auditors' SQL: no views over
+Parquet, whose paths would resolve against the reader's working directory) and
+:func:`export_csvs` writes ``<name>.csv`` for every table that has one, formula-escaped,
+byte-identical across reruns. Every file is written beside its target and renamed over it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.report.safe import FORMULA_TRIGGERS
+
+TABLES = "tables"
+DB_FILE = "pipeline.duckdb"
+CSV_EXPORT_KEY = b"pes.csv_export"
+# The same triggers as report.safe, as a regular expression DuckDB can apply to a whole column.
+FORMULA_START = "^[" + "".join("\\-" if c == "-" else c for c in FORMULA_TRIGGERS).replace("\t", "\\t").replace("\r", "\\r") + "]"
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Give all-missing object columns a text type, so no reader has to guess a type from nothing."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object and out[c].isna().all():
+            out[c] = out[c].astype("string")
+    return out
+
+
+def write_table(folder: Path, name: str, df: pd.DataFrame, csv_export: bool = True) -> Path:
+    """Store ``df`` as ``tables/<name>.parquet`` (marked for a CSV export or not); returns the path."""
+    target = folder / TABLES / f"{name}.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(_typed(df), preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), CSV_EXPORT_KEY: b"1" if csv_export else b"0"})
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, target)
+    return target
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def table_paths(folder: Path) -> list[Path]:
+    return sorted((folder / TABLES).glob("*.parquet"))
+
+
+def build_database(folder: Path) -> Path:
+    """``pipeline.duckdb`` with every table of the set, written fresh and renamed into place."""
+    target = folder / DB_FILE
+    tmp = folder / f".{DB_FILE}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    with duckdb.connect(str(tmp)) as con:
+        con.execute("SET enable_progress_bar = false")
+        for path in table_paths(folder):
+            con.execute(f'CREATE TABLE "{path.stem}" AS SELECT * FROM read_parquet(?)', [str(path)])
+        con.execute("CHECKPOINT")
+    os.replace(tmp, target)
+    return target
+
+
+def export_csvs(folder: Path) -> list[str]:
+    """``<name>.csv`` beside the set's root for every table marked for export; returns the file names."""
+    written = []
+    with duckdb.connect(str(folder / DB_FILE), read_only=True) as con:
+        con.execute("SET enable_progress_bar = false")
+        for path in table_paths(folder):
+            if pq.read_schema(path).metadata.get(CSV_EXPORT_KEY) == b"0":
+                continue
+            export_csv(con, path.stem, folder / f"{path.stem}.csv")
+            written.append(f"{path.stem}.csv")
+    return written
+
+
+def export_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
+    """CSV with the guarantees of ``report.safe.csv_bytes``, written by DuckDB.
+
+    UTF-8 with a BOM, newline line ends, text cells that would start a formula escaped with an
+    apostrophe (numbers untouched), dates as YYYY-MM-DD. Rows keep their order, so the same table
+    always gives the same bytes.
+    """
+    columns = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [name]).fetchall()
+    select = []
+    for column, dtype in columns:
+        q = '"' + column.replace('"', '""') + '"'
+        if dtype == "VARCHAR" or dtype.startswith("ENUM"):
+            text = f"CAST({q} AS VARCHAR)"
+            select.append(f"CASE WHEN regexp_matches({text}, '{FORMULA_START}') THEN chr(39) || {text} "
+                          f"ELSE {text} END AS {q}")
+        elif dtype.startswith("TIMESTAMP"):
+            select.append(f"CAST({q} AS DATE) AS {q}")
+        else:
+            select.append(q)
+    body = path.with_name(f".{path.name}.{os.getpid()}.body")
+    con.execute(f"COPY (SELECT {', '.join(select)} FROM \"{name}\") TO '{body}' (HEADER, DELIMITER ',')")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as out, body.open("rb") as rest:
+        out.write(b"\xef\xbb\xbf")  # Excel reads UTF-8 Chinese only after a BOM
+        shutil.copyfileobj(rest, out, 1 << 20)
+    body.unlink()
+    os.replace(tmp, path)
