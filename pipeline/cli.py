@@ -2,17 +2,28 @@
 
 ``run`` materialises the same Dagster asset graph the UI shows, in process; the other commands
 are the clerk's and the evaluator's tools around it.
+
+Exit codes: 0 success; 1 ``check`` found problems in the files; 2 an evaluation failed (a
+blocking check, a configuration that cannot be loaded, another run holding its lock) or the
+command was given wrong arguments; 3 an internal error (a bug: its traceback is in the log file
+the message names, never on the screen); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Optional, Sequence
 
 from pipeline import evaluation as evaluation_mod
 from pipeline.evaluation import EvaluationError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _evaluations(raw: Path, evaluation_id: Optional[str]) -> tuple[list[evaluation_mod.Evaluation], list[str]]:
@@ -26,24 +37,35 @@ def _evaluations(raw: Path, evaluation_id: Optional[str]) -> tuple[list[evaluati
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-
+    """Each evaluation on its own: one that cannot be loaded or fails never stops the others."""
     from pipeline.manifest import unchanged_since_last_run
 
     evaluations, errors = _evaluations(Path(args.raw), args.evaluation)
-    status = 0
+    status = EXIT_OK
     for message in errors:
         print(f"评价配置错误，已跳过 / evaluation skipped: {message}", file=sys.stderr)
-        status = 2
+        status = EXIT_FAILED
     for ev in evaluations:
         if args.if_changed and unchanged_since_last_run(ev, Path(args.out) / ev.id):
             print(f"评价 / evaluation: {ev.id}   未变化，跳过 / unchanged since the last run (same inputs and code), skipped")
             continue
+        from pipeline.outputs import OutputLocked
         from pipeline.runner import materialize_evaluation, print_summary
 
-        outcome = materialize_evaluation(ev.id, raw_root=args.raw, out_root=args.out)
+        try:
+            outcome = materialize_evaluation(ev.id, raw_root=args.raw, out_root=args.out)
+        except OutputLocked as exc:
+            print(f"错误 / error: {exc}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        except Exception:  # a bug: this evaluation fails, the others still run
+            log = crash_log(Path(args.out) / ".logs", f"run-{ev.id}")
+            print(f"评价 {ev.id} 内部错误，已跳过（详细信息见 {log}）/ internal error, see {log}", file=sys.stderr)
+            status = max(status, EXIT_INTERNAL)
+            continue
         print_summary(outcome)
         if not outcome.success:
-            status = 2
+            status = max(status, EXIT_FAILED)
     return status
 
 
@@ -52,7 +74,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     ev = evaluation_mod.find(Path(args.raw), args.evaluation)
     result = check_files(ev, Path(args.raw), [Path(f) for f in args.files])
-    return print_problems(result)
+    return EXIT_PROBLEMS if print_problems(result) else EXIT_OK
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
@@ -147,7 +169,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="override an indicator's actual (a number, grades like 好,较好, or 未采集); repeatable")
     p.set_defaults(func=cmd_score)
 
-    from pipeline import bench, synth
+    from pipeline import bench, synth  # noqa: I001 — argument definitions only; heavy imports stay inside run()
 
     p = sub.add_parser("bench", help="national-scale benchmark: stages, full run, DuckDB reference, nightly runs")
     bench.add_arguments(p)
@@ -162,5 +184,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return args.func(args)
     except EvaluationError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        folder = Path(args.out) / ".logs" if getattr(args, "command", "") == "run" and hasattr(args, "out") else None
+        log = crash_log(folder, args.command)
+        print(f"内部错误 / internal error（{type(exc).__name__}）；详细信息见 / details in {log}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def crash_log(folder: Optional[Path], name: str) -> Path:
+    """Write the current exception's traceback to a log file (``folder``, else the system temp folder); its path."""
+    try:
+        if folder is None:
+            raise OSError
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix=f"pipeline-{name}-", suffix=".log", dir=folder)
+    except OSError:
+        fd, path = tempfile.mkstemp(prefix=f"pipeline-{name}-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"{dt.datetime.now().isoformat()} python -m pipeline {' '.join(sys.argv[1:])}\n")
+        traceback.print_exc(file=fh)
+    return Path(path)
 

@@ -11,7 +11,11 @@ import pytest
 
 from pipeline.contract import KINDS
 from pipeline.formats import parse_money
-from pipeline.ingest.read import Problem, SourceFile, decode, read_file, sha256_file, sniff
+from pipeline.files import sha256_file
+from pipeline.ingest.csvfile import detect_encoding
+from pipeline.ingest.limits import Limits
+from pipeline.ingest.read import Problem, SourceFile, read_file, sniff
+from pipeline.ingest.xlsx import Rejected
 from pipeline.ingest.validate import _parse_dates
 from pipeline.workbooks import Sheet, write_xlsx
 
@@ -115,16 +119,24 @@ def test_sniff_reads_the_content_not_the_extension():
     assert sniff(b"") is None
 
 
-@pytest.mark.parametrize("data, text, encoding", [
-    ("到位单号,金额\nDW001,800\n".encode("utf-8"), "到位单号,金额\nDW001,800\n", "utf-8-sig"),
-    (b"\xef\xbb\xbf" + "到位单号\n".encode("utf-8"), "到位单号\n", "utf-8-sig"),
-    ("财社〔2022〕88号,中央资金\n".encode("gb18030"), "财社〔2022〕88号,中央资金\n", "gb18030"),
-    ("呼和浩特市".encode("gbk"), "呼和浩特市", "gb18030"),
-    (b"\xff\xfe\x00", None, ""),
-    ("a,b\n".encode("utf-16"), None, ""),
+@pytest.mark.parametrize("data, encoding, lines", [
+    ("到位单号,金额\nDW001,800\n".encode("utf-8"), "utf-8-sig", 2),
+    (b"\xef\xbb\xbf" + "到位单号\n".encode("utf-8"), "utf-8-sig", 1),
+    ("财社〔2022〕88号,中央资金\n".encode("gb18030"), "gb18030", 1),
+    ("呼和浩特市".encode("gbk"), "gb18030", 1),
+    (b"\xff\xfe\x00", None, 0),
+    ("a,b\n".encode("utf-16"), None, 0),
 ])
-def test_decode(data, text, encoding):
-    assert decode(data) == (text, encoding)
+def test_detect_encoding(tmp_path, data, encoding, lines):
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    if encoding is None:
+        with pytest.raises(Rejected) as info:
+            detect_encoding(path, Limits())
+        assert info.value.rule == "encoding"
+    else:
+        found = detect_encoding(path, Limits())
+        assert (found.name, found.lines) == (encoding, lines)
 
 
 # --- reading files: header detection, row numbers, units --------------------------------------
@@ -170,7 +182,6 @@ def test_excel_padded_title_rows_and_blank_lines_keep_excel_row_numbers(tmp_path
 @pytest.mark.parametrize("title, amount_header, unit", [
     ("资金到位明细　单位：万元", "金额", "万元"),
     ("资金到位明细（单位：元）", "金额", "元"),
-    ("资金到位明细　单位：元", "金额（万元）", "万元"),  # the column's own header wins
     ("", "金额(元)", "元"),
     ("", "amount (wan)", "万元"),
 ])
@@ -178,6 +189,14 @@ def test_money_unit_comes_from_the_header_or_the_title(tmp_path, title, amount_h
     header = RECEIPTS_HEADER.replace("金额（万元）", amount_header)
     text = (title + "\n" if title else "") + header + "\nDW001,2022-07-18,central,1,150100,800,,,\n"
     assert only_table(source(tmp_path, "receipts.csv", text)).units == {"amount_fen": unit}
+
+
+@pytest.mark.parametrize("title, amount_header", [("资金到位明细　单位：元", "金额（万元）"), ("单位：万元", "金额(元)")])
+def test_a_title_unit_that_contradicts_the_header_unit_is_refused(tmp_path, title, amount_header):
+    header = RECEIPTS_HEADER.replace("金额（万元）", amount_header)
+    sf = source(tmp_path, "receipts.csv", f"{title}\n{header}\nDW001,2022-07-18,central,1,150100,800,,,\n")
+    assert read_file(sf) == []
+    assert [(p.rule, p.column) for p in sf.problems] == [("unit_conflict", amount_header)]
 
 
 def test_an_amount_without_a_unit_is_refused(tmp_path):
@@ -189,7 +208,8 @@ def test_an_amount_without_a_unit_is_refused(tmp_path):
 def test_english_canonical_headers_are_aliases(tmp_path):
     text = "receipt_id,date,source_code,subproject_code,county_code,amount (wan)\nEN001,2023-05-08,central,1,150100,120\n"
     t = only_table(source(tmp_path, "receipts.csv", text))
-    assert t.frame.column_names == ["receipt_id", "date", "source_code", "subproject_code", "county_code", "amount_fen", "row"]
+    assert t.frame.column_names == ["receipt_id", "date", "source_code", "subproject_code", "county_code", "amount_fen",
+                                    "row", "span"]
 
 
 def test_a_file_without_a_header_row_is_refused(tmp_path):
@@ -239,7 +259,7 @@ def test_an_undecodable_csv_is_refused(tmp_path):
 def test_an_xlsx_named_xls_is_read_with_a_warning(tmp_path):
     sf = source(tmp_path, "subprojects.xls", (CORPUS / "bureau" / "project_office" / "subprojects.xlsx").read_bytes())
     assert len(read_file(sf)) == 1
-    assert sf.format == "xlsx" and len(sf.warnings) == 1
+    assert sf.format == "xlsx" and sum("扩展名为 .xls" in w for w in sf.warnings) == 1
 
 
 def test_a_survey_with_an_id_card_column_is_refused_without_echoing_it(tmp_path):

@@ -16,23 +16,27 @@ fails its hash and is read again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import importlib.machinery
 import io
 import json
 import multiprocessing
 import os
 import resource
 import struct
+import sys
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import pyarrow as pa
 
 from pipeline.contract import KINDS
 from pipeline.ingest.limits import Limits
-from pipeline.ingest.read import ISSUE_SCHEMA, Problem, RawTable, SheetAccount, SourceFile, read_file
+from pipeline.ingest.read import Problem, RawTable, SheetAccount, SourceFile, read_file
 
 READER_VERSION = "read-3"  # bump whenever reading changes what a file yields: it keys the cache
 MAGIC = b"PESREAD3"
@@ -209,8 +213,8 @@ def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: Optiona
     n = max(1, min(workers or os.cpu_count() or 2, len(batches)))
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["pipeline.ingest.read", "fastexcel", "pyarrow"])
-    with pebble.ProcessPool(max_workers=n, initializer=_init_worker, initargs=(limits.worker_memory_mb << 20,),
-                            context=context) as pool:
+    with _workers_skip_main(), pebble.ProcessPool(
+            max_workers=n, initializer=_init_worker, initargs=(limits.worker_memory_mb << 20,), context=context) as pool:
         pending = [(b, pool.schedule(_work, args=([_fields(files[i]) for i in b], limits), timeout=limits.parse_timeout_s))
                    for b in batches]
         while pending:
@@ -219,7 +223,7 @@ def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: Optiona
                 for i, data in zip(batch, future.result()):
                     out[i] = data
                 continue
-            except (pebble.ProcessExpired, FutureTimeout, OSError) as exc:
+            except (pebble.ProcessExpired, FutureTimeout, BrokenProcessPool, OSError) as exc:
                 failure = exc
             if len(batch) > 1:  # retry the batch's files one by one: only the culprit fails alone
                 pending.extend(([i], pool.schedule(_work, args=([_fields(files[i])], limits), timeout=limits.parse_timeout_s))
@@ -231,3 +235,24 @@ def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: Optiona
             sf.problems, sf.sheets, sf.warnings = [Problem("worker_failed", f"{WORKER_FAILED}（{reason}）")], [], []
             out[i] = dump(sf, [])
     return out
+
+
+@contextlib.contextmanager
+def _workers_skip_main() -> Iterator[None]:
+    """Keep new worker processes from re-running the parent's main module.
+
+    multiprocessing re-imports ``__main__`` in every child it starts (by path, or by module name),
+    which re-runs a script, fails for a program read from stdin, and costs start-up. The workers
+    need only ``pipeline.ingest.read``; a main module *named* ``__main__`` is skipped by the child.
+    The swap lasts while the pool lives, since the pool starts replacement workers.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = main.__dict__.get("__spec__")
+    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = saved

@@ -546,7 +546,8 @@ class WhatIf:
     def text(self) -> str:
         lines = ["指标 / indicator: 实际 actual, 得分 score"]
         for r in self.leaves.itertuples(index=False):
-            lines.append(f"  {r.code} {r.name}: {r.actual_before} → {r.actual_after}, {r.score_before} → {r.score_after} ({r.delta})")
+            before, after = (_shown(v) for v in (r.actual_before, r.actual_after))
+            lines.append(f"  {r.code} {r.name}: {before} → {after}, {r.score_before} → {r.score_after} ({r.delta})")
         lines.append("维度 / dimension:")
         for r in self.dimensions.itertuples(index=False):
             lines.append(f"  {r.code} {r.name}: {r.score_before} → {r.score_after} ({r.delta})")
@@ -556,6 +557,11 @@ class WhatIf:
 
 
 NOT_COLLECTED_OVERRIDES = ("", "未采集", "not_collected")
+
+
+def _shown(actual: object) -> str:
+    """An actual as the what-if prints it: a value, or 未采集 where there is none."""
+    return "未采集" if actual is None or (isinstance(actual, float) and actual != actual) else str(actual)
 
 
 def override(leaf: Leaf, value: str) -> Observation:

@@ -71,7 +71,7 @@ def county_sheets() -> dict[str, list[dict]]:
 def write_county(code: str, sheets: dict[str, list[dict]]) -> None:
     who = f"填报单位：{COUNTY_NAMES[code]}（{code}）"
     write_xlsx(OUT / "county" / f"{code}.xlsx", [
-        Sheet(KINDS[k], rows, title=f"{who}　{KINDS[k].label}　单位：万元") for k, rows in sheets.items()])
+        Sheet(KINDS[k], rows, title=f"{who}　{KINDS[k].label}　单位：万元", code=code) for k, rows in sheets.items()])
 
 
 def county_workbooks() -> None:
@@ -119,17 +119,18 @@ def bureau_workbooks() -> None:
     k = KINDS
     b = OUT / "bureau"
     write_xlsx(b / "project_office" / "subprojects.xlsx", [
-        Sheet(k["subprojects"], registry(), title="呼和浩特市人力资源和社会保障局项目办　子项目登记表　单位：万元")])
+        Sheet(k["subprojects"], registry(), title="呼和浩特市人力资源和社会保障局项目办　子项目登记表　单位：万元",
+              code="project_office")])
     write_xlsx(b / "czj" / "fund_plan.xlsx", [Sheet(k["fund_plan"], [
         dict(plan_id="JH001", subproject_code="1", source_code="central", county_code="150100", amount_fen=800),
         dict(plan_id="JH002", subproject_code="2", source_code="central", county_code="150100", amount_fen=1540),
         dict(plan_id="JH003", subproject_code="6", source_code="county", county_code="150102", amount_fen=200,
              note="旗县区配套"),
-    ], title="呼和浩特市财政局　资金计划表　单位：万元")])
+    ], title="呼和浩特市财政局　资金计划表　单位：万元", code="czj")])
     write_xlsx(b / "czj" / "recoveries.xlsx", [Sheet(k["recoveries"], [
         dict(recovery_id="SH001", date=D(2023, 12, 20), source_code="central", subproject_code="8",
              county_code="150100", amount_fen=300, doc_no="呼财社〔2023〕512号", note="项目延期，收回中央资金"),
-    ], title="呼和浩特市财政局　资金收回明细　单位：万元")])
+    ], title="呼和浩特市财政局　资金收回明细　单位：万元", code="czj")])
 
 
 def odd_files() -> None:
@@ -141,7 +142,7 @@ def odd_files() -> None:
         dict(receipt_id="GB-002", date="2022年9月6日", source_code="自治区资金", subproject_code="4",
              county_code="市本级", amount_fen="600.00", doc_no="内财社〔2022〕1123号", note="自治区就业补助资金"),
     ]
-    text = csv_text(KINDS["receipts"], rows, title="规划财务科　资金到位明细（财务系统导出）")
+    text = csv_text(KINDS["receipts"], rows, title="规划财务科　资金到位明细（财务系统导出）", code="finance")
     (fin / "receipts_gb18030.csv").write_bytes(text.encode("gb18030"))
     (fin / "payments_empty.csv").write_bytes(b"")  # an export that failed halfway
 
