@@ -49,8 +49,7 @@ def bare_startup(repeats: int = 3) -> float:
 def stages(raw: Path, evaluation_id: str, scratch: Path) -> dict:
     """Each stage in process, on the same functions the assets call."""
     from pipeline import evaluation
-    from pipeline.ingest.read import inventory
-    from pipeline.ingest.run import account, read_all, validate_all
+    from pipeline.ingest.run import account, read_all, source_files, validate_all
     from pipeline.reconcile import reconcile
     from pipeline.scoring.run import score_all, scoring_inputs
 
@@ -63,8 +62,8 @@ def stages(raw: Path, evaluation_id: str, scratch: Path) -> dict:
         out[name] = time.perf_counter() - t
         return value
 
-    files = step("inventory", lambda: inventory(ev, raw))
-    tables = step("read", lambda: read_all(files))
+    files = step("inventory", lambda: source_files(ev, raw))
+    tables = step("read", lambda: read_all(ev, files))
     results = step("validate", lambda: validate_all(ev, tables))
     ingested = step("account", lambda: account(ev, files, tables, results))
     rec = step("reconcile", lambda: reconcile(ingested.tables, ev))

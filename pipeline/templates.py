@@ -19,10 +19,11 @@ def code_choices(ev: Optional[Evaluation], raw_root: Path) -> dict[str, list[str
     """Drop-down values per code register, from the evaluation (empty without one)."""
     if ev is None:
         return {}
-    from pipeline.ingest.read import inventory, read_file
+    from pipeline.ingest.inventory import RECOGNISED
+    from pipeline.ingest.run import read_all, source_files
 
-    registry = [t for f in inventory(ev, raw_root) if f.submitter == "project_office" for t in read_file(f)
-                if t.kind.name == "subprojects"]
+    offices = [f for f in source_files(ev, raw_root) if f.submitter == "project_office" and f.listing == RECOGNISED]
+    registry = read_all(ev, offices)["subprojects"]
     subprojects = [str(c).strip() for t in registry for c in t.frame["subproject_code"].to_pylist() if c]
     return {
         "subproject": subprojects,

@@ -10,7 +10,7 @@ import pandas as pd
 from pipeline.manifest import HISTORY, MANIFEST
 from tests.conftest import HOHHOT, RAW, ROOT
 
-UNHASHED_TOPS = {"pipeline.duckdb", "data_docs", ".cache", "logs", HISTORY, MANIFEST}
+UNHASHED_TOPS = {"pipeline.duckdb", "data_docs", "logs", ".assets", HISTORY, MANIFEST}
 
 
 def _deterministic_files(out_dir):
@@ -41,7 +41,7 @@ def test_manifest_records_inputs_configuration_code_and_outputs(hohhot_run, hohh
     assert {"python", "dagster", "pandas", "pandera", "great-expectations"} <= set(m["versions"])
     for key, art in hohhot_summary["artifacts"].items():
         assert m["outputs"][art["path"]] == art["sha256"], key
-    assert m["outputs_not_hashed"] == [".cache/", "data_docs/", "pipeline.duckdb"]
+    assert m["outputs_not_hashed"] == ["data_docs/", "pipeline.duckdb"]
     history = list((hohhot_run.out_dir / HISTORY).glob("manifest-*.json"))
     assert any(h.read_bytes() == (hohhot_run.out_dir / MANIFEST).read_bytes() for h in history)
 

@@ -31,7 +31,7 @@ def test_run_succeeds_with_nothing_quarantined(hohhot_run, hohhot_summary):
     rows = hohhot_summary["rows"]
     assert rows["quarantined"] == 0
     assert rows["read"] == rows["accepted"] > 600
-    assert hohhot_summary["files"] == {"read": 21, "rejected": 0, "missing": 0}
+    assert hohhot_summary["files"] == {"read": 21, "rejected": 0, "unrecognised": 0, "missing": 0}
     assert hohhot_summary["evaluation_id"] == HOHHOT
 
 

@@ -9,7 +9,7 @@ import sys
 import duckdb
 import pytest
 
-from pipeline.defs.io_manager import DB_FILE, read_table
+from pipeline.store import TABLES, read_table
 from pipeline.evaluation import find
 from pipeline.quality import quality_rows, run_suites, suites
 from tests.conftest import HOHHOT, RAW, ROOT
@@ -26,10 +26,7 @@ def evaluation():
 
 @pytest.fixture(scope="module")
 def tables(hohhot_run) -> dict:
-    db = hohhot_run.out_dir / DB_FILE
-    with duckdb.connect(str(db), read_only=True) as con:
-        names = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
-    return {name: read_table(db, name) for name in names}
+    return {path.stem: read_table(path) for path in sorted((hohhot_run.out_dir / TABLES).glob("*.parquet"))}
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ def test_clean_evaluation_runs_with_every_row_accepted(clean_run):
     assert outcome.summary["rows"]["quarantined"] == 0
     written = sum(v for k, v in rows.items() if k not in ("fund_transactions", "indicator_rows"))
     assert outcome.summary["rows"]["read"] == written
-    assert outcome.summary["files"] == {"read": 30 + 11, "rejected": 0, "missing": 0}
+    assert outcome.summary["files"] == {"read": 30 + 11, "rejected": 0, "unrecognised": 0, "missing": 0}
     assert ledger["defects"] == []
 
 

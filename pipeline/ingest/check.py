@@ -20,9 +20,9 @@ import pandas as pd
 from pipeline import files as fs
 from pipeline.contract import KINDS
 from pipeline.evaluation import Evaluation
-from pipeline.ingest.inventory import RECOGNISED, REJECTED, identify
+from pipeline.ingest.inventory import RECOGNISED, REJECTED, identify, kind_from_name
 from pipeline.ingest.read import Problem, SourceFile
-from pipeline.ingest.run import Ingested, ingest_files, source_files
+from pipeline.ingest.run import STATUS_LABELS, Ingested, ingest_files, source_files
 
 COUNTY_ONLY_SHEETS = {k.label for k in KINDS.values() if k.county_scoped} - {k.label for k in KINDS.values() if not k.county_scoped}
 
@@ -46,7 +46,7 @@ def _guess(ev: Evaluation, path: Path, code: str | None = None) -> tuple[SourceF
         typ, rel = "evaluator", ("evaluator", name)
     else:
         i = parts.index("bureau") if "bureau" in parts else -1
-        dept = path.parts[i + 1] if 0 <= i < len(path.parts) - 2 else next(iter(departments), "bureau")
+        dept = path.parts[i + 1] if 0 <= i < len(path.parts) - 2 else _department_for(ev, path.stem)
         county = re.match(r"\d{6}", path.stem)
         typ, rel = ("county", ("county", name)) if county and "bureau" not in parts else ("bureau", ("bureau", dept, name))
     ident = identify(ev, rel)
@@ -58,9 +58,16 @@ def _guess(ev: Evaluation, path: Path, code: str | None = None) -> tuple[SourceF
             naming.append(f"文件名不符合要求：文件中的填报单位代码为 {code}（{ev.submitter_name(code)}），"
                           f"报送时文件应命名为 county/{code}{path.suffix.lower() or '.xlsx'}。")
     if ident.status != RECOGNISED and not naming:
-        naming.append(ident.message)
+        naming.append(f"按现在的位置和名称报送，夜间运行将不读取此文件：{ident.message}")
     sf = SourceFile(path=path, rel=path.as_posix(), sha256="", submitter_type=typ, submitter=submitter)
     return sf, naming
+
+
+def _department_for(ev: Evaluation, stem: str) -> str:
+    """For a bureau file outside a department folder: the one department declared to send its kind (else the first)."""
+    kind = kind_from_name(stem, "bureau")
+    senders = [d["code"] for d in ev.departments if kind is not None and kind.name in d.get("submits", [])]
+    return senders[0] if senders else next((d["code"] for d in ev.departments), "bureau")
 
 
 def _path_problem(path: Path) -> str | None:
@@ -146,8 +153,8 @@ def print_problems(checked: Checked) -> int:
                 print(f"{r.file} {name}: 共 {s.lines} 行 = 标题/说明 {s.lines_title} + 表头 {s.lines_header} + 空行 {s.lines_blank}"
                       f" + 数据 {s.rows_read} 行（通过 {s.rows_accepted}，有问题 {s.rows_quarantined}）")
             elif s.rows_read:
-                print(f"{r.file} {name}: 共 {s.lines} 行，其中 {s.rows_read} 行有内容，未读取（{s.status}）")
-        print(f"{r.file}: 读取 {r.rows_read} 行，通过 {r.rows_accepted} 行，问题 {r.rows_quarantined} 行（{r.status}）")
+                print(f"{r.file} {name}: 共 {s.lines} 行，其中 {s.rows_read} 行有内容，未读取")
+        print(f"{r.file}: 读取 {r.rows_read} 行，通过 {r.rows_accepted} 行，问题 {r.rows_quarantined} 行（{STATUS_LABELS[r.status]}）")
     if problems:
         print(f"共 {problems} 个问题，请修正后再报送。/ {problems} problem(s) found.")
         return 1
