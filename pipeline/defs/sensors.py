@@ -64,3 +64,31 @@ def write_alert(out_root: Path, run_id: str, job_name: str, message: str) -> Pat
 def run_failure_alert(context: dg.RunFailureSensorContext, paths: PipelinePaths):
     write_alert(Path(paths.out_root), context.dagster_run.run_id, context.dagster_run.job_name,
                 context.failure_event.message or "run failed")
+
+
+@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, default_status=dg.DefaultSensorStatus.RUNNING,
+                      minimum_interval_seconds=15,
+                      description="Publishes the output set of a successful run that materialised only some assets "
+                                  "(a materialisation from the UI): the rest of the set is carried over from the "
+                                  "previous one, then DuckDB, the CSVs and the manifest are rebuilt.")
+def publish_partial_runs(context: dg.RunStatusSensorContext, paths: PipelinePaths):
+    from pipeline import outputs
+
+    run = context.dagster_run
+    evaluation_id = run.tags.get("dagster/partition")
+    out_root = Path(paths.out_root)
+    folder = outputs.sets_dir(out_root, evaluation_id or "") / run.run_id
+    if not evaluation_id or not folder.is_dir() or outputs.published(out_root, evaluation_id) == folder.resolve():
+        return dg.SkipReason("nothing to publish: the run published its own set (run_manifest) or wrote none")
+    current = outputs.published(out_root, evaluation_id)
+    if current is not None:
+        newer = context.instance.get_run_record_by_id(current.name)
+        mine = context.instance.get_run_record_by_id(run.run_id)
+        if newer is not None and mine is not None and (newer.start_time or 0) > (mine.start_time or 0):
+            return dg.SkipReason(f"a later run ({current.name}) already published {evaluation_id}")
+    try:
+        published = outputs.finalize(out_root, paths.evaluation(evaluation_id), run.run_id)
+    except outputs.OutputLocked as exc:
+        return dg.SkipReason(str(exc))
+    context.log.info("published %s for %s from run %s", published, evaluation_id, run.run_id)
+    return None

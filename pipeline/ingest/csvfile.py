@@ -39,6 +39,7 @@ from pipeline.ingest.xlsx import Rejected
 BLOCK = 1 << 20
 SAMPLE_BYTES = 64 * 1024
 BIG5_SHARE = 0.2
+NUL_SHARE = 20  # one byte in 20 being NUL: UTF-16 or binary, not a text CSV
 RECORDS_PER_CHUNK = 65_536
 DELIMITERS = {",": "逗号", "\t": "制表符", ";": "分号", "|": "竖线"}
 ACCEPTED_DELIMITERS = (",", "\t")
@@ -78,9 +79,8 @@ def detect_encoding(path: Path, limits: Limits) -> Encoding:
             if not head:
                 head, sample = block[:4096], block[:SAMPLE_BYTES]
                 _reject_not_text(head)
-            if b"\x00" in block:
-                line = offset_line + block[:block.index(b"\x00")].count(b"\n")
-                raise Rejected("encoding", f"第 {line} 行含有 NUL 字节：文件不是文本 CSV（可能是 UTF-16 编码或二进制文件）；"
+            if block.count(b"\x00") * NUL_SHARE > len(block):  # a stray NUL is a cell's problem; many are not text
+                raise Rejected("encoding", "文件含有大量 NUL 字节：不是文本 CSV（可能是不带 BOM 的 UTF-16 编码或二进制文件）；"
                                            "请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。")
             newlines = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
             longest = carry + (int(newlines[0]) if len(newlines) else len(block))

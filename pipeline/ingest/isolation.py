@@ -16,6 +16,7 @@ fails its hash and is read again.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import hashlib
@@ -116,6 +117,8 @@ def _init_worker(memory_bytes: int) -> None:
     """Runs in each worker before any file: cap its address space; no core file when a parser aborts."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # A parser that aborts prints its own backtrace; the file's problem record says what a user needs to know.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
 
 
 def _work(batch: list[dict], limits: Limits) -> list[bytes]:
@@ -184,12 +187,14 @@ def read_files(files: Sequence[SourceFile], limits: Limits, cache_dir: Optional[
     return [r if r is not None else [] for r in results]
 
 
-def _batches(files: Sequence[SourceFile]) -> list[list[int]]:
+def _batches(files: Sequence[SourceFile], workers: int) -> list[list[int]]:
+    """Consecutive files in batches: a few per worker at least (to spread the work), at most BATCH_FILES / BATCH_BYTES."""
+    per_batch = min(BATCH_FILES, max(1, -(-len(files) // (workers * 4))))
     batches: list[list[int]] = []
     size = 0
     for i, sf in enumerate(files):
         nbytes = _size(sf.path)
-        if not batches or len(batches[-1]) >= BATCH_FILES or size + nbytes > BATCH_BYTES:
+        if not batches or len(batches[-1]) >= per_batch or size + nbytes > BATCH_BYTES:
             batches.append([])
             size = 0
         batches[-1].append(i)
@@ -204,17 +209,43 @@ def _size(path: Path) -> int:
         return 0
 
 
+_pools: dict[tuple[int, int], "pebble.ProcessPool"] = {}
+
+
+def _pool(workers: int, memory_mb: int) -> "pebble.ProcessPool":
+    """A worker pool kept for the life of the process (started once: later evaluations and checks reuse it)."""
+    import pebble
+
+    key = (workers, memory_mb)
+    pool = _pools.get(key)
+    if pool is None or not pool.active:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["pipeline.ingest.read", "fastexcel", "pyarrow"])
+        pool = pebble.ProcessPool(max_workers=workers, initializer=_init_worker, initargs=(memory_mb << 20,),
+                                  context=context)
+        if not _pools:
+            atexit.register(shutdown)
+        _pools[key] = pool
+    return pool
+
+
+def shutdown() -> None:
+    """Stop the worker pools (at exit, or before forking a process that must not inherit them)."""
+    while _pools:
+        _, pool = _pools.popitem()
+        pool.stop()
+        pool.join()
+
+
 def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: Optional[int]) -> dict[int, bytes]:
     """Serialised read results by index into ``files``; a file whose worker died or hung gets a problem."""
     import pebble
 
     out: dict[int, bytes] = {}
-    batches = _batches(files)
-    n = max(1, min(workers or os.cpu_count() or 2, len(batches)))
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipeline.ingest.read", "fastexcel", "pyarrow"])
-    with _workers_skip_main(), pebble.ProcessPool(
-            max_workers=n, initializer=_init_worker, initargs=(limits.worker_memory_mb << 20,), context=context) as pool:
+    n = max(1, workers or os.cpu_count() or 2)
+    batches = _batches(files, n)
+    with _workers_skip_main():
+        pool = _pool(n, limits.worker_memory_mb)
         pending = [(b, pool.schedule(_work, args=([_fields(files[i]) for i in b], limits), timeout=limits.parse_timeout_s))
                    for b in batches]
         while pending:
@@ -223,7 +254,11 @@ def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: Optiona
                 for i, data in zip(batch, future.result()):
                     out[i] = data
                 continue
-            except (pebble.ProcessExpired, FutureTimeout, BrokenProcessPool, OSError) as exc:
+            except BrokenProcessPool as exc:  # the pool itself is gone: start a new one for the retries
+                failure = exc
+                _pools.pop((n, limits.worker_memory_mb), None)
+                pool = _pool(n, limits.worker_memory_mb)
+            except (pebble.ProcessExpired, FutureTimeout, OSError) as exc:
                 failure = exc
             if len(batch) > 1:  # retry the batch's files one by one: only the culprit fails alone
                 pending.extend(([i], pool.schedule(_work, args=([_fields(files[i])], limits), timeout=limits.parse_timeout_s))

@@ -46,6 +46,7 @@ TEMPLATE_HELPER_SHEET = "_lists"  # the hidden sheet the templates keep long dro
 COUNTY_CODE_LABELS = ("旗县区编码", "county_code")
 ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("column", pa.string()), ("rule", pa.string()), ("value", pa.string())])
 MAX_LISTED_FORMULAS = 20
+WHOLE_FILE_RULES = ("submitter_mismatch", "county_code_mismatch")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 
@@ -426,7 +427,13 @@ def read_file(sf: SourceFile, limits: Optional[Limits] = None) -> list[RawTable]
 
 
 def _check_identity(sf: SourceFile, tables: list[RawTable]) -> list[RawTable]:
-    """The 填报单位代码 written in the file must be the submitter its name says; a file without one is warned."""
+    """The 填报单位代码 written in the file must be the submitter its name says; a file without one is warned.
+
+    A file that speaks for another submitter anywhere (its code, or rows carrying another county's
+    code) is rejected as a whole: none of its numbers can be trusted to be the submitter's own.
+    """
+    if any(p.rule in WHOLE_FILE_RULES for p in sf.problems):
+        return _reject_all(sf)
     if sf.submitter_type == "evaluator":
         return tables
     if sf.declared_code is None:
@@ -437,11 +444,15 @@ def _check_identity(sf: SourceFile, tables: list[RawTable]) -> list[RawTable]:
         sf.problems.append(Problem("submitter_mismatch", f"文件中填写的填报单位代码为 {sf.declared_code}，与文件位置和名称所示的"
                                                          f"报送单位 {sf.submitter} 不符，已整份拒收；请确认报送的是本单位的表，"
                                                          "并按本单位代码命名文件。", value=sf.declared_code))
-        for account in sf.sheets:
-            if account.status == "read":
-                account.status = "rejected"
-        return []
+        return _reject_all(sf)
     return tables
+
+
+def _reject_all(sf: SourceFile) -> list[RawTable]:
+    for account in sf.sheets:
+        if account.status == "read":
+            account.status = "rejected"
+    return []
 
 
 def _read_csv(sf: SourceFile, limits: Limits) -> list[RawTable]:

@@ -249,6 +249,7 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
     records.append(_pandera_records(kind, typed, raw, unit, ev, codes, titles))
     quarantine = pd.concat([r for r in records if not r.empty], ignore_index=True) if any(
         not r.empty for r in records) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    quarantine = _explained_blanks_dropped(quarantine)
     bad_rows = pd.MultiIndex.from_frame(quarantine[["file", "sheet", "row"]]) if len(quarantine) else None
     keys = pd.MultiIndex.from_frame(typed[["file", "sheet", "row"]])
     keep = ~keys.isin(bad_rows) if bad_rows is not None else np.ones(n, dtype=bool)
@@ -262,6 +263,18 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
     return Validated(accepted=accepted, quarantine=quarantine[QUARANTINE_COLUMNS], by_sheet=by_sheet)
 
 
+def _explained_blanks_dropped(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """A cell left empty by an uncalculated formula or an error value is said once, by that rule, not also as "required"."""
+    if quarantine.empty:
+        return quarantine
+    key = ["file", "sheet", "row", "column"]
+    explained = quarantine[quarantine["rule"].isin(("formula_uncalculated", "excel_error"))][key]
+    if explained.empty:
+        return quarantine
+    dup = pd.MultiIndex.from_frame(quarantine[key]).isin(pd.MultiIndex.from_frame(explained))
+    return quarantine[~(dup & (quarantine["rule"] == "required"))].reset_index(drop=True)
+
+
 def _read_records(kind: Kind, tables: list[RawTable]) -> pd.DataFrame:
     """The problems the reader found in cells (``RawTable.issues``) as quarantine records."""
     parts = []
@@ -269,7 +282,7 @@ def _read_records(kind: Kind, tables: list[RawTable]) -> pd.DataFrame:
         if t.issues.num_rows == 0:
             continue
         issues = t.issues.to_pandas()
-        messages = [_fmt(rule, col=col, value=value) for rule, col, value in
+        messages = [_fmt(rule, col=col, value=value.replace("\n", " ⏎ ")) for rule, col, value in
                     zip(issues["rule"], issues["column"], issues["value"])]
         parts.append(pd.DataFrame({
             "file": t.file.rel, "sheet": t.sheet, "row": issues["row"].astype("int64"), "column": issues["column"],
