@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# One local Dagster instance for `make run` and `make ui`: the UI shows the runs, checks and partitions of `make run`.
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+INSTANCE := $(DAGSTER_HOME)/dagster.yaml
 
 .PHONY: run test ui templates bench lock clean
 
@@ -13,14 +16,20 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-run: $(STAMP)
-	$(PY) -m pipeline run --raw raw --out out
+$(INSTANCE): deploy/dagster-local.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp deploy/dagster-local.yaml $(INSTANCE)
+
+run: $(STAMP) $(INSTANCE)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(PY) -m pipeline run --raw raw --out out
 
 test: $(STAMP)
 	$(PY) -m pytest
 
-ui: $(STAMP)
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+ui: $(STAMP) $(INSTANCE)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(PY) -m pipeline partitions --raw raw
+	DAGSTER_HOME=$(DAGSTER_HOME) PIPELINE_RAW_ROOT=$(CURDIR)/raw PIPELINE_OUT_ROOT=$(CURDIR)/out \
+		$(VENV)/bin/dagster dev -w workspace.yaml
 
 bench: $(STAMP)
 	$(PY) -m pipeline bench

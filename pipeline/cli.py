@@ -86,6 +86,25 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partitions(args: argparse.Namespace) -> int:
+    """Register every evaluation folder as a partition of the instance in $DAGSTER_HOME (before the UI starts)."""
+    from pipeline.defs.partitions import evaluations
+    from pipeline.runner import instance
+
+    if not os.environ.get("DAGSTER_HOME"):
+        raise EvaluationError("DAGSTER_HOME 未设置：分区登记在持久的 Dagster 实例中 / set DAGSTER_HOME to the instance folder")
+    found, errors = evaluation_mod.scan(Path(args.raw))
+    inst = instance()
+    new = [ev.id for ev in found if not inst.has_dynamic_partition(evaluations.name, ev.id)]
+    if new:
+        inst.add_dynamic_partitions(evaluations.name, new)
+    for ev in found:
+        print(f"{ev.id}{'（新登记 / added）' if ev.id in new else ''}")
+    for e in errors:
+        print(f"评价配置错误，未登记 / not registered: {e.message}", file=sys.stderr)
+    return EXIT_FAILED if errors else EXIT_OK
+
+
 def _single_evaluation(out: Path, evaluation_id: Optional[str]) -> str:
     """The evaluation under --out to read: the one given, or the only one there is."""
     if evaluation_id:
@@ -160,6 +179,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("figure", metavar="FIGURE", help="dotted path into summary.json, e.g. funds.by_source.county.received")
     p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("partitions", help="register every evaluation folder as a partition of the $DAGSTER_HOME instance")
+    p.add_argument("--raw", default="raw")
+    p.set_defaults(func=cmd_partitions)
 
     p = sub.add_parser("score", help="what-if: how scores, dimensions, total and grade move if actuals change (writes nothing)")
     p.add_argument("--raw", default="raw")

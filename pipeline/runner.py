@@ -27,7 +27,9 @@ class Outcome:
 
 def instance() -> dg.DagsterInstance:
     """The persistent instance when DAGSTER_HOME is set (so runs are remembered), else a throwaway one."""
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral(settings={"telemetry": {"enabled": False}})
 
 
 def materialize_evaluation(evaluation_id: str, raw_root: str, out_root: str,

@@ -240,3 +240,54 @@ def test_ui_runs_hohhot_and_renders_the_asset_graph(tmp_path):
     finally:
         for proc in servers:
             stop(proc)
+
+
+def test_make_run_then_make_ui_show_the_run_its_partition_and_checks(tmp_path):
+    """The newcomer's first hour: `make run` records into the instance `make ui` reads; no telemetry banner."""
+    dry = subprocess.run(["make", "-n", "run", "ui", "STAMP=Makefile"], cwd=ROOT, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    assert "DAGSTER_HOME=" + str(ROOT / ".dagster_home") in dry.stdout and "-m pipeline partitions" in dry.stdout
+    bin_dir = Path(sys.executable).parent
+    home, out = tmp_path / "dagster_home", tmp_path / "out"
+    home.mkdir()
+    (home / "dagster.yaml").write_bytes((ROOT / "deploy" / "dagster-local.yaml").read_bytes())
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PIPELINE_RAW_ROOT": str(RAW), "PIPELINE_OUT_ROOT": str(out)}
+    run = subprocess.run([sys.executable, "-m", "pipeline", "run", "--raw", str(RAW), "--out", str(out)], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "Telemetry" not in run.stdout + run.stderr
+    registered = subprocess.run([sys.executable, "-m", "pipeline", "partitions", "--raw", str(RAW)], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300)
+    assert registered.returncode == 0 and HOHHOT in registered.stdout, registered.stderr
+    port = free_port()
+    web_log = tmp_path / "webserver.log"
+    server = start([str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+                   env, web_log)
+    try:
+        gql = GraphQL(port)
+
+        def up() -> bool:
+            assert server.poll() is None, tail(web_log)
+            try:
+                return location_loaded(gql)
+            except OSError:
+                return False
+
+        wait_for(up, 180, "the webserver to load the code location")
+        runs = gql('{ runsOrError { ... on Runs { results { status tags { key value } } } } }')["runsOrError"]["results"]
+        assert [r["status"] for r in runs] == ["SUCCESS"]
+        assert {"key": "dagster/partition", "value": HOHHOT} in runs[0]["tags"]
+        repo = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+        keys = gql("""query($repo: RepositorySelector!) { partitionSetsOrError(repositorySelector: $repo,
+                      pipelineName: "evaluate") { ... on PartitionSets { results { partitionsOrError {
+                      ... on Partitions { results { name } } } } } } }""", repo=repo)
+        names = [p["name"] for ps in keys["partitionSetsOrError"]["results"]
+                 for p in ps["partitionsOrError"]["results"]]
+        assert HOHHOT in names
+        checks = gql("""{ assetNodes(assetKeys: [{path: ["payments"]}]) { assetChecksOrError {
+                       ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } } } }""")
+        [node] = checks["assetNodes"]
+        assert {c["name"]: c["executionForLatestMaterialization"]["status"]
+                for c in node["assetChecksOrError"]["checks"]} == {"contract": "SUCCEEDED"}
+    finally:
+        stop(server)
