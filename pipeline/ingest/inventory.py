@@ -154,12 +154,12 @@ def list_submissions(ev: Evaluation, raw_root: Path, limits: Optional[Limits] = 
                 continue
             rel_parts = (top, *entry.rel)
             rel = "/".join((ev.id, *rel_parts))
-            if entry.kind != "file":
-                ident = Identity(top, "", None, REJECTED, "not_regular_file",
-                                 f"“{'/'.join(rel_parts)}”是{entry.label}，不是普通文件，不会被读取；请报送文件本身。")
+            ident = identify(ev, rel_parts)
+            if entry.kind != "file":  # who it claims to be stays (a county's link is its rejected file, not missing)
+                ident = dataclasses.replace(ident, status=REJECTED, rule="not_regular_file", message=(
+                    f"“{'/'.join(rel_parts)}”是{entry.label}，不是普通文件，不会被读取；请报送文件本身。"))
                 out.append(Listed(entry, rel, ident))
                 continue
-            ident = identify(ev, rel_parts)
             listed = Listed(entry, rel, ident)
             if ident.status == RECOGNISED and entry.size <= limits.file_bytes:
                 try:
