@@ -141,12 +141,13 @@ def test_detect_encoding(tmp_path, data, encoding, lines):
 
 # --- reading files: header detection, row numbers, units --------------------------------------
 
-def source(tmp_path: Path, name: str, data: bytes | str, submitter_type: str = "bureau") -> SourceFile:
+def source(tmp_path: Path, name: str, data: bytes | str, submitter_type: str = "bureau",
+           submitter: str = "finance") -> SourceFile:
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return SourceFile(path=path, rel=name, sha256=sha256_file(path), submitter_type=submitter_type,
-                      submitter="finance" if submitter_type == "bureau" else submitter_type)
+                      submitter=submitter if submitter_type == "bureau" else submitter_type)
 
 
 def only_table(sf: SourceFile):
@@ -257,7 +258,8 @@ def test_an_undecodable_csv_is_refused(tmp_path):
 
 
 def test_an_xlsx_named_xls_is_read_with_a_warning(tmp_path):
-    sf = source(tmp_path, "subprojects.xls", (CORPUS / "bureau" / "project_office" / "subprojects.xlsx").read_bytes())
+    sf = source(tmp_path, "subprojects.xls", (CORPUS / "bureau" / "project_office" / "subprojects.xlsx").read_bytes(),
+                submitter="project_office")
     assert len(read_file(sf)) == 1
     assert sf.format == "xlsx" and sum("扩展名为 .xls" in w for w in sf.warnings) == 1
 

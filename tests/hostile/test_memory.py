@@ -1,13 +1,14 @@
 """Bombs stay small: the reader rejects them from the zip directory and a streaming pass, never by allocating.
 
 Each bomb is read by ``read_file`` in a fresh process (no worker pool, so the limit checks alone are
-measured), and that process's peak RSS must stay under a fixed ceiling: far below what reading
-the bomb whole would take (the million-row sheet took 6 GB before limits, the 4 GiB CSV 4 GiB).
+measured), and that process's peak RSS (``VmHWM``: the high-water mark of its own memory since it
+started, unlike ``ru_maxrss``, which counts the forking parent's pages too) must stay under a fixed
+ceiling: far below what reading the bomb whole would take (the million-row sheet took 6 GB before
+limits, the 4 GiB CSV 4 GiB).
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,16 +26,16 @@ from pipeline.ingest.read import SourceFile, read_file
 typ, sub = sys.argv[2], sys.argv[3]
 sf = SourceFile(path=Path(sys.argv[1]), rel="bomb", sha256="", submitter_type=typ, submitter=sub)
 read_file(sf)
-print(sf.problems[0].rule if sf.problems else "accepted")
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(sf.problems[0].rule if sf.problems else "accepted", int(hwm.split()[1]) // 1024)
 """
 
 
 def peak_rss_mb(args: list[str]) -> tuple[float, str]:
-    proc = subprocess.Popen([sys.executable, "-c", READ_ONE, *args], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    return usage.ru_maxrss / 1024, out.strip()
+    proc = subprocess.run([sys.executable, "-c", READ_ONE, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    outcome, mb = proc.stdout.split()
+    return float(mb), outcome
 
 
 BOMBS = {
