@@ -24,7 +24,7 @@ from importlib import metadata
 from pipeline.definitions import defs
 
 assert "/venv/" in pipeline.__file__, f"loaded the checkout, not the installed package: {pipeline.__file__}"
-assert metadata.version("dagster-k8s") == metadata.version("dagster-postgres"), "dagster-k8s must match dagster-postgres"
+assert metadata.version("dagster-k8s") == metadata.version("dagster-postgres"), "dagster-k8s must match postgres"
 keys = defs.resolve_asset_graph().get_all_asset_keys()
 print(f"check_image: pipeline.definitions loads from the image's environment: {len(keys)} assets, "
       f"dagster-k8s {dagster_k8s.__version__}")

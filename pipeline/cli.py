@@ -153,7 +153,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="override an indicator's actual (a number, grades like 好,较好, or 未采集); repeatable")
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("health", help="for a monitor: exit 1 if a sensor/schedule tick failed or the daemon is silent")
+    p = sub.add_parser("health", help="for a monitor: exit 1 if a sensor/schedule tick failed or the daemon is quiet")
     p.add_argument("--max-heartbeat-age", type=float, metavar="SECONDS",
                    help="a daemon heartbeat older than this is unhealthy (default: 300)")
     p.set_defaults(func=cmd_health)

@@ -43,7 +43,7 @@ def check(instance: dg.DagsterInstance, max_heartbeat_age_s: float = DEFAULT_MAX
         if not ticks:
             health.lines.append(f"{kind} {state.instigator_name}: 尚无执行记录 / no tick yet")
         elif ticks[0].status == TickStatus.FAILURE:
-            error = ticks[0].error.message.strip().splitlines()[-1] if ticks[0].error else "failed"
+            error = _root_cause(ticks[0].error)
             health.problems.append(f"{kind} {state.instigator_name}: 最近一次执行失败 / last tick failed "
                                    f"({_ago(now, ticks[0].timestamp)}): {error}")
         else:
@@ -60,6 +60,15 @@ def check(instance: dg.DagsterInstance, max_heartbeat_age_s: float = DEFAULT_MAX
         else:
             health.lines.append(f"daemon {daemon}: 正常 / heartbeat {_ago(now, beat.timestamp)}")
     return health
+
+
+def _root_cause(error) -> str:
+    """The innermost error's first line: the sensor's own exception, not Dagster's SensorExecutionError around it."""
+    if error is None:
+        return "failed"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0]
 
 
 def _ago(now: float, timestamp: float) -> str:

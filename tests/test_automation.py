@@ -27,7 +27,7 @@ from pipeline.defs.automation import CODE_TAG, CONTENT_TAG
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.defs.schedules import nightly_evaluations
-from pipeline.defs.sensors import raw_submissions_sensor, run_failure_alert
+from pipeline.defs.sensors import first_failure, raw_submissions_sensor, run_failure_alert
 from pipeline.evaluation import EvaluationError
 from pipeline.fingerprint import code_version, evaluation_fingerprint
 from tests.conftest import HOHHOT, RAW
@@ -36,8 +36,8 @@ OTHER = "2024-hohhot-pes"  # a second evaluation folder: the Hohhot submissions 
 PAYMENTS = Path("bureau/finance/payments.csv")
 # A log line as the daemon prints it: time, zone, logger, level; what `grep ERROR` finds.
 # Where a queued run says it comes from: the evaluate job of the workspace's code location.
-EVALUATE_ORIGIN = RemoteJobOrigin(RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("pes_evaluation"), "__repository__"),
-                                  "evaluate")
+EVALUATE_ORIGIN = RemoteJobOrigin(
+    RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("pes_evaluation"), "__repository__"), "evaluate")
 ALERT_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} - dagster - ERROR - .*告警 / ALERT .*$", re.M)
 
 
@@ -175,7 +175,8 @@ def test_schedule_is_nightly_at_two_in_shanghai():
 def test_schedule_runs_only_evaluations_changed_since_their_last_materialisation(instance, paths):
     from pipeline.runner import materialize_evaluation
 
-    outcome = materialize_evaluation(HOHHOT, raw_root=paths.raw_root, out_root=paths.out_root, dagster_instance=instance)
+    outcome = materialize_evaluation(HOHHOT, raw_root=paths.raw_root, out_root=paths.out_root,
+                                     dagster_instance=instance)
     assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
 
     skipped = nightly(instance, paths)
@@ -187,7 +188,8 @@ def test_schedule_runs_only_evaluations_changed_since_their_last_materialisation
     [request] = nightly(instance, paths)
     assert request.partition_key == HOHHOT
     [last_run] = instance.get_runs()
-    assert request.run_key == f"{HOHHOT}:{evaluation_fingerprint(hohhot)[:16]}:{code_version()}:after:{last_run.run_id[:8]}"
+    content = evaluation_fingerprint(hohhot)[:16]
+    assert request.run_key == f"{HOHHOT}:{content}:{code_version()}:after:{last_run.run_id[:8]}"
 
     # A folder that appeared since is registered and requested; Hohhot stays requested until it is rerun.
     shutil.copytree(RAW / HOHHOT, Path(paths.raw_root) / OTHER)
@@ -289,7 +291,8 @@ def test_a_failing_tick_alerts_and_still_fails(instance, paths, capfd):
     assert len(ALERT_LINE.findall(capfd.readouterr().err)) == 2
 
     tick(instance, paths, None)  # the raw root is back: the next tick succeeds and clears the alert
-    assert json.loads((alerts_dir / "tick-failure-raw_submissions_sensor.json").read_text(encoding="utf-8"))["resolved_at"]
+    resolved = json.loads((alerts_dir / "tick-failure-raw_submissions_sensor.json").read_text(encoding="utf-8"))
+    assert resolved["resolved_at"]
 
 
 class _Webhook(BaseHTTPRequestHandler):
@@ -384,3 +387,21 @@ def test_run_failure_alert_names_the_evaluation_the_failed_step_and_its_error(in
     assert [w["message"] for w in webhook] == [alert["message"]]
     [line] = ALERT_LINE.findall(capfd.readouterr().err)
     assert "第 3 行金额不是数字" in line and HOHHOT in line
+
+
+def test_the_cause_is_found_under_dagsters_wrappers(instance):
+    class UnwritableOutput(dg.ConfigurableIOManager):
+        def handle_output(self, context, obj):
+            raise OSError('Could not read from file "pipeline.duckdb": Is a directory')
+
+        def load_input(self, context):
+            raise NotImplementedError
+
+    @dg.asset(io_manager_key="duckdb")
+    def subprojects():
+        return 1
+
+    result = dg.materialize([subprojects], instance=instance, resources={"duckdb": UnwritableOutput()},
+                            raise_on_error=False)
+    assert first_failure(instance, result.run_id) == (
+        "subprojects", 'OSError: Could not read from file "pipeline.duckdb": Is a directory')

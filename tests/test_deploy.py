@@ -70,11 +70,13 @@ def test_helm_values_run_the_image_with_its_paths_and_volume_in_every_run_pod():
     assert str(loc["port"]) in dockerfile()["EXPOSE"]
     assert loc["includeConfigInLaunchedRuns"] == {"enabled": True}
     env = {e["name"]: e["value"] for e in loc["env"]}
-    assert {k: image_env()[k] for k in env} == env == {"PIPELINE_RAW_ROOT": "/data/raw", "PIPELINE_OUT_ROOT": "/data/out"}
+    assert {k: image_env()[k] for k in env} == env
+    assert env == {"PIPELINE_RAW_ROOT": "/data/raw", "PIPELINE_OUT_ROOT": "/data/out"}
     [volume], [mount] = loc["volumes"], loc["volumeMounts"]
     assert mount["name"] == volume["name"] and all(p.startswith(mount["mountPath"] + "/") for p in env.values())
     claim = yaml.safe_load((DEPLOY / "pes-data-pvc.yaml").read_text(encoding="utf-8"))
-    assert (claim["kind"], claim["metadata"]["name"]) == ("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"])
+    assert claim["kind"] == "PersistentVolumeClaim"
+    assert claim["metadata"]["name"] == volume["persistentVolumeClaim"]["claimName"]
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # mounted by pods on different nodes
     assert loc["podSecurityContext"]["runAsUser"] == 10001 == loc["podSecurityContext"]["fsGroup"]
 
@@ -97,8 +99,9 @@ def test_every_chart_key_the_docs_name_is_in_the_values():
     section = doc[doc.index("### Kubernetes"):doc.index("### Overriding the executor")]
     top = tuple(values())
     named = sorted({m for m in re.findall(r"`([\w-]+(?:\.[\w-]+)+)", section) if m.startswith(top)})
-    assert {"runLauncher.type", "concurrency.runs.tagConcurrencyLimits", "postgresql.enabled", "pythonLogs.pythonLogLevel",
-            "dagster-user-deployments.deployments", "dagsterDaemon.runMonitoring.enabled"} <= set(named)
+    assert {"runLauncher.type", "concurrency.runs.tagConcurrencyLimits", "postgresql.enabled",
+            "pythonLogs.pythonLogLevel", "dagster-user-deployments.deployments",
+            "dagsterDaemon.runMonitoring.enabled"} <= set(named)
     for dotted in named:
         node = values()
         for part in dotted.split("."):

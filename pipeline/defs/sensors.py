@@ -13,8 +13,6 @@ from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
 
-# Dagster wraps an exception raised in a step in this; the user's exception is its cause.
-STEP_ERROR_WRAPPER = "DagsterExecutionStepExecutionError"
 
 
 def changed_evaluations(found: list[evaluation.Evaluation], cursor: dict[str, str]
@@ -50,7 +48,8 @@ def first_failure(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str] 
         return None
     event = records[0].event_log_entry.dagster_event
     error = event.step_failure_data.error
-    while error is not None and error.cls_name == STEP_ERROR_WRAPPER and error.cause is not None:
+    # Dagster wraps what a step, an input or an output raised (DagsterExecution…Error); the cause is what happened.
+    while error is not None and error.cls_name.startswith("Dagster") and error.cause is not None:
         error = error.cause
     return event.step_key, (error.message.strip() if error else "step failed")
 
