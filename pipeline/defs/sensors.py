@@ -14,7 +14,6 @@ from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
 
 
-
 def changed_evaluations(found: list[evaluation.Evaluation], cursor: dict[str, str]
                         ) -> tuple[dict[str, str], list[evaluation.Evaluation]]:
     """(new cursor: content hash by evaluation, the evaluations whose hash changed or that are new)."""
