@@ -148,6 +148,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    from pipeline.health import run
+
+    return run(args.max_heartbeat_age)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -191,6 +197,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="CODE=VALUE",
                    help="override an indicator's actual (a number, grades like 好,较好, or 未采集); repeatable")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("health", help="for a monitor: exit 1 if a sensor/schedule tick failed or the daemon is quiet")
+    p.add_argument("--max-heartbeat-age", type=float, metavar="SECONDS",
+                   help="a daemon heartbeat older than this is unhealthy (default: 300)")
+    p.set_defaults(func=cmd_health)
 
     from pipeline import bench, synth  # noqa: I001 — argument definitions only; heavy imports stay inside run()
 

@@ -53,7 +53,11 @@ def evaluation_fingerprint(folder: Path) -> str:
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """The git commit of the checkout when there is one (marked dirty if changed), else the package version."""
+    """The git commit of the checkout when there is one (marked dirty if changed), else the installed package.
+
+    An installed package (the container image: no git there) is named by its version and the hash of its
+    files, so a new image with changed code is a new code version even when nobody bumped the version.
+    """
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                                 timeout=10, check=True).stdout.strip()
@@ -62,7 +66,11 @@ def code_version() -> str:
         # Uncommitted changes to the code are part of the version: their hash, not just a flag.
         return f"git:{commit}" + (f"+dirty.{hashlib.sha256(diff).hexdigest()[:12]}" if diff else "")
     except (OSError, subprocess.SubprocessError):
+        package = Path(__file__).resolve().parent
+        files = {p.relative_to(package).as_posix(): sha256_file(p) for p in sorted(package.rglob("*"))
+                 if p.is_file() and "__pycache__" not in p.parts}
         try:
-            return f"package:{metadata.version(PACKAGE)}"
+            version = metadata.version(PACKAGE)
         except metadata.PackageNotFoundError:
-            return "package:unknown"
+            version = "unknown"
+        return f"package:{version}+src.{combine(files)[:12]}"

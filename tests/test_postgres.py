@@ -69,7 +69,7 @@ def test_turning_the_schedule_on_is_recorded_in_postgres(pg_instance):
 
 def test_hohhot_run_against_postgres_is_recorded_there(pg_instance, tmp_path):
     from pipeline.definitions import defs
-    from pipeline.defs.schedules import last_versions
+    from pipeline.defs.automation import last_versions
     from pipeline.fingerprint import code_version, evaluation_fingerprint
     from pipeline.runner import materialize_evaluation
 

@@ -1,69 +1,73 @@
 """Sensors: new or changed submissions start a run for that evaluation; failed runs raise an alert."""
 
 import json
-import logging
-import os
-import urllib.request
 from pathlib import Path
 
 import dagster as dg
 
 from pipeline import evaluation
+from pipeline.alerts import RUN_FAILURE, Alert, raise_alert
+from pipeline.defs.automation import CONTENT_TAG, PARTITION_TAG, alert_on_failure, run_request, scan, skip_reason
 from pipeline.defs.jobs import evaluate_job
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
 
-log = logging.getLogger(__name__)
 
-
-def changed_evaluations(raw_root: Path, cursor: dict[str, str]) -> tuple[dict[str, str], list[str], list[str]]:
-    """(new cursor, evaluations whose content hash changed, evaluations seen for the first time)."""
-    current = {ev.id: evaluation_fingerprint(ev.folder) for ev in evaluation.discover(raw_root)}
-    changed = sorted(e for e, h in current.items() if cursor.get(e) != h)
-    new = sorted(e for e in current if e not in cursor)
-    return current, changed, new
+def changed_evaluations(found: list[evaluation.Evaluation], cursor: dict[str, str]
+                        ) -> tuple[dict[str, str], list[evaluation.Evaluation]]:
+    """(new cursor: content hash by evaluation, the evaluations whose hash changed or that are new)."""
+    current = {ev.id: evaluation_fingerprint(ev.folder) for ev in found}
+    return current, [ev for ev in found if cursor.get(ev.id) != current[ev.id]]
 
 
 @dg.sensor(job=evaluate_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
            description="Notices a new or changed submission (content-hash cursor) and runs only that evaluation.")
 def raw_submissions_sensor(context: dg.SensorEvaluationContext, paths: PipelinePaths):
-    cursor = json.loads(context.cursor) if context.cursor else {}
-    current, changed, _ = changed_evaluations(Path(paths.raw_root), cursor)
-    known = set(context.instance.get_dynamic_partitions(evaluations.name))
-    to_add = [e for e in current if e not in known]
-    context.update_cursor(json.dumps(current, sort_keys=True))
-    if not changed:
-        return dg.SkipReason("no new or changed submissions")
-    return dg.SensorResult(
-        # The run key names the change (old → new content), so reverting a file to earlier content runs again.
-        run_requests=[dg.RunRequest(partition_key=e, run_key=f"{e}:{cursor.get(e, '')[:16]}->{current[e][:16]}",
-                                    tags={"evaluation": e}) for e in changed],
-        dynamic_partitions_requests=[evaluations.build_add_request(to_add)] if to_add else [],
-    )
+    with alert_on_failure(context, paths, "raw_submissions_sensor"):
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        found, skipped = scan(context, paths)
+        current, changed = changed_evaluations(found, cursor)
+        known = set(context.instance.get_dynamic_partitions(evaluations.name))
+        to_add = [e for e in current if e not in known]
+        # A skipped folder leaves the cursor too, so once repaired it counts as changed.
+        context.update_cursor(json.dumps(current, sort_keys=True))
+        requests = [r for ev in changed if (r := run_request(context.instance, ev))]
+        partitions = [evaluations.build_add_request(to_add)] if to_add else []
+        if not requests:
+            reason = "no new or changed submissions" if not changed else "changed evaluations already requested"
+            return dg.SensorResult(skip_reason=skip_reason(reason, skipped), dynamic_partitions_requests=partitions)
+        return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partitions)
 
 
-def write_alert(out_root: Path, run_id: str, job_name: str, message: str) -> Path:
-    """The alert as a log line and a JSON file under ``OUT/alerts/``; also POSTed to a webhook if configured."""
-    log.error("pipeline run %s (%s) failed: %s", run_id, job_name, message)
-    folder = out_root / "alerts"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"run-failure-{run_id}.json"
-    payload = {"run_id": run_id, "job": job_name, "message": message}
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    webhook = os.environ.get("PIPELINE_ALERT_WEBHOOK")
-    if webhook:
-        req = urllib.request.Request(webhook, data=json.dumps(payload, ensure_ascii=False).encode(),
-                                     headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=10).close()
-    return path
+def first_failure(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str] | None:
+    """(step key, error message) of the run's first failed step, from its event log; None if no step failed."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=1).records
+    if not records:
+        return None
+    event = records[0].event_log_entry.dagster_event
+    error = event.step_failure_data.error
+    # Dagster wraps what a step, an input or an output raised (DagsterExecution…Error); the cause is what happened.
+    while error is not None and error.cls_name.startswith("Dagster") and error.cause is not None:
+        error = error.cause
+    return event.step_key, (error.message.strip() if error else "step failed")
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING,
-                       description="Writes an alert (log line, file under the output folder, optional webhook) for a failed run.")
+                       description="Writes an alert (log line, file under the output folder, optional webhook) "
+                                   "naming the evaluation, the first failed step and its error.")
 def run_failure_alert(context: dg.RunFailureSensorContext, paths: PipelinePaths):
-    write_alert(Path(paths.out_root), context.dagster_run.run_id, context.dagster_run.job_name,
-                context.failure_event.message or "run failed")
+    run = context.dagster_run
+    evaluation_id = run.tags.get(PARTITION_TAG)
+    failed = first_failure(context.instance, run.run_id)
+    step, cause = failed or ("", context.failure_event.message or "run failed")
+    subject = f"评价 {evaluation_id} 运行失败" if evaluation_id else f"运行 {run.run_id} 失败"
+    message = f"{subject} / run failed" + (f"，步骤 {step} / step {step}" if step else "") + f"：{cause}"
+    raise_alert(Path(paths.out_root),
+                Alert(RUN_FAILURE, evaluation_id or run.run_id, message,
+                      details={"run_id": run.run_id, "job": run.job_name, "evaluation": evaluation_id, "step": step},
+                      content=run.tags.get(CONTENT_TAG, "")),
+                context.log)
 
 
 @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, default_status=dg.DefaultSensorStatus.RUNNING,
@@ -75,7 +79,7 @@ def publish_partial_runs(context: dg.RunStatusSensorContext, paths: PipelinePath
     from pipeline import outputs
 
     run = context.dagster_run
-    evaluation_id = run.tags.get("dagster/partition")
+    evaluation_id = run.tags.get(PARTITION_TAG)
     out_root = Path(paths.out_root)
     folder = outputs.sets_dir(out_root, evaluation_id or "") / run.run_id
     if not evaluation_id or not folder.is_dir() or outputs.published(out_root, evaluation_id) == folder.resolve():
