@@ -42,7 +42,7 @@ def lineage(context: dg.AssetExecutionContext, paths: PipelinePaths, funds_linea
             scoring_lineage: pd.DataFrame, submission_inventory: pd.DataFrame) -> dg.Output:
     """血缘 — the edge table: every output row (reconciliation, indicator scores, findings) → the raw rows behind it."""
     edges = lineage_mod.unify(funds_lineage, scoring_lineage, submission_inventory)
-    out = paths.run_dir(context.partition_key, context.run_id)
+    out = paths.run_dir(context.partition_key, context.run.run_id)
     tmp = out / ".lineage.parquet.tmp"
     edges.to_parquet(tmp, index=False)
     tmp.replace(out / "lineage.parquet")
@@ -87,7 +87,7 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
     from pipeline.quality.expectations import quality_rows, run_suites
 
     ev = paths.evaluation(context.partition_key)
-    out = paths.run_dir(context.partition_key, context.run_id)
+    out = paths.run_dir(context.partition_key, context.run.run_id)
     earlier = [tables.pop("ingest_checks"), tables.pop("reconciliation_checks")]
     results = run_suites(tables, out, ev)
     outputs.record(out, "data_quality", ["data_docs/"])
@@ -142,7 +142,7 @@ def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, e
              "下拨核对差异": transfer_discrepancies, "配套资金": county_matching}
     if len(lineage) < 200_000:  # the XLSX carries the lineage only while it fits comfortably
         extra["血缘"] = lineage
-    out = paths.run_dir(context.partition_key, context.run_id)
+    out = paths.run_dir(context.partition_key, context.run.run_id)
     artifacts = write_all(inp, out, extra_tables=extra)
     outputs.record(out, "evaluation_report", [a["path"] for a in artifacts.values()])
     context.add_output_metadata({k: dg.MetadataValue.json(v) for k, v in artifacts.items()})
@@ -153,7 +153,7 @@ def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, e
 def evaluation_summary(context: dg.AssetExecutionContext, paths: PipelinePaths, evaluation_figures: dict,
                        evaluation_report: dict, quarantine: pd.DataFrame) -> dg.MaterializeResult:
     """summary.json — the evaluation's figures (rows, files, funds, score, artifacts) as strings, by dotted path."""
-    out = paths.run_dir(context.partition_key, context.run_id)
+    out = paths.run_dir(context.partition_key, context.run.run_id)
     summary = {**evaluation_figures, "artifacts": evaluation_report}
     per_submitter = write_quarantine_by_submitter(out, quarantine)
     atomic_write(out / SUMMARY_FILE, dump(summary).encode())
@@ -179,7 +179,7 @@ def run_manifest(context: dg.AssetExecutionContext, paths: PipelinePaths) -> dg.
     """manifest.json — written last (input and output SHA-256s, configuration, code and package versions),
     then the run's output set is published as ``OUT/<evaluation_id>`` in one atomic step."""
     ev = paths.evaluation(context.partition_key)
-    folder = outputs.finalize(Path(paths.out_root), ev, context.run_id)
+    folder = outputs.finalize(Path(paths.out_root), ev, context.run.run_id)
     manifest = json.loads((folder / manifest_mod.MANIFEST).read_text(encoding="utf-8"))
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(paths.out_dir(ev.id) / manifest_mod.MANIFEST)),
