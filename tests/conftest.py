@@ -38,3 +38,14 @@ def hohhot_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def hohhot_summary(hohhot_run) -> dict:
     return json.loads((hohhot_run.out_dir / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """A persistent Dagster instance (SQLite in a temp folder): schedule and sensor contexts refuse an ephemeral one."""
+    import dagster as dg
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as inst:
+        yield inst

@@ -56,15 +56,6 @@ def break_metadata(folder: Path) -> None:
 
 
 @pytest.fixture
-def instance(tmp_path):
-    # Persistent (SQLite in a temp folder): schedule contexts refuse an ephemeral instance.
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as inst:
-        yield inst
-
-
-@pytest.fixture
 def paths(tmp_path) -> PipelinePaths:
     raw = tmp_path / "raw"
     shutil.copytree(RAW / HOHHOT, raw / HOHHOT)

@@ -14,17 +14,8 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from tests.conftest import HOHHOT, RAW
-
-
-@pytest.fixture
-def instance(tmp_path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as inst:
-        yield inst
 
 
 def manifest_holds(folder: Path) -> dict:

@@ -110,6 +110,23 @@ def edit_county(folder: Path, edits: dict[str, Callable[[bytes], bytes]], rel: s
     zip_edit(HOHHOT / COUNTY, dst, parts)
 
 
+def payments_sheet(folder: Path, edit: Callable[["openpyxl.worksheet.worksheet.Worksheet"], None]) -> None:
+    """150102's workbook saved by openpyxl after ``edit`` of its 资金支出 sheet (as a clerk's spreadsheet tool would)."""
+    wb = openpyxl.load_workbook(HOHHOT / COUNTY)
+    edit(wb["资金支出"])
+    path = folder / COUNTY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def header_and_cell(header: str, value: object, column: int = 10) -> Callable[[Path], None]:
+    """A column ``header`` added to 150102's 资金支出, with ``value`` on the first data row."""
+    def edit(ws) -> None:
+        ws.cell(row=3, column=column, value=header)
+        ws.cell(row=4, column=column, value=value)
+    return lambda folder: payments_sheet(folder, edit)
+
+
 PAYMENT_CELL = b'<c r="E4" s="3"><v>96.40000000000001</v></c>'
 
 
@@ -263,15 +280,7 @@ def wrong_county_workbook(folder: Path) -> None:
 
 
 def county_code_column(code: str) -> Callable[[Path], None]:
-    def build(folder: Path) -> None:
-        wb = openpyxl.load_workbook(HOHHOT / COUNTY)
-        ws = wb["资金支出"]
-        ws.cell(row=3, column=10, value="旗县区编码")
-        ws.cell(row=4, column=10, value=code)
-        path = folder / COUNTY
-        path.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(path)
-    return build
+    return header_and_cell("旗县区编码", code)
 
 
 def copies_of_a_county(name: str) -> Callable[[Path], None]:
@@ -301,11 +310,7 @@ def formula(cell_xml: bytes, full_calc: bool) -> Callable[[Path], None]:
 
 def openpyxl_formula(folder: Path) -> None:
     """A formula written by a tool that does not calculate (openpyxl): no cached value at all."""
-    wb = openpyxl.load_workbook(HOHHOT / COUNTY)
-    wb["资金支出"]["E4"] = "=90+6.4"
-    path = folder / COUNTY
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    payments_sheet(folder, lambda ws: ws.__setitem__("E4", "=90+6.4"))
 
 
 def error_value(value: bytes) -> Callable[[Path], None]:
@@ -331,14 +336,7 @@ def gb18030_rare(folder: Path) -> None:
     write(folder, RECEIPTS, "\n".join(lines) + "\n", encoding="gb18030")
 
 
-def two_amount_columns(folder: Path) -> None:
-    wb = openpyxl.load_workbook(HOHHOT / COUNTY)
-    ws = wb["资金支出"]
-    ws.cell(row=3, column=10, value="金额（万元）")
-    ws.cell(row=4, column=10, value=50)
-    path = folder / COUNTY
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+two_amount_columns = header_and_cell("金额（万元）", 50)
 
 
 def unit_conflict(folder: Path) -> None:
@@ -359,29 +357,14 @@ def trailing_fields(folder: Path) -> None:
 
 
 def data_without_header(folder: Path) -> None:
-    wb = openpyxl.load_workbook(HOHHOT / COUNTY)
-    wb["资金支出"].cell(row=4, column=12, value="另付 3.2 万元")
-    path = folder / COUNTY
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    payments_sheet(folder, lambda ws: ws.cell(row=4, column=12, value="另付 3.2 万元"))
 
 
-def unknown_header(folder: Path) -> None:
-    wb = openpyxl.load_workbook(HOHHOT / COUNTY)
-    ws = wb["资金支出"]
-    ws.cell(row=3, column=10, value="经办人")
-    ws.cell(row=4, column=10, value="张三")
-    path = folder / COUNTY
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+unknown_header = header_and_cell("经办人", "张三")
 
 
 def renamed_sheet(folder: Path) -> None:
-    wb = openpyxl.load_workbook(HOHHOT / COUNTY)
-    wb["资金支出"].title = "支出明细"
-    path = folder / COUNTY
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    payments_sheet(folder, lambda ws: setattr(ws, "title", "支出明细"))
 
 
 def long_text(folder: Path) -> None:
