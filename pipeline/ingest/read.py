@@ -153,11 +153,13 @@ def _rows(grid: pa.Table, start: int, stop: int) -> list[list]:
 
 def _filled(grid: pa.Table) -> np.ndarray:
     """Per grid row: does any cell hold something other than whitespace (vectorised over all columns)."""
-    filled = np.zeros(grid.num_rows, dtype=bool)
+    if grid.num_columns == 0:
+        return np.zeros(grid.num_rows, dtype=bool)
+    filled = None
     for col in grid.columns:
-        text = pc.utf8_trim_whitespace(col.cast(pa.string()))
-        filled |= pc.fill_null(pc.not_equal(text, ""), False).to_numpy(zero_copy_only=False)
-    return filled
+        has = pc.match_substring_regex(col.cast(pa.string()), r"\S")  # one kernel per column; null stays null
+        filled = has if filled is None else pc.or_kleene(filled, has)
+    return pc.fill_null(filled, False).to_numpy(zero_copy_only=False)
 
 
 @dataclasses.dataclass

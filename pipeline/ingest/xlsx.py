@@ -11,6 +11,7 @@ formula's) and the Excel error cells. Only a workbook that passes is handed to f
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import re
 import zipfile
@@ -154,11 +155,11 @@ def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, consume)
                 chunk = fh.read(CHUNK)
                 if not chunk:
                     break
-                window = tail + chunk
-                if any(marker in window for marker in _DTD):
+                seam = tail + chunk[:16]  # a marker split across two chunks
+                if any(marker in chunk or marker in seam for marker in _DTD):
                     raise Rejected("xml_dtd", f"文件内部（{info.filename}）含有 XML 文档类型声明（DTD/实体），"
                                               "可能是恶意构造的文件，已拒收；请用 Excel 或 WPS 重新另存为 .xlsx 后报送。")
-                tail = window[-16:]
+                tail = chunk[-16:]
                 consume(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
         raise Rejected("unreadable", f"文件内部（{info.filename}）已损坏，无法解压（{exc}）；请用 Excel 重新另存为 .xlsx 后报送。") from exc
@@ -167,10 +168,14 @@ def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, consume)
 def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: SheetScan, limits: Limits) -> None:
     carry = b""
     rows_seen = 0
+    too_wide = _columns_beyond(limits.max_columns)
+    # Columns are counted exactly only where rows × the column limit could pass the cell limit; below that,
+    # "no column beyond the limit" (one regular-expression search, no per-cell work) is all that matters.
+    cells_matter = limits.max_rows * limits.max_columns > limits.max_cells
 
     def consume(chunk: bytes) -> None:
         nonlocal carry, rows_seen
-        data = carry + chunk
+        data = carry + chunk if carry else chunk
         cut = data.rfind(b"</row>")
         if cut < 0:
             carry = data
@@ -182,15 +187,43 @@ def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: SheetScan, li
         if row_refs:
             sheet.max_row = max(sheet.max_row, max(map(int, row_refs)))
         sheet.max_row = max(sheet.max_row, rows_seen)
-        cols = set(_COL_REF.findall(body))
-        if cols:
-            sheet.max_col = max(sheet.max_col, max(column_index(c) + 1 for c in cols))
+        wide = too_wide is None or too_wide.search(body) is not None
+        if wide or (cells_matter and sheet.max_row * limits.max_columns > limits.max_cells):
+            cols = set(_COL_REF.findall(body))
+            if cols:
+                sheet.max_col = max(sheet.max_col, max(column_index(c) + 1 for c in cols))
         _check_size(sheet, limits)
         if b"<f" in body or b't="e"' in body:
             _special_cells(body, sheet)
 
     _stream(zf, info, limits, consume)
     consume(b"</row>")  # flush what followed the last complete row (a sheet may end without one)
+
+
+@functools.lru_cache(maxsize=8)
+def _columns_beyond(limit: int) -> Optional[re.Pattern[bytes]]:
+    """A pattern finding a cell reference whose column is past ``limit`` (1-based), or None if limit > ZZ.
+
+    Column letters order like numbers in base 26 among references of one length: a longer reference is
+    a later column, and among two-letter ones "BM" follows "BL".
+    """
+    if limit >= 702:
+        return None
+    last = column_letter(limit - 1)
+    later = [r"[A-Z]{3,}"]
+    if len(last) == 1:
+        later.append(r"[A-Z]{2}")
+        if last != "Z":
+            later.append(f"[{chr(ord(last) + 1)}-Z]")
+    else:
+        first, second = last
+        if first != "Z":
+            later.append(f"[{chr(ord(first) + 1)}-Z][A-Z]")
+        if second != "Z":
+            later.append(f"{first}[{chr(ord(second) + 1)}-Z]")
+    # Starts with a literal, which the regular-expression engine skips to quickly; a false hit (another attribute
+    # ending in r) only costs the exact count that follows. Row references are digits only.
+    return re.compile(rb'r="(?:' + "|".join(later).encode() + rb')\d')
 
 
 def _check_size(sheet: SheetScan, limits: Limits) -> None:
