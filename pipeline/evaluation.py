@@ -13,12 +13,14 @@ import functools
 import hashlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipeline import yamlio
+from pipeline.config import Department, EvaluationConfig, Settings, parse_evaluation
 
 if TYPE_CHECKING:
     from pipeline.ingest.limits import Limits
+    from pipeline.scoring.framework import Framework
 
 METADATA_FILE = "evaluation.yaml"
 SUBMISSION_DIRS = ("bureau", "county", "evaluator")
@@ -27,15 +29,6 @@ RESERVED_IDS = frozenset({"portfolio", "alerts"})
 # An evaluation id is a folder name that is also safe as an output folder, a partition key and a run tag.
 VALID_ID = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff._-]{0,99}$")
 
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "execution_denominator": "received",
-    "transfer_match_window_days": 30,
-    "arrival_rate_threshold": 60,
-    "execution_rate_threshold": 60,
-    "max_amount_wan": 20000,
-    "satisfied_answers": ["满意", "比较满意"],
-}
-
 
 class EvaluationError(ValueError):
     """The evaluation's configuration is unusable; the message names the file and the fix."""
@@ -43,72 +36,69 @@ class EvaluationError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
+    """An evaluation folder and its validated configuration (:class:`pipeline.config.EvaluationConfig`)."""
+
     id: str
     folder: Path
-    meta: dict[str, Any]
+    config: EvaluationConfig
 
     @property
     def title(self) -> str:
-        return self.meta["title"]
+        return self.config.title
 
     @functools.cached_property
     def sources(self) -> dict[str, str]:
         """Funding source code → label, in the order the metadata lists them."""
-        return {s["code"]: s["label"] for s in self.meta["sources"]}
+        return {s.code: s.label for s in self.config.sources}
 
     @functools.cached_property
     def counties(self) -> dict[str, str]:
-        return {c["code"]: c["name"] for c in self.meta["counties"]}
+        return {c.code: c.name for c in self.config.counties}
 
     @property
     def city_code(self) -> str:
-        return self.meta["city"]["code"]
+        return self.config.city.code
 
     @property
     def city_name(self) -> str:
-        return self.meta["city"]["name"]
+        return self.config.city.name
 
     @property
     def county_source(self) -> str:
-        return self.meta.get("county_source", "county")
+        return self.config.county_source
 
     @property
-    def departments(self) -> list[dict[str, Any]]:
-        return self.meta.get("departments", [])
+    def departments(self) -> list[Department]:
+        return self.config.departments
 
     @property
     def period_start(self) -> dt.date:
-        return _date(self.meta["programme_period"]["start"])
+        return self.config.programme_period.start
 
     @property
     def cutoff(self) -> dt.date:
-        return _date(self.meta["programme_period"]["cutoff"])
+        return self.config.programme_period.cutoff
 
     @property
-    def settings(self) -> dict[str, Any]:
-        return {**DEFAULT_SETTINGS, **(self.meta.get("settings") or {})}
+    def settings(self) -> Settings:
+        return self.config.settings
 
-    @functools.cached_property
+    @property
     def limits(self) -> "Limits":
         """Resource limits for reading this evaluation's submissions (``settings: limits:``)."""
-        from pipeline.ingest.limits import Limits
-
-        try:
-            return Limits.from_settings(self.settings)
-        except ValueError as exc:
-            raise EvaluationError(f"{self.folder / METADATA_FILE}: {exc}") from exc
+        return self.config.settings.limits
 
     @property
     def primary_framework(self) -> str:
-        return self.meta.get("primary_framework", "third_party")
+        return self.config.primary_framework
 
     @property
     def framework_names(self) -> list[str]:
         """The primary framework first, then the others the metadata lists."""
-        return list(dict.fromkeys([self.primary_framework, *self.meta.get("frameworks", [])]))
+        return self.config.framework_names
 
     @functools.cached_property
-    def frameworks(self) -> dict:
+    def frameworks(self) -> dict[str, "Framework"]:
         """Every framework the evaluation names, loaded and checked (``frameworks/<name>.yaml``)."""
         from pipeline.scoring.framework import FrameworkError, load_frameworks
 
@@ -142,25 +132,19 @@ class Evaluation:
         """(submitter type, submitter code, kind) for every submission the metadata expects."""
         from pipeline.contract import COUNTY_KINDS
 
-        out = [("bureau", d["code"], kind) for d in self.departments for kind in d["submits"]]
+        out = [("bureau", d.code, kind) for d in self.departments for kind in d.submits]
         out += [("county", c, k.name) for c in self.counties for k in COUNTY_KINDS]
-        out += [("evaluator", "evaluator", kind) for kind in self.meta.get("evaluator_submits", [])]
+        out += [("evaluator", "evaluator", kind) for kind in self.config.evaluator_submits]
         return out
 
     @functools.cached_property
     def submitter_names(self) -> dict[str, str]:
         names = {**self.counties, self.city_code: self.city_name, "evaluator": "评价机构"}
-        names.update({d["code"]: d["name"] for d in self.departments})
+        names.update({d.code: d.name for d in self.departments})
         return names
 
     def submitter_name(self, code: str) -> str:
         return self.submitter_names.get(code, code)
-
-
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 def check_id(evaluation_id: str, where: Path | str) -> None:
@@ -178,29 +162,11 @@ def load(folder: Path) -> Evaluation:
     path = folder / METADATA_FILE
     check_id(folder.name, folder)
     try:
-        meta = yamlio.load(path, "评价元数据")
-    except yamlio.ConfigFileError as exc:
+        config = parse_evaluation(yamlio.load(path, "评价元数据"), path)
+    except (yamlio.ConfigFileError, ValueError) as exc:
         raise EvaluationError(str(exc)) from exc
-    if not isinstance(meta, dict):
-        raise EvaluationError(f"{path}: 评价元数据应为“键: 值”的映射，实际为 {type(meta).__name__} / not a mapping")
-    missing = [k for k in ("title", "programme_period", "sources", "counties", "city") if k not in meta]
-    if missing:
-        raise EvaluationError(f"{path}: 缺少字段 {', '.join(missing)} / missing keys")
-    for key, items in (("sources", meta["sources"]), ("counties", meta["counties"] or [])):
-        if not isinstance(items, list) or not all(isinstance(i, dict) and "code" in i for i in items):
-            raise EvaluationError(f"{path}: {key} 应为列表，每项含 code / '{key}' must be a list of items with a code")
-    for key, code in ([("sources", s["code"]) for s in meta["sources"]]
-                      + [("counties", c["code"]) for c in meta["counties"] or []]
-                      + [("city", (meta["city"] or {}).get("code"))]):
-        if not isinstance(code, str):
-            raise EvaluationError(f"{path}: {key} 中的编码 {code!r} 应写成带引号的文本（如 \"150102\"），"
-                                  f"否则前导零会丢失 / codes must be quoted strings")
-        if "." in code or not code.strip():
-            raise EvaluationError(f"{path}: {key} 中的编码 '{code}' 不能为空或含 '.' / codes must not be empty or contain dots")
-    ev = Evaluation(id=folder.name, folder=folder, meta=meta)
-    # A missing or malformed framework or limit fails the evaluation at load, not mid-run.
-    ev.frameworks  # noqa: B018
-    ev.limits  # noqa: B018
+    ev = Evaluation(id=folder.name, folder=folder, config=config)
+    ev.frameworks  # noqa: B018 — a missing or malformed framework fails the evaluation at load, not mid-run
     return ev
 
 

@@ -57,7 +57,7 @@ from pandas.api.types import union_categoricals
 
 from pipeline import findings as findings_table
 from pipeline.contract import KINDS, SOURCE_COLUMNS
-from pipeline.evaluation import Evaluation, EvaluationError
+from pipeline.evaluation import Evaluation
 from pipeline.formats import fen_to_wan, fen_to_wan_series, natural_sorted, percent, rate
 
 MEASURES = ["planned", "received", "spent", "carried_forward", "recovered"]
@@ -119,8 +119,8 @@ class Check(NamedTuple):
 
 def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Reconciliation:
     """Reconcile the validated tables of one evaluation (any kind may be missing or empty)."""
-    settings = _settings(evaluation)
-    denominator = settings["execution_denominator"]
+    settings = evaluation.settings
+    denominator = settings.execution_denominator
     registry = _table(tables, "subprojects")
     facts = _facts(tables, evaluation.city_code)
     cid, cells = _cells(facts, registry)
@@ -131,7 +131,7 @@ def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Rec
     by_source, by_subproject, by_group = (_with_rates(t, denominator, transfers=False) for t in (by_source, by_subproject, by_group))
 
     matching, edges["matching"], plan_detail = _matching(tables, facts, evaluation)
-    pairs, pair_edges = _transfer_pairs(tables, evaluation, settings["transfer_match_window_days"])
+    pairs, pair_edges = _transfer_pairs(tables, evaluation, settings.transfer_match_window_days)
     transfer_matches = pairs[pairs["status"].isin(["matched", "amount_differs"])].reset_index(drop=True)
     transfer_discrepancies = (
         pairs[pairs["status"] != "matched"].rename(columns={"status": "discrepancy_type"}).reset_index(drop=True)
@@ -261,16 +261,6 @@ def _detail(sums: pd.Series) -> str:
 
 
 # --- inputs -----------------------------------------------------------------------------------
-
-
-def _settings(evaluation: Evaluation) -> dict[str, Any]:
-    settings = evaluation.settings
-    if settings["execution_denominator"] not in ("received", "planned"):
-        raise EvaluationError(
-            f"{evaluation.folder}: execution_denominator 只能是 received 或 planned / must be received or planned, "
-            f"got {settings['execution_denominator']!r}"
-        )
-    return settings
 
 
 def _table(tables: Mapping[str, pd.DataFrame], kind: str) -> pd.DataFrame:
@@ -728,9 +718,9 @@ def _findings(settings, evaluation, edges, *, by_source, by_subproject, cells, m
 
 def _level_findings(settings, by_source: pd.DataFrame, by_subproject: pd.DataFrame) -> list[_Found]:
     wan = fen_to_wan_series
-    denominator = settings["execution_denominator"]
+    denominator = settings.execution_denominator
     den_label = "计划" if denominator == "planned" else "到位"
-    arrival_min, execution_min = settings["arrival_rate_threshold"], settings["execution_rate_threshold"]
+    arrival_min, execution_min = settings.arrival_rate_threshold, settings.execution_rate_threshold
 
     low = by_source[_below(by_source["received"], by_source["planned"], Fraction(str(arrival_min)))]
     found = _found(

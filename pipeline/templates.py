@@ -47,7 +47,7 @@ def choices_for(kind: Kind, codes: dict[str, list[str]]) -> dict[str, list[str]]
 
 def write_templates(folder: Path, ev: Optional[Evaluation], raw_root: Path) -> list[Path]:
     codes = code_choices(ev, raw_root)
-    who = ev.meta.get("region", {}).get("name", "") if ev else ""
+    who = ev.config.region.name if ev else ""
     written = []
     for typ in ("bureau", "evaluator"):
         for kind in kinds_for(typ):

@@ -63,7 +63,8 @@ def table(kind: str, rows: list[dict], *, submitter: str = "finance") -> pd.Data
 
 def hohhot(**settings) -> evaluation_module.Evaluation:
     ev = evaluation_module.load(HOHHOT)
-    return dataclasses.replace(ev, meta={**ev.meta, "settings": {**(ev.meta.get("settings") or {}), **settings}})
+    return dataclasses.replace(ev, config=ev.config.model_copy(
+        update={"settings": ev.config.settings.model_copy(update=settings)}))
 
 
 def registry(allocations: dict[str, object], groups: dict[str, str]) -> pd.DataFrame:
@@ -343,8 +344,12 @@ def test_execution_denominator_setting():
     assert by_planned.figures["execution_rate"] == Fraction(93, 160)
     by_received = reconcile(tables, hohhot())
     assert by_received.summary["funds"]["execution_rate"] == "62.84"  # 93 / 148
-    with pytest.raises(evaluation_module.EvaluationError, match="execution_denominator"):
-        reconcile(tables, hohhot(execution_denominator="budget"))
+    # Any other denominator is refused when the evaluation is loaded, naming the key and the values allowed.
+    from pipeline.config import parse_evaluation
+
+    data = {**hohhot().config.model_dump(), "settings": {"execution_denominator": "budget"}}
+    with pytest.raises(ValueError, match=r"settings\.execution_denominator.*'received' or 'planned'"):
+        parse_evaluation(data, HOHHOT / "evaluation.yaml")
 
 
 def test_low_arrival_finding_follows_the_threshold():

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.config import Settings
 from pipeline.contract import DATA_STATUS_VALUES
 from pipeline.scoring import (
     FrameworkError,
@@ -56,7 +57,7 @@ def hohhot_inputs(**changes) -> ScoringInputs:
         grades=table({"evaluator": hohhot.GRADES}, "evaluator/grades"),
         survey=table({"evaluator": hohhot.SURVEY}, "evaluator/survey"),
         reconciliation=RECONCILIATION,
-        settings={"satisfied_answers": ["满意", "比较满意"]},
+        settings=Settings(satisfied_answers=["满意", "比较满意"]),
         history=read_history(EVALUATION / "history.csv", "raw/2023-hohhot-pes/history.csv"),
         year=2023,
         counties=COUNTIES,
@@ -340,7 +341,7 @@ def test_hohhot_findings_and_their_lineage(third_party):
 
 
 def test_survey_counts_valid_answers_and_configurable_satisfied(frameworks):
-    only_fully = score_evaluation(frameworks["third_party"], hohhot_inputs(settings={"satisfied_answers": ["满意"]}))
+    only_fully = score_evaluation(frameworks["third_party"], hohhot_inputs(settings=Settings(satisfied_answers=["满意"])))
     t = only_fully.indicators.set_index("code")
     assert t.at["satisfaction_service", "actual"] == "70.27"  # 104 / 148; the 2 无效 count in neither
     assert t.at["satisfaction_service", "basis"] == "问卷：满意 104 份 / 有效 148 份（无效 2 份）"

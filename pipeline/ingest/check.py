@@ -36,7 +36,7 @@ class Checked:
 def _guess(ev: Evaluation, path: Path, code: str | None = None) -> tuple[SourceFile, list[str]]:
     """A SourceFile for a file outside the raw tree, and the naming problems the nightly run would have with it."""
     parts = [p.lower() for p in path.parts[:-1]]
-    departments = {d["code"] for d in ev.departments}
+    departments = {d.code for d in ev.departments}
     name = path.name
     if code in ev.counties or (code is None and "county" in parts):
         typ, rel = "county", ("county", name)
@@ -66,8 +66,8 @@ def _guess(ev: Evaluation, path: Path, code: str | None = None) -> tuple[SourceF
 def _department_for(ev: Evaluation, stem: str) -> str:
     """For a bureau file outside a department folder: the one department declared to send its kind (else the first)."""
     kind = kind_from_name(stem, "bureau")
-    senders = [d["code"] for d in ev.departments if kind is not None and kind.name in d.get("submits", [])]
-    return senders[0] if senders else next((d["code"] for d in ev.departments), "bureau")
+    senders = [d.code for d in ev.departments if kind is not None and kind.name in d.submits]
+    return senders[0] if senders else next((d.code for d in ev.departments), "bureau")
 
 
 def _path_problem(path: Path) -> str | None:
@@ -108,7 +108,7 @@ def check_files(ev: Evaluation, raw_root: Path, paths: list[Path]) -> Checked:
     redo = False
     for i, sf in enumerate(files):
         code = sf.declared_code
-        known = code is not None and (code in ev.counties or code in {d["code"] for d in ev.departments})
+        known = code is not None and (code in ev.counties or code in {d.code for d in ev.departments})
         if known and code != sf.submitter and sf.listing == RECOGNISED:
             again, notes = _guess(ev, sf.path, code)
             again.sha256 = sf.sha256

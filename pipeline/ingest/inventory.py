@@ -96,7 +96,7 @@ def _county(ev: Evaluation, rel: tuple[str, ...], name: str) -> Identity:
 
 
 def _bureau(ev: Evaluation, rel: tuple[str, ...], stem: str) -> Identity:
-    departments = {d["code"]: d for d in ev.departments}
+    departments = {d.code: d for d in ev.departments}
     if len(rel) != 3:
         where = "bureau 目录下" if len(rel) == 2 else f"bureau/{rel[1]} 下的子目录"
         return _unrecognised("bureau", "", "unknown_file",
@@ -107,15 +107,15 @@ def _bureau(ev: Evaluation, rel: tuple[str, ...], stem: str) -> Identity:
         return _unrecognised("bureau", "", "unknown_department",
                              f"科室目录“{dept}”未在 evaluation.yaml 的 departments 中登记，其中的文件未读取；已登记的科室：{known}。")
     kind = kind_from_name(stem, "bureau")
-    declared = departments[dept].get("submits", [])
+    declared = departments[dept].submits
     if kind is None:
         names = "、".join(f"{k}（{next(x.label for x in kinds_for('bureau') if x.name == k)}）" for k in declared)
         return _unrecognised("bureau", dept, "unknown_kind",
-                             f"无法从文件名“{rel[-1]}”判断报送表类型；{departments[dept].get('name', dept)}报送的文件名应为：{names}"
+                             f"无法从文件名“{rel[-1]}”判断报送表类型；{departments[dept].name}报送的文件名应为：{names}"
                              "（同类多个文件可加后缀，如 receipts_2.csv）。")
     if kind.name not in declared:
         return _unrecognised("bureau", dept, "undeclared_kind",
-                             f"{departments[dept].get('name', dept)}未登记报送“{kind.label}”（evaluation.yaml 的 submits），文件未读取；"
+                             f"{departments[dept].name}未登记报送“{kind.label}”（evaluation.yaml 的 submits），文件未读取；"
                              "如确需报送，请先在评价配置中登记。")
     return Identity("bureau", dept, kind)
 

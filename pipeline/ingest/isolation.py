@@ -146,7 +146,7 @@ def _fields(sf: SourceFile) -> dict:
 
 def cache_key(sf: SourceFile, limits: Limits) -> str:
     """What a file's read result depends on: reader version, where it sits (its name gives its kind), its bytes, limits."""
-    text = f"{READER_VERSION}|{sf.rel}|{sf.submitter_type}|{sf.submitter}|{sf.sha256}|{sorted(dataclasses.asdict(limits).items())}"
+    text = f"{READER_VERSION}|{sf.rel}|{sf.submitter_type}|{sf.submitter}|{sf.sha256}|{sorted(limits.model_dump().items())}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -4,31 +4,36 @@ A submission is untrusted input. Each limit bounds what one file may cost (bytes
 once decompressed, rows, columns, cells, line length, memory and time of the worker that parses
 it). A file over a limit is rejected as a whole with a message naming the limit and the value;
 the run goes on with the other files. The defaults pass the national benchmark's largest
-legitimate file with at least 4× headroom on every measure (``tests/test_limits.py``).
+legitimate file with at least 4× headroom on every size (``tests/hostile/test_limits.py``).
 Override any of them in ``evaluation.yaml`` under ``settings: limits:``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, Mapping
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
 
 MIB = 1024 * 1024
 
 
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    max_file_mb: int = 64  # bytes on disk of one submission file
-    max_inflated_mb: int = 256  # one XLSX part (a sheet's XML, the shared strings) once decompressed
-    max_rows: int = 250_000  # lines of one sheet or CSV, blank and title lines included
-    max_columns: int = 64  # columns of one sheet or fields of one CSV record
-    max_cells: int = 4_000_000  # rows × columns of a sheet's used range (what a reader allocates)
-    max_line_kb: int = 64  # one physical line of a CSV
-    max_cell_chars: int = 32_767  # one cell's text (Excel's own limit)
-    worker_memory_mb: int = 2048  # address space of a parsing worker process
-    parse_timeout_s: int = 120  # wall time of a parsing worker on one batch of files
+class Limits(BaseModel):
+    """The limits of one evaluation (``settings.limits``); every field has a safe default."""
 
-    LABELS = {
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_file_mb: int = Field(64, gt=0, description="单个文件大小上限（MB） / bytes on disk of one file")
+    max_inflated_mb: int = Field(256, gt=0, description="Excel 内部文件解压后大小上限（MB） / one XLSX part, decompressed")
+    max_rows: int = Field(250_000, gt=0, description="单表行数上限 / lines of one sheet or CSV, blank and title lines included")
+    max_columns: int = Field(64, gt=0, description="单表列数上限 / columns of one sheet or fields of one CSV record")
+    max_cells: int = Field(4_000_000, gt=0, description="单表单元格数上限（行 × 列） / rows × columns of a sheet's used "
+                                                        "range (what a reader allocates)")
+    max_line_kb: int = Field(64, gt=0, description="CSV 单行长度上限（KB） / one physical line of a CSV")
+    max_cell_chars: int = Field(32_767, gt=0, description="单元格字符数上限（Excel 的上限） / one cell's text (Excel's limit)")
+    worker_memory_mb: int = Field(2048, gt=0, description="解析进程内存上限（MB） / address space of a parsing worker")
+    parse_timeout_s: int = Field(120, gt=0, description="解析时间上限（秒） / wall time of a worker on one batch of files")
+
+    LABELS: ClassVar[dict[str, str]] = {
         "max_file_mb": "文件大小上限（MB）",
         "max_inflated_mb": "Excel 内部文件解压后大小上限（MB）",
         "max_rows": "单表行数上限",
@@ -39,17 +44,6 @@ class Limits:
         "worker_memory_mb": "解析进程内存上限（MB）",
         "parse_timeout_s": "解析时间上限（秒）",
     }
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> "Limits":
-        given = dict(settings.get("limits") or {})
-        unknown = sorted(set(given) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ValueError(f"settings.limits: 未知的限制项 {', '.join(unknown)}；可用：{', '.join(cls.LABELS)}")
-        bad = [k for k, v in given.items() if not isinstance(v, int) or isinstance(v, bool) or v <= 0]
-        if bad:
-            raise ValueError(f"settings.limits: {', '.join(bad)} 应为正整数 / must be positive integers")
-        return cls(**given)
 
     @property
     def file_bytes(self) -> int:

@@ -310,8 +310,7 @@ def _pandera_records(kind: Kind, typed: pd.DataFrame, raw: pd.DataFrame, unit: p
     """Run the contract's checks (codes, ids, period, plausibility, reversals) lazily with pandera."""
     if typed.empty:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    settings = ev.settings
-    max_fen = int(settings["max_amount_wan"]) * FEN_PER_WAN
+    max_fen = ev.settings.max_amount_wan * FEN_PER_WAN
     start, cutoff = pd.Timestamp(ev.period_start), pd.Timestamp(ev.cutoff)
     cols: dict[str, pa.Column] = {}
     df_checks = []
@@ -371,7 +370,7 @@ def _failures_to_records(kind: Kind, fc: pd.DataFrame, typed: pd.DataFrame, raw:
         elif check == "date_out_of_period":
             kw.update(start=ev.period_start.isoformat(), cutoff=ev.cutoff.isoformat())
         if check == "implausible_amount":
-            msgs = pd.Series([_fmt(check, value=v, unit=u, col=c, limit=ev.settings["max_amount_wan"])
+            msgs = pd.Series([_fmt(check, value=v, unit=u, col=c, limit=ev.settings.max_amount_wan)
                               for v, u, c in zip(text[idx].fillna(""), unit[idx], title[idx])], index=idx)
         elif check in RULE_HINTS:
             msgs = _per_value(check, text, idx, title, **kw)

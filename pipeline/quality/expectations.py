@@ -150,7 +150,7 @@ def _rate(column: str) -> Expect:
 
 def submission_suite(kind: Kind, ev: Evaluation, codes: Codes, columns: Sequence[str]) -> Suite:
     """A submission kind's rules, read from the contract's field metadata."""
-    max_fen = int(ev.settings["max_amount_wan"]) * FEN_PER_WAN
+    max_fen = ev.settings.max_amount_wan * FEN_PER_WAN
     start = dt.datetime.combine(ev.period_start, dt.time())
     cutoff = dt.datetime.combine(ev.cutoff, dt.time())
     out: list[Expect] = []
@@ -164,7 +164,7 @@ def submission_suite(kind: Kind, ev: Evaluation, codes: Codes, columns: Sequence
             out += [_not_null(name, "金额必填 / an amount is required"),
                     _integer(name, "金额为整数分，从不为浮点数 / money is integer 分, never float"),
                     _between(name, -max_fen if reversal else 0, max_fen,
-                             why=f"单笔金额不超过 {ev.settings['max_amount_wan']} 万元 / |amount| within the plausible maximum")]
+                             why=f"单笔金额不超过 {ev.settings.max_amount_wan} 万元 / |amount| within the plausible maximum")]
             if reversal and reversal in columns:
                 out.append(Expect("expect_column_values_to_not_be_null", {"column": reversal},
                                   "负数仅用于冲红，须写明被冲红凭证 / a negative amount names the voucher it reverses",

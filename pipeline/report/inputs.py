@@ -25,7 +25,7 @@ from typing import Any, Mapping, Optional
 import pandas as pd
 import yaml
 
-from pipeline.evaluation import _date
+from pipeline.config import EvaluationConfig
 from pipeline.findings import COLUMNS as FINDING_COLUMNS
 
 RECOMMENDATIONS_FILE = "recommendations.yaml"
@@ -103,20 +103,20 @@ class ReportMeta:
     implementing_unit: str = ""
 
     @classmethod
-    def from_metadata(cls, meta: Mapping[str, Any]) -> "ReportMeta":
-        """Build from an ``evaluation.yaml`` mapping."""
+    def from_config(cls, config: EvaluationConfig) -> "ReportMeta":
+        """Build from the evaluation's validated ``evaluation.yaml``."""
         return cls(
-            title=meta["title"],
-            programme=meta["programme"],
-            region=meta["region"]["name"],
-            evaluator=meta["evaluator"],
-            report_date=_date(meta["report_date"]),
-            programme_start=_date(meta["programme_period"]["start"]),
-            programme_end=_date(meta["programme_period"]["cutoff"]),
-            evaluation_start=_date(meta["evaluation_period"]["start"]),
-            evaluation_end=_date(meta["evaluation_period"]["end"]),
-            money_unit=meta.get("money_unit", "万元"),
-            implementing_unit=meta.get("implementing_unit", ""),
+            title=config.title,
+            programme=config.programme,
+            region=config.region.name,
+            evaluator=config.evaluator,
+            report_date=config.report_date,
+            programme_start=config.programme_period.start,
+            programme_end=config.programme_period.cutoff,
+            evaluation_start=config.evaluation_period.start,
+            evaluation_end=config.evaluation_period.end,
+            money_unit=config.money_unit,
+            implementing_unit=config.implementing_unit,
         )
 
 

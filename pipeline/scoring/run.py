@@ -21,7 +21,7 @@ def scoring_inputs(ev: Evaluation, tables: Mapping[str, pd.DataFrame],
         reconciliation={k: (Fraction(v) if v is not None else None) for k, v in figures.items()},
         settings=ev.settings,
         history=scoring.read_history(history_path, f"{ev.id}/{history_path.name}"),
-        year=int(str(ev.meta["evaluation_period"]["start"])[:4]),
+        year=ev.config.evaluation_period.start.year,
         counties=ev.counties,
     )
 

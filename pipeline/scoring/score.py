@@ -23,15 +23,13 @@ from typing import Any, Mapping, Optional, Sequence
 import pandas as pd
 
 from pipeline import findings as findings_mod
+from pipeline.config import Settings
 from pipeline.formats import exact_decimal_sums, parse_decimal, percent, round_half_up, score as fmt_score
 from pipeline.reconcile import LINEAGE_COLUMNS
 from pipeline.scoring import methods
 from pipeline.scoring.framework import Framework, Leaf
 
-DEFAULT_SATISFIED = ("满意", "比较满意")
 INVALID_ANSWER = "无效"
-# A target further than this (in % of the trend value) from the earlier years' linear trend is unrealistic.
-DEFAULT_TREND_TOLERANCE_PCT = 20
 
 HISTORY_COLUMNS = ["indicator_code", "year", "actual", "file", "sheet", "row"]
 # Lineage edges share the reconciliation's columns; ``measure`` is the output column an input feeds.
@@ -64,7 +62,7 @@ class ScoringInputs:
     grades: pd.DataFrame
     survey: pd.DataFrame
     reconciliation: Mapping[str, Optional[Fraction]]
-    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    settings: Settings = dataclasses.field(default_factory=Settings)
     history: Optional[pd.DataFrame] = None
     year: Optional[int] = None
     counties: Optional[Mapping[str, str]] = None
@@ -201,7 +199,7 @@ def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Obse
     survey = _rows_for(inputs.survey, _codes(framework, "survey"))
     edge_parts.append(lineage_edges(survey, "survey"))
     counts = survey.groupby(["indicator_code", "answer"]).size() if not survey.empty else pd.Series(dtype=int)
-    default_satisfied = tuple(inputs.settings.get("satisfied_answers") or DEFAULT_SATISFIED)
+    default_satisfied = tuple(inputs.settings.satisfied_answers)
     for leaf in (leaf for leaf in framework.leaves if leaf.source.type == "survey"):
         answers = counts[leaf.code] if leaf.code in counts.index.get_level_values(0) else pd.Series(dtype=int)
         satisfied_answers = leaf.source.satisfied or default_satisfied
@@ -403,7 +401,7 @@ def target_realism(
     framework: Framework,
     history: Optional[pd.DataFrame],
     year: Optional[int],
-    settings: Mapping[str, Any],
+    settings: Settings,
 ) -> dict[str, tuple[str, Optional[str]]]:
     """code → (``unrealistic`` | ``realistic``, reason) for each leaf with a target and earlier years' actuals.
 
@@ -413,7 +411,7 @@ def target_realism(
     """
     if history is None or history.empty:
         return {}
-    tolerance = Fraction(str(settings.get("realism_trend_tolerance_pct", DEFAULT_TREND_TOLERANCE_PCT))) / 100
+    tolerance = Fraction(settings.realism_trend_tolerance_pct) / 100
     year = year or int(history["year"].max()) + 1
     out: dict[str, tuple[str, Optional[str]]] = {}
     for code, rows in history.groupby("indicator_code"):

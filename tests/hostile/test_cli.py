@@ -126,7 +126,7 @@ def test_county_codes_written_as_integers_are_refused_with_the_fix(raw):
     path.write_text(path.read_text(encoding="utf-8").replace('code: "150102"', "code: 150102"), encoding="utf-8")
     proc = cli("check", "--raw", str(raw), "--evaluation", EVALUATION, str(HOHHOT / RECEIPTS))
     no_traceback(proc)
-    assert proc.returncode == 2 and "应写成带引号的文本" in proc.stderr
+    assert proc.returncode == 2 and "编码请加引号" in proc.stderr
 
 
 def test_a_missing_framework_file_names_it(raw):

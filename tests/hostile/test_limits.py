@@ -7,8 +7,6 @@ every file is still accepted, each legitimate file uses at most a quarter of eac
 
 from __future__ import annotations
 
-import dataclasses
-
 import yaml
 
 from pipeline.ingest.limits import Limits
@@ -29,7 +27,7 @@ def test_every_national_file_passes_a_quarter_of_each_default_limit(tmp_path):
     meta.setdefault("settings", {})["limits"] = quarter
     path.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
     ev = evaluation.find(raw, "national")
-    assert ev.limits == dataclasses.replace(defaults, **quarter)
+    assert ev.limits == defaults.model_copy(update=quarter)
     result = ingest(ev, raw)
     assert len(result.inventory) == 2850 + 11
     assert (result.inventory["status"] == "accepted").all(), result.quarantine.head(20).to_dict("records")

@@ -112,7 +112,7 @@ def report_inputs(ev: Evaluation, figures: dict, subproject_status: pd.DataFrame
     subs = subproject_status.assign(allocation=fen_to_wan_series(subproject_status["allocation_fen"]))
     narrative = ev.folder / NARRATIVE_FILE
     return ReportInputs(
-        meta=ReportMeta.from_metadata(ev.meta),
+        meta=ReportMeta.from_config(ev.config),
         summary=figures,
         sources=ev.sources,
         subprojects=subs,

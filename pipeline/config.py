@@ -1,0 +1,218 @@
+"""The configuration of an evaluation (``evaluation.yaml``), as typed models validated when it is loaded.
+
+Every key is declared here once, with its type, default, meaning and an example; the same
+declarations validate the file (an error names the file, the key path and what is allowed, in
+Chinese and English) and generate the reference ``docs/evaluation.md`` (``pipeline.config_docs``).
+Codes (of counties, sources, departments) are text: a county code written as a YAML integer would
+lose a leading zero, so it is refused with the fix rather than converted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from pipeline.ingest.limits import Limits
+
+# A code is text without dots (figures are addressed by dotted paths) or spaces.
+Code = Annotated[str, StringConstraints(strict=True, min_length=1, pattern=r"^[^.\s]+$")]
+Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
+
+
+class Model(BaseModel):
+    """Configuration models refuse unknown keys: a misspelt key is an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Place(Model):
+    code: Code = Field(description="行政区划代码，须加引号 / administrative code, quoted", examples=['"150102"'])
+    name: Text = Field(description="名称 / name", examples=["新城区"])
+
+
+class FundingSource(Model):
+    code: Code = Field(description="资金来源编码，报送文件中可写编码或名称 / funding source code", examples=["central"])
+    label: Text = Field(description="资金来源名称（报表显示用） / label shown in the report", examples=["中央资金"])
+
+
+class Department(Model):
+    code: Code = Field(description="科室编码 = 报送目录名 bureau/<code>/ / department code = its folder", examples=["finance"])
+    name: Text = Field(description="科室名称 / department name", examples=["市人社局规划财务科"])
+    submits: list[Code] = Field(default_factory=list, description="该科室报送的表类型（见 docs/contract.md） / kinds it sends",
+                                examples=["[receipts, payments]"])
+
+
+class ProgrammePeriod(Model):
+    start: dt.date = Field(description="项目实施期开始 / programme start", examples=["2022-05-01"])
+    cutoff: dt.date = Field(description="资金数据截止日（累计至此日） / cut-off the money figures are cumulative to",
+                            examples=["2023-12-31"])
+
+
+class EvaluationPeriod(Model):
+    start: dt.date = Field(description="评价期开始 / evaluation period start", examples=["2023-01-01"])
+    end: dt.date = Field(description="评价期结束 / evaluation period end", examples=["2023-12-31"])
+
+
+class Settings(Model):
+    execution_denominator: Literal["received", "planned"] = Field(
+        "received", description="预算执行率的分母：received 实际到位（默认），planned 全年预算数（自评表的 B/A） / "
+                                "execution-rate denominator")
+    transfer_match_window_days: int = Field(30, ge=0, description="下拨与到位按金额匹配时允许相差的天数 / days a transfer "
+                                                                    "and its receipt may lie apart when matched by amount")
+    arrival_rate_threshold: Decimal = Field(Decimal(60), ge=0, le=100, description="到位率低于此值（%）列为问题 / "
+                                                                                  "arrival rate (%) below which a source is a finding")
+    execution_rate_threshold: Decimal = Field(Decimal(60), ge=0, le=100, description="执行率低于此值（%）列为问题 / "
+                                                                                    "execution rate (%) below which a finding")
+    max_amount_wan: int = Field(20000, gt=0, description="单笔金额合理上限（万元），超出视为单位填错 / a single amount above "
+                                                         "this (万元) is implausible: usually 元 typed into a 万元 file")
+    satisfied_answers: list[Text] = Field(["满意", "比较满意"], min_length=1,
+                                          description="问卷中计为满意的回答 / survey answers that count as satisfied")
+    realism_trend_tolerance_pct: Decimal = Field(Decimal(20), ge=0, description="目标偏离历史趋势超过此比例（%）视为不切实际 / "
+                                                                                "a target further than this from the trend is unrealistic")
+    limits: Limits = Field(default_factory=Limits, description="读取报送文件的资源上限 / resource limits for reading submissions")
+
+
+class EvaluationConfig(Model):
+    """``evaluation.yaml``: what is evaluated, who submits what, and the settings."""
+
+    title: Text = Field(description="评价名称（报告标题） / evaluation title", examples=["2023年公共就业服务能力提升示范项目绩效评价"])
+    programme: Text = Field(description="项目名称 / programme name", examples=["公共就业服务能力提升示范项目"])
+    region: Place = Field(description="项目所在地区 / region of the programme")
+    commissioned_by: str = Field("", description="委托方 / who commissioned the evaluation", examples=["呼和浩特市财政局"])
+    implementing_unit: str = Field("", description="项目实施单位 / implementing unit", examples=["呼和浩特市人力资源和社会保障局"])
+    evaluator: Text = Field(description="评价机构 / evaluator", examples=["内蒙古腾冠管理咨询有限公司"])
+    approved: str = Field("", description="立项时间（文本） / when the programme was approved", examples=["2022-05"])
+    programme_period: ProgrammePeriod = Field(description="项目实施期 / programme period")
+    evaluation_period: EvaluationPeriod = Field(description="评价期 / evaluation period")
+    report_date: dt.date = Field(description="报告日期（报告上的日期；从不取当天） / the report's date, never the clock",
+                                 examples=["2024-03-29"])
+    money_unit: Literal["万元"] = Field("万元", description="报告金额单位 / money unit of the report")
+    primary_framework: Code = Field("third_party", description="主指标体系（frameworks/<name>.yaml），总分与等级取自它 / "
+                                                               "the framework that gives the score and grade")
+    frameworks: list[Code] = Field(default_factory=list, description="另外计算的指标体系 / other frameworks scored too",
+                                   examples=["[third_party, self_evaluation]"])
+    sources: list[FundingSource] = Field(min_length=1, description="资金来源 / funding sources")
+    county_source: Code = Field("county", description="旗县区自有配套资金记在哪个资金来源下 / the source counties' own "
+                                                      "matching funds (本级配套) are booked under")
+    city: Place = Field(description="市本级（其编码即市本级资金的“旗县区编码”）；只有一个县的项目，把该县写作 city、counties 留空 / "
+                                    "the city level; a county-only programme declares the county here and no counties")
+    counties: list[Place] = Field(default_factory=list, description="报送的旗县区（文件 county/<code>.xlsx） / counties")
+    departments: list[Department] = Field(default_factory=list, description="报送的市级科室（目录 bureau/<code>/） / "
+                                                                            "bureau departments and what each sends")
+    evaluator_submits: list[Code] = Field(default_factory=list, description="评价机构报送的表类型 / kinds the evaluator sends",
+                                          examples=["[grades, survey]"])
+    settings: Settings = Field(default_factory=Settings, description="计算设置 / settings")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "EvaluationConfig":
+        from pipeline.contract import kinds_for
+
+        problems = []
+        for name, codes in (("sources", [s.code for s in self.sources]), ("counties", [c.code for c in self.counties]),
+                            ("departments", [d.code for d in self.departments])):
+            doubled = sorted({c for c in codes if codes.count(c) > 1})
+            if doubled:
+                problems.append(f"{name} 中编码重复：{', '.join(doubled)} / duplicate codes in {name}")
+        if self.city.code in {c.code for c in self.counties}:
+            problems.append(f"city 的编码 {self.city.code} 与某个旗县区相同 / the city code is also a county's")
+        if self.county_source not in {s.code for s in self.sources}:
+            problems.append(f"county_source '{self.county_source}' 不是 sources 中的编码 / not a declared source")
+        bureau = {k.name for k in kinds_for("bureau")}
+        for d in self.departments:
+            unknown = sorted(set(d.submits) - bureau)
+            if unknown:
+                problems.append(f"departments.{d.code}.submits 含未知表类型 {', '.join(unknown)}；可用：{', '.join(sorted(bureau))}")
+        evaluator = {k.name for k in kinds_for("evaluator")}
+        if set(self.evaluator_submits) - evaluator:
+            problems.append(f"evaluator_submits 含未知表类型；可用：{', '.join(sorted(evaluator))}")
+        if self.programme_period.start > self.programme_period.cutoff:
+            problems.append("programme_period.start 晚于 cutoff / start after cut-off")
+        if self.evaluation_period.start > self.evaluation_period.end:
+            problems.append("evaluation_period.start 晚于 end / start after end")
+        if problems:
+            raise ValueError("；".join(problems))
+        return self
+
+    @property
+    def framework_names(self) -> list[str]:
+        """The primary framework first, then the others listed."""
+        return list(dict.fromkeys([self.primary_framework, *self.frameworks]))
+
+
+# How each kind of pydantic error reads to the person who wrote the file.
+_MESSAGES = {
+    "missing": "缺少必填键",
+    "extra_forbidden": "未知的键（拼写错误？见 docs/evaluation.md）",
+    "string_type": "应为文本；编码请加引号，如 \"150102\"",
+    "string_too_short": "不能为空",
+    "string_pattern_mismatch": "编码不得含点或空格",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "decimal_type": "应为数值",
+    "decimal_parsing": "应为数值",
+    "date_type": "应为日期，如 2023-12-31",
+    "date_parsing": "应为日期，如 2023-12-31",
+    "date_from_datetime_parsing": "应为日期，如 2023-12-31",
+    "literal_error": "取值不在允许范围内",
+    "list_type": "应为列表",
+    "too_short": "至少需要一项",
+    "model_type": "应为“键: 值”的映射",
+    "model_attributes_type": "应为“键: 值”的映射",
+    "dict_type": "应为“键: 值”的映射",
+    "greater_than": "应大于下限",
+    "greater_than_equal": "不应小于下限",
+    "less_than_equal": "不应大于上限",
+    "bool_type": "应为 true 或 false",
+}
+
+
+def key_path(loc: tuple[Any, ...], data: Any = None) -> str:
+    """``("counties", 3, "code")`` → ``counties[3].code`` (with the item's code when it has one)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            code = data[part].get("code") if isinstance(data, list) and part < len(data) and isinstance(data[part], dict) else None
+            out += f"[{part}{'=' + str(code) if code is not None else ''}]"
+        else:
+            out += f".{part}" if out else str(part)
+        data = data[part] if isinstance(data, (list, dict)) and _has(data, part) else None
+    return out
+
+
+def _has(data: Any, part: Any) -> bool:
+    return (isinstance(data, dict) and part in data) or (isinstance(data, list) and isinstance(part, int) and part < len(data))
+
+
+def explain(exc: ValidationError, path: Path, data: Any) -> str:
+    """A validation error as one message per problem: file, key path, what is wrong, in Chinese and English."""
+    lines = []
+    for err in exc.errors():
+        where = key_path(err["loc"], data) or "(文件顶层 / top level)"
+        if err["type"] == "value_error":
+            text = str(err.get("ctx", {}).get("error", err["msg"]))
+        else:
+            text = _MESSAGES.get(err["type"], err["msg"])
+            if err["type"] == "literal_error":
+                text += f"：{err['ctx']['expected']}"
+            value = err.get("input")
+            if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, (dict, list)):
+                text += f"（实际为 {value!r}）"
+        english = "" if err["type"] == "value_error" else f" / {where}: {err['msg']}"  # custom messages are bilingual
+        lines.append(f"{path}: 键 {where}：{text}{english}")
+    return "\n".join(lines)
+
+
+def parse_evaluation(data: Any, path: Path) -> EvaluationConfig:
+    """Validate ``evaluation.yaml``'s data; ``ValueError`` with :func:`explain`'s message when it is not valid."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: 评价元数据应为“键: 值”的映射，实际为 {type(data).__name__} / not a mapping")
+    try:
+        return EvaluationConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(explain(exc, path, data)) from exc
+

@@ -1,0 +1,125 @@
+"""Render the evaluation folder reference (``docs/evaluation.md``) from the configuration models.
+
+``python -m pipeline.config_docs > docs/evaluation.md`` regenerates it; a test keeps it in sync.
+Every key, its type, whether it is required or its default, and what it means come from
+:mod:`pipeline.config` (``evaluation.yaml``) and :mod:`pipeline.scoring.framework` (framework files).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+from decimal import Decimal
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from pipeline.config import EvaluationConfig
+from pipeline.scoring.framework import FrameworkSpec
+
+INTRO = """# 评价目录参考 / Evaluation folder reference
+
+本文件由 `pipeline/config.py` 与 `pipeline/scoring/framework.py` 中的模型生成（`python -m pipeline.config_docs`），请勿手工修改。
+This file is generated from the configuration models; do not edit it by hand.
+
+一个评价是 `raw/<评价编号>/` 目录 / an evaluation is a folder `raw/<evaluation_id>/`:
+
+| 路径 path | 内容 what |
+|---|---|
+| `evaluation.yaml` | 评价元数据与设置（下文） / metadata and settings (below) |
+| `frameworks/<name>.yaml` | 指标体系（下文） / indicator frameworks (below) |
+| `bureau/<科室>/`, `county/`, `evaluator/` | 报送文件（见 `docs/contract.md`） / submissions (see `docs/contract.md`) |
+| `narrative.md` | 评价机构撰写的文字（可选） / the evaluator's prose (optional) |
+| `history.csv` | 以往年度实际值 `indicator_code,year,actual`，用于判断目标是否切实（可选） / earlier years' actuals (optional) |
+
+加载时即按下列定义逐键校验：缺少必填键、未知的键、类型或取值不符，都会在运行前报错，并指出文件与键的路径。
+County-only programmes: declare the county as `city` and leave `counties` empty.
+Every key is checked when the evaluation is loaded: a missing or unknown key, a wrong type or value fails
+before anything runs, naming the file and the key path.
+"""
+
+
+def type_name(annotation: Any) -> str:
+    """A field's type in words a configuration writer reads."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return "取值之一 one of: " + "、".join(f"`{a}`" for a in args)
+    if origin in (Union, types.UnionType):
+        shown = [type_name(a) for a in args if a is not type(None)]
+        return " 或 ".join(shown)
+    if origin is list:
+        return f"列表 list of {type_name(args[0])}"
+    if origin is dict:
+        return f"映射 mapping {type_name(args[0])} → {type_name(args[1])}"
+    if get_origin(annotation) is not None and hasattr(annotation, "__metadata__"):
+        return type_name(args[0])
+    if hasattr(annotation, "__metadata__"):  # Annotated[...]
+        return type_name(get_args(annotation)[0])
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"见 [{annotation.__name__}](#{annotation.__name__.lower()})"
+    return {str: "文本 text", int: "整数 integer", Decimal: "数值 number", dt.date: "日期 date (2023-12-31)",
+            bool: "true / false"}.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def default_text(field: Any) -> str:
+    if field.is_required():
+        return "**必填 required**"
+    if field.default_factory is not None:
+        value = field.default_factory()
+        if isinstance(value, BaseModel):
+            return "（各项默认 / all defaults）"
+        return f"`{value!r}`" if value else "（空 / empty）"
+    value = field.default
+    if value is None or value == "" or value is PydanticUndefined:
+        return "（可省略 / optional）"
+    return f"`{value}`"
+
+
+def models_in(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """``model`` and every model its fields use, depth first, each once."""
+    out: list[type[BaseModel]] = []
+
+    def walk(m: type[BaseModel]) -> None:
+        if m in out:
+            return
+        out.append(m)
+        for field in m.model_fields.values():
+            for inner in _nested(field.annotation):
+                walk(inner)
+
+    walk(model)
+    return out
+
+
+def _nested(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for a in get_args(annotation) for m in _nested(a)]
+
+
+def table(model: type[BaseModel]) -> str:
+    doc = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
+    lines = [f"\n### {model.__name__}\n", *([f"\n{doc}\n"] if doc and not doc.startswith("!!!") else []),
+             "\n| 键 key | 类型 type | 必填 / 默认 default | 说明 meaning | 示例 example |\n|---|---|---|---|---|\n"]
+    for name, field in model.model_fields.items():
+        example = " ".join(f"`{e}`" for e in field.examples or [])
+        lines.append(f"| `{name}` | {type_name(field.annotation)} | {default_text(field)} | "
+                     f"{(field.description or '').replace('|', '/')} | {example} |\n")
+    return "".join(lines)
+
+
+def render() -> str:
+    parts = [INTRO, "\n## evaluation.yaml\n"]
+    parts += [table(m) for m in models_in(EvaluationConfig)]
+    parts.append("\n## frameworks/<name>.yaml（指标体系 / indicator framework）\n\n"
+                 "文件名（不含扩展名）即指标体系名称，在 `primary_framework` / `frameworks` 中引用。各一级指标权重合计 100，"
+                 "每个一级指标的权重等于其三级指标分值之和；三级指标编码在所有指标体系中通用，报送文件用它指明指标。\n"
+                 "The file's stem is the framework's name; dimension weights add up to 100 and each equals the sum of its "
+                 "leaves' points; leaf codes are what submissions name.\n")
+    parts += [table(m) for m in models_in(FrameworkSpec)]
+    return "".join(parts)
+
+
+if __name__ == "__main__":
+    print(render(), end="")
