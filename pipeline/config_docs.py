@@ -40,6 +40,39 @@ before anything runs, naming the file and the key path.
 """
 
 
+FRAMEWORK_NOTES = """
+**Methods** (`pipeline/scoring/methods.py`; completion = actual/target for `>=`, target/actual
+for `<=`, smaller/larger for `=`; a met target, including a zero target, is complete):
+
+| method | score | params |
+|---|---|---|
+| `proportional` | points × min(completion, 1) (按完成比例计算得分，满分为止) | — |
+| `reverse` | lower is better: full points at or under the target, else points × target / actual | — (comparator `<=`) |
+| `banded` | points × the share of the first band whose lower bound (completion in %, inclusive) is reached; below every band 0 | `bands: [{min: 100, share: 1}, {min: 80, share: 0.8}, …]` |
+| `deduction` | points − `deduct` per `step` percentage points of completion short of 100 %, down to 0; whole steps only unless `partial: true` | `step`, `deduct`, `partial` |
+| `qualitative` | points × the average over graders of each grade's share | `shares` (optional, overrides `grade_shares`) |
+
+**Sources** (`source:` a name, or a mapping with `type` and options):
+
+| type | actual | submission |
+|---|---|---|
+| `bureau` | the bureau department's value | kind `indicator_actuals` |
+| `county_sum` / `county_mean` | the sum / mean over the counties' values; any county not collected or not reporting makes the figure not collected | kind `county_indicators` |
+| `reconciliation` | `{type: reconciliation, key: arrival_rate}` (or `execution_rate`): the reconciled rate | computed |
+| `survey` | satisfied / valid responses (无效 excluded); `{type: survey, satisfied: [满意, 比较满意]}` overrides the evaluation's `satisfied_answers` | kind `survey` |
+| `grade` | the evaluator's grades, averaged over graders (method `qualitative` only) | kind `grades` |
+
+**Rounding.** Each leaf score is rounded half-up to two decimals; dimension scores and the
+total are sums of those rounded leaves, and the grade is read off the printed total.
+
+**Checks on load** (each error names the file and the indicator or dimension): weights not
+adding up to 100; leaf points not adding up to their dimension's weight; a leaf with no
+source; an unknown method or source; a target missing where the method needs one
+(all but `qualitative`); a `reverse` leaf without `<=`; a `qualitative` leaf not sourced from
+grades; missing band or deduction parameters; duplicate or dotted codes.
+"""
+
+
 def type_name(annotation: Any) -> str:
     """A field's type in words a configuration writer reads."""
     origin, args = get_origin(annotation), get_args(annotation)
@@ -118,6 +151,7 @@ def render() -> str:
                  "The file's stem is the framework's name; dimension weights add up to 100 and each equals the sum of its "
                  "leaves' points; leaf codes are what submissions name.\n")
     parts += [table(m) for m in models_in(FrameworkSpec)]
+    parts.append("\n### 计分方法与数据来源 / Methods and sources\n" + FRAMEWORK_NOTES)
     return "".join(parts)
 
 
