@@ -8,13 +8,12 @@ Dagster UI.
 
 Field conventions:
 - ``title`` is the Chinese header a submitter sees; ``alias`` names are accepted too.
-- ``metadata["type"]`` says how the text of a cell is parsed:
-  ``id`` (unique within the kind, per submitter), ``code`` (checked against ``metadata["codes"]``),
-  ``money`` (strict, at most two decimals, unit 元 or 万元 declared by the file),
-  ``date``, ``decimal`` (exact number kept as text), ``enum`` (``metadata["values"]`` maps
-  accepted labels to canonical values), ``text``.
-- ``metadata["in_period"]``: the date must fall inside the programme period (money movements).
-- ``metadata["reversal_of"]``: the column that names the voucher a negative amount reverses.
+- Each field declares its type from ``pipeline.fieldtypes`` (id, code, money, date, decimal, enum,
+  flag, text): the type knows how a cell is parsed and checked, its template note, its docs and its
+  data-quality expectations. Type options sit beside it: ``codes`` (the register a code is checked
+  against), ``values`` (an enumeration's accepted labels → canonical values).
+- ``in_period``: the date must fall inside the programme period (money movements).
+- ``reversal_of``: the column that names the voucher a negative amount reverses.
 """
 
 from __future__ import annotations
@@ -26,6 +25,8 @@ from typing import Optional
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
+
+from pipeline.fieldtypes import CODE, DATE, DECIMAL, ENUM, FLAG, ID, MONEY, TEXT, FieldType
 
 # Canonical values for enumerations, with the labels submitters write.
 STATUS_VALUES = {
@@ -52,32 +53,32 @@ ANSWER_VALUES = {
 YES_NO_VALUES = {"是": True, "否": False, "yes": True, "no": False, "Y": True, "N": False}
 
 
-def _f(title: str, description: str, type_: str, *, nullable: bool = False, **meta) -> object:
-    """A contract field: Chinese ``title``, bilingual ``description`` and parsing metadata."""
+def _f(title: str, description: str, type_: FieldType | str, *, nullable: bool = False, **meta) -> object:
+    """A contract field: Chinese ``title``, bilingual ``description``, its type and the type's options."""
     aliases = meta.pop("aliases", [])
     return pa.Field(
         title=title,
         description=description,
         nullable=nullable,
-        metadata={"type": type_, "aliases": aliases, **meta},
+        metadata={"type": type_ if isinstance(type_, str) else type_.name, "aliases": aliases, **meta},
     )
 
 
 def _code(title: str, description: str, codes: str, **kw) -> object:
-    return _f(title, description, "code", codes=codes, **kw)
+    return _f(title, description, CODE, codes=codes, **kw)
 
 
 def _money(title: str, description: str, **kw) -> object:
-    return _f(title, description, "money", **kw)
+    return _f(title, description, MONEY, **kw)
 
 
 class Submission(pa.DataFrameModel):
     """Columns every validated row carries: where it came from."""
 
-    file: Series[str] = _f("文件", "source file, relative to the raw root / 来源文件", "source")
-    sheet: Series[str] = _f("工作表", "sheet name ('' for CSV) / 工作表", "source")
-    row: Series[int] = _f("行号", "row number as Excel shows it, header included / Excel 行号", "source")
-    submitter: Series[str] = _f("报送单位", "submitter code: county code or bureau department / 报送单位编码", "source")
+    file: Series[str] = _f("文件", "source file, relative to the raw root / 来源文件", TEXT)
+    sheet: Series[str] = _f("工作表", "sheet name ('' for CSV) / 工作表", TEXT)
+    row: Series[int] = _f("行号", "row number as Excel shows it, header included / Excel 行号", TEXT)
+    submitter: Series[str] = _f("报送单位", "submitter code: county code or bureau department / 报送单位编码", TEXT)
 
     class Config:
         strict = False
@@ -87,32 +88,32 @@ class Submission(pa.DataFrameModel):
 class Subprojects(Submission):
     """子项目登记表 — the sub-project registry kept by the bureau's project office."""
 
-    subproject_code: Series[str] = _f("子项目编码", "sub-project code, e.g. '1' / 子项目编码", "id", aliases=["subproject_code"])
-    name: Series[str] = _f("子项目名称", "sub-project name / 子项目名称", "text", aliases=["name"])
-    group_code: Series[str] = _f("项目组编码", "project group code, e.g. '1' / 项目组编码", "text", aliases=["group_code"])
-    group_name: Series[str] = _f("项目组名称", "project group name / 项目组名称", "text", aliases=["group_name"])
-    lead_unit: Series[str] = _f("牵头单位", "lead unit / 牵头实施单位", "text", aliases=["lead_unit"])
+    subproject_code: Series[str] = _f("子项目编码", "sub-project code, e.g. '1' / 子项目编码", ID, aliases=["subproject_code"])
+    name: Series[str] = _f("子项目名称", "sub-project name / 子项目名称", TEXT, aliases=["name"])
+    group_code: Series[str] = _f("项目组编码", "project group code, e.g. '1' / 项目组编码", TEXT, aliases=["group_code"])
+    group_name: Series[str] = _f("项目组名称", "project group name / 项目组名称", TEXT, aliases=["group_name"])
+    lead_unit: Series[str] = _f("牵头单位", "lead unit / 牵头实施单位", TEXT, aliases=["lead_unit"])
     allocation_fen: Series[int] = _money("资金额", "allocated funds in 分 / 分配资金", aliases=["allocation"])
     status_reported: Series[str] = _f(
-        "实施状态", "implementation status as the bureau reports it / 实施状态", "enum",
+        "实施状态", "implementation status as the bureau reports it / 实施状态", ENUM,
         values=STATUS_VALUES, aliases=["status_reported", "status"],
     )
-    planned_end: Series[pd.Timestamp] = _f("计划完成日期", "planned end date / 计划完成日期", "date", aliases=["planned_end"])
+    planned_end: Series[pd.Timestamp] = _f("计划完成日期", "planned end date / 计划完成日期", DATE, aliases=["planned_end"])
     adjusted_end: Series[pd.Timestamp] = _f(
-        "调整后完成日期", "adjusted end date, if changed / 调整后完成日期", "date", nullable=True, aliases=["adjusted_end"],
+        "调整后完成日期", "adjusted end date, if changed / 调整后完成日期", DATE, nullable=True, aliases=["adjusted_end"],
     )
-    note: Series[str] = _f("备注", "free note / 备注", "text", nullable=True, optional=True, aliases=["note"])
+    note: Series[str] = _f("备注", "free note / 备注", TEXT, nullable=True, optional=True, aliases=["note"])
 
 
 class FundPlan(Submission):
     """资金计划表 — planned funds by sub-project × source (× county where a county carries them)."""
 
-    plan_id: Series[str] = _f("计划编号", "plan line id / 计划编号", "id", aliases=["plan_id"])
+    plan_id: Series[str] = _f("计划编号", "plan line id / 计划编号", ID, aliases=["plan_id"])
     subproject_code: Series[str] = _code("子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"])
     source_code: Series[str] = _code("资金来源", "funding source / 资金来源", "source", aliases=["source_code", "source"])
     county_code: Series[str] = _code("旗县区编码", "county code (150100 = 市本级) / 旗县区编码", "county_or_city", aliases=["county_code"])
     amount_fen: Series[int] = _money("金额", "planned amount in 分 / 计划金额", aliases=["amount"])
-    note: Series[str] = _f("备注", "free note / 备注", "text", nullable=True, optional=True, aliases=["note"])
+    note: Series[str] = _f("备注", "free note / 备注", TEXT, nullable=True, optional=True, aliases=["note"])
 
 
 class _Movement(Submission):
@@ -121,9 +122,9 @@ class _Movement(Submission):
     source_code: Series[str] = _code("资金来源", "funding source / 资金来源", "source", aliases=["source_code", "source"])
     subproject_code: Series[str] = _code("子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"])
     amount_fen: Series[int] = _money("金额", "amount in 分; negative only as a reversal / 金额", aliases=["amount"], reversal_of="reverses")
-    doc_no: Series[str] = _f("文号", "document or voucher number / 文号", "text", nullable=True, optional=True, aliases=["doc_no"])
-    reverses: Series[str] = _f("冲红凭证号", "id of the voucher this row reverses (冲红) / 冲红凭证号", "text", nullable=True, optional=True, aliases=["reverses"])
-    note: Series[str] = _f("备注", "free note / 备注", "text", nullable=True, optional=True, aliases=["note"])
+    doc_no: Series[str] = _f("文号", "document or voucher number / 文号", TEXT, nullable=True, optional=True, aliases=["doc_no"])
+    reverses: Series[str] = _f("冲红凭证号", "id of the voucher this row reverses (冲红) / 冲红凭证号", TEXT, nullable=True, optional=True, aliases=["reverses"])
+    note: Series[str] = _f("备注", "free note / 备注", TEXT, nullable=True, optional=True, aliases=["note"])
 
 
 class _CityMovement(_Movement):
@@ -133,37 +134,37 @@ class _CityMovement(_Movement):
 class Receipts(_CityMovement):
     """资金到位 — funds received (到位) into the bureau's account from outside the programme."""
 
-    receipt_id: Series[str] = _f("到位单号", "receipt id / 到位单号", "id", aliases=["receipt_id"])
-    date: Series[pd.Timestamp] = _f("到账日期", "date received / 到账日期", "date", in_period=True, aliases=["date"])
+    receipt_id: Series[str] = _f("到位单号", "receipt id / 到位单号", ID, aliases=["receipt_id"])
+    date: Series[pd.Timestamp] = _f("到账日期", "date received / 到账日期", DATE, in_period=True, aliases=["date"])
 
 
 class Payments(_CityMovement):
     """资金支出 — payments (支出) to final recipients made by the bureau."""
 
-    payment_id: Series[str] = _f("支付单号", "payment id / 支付单号", "id", aliases=["payment_id"])
-    date: Series[pd.Timestamp] = _f("支付日期", "payment date / 支付日期", "date", in_period=True, aliases=["date"])
-    payee: Series[str] = _f("收款方", "final recipient / 收款方", "text", nullable=True, optional=True, aliases=["payee"])
+    payment_id: Series[str] = _f("支付单号", "payment id / 支付单号", ID, aliases=["payment_id"])
+    date: Series[pd.Timestamp] = _f("支付日期", "payment date / 支付日期", DATE, in_period=True, aliases=["date"])
+    payee: Series[str] = _f("收款方", "final recipient / 收款方", TEXT, nullable=True, optional=True, aliases=["payee"])
 
 
 class CarryForwards(_CityMovement):
     """资金结转 — unspent funds carried forward (结转) to the next year."""
 
-    carry_id: Series[str] = _f("结转单号", "carry-forward id / 结转单号", "id", aliases=["carry_id"])
-    date: Series[pd.Timestamp] = _f("结转日期", "carry-forward date / 结转日期", "date", in_period=True, aliases=["date"])
+    carry_id: Series[str] = _f("结转单号", "carry-forward id / 结转单号", ID, aliases=["carry_id"])
+    date: Series[pd.Timestamp] = _f("结转日期", "carry-forward date / 结转日期", DATE, in_period=True, aliases=["date"])
 
 
 class Recoveries(_CityMovement):
     """资金收回 — unspent funds recovered (收回) by the funder."""
 
-    recovery_id: Series[str] = _f("收回单号", "recovery id / 收回单号", "id", aliases=["recovery_id"])
-    date: Series[pd.Timestamp] = _f("收回日期", "recovery date / 收回日期", "date", in_period=True, aliases=["date"])
+    recovery_id: Series[str] = _f("收回单号", "recovery id / 收回单号", ID, aliases=["recovery_id"])
+    date: Series[pd.Timestamp] = _f("收回日期", "recovery date / 收回日期", DATE, in_period=True, aliases=["date"])
 
 
 class Transfers(_Movement):
     """资金下拨 — transfers from the city to a county: internal movements, not spending."""
 
-    transfer_id: Series[str] = _f("下拨单号", "transfer id / 下拨单号", "id", aliases=["transfer_id"])
-    date: Series[pd.Timestamp] = _f("下拨日期", "transfer date / 下拨日期", "date", in_period=True, aliases=["date"])
+    transfer_id: Series[str] = _f("下拨单号", "transfer id / 下拨单号", ID, aliases=["transfer_id"])
+    date: Series[pd.Timestamp] = _f("下拨日期", "transfer date / 下拨日期", DATE, in_period=True, aliases=["date"])
     county_code: Series[str] = _code("旗县区编码", "receiving county code / 接收旗县区编码", "county", aliases=["county_code"])
 
 
@@ -171,9 +172,9 @@ class IndicatorActuals(Submission):
     """指标完成值 — actual values of performance indicators, with data status and deviation reason."""
 
     indicator_code: Series[str] = _code("指标编码", "indicator code from the framework / 指标编码", "indicator", aliases=["indicator_code"])
-    actual: Series[str] = _f("实际完成值", "actual value, exact decimal; empty when not collected / 实际完成值", "decimal", nullable=True, aliases=["actual"])
-    data_status: Series[str] = _f("数据状态", "已采集 collected / 未采集 not collected / 数据状态", "enum", values=DATA_STATUS_VALUES, aliases=["data_status"])
-    deviation_reason: Series[str] = _f("偏差原因", "reason for a deviation from target / 偏差原因分析", "text", nullable=True, optional=True, aliases=["deviation_reason"])
+    actual: Series[str] = _f("实际完成值", "actual value, exact decimal; empty when not collected / 实际完成值", DECIMAL, nullable=True, aliases=["actual"])
+    data_status: Series[str] = _f("数据状态", "已采集 collected / 未采集 not collected / 数据状态", ENUM, values=DATA_STATUS_VALUES, aliases=["data_status"])
+    deviation_reason: Series[str] = _f("偏差原因", "reason for a deviation from target / 偏差原因分析", TEXT, nullable=True, optional=True, aliases=["deviation_reason"])
 
 
 class CountyMatchPlan(Submission):
@@ -181,23 +182,23 @@ class CountyMatchPlan(Submission):
 
     subproject_code: Series[str] = _code("子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"])
     amount_fen: Series[int] = _money("计划配套金额", "planned matching funds in 分 / 计划配套金额", aliases=["amount"])
-    note: Series[str] = _f("备注", "free note / 备注", "text", nullable=True, optional=True, aliases=["note"])
+    note: Series[str] = _f("备注", "free note / 备注", TEXT, nullable=True, optional=True, aliases=["note"])
 
 
 class CountyReceipts(_Movement):
     """资金到位 — money a county received: its own matching funds (本级配套) or from the city (市级下拨)."""
 
-    receipt_id: Series[str] = _f("到位单号", "receipt id / 到位单号", "id", aliases=["receipt_id"])
-    date: Series[pd.Timestamp] = _f("到账日期", "date received / 到账日期", "date", in_period=True, aliases=["date"])
-    channel: Series[str] = _f("资金渠道", "本级配套 own budget / 市级下拨 from the city / 资金渠道", "enum", values=CHANNEL_VALUES, aliases=["channel"])
+    receipt_id: Series[str] = _f("到位单号", "receipt id / 到位单号", ID, aliases=["receipt_id"])
+    date: Series[pd.Timestamp] = _f("到账日期", "date received / 到账日期", DATE, in_period=True, aliases=["date"])
+    channel: Series[str] = _f("资金渠道", "本级配套 own budget / 市级下拨 from the city / 资金渠道", ENUM, values=CHANNEL_VALUES, aliases=["channel"])
 
 
 class CountyPayments(_Movement):
     """资金支出 — payments a county made to final recipients."""
 
-    payment_id: Series[str] = _f("支付单号", "payment id / 支付单号", "id", aliases=["payment_id"])
-    date: Series[pd.Timestamp] = _f("支付日期", "payment date / 支付日期", "date", in_period=True, aliases=["date"])
-    payee: Series[str] = _f("收款方", "final recipient / 收款方", "text", nullable=True, optional=True, aliases=["payee"])
+    payment_id: Series[str] = _f("支付单号", "payment id / 支付单号", ID, aliases=["payment_id"])
+    date: Series[pd.Timestamp] = _f("支付日期", "payment date / 支付日期", DATE, in_period=True, aliases=["date"])
+    payee: Series[str] = _f("收款方", "final recipient / 收款方", TEXT, nullable=True, optional=True, aliases=["payee"])
 
 
 class CountyIndicators(IndicatorActuals):
@@ -208,27 +209,27 @@ class CountyArchive(Submission):
     """档案清单 — a county's project archive checklist: which records reached the project office."""
 
     subproject_code: Series[str] = _code("子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"])
-    item: Series[str] = _f("档案项目", "archive item, e.g. 组织管理机制 / 档案项目", "text", aliases=["item"])
-    synced: Series[bool] = _f("是否已同步项目办", "是 / 否: sent to the project office / 是否已同步项目办", "enum", values=YES_NO_VALUES, aliases=["synced"])
-    note: Series[str] = _f("备注", "free note / 备注", "text", nullable=True, optional=True, aliases=["note"])
+    item: Series[str] = _f("档案项目", "archive item, e.g. 组织管理机制 / 档案项目", TEXT, aliases=["item"])
+    synced: Series[bool] = _f("是否已同步项目办", "是 / 否: sent to the project office / 是否已同步项目办", FLAG, values=YES_NO_VALUES, aliases=["synced"])
+    note: Series[str] = _f("备注", "free note / 备注", TEXT, nullable=True, optional=True, aliases=["note"])
 
 
 class Grades(Submission):
     """定性评分 — the evaluator's qualitative grades with evidence; several graders per indicator."""
 
     indicator_code: Series[str] = _code("指标编码", "indicator code / 指标编码", "indicator", aliases=["indicator_code"])
-    grader: Series[str] = _f("评分人", "grader id / 评分人编号", "text", aliases=["grader"])
-    grade: Series[str] = _f("等级", "好 / 较好 / 一般 / 差", "enum", values=GRADE_VALUES, aliases=["grade"])
-    evidence: Series[str] = _f("评分依据", "evidence for the grade / 评分依据", "text", nullable=True, optional=True, aliases=["evidence"])
+    grader: Series[str] = _f("评分人", "grader id / 评分人编号", TEXT, aliases=["grader"])
+    grade: Series[str] = _f("等级", "好 / 较好 / 一般 / 差", ENUM, values=GRADE_VALUES, aliases=["grade"])
+    evidence: Series[str] = _f("评分依据", "evidence for the grade / 评分依据", TEXT, nullable=True, optional=True, aliases=["evidence"])
 
 
 class Survey(Submission):
     """满意度问卷 — satisfaction survey responses; respondents appear only as pseudonymous ids."""
 
-    response_id: Series[str] = _f("答卷编号", "response id / 答卷编号", "id", aliases=["response_id"])
-    respondent: Series[str] = _f("受访者编号", "pseudonymous respondent id / 受访者匿名编号", "text", aliases=["respondent"])
+    response_id: Series[str] = _f("答卷编号", "response id / 答卷编号", ID, aliases=["response_id"])
+    respondent: Series[str] = _f("受访者编号", "pseudonymous respondent id / 受访者匿名编号", TEXT, aliases=["respondent"])
     indicator_code: Series[str] = _code("指标编码", "satisfaction indicator code / 指标编码", "indicator", aliases=["indicator_code"])
-    answer: Series[str] = _f("回答", "满意 / 比较满意 / 一般 / 不太满意 / 不满意 / 无效", "enum", values=ANSWER_VALUES, aliases=["answer"])
+    answer: Series[str] = _f("回答", "满意 / 比较满意 / 一般 / 不太满意 / 不满意 / 无效", ENUM, values=ANSWER_VALUES, aliases=["answer"])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from pipeline import fieldtypes
 from pipeline.contract import KINDS
 from pipeline.ingest.limits import Limits
 from pipeline.workbooks import column_order, note
@@ -80,7 +81,7 @@ def render() -> str:
             for name in column_order(kind):
                 col = kind.columns[name]
                 alias = ", ".join(col.metadata.get("aliases", [])) or name
-                header = f"{col.title}（万元/元）" if col.metadata["type"] == "money" else col.title
+                header = fieldtypes.of(col).header(col, "万元/元")
                 parts.append(f"| {header} | `{alias}` | {note(kind, name, '万元')} | {col.description} |\n")
     return "".join(parts)
 

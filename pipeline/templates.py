@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from pipeline import fieldtypes
 from pipeline.contract import KINDS, Kind, kinds_for
 from pipeline.evaluation import Evaluation
 from pipeline.workbooks import Sheet, write_xlsx
@@ -35,14 +36,9 @@ def code_choices(ev: Optional[Evaluation], raw_root: Path) -> dict[str, list[str
 
 
 def choices_for(kind: Kind, codes: dict[str, list[str]]) -> dict[str, list[str]]:
-    out = {}
-    for name, col in kind.columns.items():
-        meta = col.metadata
-        if meta["type"] == "enum":
-            out[name] = [k for k in dict.fromkeys(meta["values"]) if not k.isascii()]
-        elif meta["type"] == "code" and codes.get(meta["codes"]):
-            out[name] = codes[meta["codes"]]
-    return out
+    """The drop-down list of each column whose type offers one."""
+    lists = {name: fieldtypes.of(col).choices(col, codes) for name, col in kind.columns.items()}
+    return {name: values for name, values in lists.items() if values}
 
 
 def write_templates(folder: Path, ev: Optional[Evaluation], raw_root: Path) -> list[Path]:

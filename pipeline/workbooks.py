@@ -17,45 +17,26 @@ from typing import Optional, Sequence
 
 import xlsxwriter
 
+from pipeline import fieldtypes
 from pipeline.contract import Kind
 
 FIXED_CREATED = dt.datetime(2020, 1, 1)
 CODE_LABEL = "填报单位代码"
-TYPE_NOTES = {
-    "id": "必填；唯一编号",
-    "code": "必填；编码，从下拉列表选择",
-    "money": "必填；数字，最多两位小数",
-    "date": "必填；日期，格式 2023-05-01",
-    "decimal": "数字（可带 %）；未采集时留空",
-    "enum": "从下拉列表选择",
-    "text": "必填；文本",
-}
 
 
 def column_order(kind: Kind) -> list[str]:
-    """Columns in the order a clerk fills them: id, date, codes, amount, then the rest, note last."""
-    rank = {"id": 0, "date": 1, "code": 2, "enum": 3, "money": 4, "decimal": 4}
+    """Columns in the order a clerk fills them: id, date, codes, choices, amounts, then the rest, note last."""
     cols = kind.columns
-    return sorted(cols, key=lambda n: (n == "note", rank.get(cols[n].metadata["type"], 5), list(cols).index(n)))
+    return sorted(cols, key=lambda n: (n == "note", fieldtypes.of(cols[n]).order, list(cols).index(n)))
 
 
 def header(kind: Kind, name: str, unit: str) -> str:
-    col = kind.columns[name]
-    return f"{col.title}（{unit}）" if col.metadata["type"] == "money" else col.title
+    return fieldtypes.of(kind.columns[name]).header(kind.columns[name], unit)
 
 
 def note(kind: Kind, name: str, unit: str) -> str:
     col = kind.columns[name]
-    t = col.metadata["type"]
-    text = TYPE_NOTES[t]
-    if col.nullable or col.metadata.get("optional"):
-        text = text.replace("必填；", "选填；")
-    if t == "money":
-        text += "；负数仅用于冲红，须填冲红凭证号" if col.metadata.get("reversal_of") else "；不得为负数"
-        text += f"；单位：{unit}"
-    if t == "enum":
-        text += "：" + "/".join(k for k in dict.fromkeys(col.metadata["values"]) if not k.isascii())
-    return text
+    return fieldtypes.of(col).template_note(col, unit)
 
 
 @dataclasses.dataclass
@@ -102,10 +83,10 @@ def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime = FIXED_CRE
                 v = r.get(c)
                 if v is None or v == "":
                     continue
-                t = sh.kind.columns[c].metadata["type"]
+                is_money = fieldtypes.of(sh.kind.columns[c]) is fieldtypes.MONEY
                 if isinstance(v, (dt.date, dt.datetime)):
                     ws.write_datetime(i, j, dt.datetime.combine(v, dt.time()) if type(v) is dt.date else v, datef)
-                elif t == "money" and _is_number(v):
+                elif is_money and _is_number(v):
                     ws.write_number(i, j, float(v), money)
                 else:
                     ws.write_string(i, j, str(v))

@@ -16,7 +16,7 @@ from pipeline.ingest.csvfile import detect_encoding
 from pipeline.ingest.limits import Limits
 from pipeline.ingest.read import Problem, SourceFile, read_file, sniff
 from pipeline.ingest.xlsx import Rejected
-from pipeline.ingest.validate import _parse_dates
+from pipeline.fieldtypes import parse_dates
 from pipeline.workbooks import Sheet, write_xlsx
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "raw" / "defects"
@@ -105,7 +105,7 @@ def test_parse_money_flags_amounts_too_large_for_exact_fen(text, unit):
     (None, None),
 ])
 def test_parse_dates(text, date):
-    got = _parse_dates(pd.Series([text], dtype="string"))[0]
+    got = parse_dates(pd.Series([text], dtype="string"))[0]
     assert (None if pd.isna(got) else got.strftime("%Y-%m-%d")) == date
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.store import TABLES, read_table
 from pipeline.evaluation import find
-from pipeline.quality import quality_rows, run_suites, suites
+from pipeline.quality.expectations import quality_rows, run_suites, suites
 from tests.conftest import HOHHOT, RAW, ROOT
 
 # 到位 by source in the Hohhot seed: 10000 + 5000 + 9710 + 500 + 2265 万元, in 分.

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline import fieldtypes
 from pipeline.contract import KINDS, Kind, kinds_for
 from pipeline.files import NotRegularFile, open_regular
 from pipeline.ingest import csvfile, xlsx
@@ -270,7 +271,7 @@ def _table(sf: SourceFile, sheet: str, kind: Kind, grid: Grid) -> tuple[RawTable
     title_text = " ".join(str(v) for row in above for v in row if v is not None)
     title_unit = UNIT_IN_TEXT.search(title_text)
     for name, col in columns.items():
-        if col.metadata.get("type") != "money" or name not in names:
+        if fieldtypes.of(col) is not fieldtypes.MONEY or name not in names:
             continue
         if name not in units:
             if not title_unit:
@@ -352,7 +353,7 @@ def _issues(sf: SourceFile, sheet: str, kind: Kind, grid: Grid, body: pa.Table, 
             multi = pc.fill_null(pc.match_substring(col, "\n"), False).to_numpy(zero_copy_only=False)
             if not multi.any():
                 continue
-            if kind.columns[name].metadata["type"] == "text":
+            if fieldtypes.of(kind.columns[name]) is fieldtypes.TEXT:
                 spills = pc.fill_null(pc.match_substring(col, grid.delimiter), False).to_numpy(zero_copy_only=False)
                 multi &= spills
             add(multi, titles[name], "multiline_field", pc.utf8_slice_codeunits(col, 0, 60))

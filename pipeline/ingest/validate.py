@@ -8,8 +8,6 @@ other rows go on. Rows read = rows accepted + rows quarantined, always.
 from __future__ import annotations
 
 import dataclasses
-import re
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -18,17 +16,14 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
+from pipeline import fieldtypes
 from pipeline.contract import SOURCE_COLUMNS, Kind
 from pipeline.evaluation import Evaluation
-from pipeline.formats import FEN_PER_WAN, arrow_text, parse_money
+from pipeline.fieldtypes import Bad, Context
 from pipeline.ingest.read import RawTable
 
 QUARANTINE_COLUMNS = ["file", "sheet", "row", "column", "rule", "value", "message", "submitter", "kind"]
 
-_DATE = re.compile(
-    r"^(?P<y>\d{4})\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)?$"
-)
-_DECIMAL = re.compile(r"^[-+]?\d+(\.\d+)?%?$")
 
 RULE_HINTS = {
     "required": "“{col}”为必填项，不能为空；请补填。",
@@ -50,9 +45,6 @@ RULE_HINTS = {
     "multiline_field": "“{col}”的内容跨越了多行（“{value}…”），多半是引号未闭合，把后面的行并进了这一格；请检查该行的引号后重新导出。",
     "extra_fields": "{col}有内容“{value}”，但该列没有表头；请检查本行是否错列或多了分隔符，删除表头之外的内容后重新报送。",
 }
-# Problems found while reading a cell (``RawTable.issues``): reported as they are, on the column the reader named.
-READ_RULES = ("formula_uncalculated", "excel_error", "multiline_field", "extra_fields")
-_CONTROL = r"[\x00-\x1f\x7f]"
 
 REGISTER_NAMES = {
     "subproject": "子项目登记表",
@@ -122,15 +114,16 @@ def _per_value(rule: str, raw: pd.Series, idx: pd.Index, col: pd.Series, **kw) -
     return pd.Series([uniq[p] for p in zip(pairs["value"], pairs["col"])], index=idx, dtype=object)
 
 
-def _parse_dates(text: pd.Series) -> pd.Series:
-    """Dates as a clerk writes them (2023-05-01, 2023/5/1, 2023年5月1日, an Excel cell with a time), to the day.
-
-    Parsed in arrow (RE2) and assembled by pandas: no Python per cell. Impossible dates are NaT.
-    """
-    parts = pc.extract_regex(arrow_text(text), _DATE.pattern)
-    ymd = {k: pc.cast(pc.struct_field(parts, k), arrow.int64()).to_numpy(zero_copy_only=False) for k in "ymd"}
-    frame = pd.DataFrame({"year": ymd["y"], "month": ymd["m"], "day": ymd["d"]}, index=text.index)
-    return pd.to_datetime(frame, errors="coerce")
+def _messages(bad: Bad, text: pd.Series, title: pd.Series) -> pd.Series:
+    """The bad cells' messages; a keyword given per row (a money unit) is filled in row by row."""
+    idx = bad.mask[bad.mask].index
+    per_row = {k: v for k, v in bad.kwargs.items() if isinstance(v, pd.Series)}
+    if not per_row:
+        return _per_value(bad.rule, text, idx, title, **bad.kwargs)
+    fixed = {k: v for k, v in bad.kwargs.items() if k not in per_row}
+    columns = {"value": text[idx].fillna(""), "col": title[idx], **{k: v[idx] for k, v in per_row.items()}}
+    return pd.Series([_fmt(bad.rule, **dict(zip(columns, row)), **fixed) for row in zip(*columns.values())],
+                     index=idx, dtype=object)
 
 
 def table_frame(kind: Kind, tables: list[RawTable]) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
@@ -187,63 +180,20 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
     typed = pd.DataFrame(out)  # the source columns, for the records; the typed values follow below
     records: list[pd.DataFrame] = [_read_records(kind, tables)]
 
+    ctx = Context(evaluation=ev, codes=codes, unit=unit)
     for name, col in columns.items():
-        meta = col.metadata
-        kind_of = meta["type"]
+        field_type = fieldtypes.of(col)
         text = raw[name] if name in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
         title = titles[name]
-
-        def flag(bad: pd.Series, rule: str, text=text, title=title, **kw) -> None:
-            if bad.any():
-                records.append(_records(typed, bad, title, rule, _per_value(rule, text, bad[bad].index, title, **kw), text, kind))
-
-        if kind_of == "money":
-            fen = pd.Series(pd.NA, index=raw.index, dtype="Int64")
-            err = pd.Series("", index=raw.index, dtype=object)
-            for u in [x for x in unit.dropna().unique()]:
-                sel = unit == u
-                f, e = parse_money(text[sel], u)
-                fen[sel], err[sel] = f, e
-            for rule in ("not_a_number", "too_many_decimals", "too_large"):
-                bad = err == rule
-                if bad.any():
-                    msgs = pd.Series([_fmt(rule, col=c, value=v, unit=u) for v, c, u in
-                                      zip(text[bad].fillna(""), title[bad], unit[bad])], index=bad[bad].index)
-                    records.append(_records(typed, bad, title, rule, msgs, text, kind))
-            out[name] = fen
-        elif kind_of == "date":
-            d = _parse_dates(text)
-            flag(text.notna() & d.isna(), "not_a_date")
-            out[name] = d
-        elif kind_of == "decimal":
-            matches = pc.fill_null(pc.match_substring_regex(arrow_text(text), _DECIMAL.pattern), False)
-            flag(text.notna() & ~matches.to_numpy(zero_copy_only=False), "not_a_number")
-            out[name] = text.astype(object).where(text.notna(), None)
-        elif kind_of == "enum":
-            values: Mapping = meta["values"]
-            mapped = text.map(values, na_action="ignore")
-            allowed = "、".join(dict.fromkeys(k for k in values if not k.isascii()))
-            flag(text.notna() & mapped.isna(), "not_allowed", allowed=allowed)
-            out[name] = mapped.astype(object)
-        else:
-            s = text
-            if kind_of in ("id", "code"):  # a NUL or line break in a key would make two equal-looking keys differ
-                control = pc.match_substring_regex(arrow.array(text, arrow.string(), from_pandas=True), _CONTROL)
-                flag(pd.Series(pc.fill_null(control, False).to_numpy(zero_copy_only=False), index=raw.index),
-                     "control_character")
-            if kind_of == "code" and meta["codes"] == "source":
-                s = s.map(codes.source_labels).fillna(s)  # a label (中央资金) becomes its code
-            elif kind_of == "code" and meta["codes"] in ("county", "county_or_city"):
-                s = s.map(codes.county_labels).fillna(s)
-            out[name] = s.astype(object).where(s.notna(), None)
-        if kind_of in ("text", "id", "code"):
-            flag(text.str.len().fillna(0).astype("int64") > max_chars, "text_too_long", limit=max_chars)
-
+        values, bad = field_type.parse(text, col, ctx)
+        if field_type.free_text:
+            bad.append(Bad("text_too_long", fieldtypes.text_too_long(text, max_chars), {"limit": max_chars}))
         if not col.nullable:
-            empty = text.isna()
-            if empty.any():
-                records.append(_records(typed, empty, title, "required",
-                                        title.map(lambda c: _fmt("required", col=c)), text, kind))
+            bad.append(Bad("required", text.isna()))
+        for b in bad:
+            if b.mask.any():
+                records.append(_records(typed, b.mask, title, b.rule, _messages(b, text, title), text, kind))
+        out[name] = values
 
     typed = pd.DataFrame(out, index=raw.index)
     records.append(_pandera_records(kind, typed, raw, unit, ev, codes, titles))
@@ -253,7 +203,7 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
     bad_rows = pd.MultiIndex.from_frame(quarantine[["file", "sheet", "row"]]) if len(quarantine) else None
     keys = pd.MultiIndex.from_frame(typed[["file", "sheet", "row"]])
     keep = ~keys.isin(bad_rows) if bad_rows is not None else np.ones(n, dtype=bool)
-    accepted = _cast(kind, typed[keep].reset_index(drop=True))
+    accepted = fieldtypes.accepted_dtypes(kind.columns, typed[keep].reset_index(drop=True))
     if kind.county_scoped:
         accepted["county_code"] = accepted["submitter"]
     span = raw["span"].to_numpy(dtype="int64")
@@ -292,47 +242,15 @@ def _read_records(kind: Kind, tables: list[RawTable]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS)
 
 
-def _cast(kind: Kind, df: pd.DataFrame) -> pd.DataFrame:
-    """Give accepted rows the dtypes the model declares (they passed every check, so no NA where forbidden)."""
-    for name, col in kind.columns.items():
-        t = col.metadata["type"]
-        if t == "money":
-            df[name] = df[name].astype("int64")
-        elif t == "date":
-            df[name] = pd.to_datetime(df[name])
-        elif name == "synced":
-            df[name] = df[name].astype(bool)
-    return df
-
-
 def _pandera_records(kind: Kind, typed: pd.DataFrame, raw: pd.DataFrame, unit: pd.Series, ev: Evaluation,
                      codes: Codes, titles: dict[str, pd.Series]) -> pd.DataFrame:
     """Run the contract's checks (codes, ids, period, plausibility, reversals) lazily with pandera."""
     if typed.empty:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    max_fen = ev.settings.max_amount_wan * FEN_PER_WAN
-    start, cutoff = pd.Timestamp(ev.period_start), pd.Timestamp(ev.cutoff)
-    cols: dict[str, pa.Column] = {}
-    df_checks = []
-    for name, col in kind.columns.items():
-        meta = col.metadata
-        checks = []
-        # Custom checks with explicit names: pandera names its built-ins after their arguments.
-        if meta["type"] == "code":
-            allowed = set(getattr(codes, meta["codes"]))
-            checks.append(pa.Check(lambda s, a=allowed: s.isin(a), name="unknown_code"))
-        if meta["type"] == "date" and meta.get("in_period"):
-            checks.append(pa.Check(lambda s: s.between(start, cutoff), name="date_out_of_period"))
-        if meta["type"] == "money":
-            checks.append(pa.Check(lambda s, m=max_fen: s.abs() <= m, name="implausible_amount"))
-            rev = meta.get("reversal_of")
-            if rev:
-                df_checks.append(pa.Check(
-                    lambda d, c=name, r=rev: (d[c] >= 0).fillna(True).astype(bool) | (d[r].notna() if r in d else False),
-                    name=f"negative_not_reversal:{name}"))
-            else:
-                checks.append(pa.Check(lambda s: s >= 0, name="negative_amount"))
-        cols[name] = pa.Column(None, checks=checks, nullable=True, required=False)
+    ctx = Context(evaluation=ev, codes=codes, unit=unit)
+    cols = {name: pa.Column(None, checks=fieldtypes.of(col).checks(name, col, ctx), nullable=True, required=False)
+            for name, col in kind.columns.items()}
+    df_checks = [c for name, col in kind.columns.items() for c in fieldtypes.of(col).frame_checks(name, col, ctx)]
     schema = pa.DataFrameSchema(cols, checks=df_checks, unique=kind.unique_key, report_duplicates="all")
     try:
         schema.validate(typed, lazy=True)

@@ -40,30 +40,23 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pandas as pd
 
+from pipeline import fieldtypes
 from pipeline.contract import KINDS, Kind
 from pipeline.evaluation import Evaluation
-from pipeline.formats import FEN_PER_WAN, parse_decimal
+from pipeline.fieldtypes import Context
+from pipeline.formats import parse_decimal
 from pipeline.ingest.validate import Codes
+from pipeline.quality import expect as ex
+from pipeline.quality.expect import Expect
 
 DOCS_DIR = "data_docs"
 DOCS_SITE = "local_site"
-INTEGER_TYPES = ["int64", "Int64"]  # numpy int64, or pandas' nullable Int64 as DuckDB returns it with NULLs
 MEASURES = ("planned", "received", "spent", "carried_forward", "recovered")
 RATE = r"^-?\d+\.\d{2}$"  # percent with exactly two decimals, as formats.percent writes it
 INDICATOR_STATUSES = ["met", "unmet", "not_collected"]
 SOURCE_ROW = ("file", "sheet", "row")
 PARTIAL_UNEXPECTED = 20  # failing values and rows kept per expectation
 COLUMN_ARGS = ("column", "column_list", "column_A", "column_B")
-
-
-@dataclasses.dataclass(frozen=True)
-class Expect:
-    """One expectation as data: GX's snake_case type, its arguments, and why it must hold."""
-
-    type: str
-    kwargs: Mapping[str, Any]
-    why: str
-    where: Optional[tuple[str, str, Any]] = None  # only rows where (column, operator, value) holds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,31 +101,6 @@ class SuiteResult:
 # --- Declarations ---------------------------------------------------------------------------------
 
 
-def _not_null(column: str, why: str) -> Expect:
-    return Expect("expect_column_values_to_not_be_null", {"column": column}, why)
-
-
-def _integer(column: str, why: str) -> Expect:
-    return Expect("expect_column_values_to_be_in_type_list", {"column": column, "type_list": INTEGER_TYPES}, why)
-
-
-def _between(column: str, low: Any = None, high: Any = None, *, why: str) -> Expect:
-    """Values within bounds; integer bounds use the exact-integer expectation (see :func:`_integer_expectations`)."""
-    exact = all(v is None or isinstance(v, int) for v in (low, high))
-    kind = "expect_column_integer_values_to_be_between" if exact else "expect_column_values_to_be_between"
-    return Expect(kind, {"column": column, "min_value": low, "max_value": high}, why)
-
-
-def _in_set(column: str, values: Sequence[Any], why: str) -> Expect:
-    return Expect("expect_column_values_to_be_in_set", {"column": column, "value_set": list(values)}, why)
-
-
-def _unique(columns: Sequence[str], why: str) -> Expect:
-    if len(columns) == 1:
-        return Expect("expect_column_values_to_be_unique", {"column": columns[0]}, why)
-    return Expect("expect_compound_columns_to_be_unique", {"column_list": list(columns)}, why)
-
-
 def _at_least(column_a: str, column_b: str, why: str) -> Expect:
     return Expect("expect_column_pair_values_a_to_be_greater_than_b",
                   {"column_A": column_a, "column_B": column_b, "or_equal": True}, why)
@@ -144,40 +112,18 @@ def _sum_is(column: str, total: int, why: str) -> Expect:
 
 
 def _rate(column: str) -> Expect:
-    return Expect("expect_column_values_to_match_regex", {"column": column, "regex": RATE},
-                  "率以百分数两位小数文本保存 / rates are percent text with two decimals (empty where undefined)")
+    return ex.matches(column, RATE, "率以百分数两位小数文本保存 / rates are percent text with two decimals (empty where undefined)")
 
 
 def submission_suite(kind: Kind, ev: Evaluation, codes: Codes, columns: Sequence[str]) -> Suite:
-    """A submission kind's rules, read from the contract's field metadata."""
-    max_fen = ev.settings.max_amount_wan * FEN_PER_WAN
-    start = dt.datetime.combine(ev.period_start, dt.time())
-    cutoff = dt.datetime.combine(ev.cutoff, dt.time())
+    """A submission kind's rules: the id's, then each field's, as its type declares them."""
+    ctx = Context(evaluation=ev, codes=codes)
     out: list[Expect] = []
     if kind.id_column:
-        out += [_not_null(kind.id_column, "每行须有编号 / every row has an id"),
-                _unique(kind.unique_key, "编号不重复（旗县区按报送单位）/ ids are unique (per submitter for counties)")]
+        out += [ex.not_null(kind.id_column, "每行须有编号 / every row has an id"),
+                ex.unique(kind.unique_key, "编号不重复（旗县区按报送单位）/ ids are unique (per submitter for counties)")]
     for name, col in kind.columns.items():
-        meta = col.metadata
-        if meta["type"] == "money":
-            reversal = meta.get("reversal_of")
-            out += [_not_null(name, "金额必填 / an amount is required"),
-                    _integer(name, "金额为整数分，从不为浮点数 / money is integer 分, never float"),
-                    _between(name, -max_fen if reversal else 0, max_fen,
-                             why=f"单笔金额不超过 {ev.settings.max_amount_wan} 万元 / |amount| within the plausible maximum")]
-            if reversal and reversal in columns:
-                out.append(Expect("expect_column_values_to_not_be_null", {"column": reversal},
-                                  "负数仅用于冲红，须写明被冲红凭证 / a negative amount names the voucher it reverses",
-                                  where=(name, "<", 0)))
-        elif meta["type"] == "date" and meta.get("in_period"):
-            out += [_not_null(name, "日期必填 / a date is required"),
-                    _between(name, start, cutoff,
-                             why=f"日期在项目实施期内（{ev.period_start} 至 {ev.cutoff}）/ within the programme period")]
-        elif meta["type"] == "code" and getattr(codes, meta["codes"]):
-            out.append(_in_set(name, getattr(codes, meta["codes"]), "编码在登记清单中 / codes are registered"))
-        elif meta["type"] == "enum" and all(isinstance(v, str) for v in meta["values"].values()):
-            out.append(_in_set(name, sorted(set(meta["values"].values())),
-                               "枚举值已转为规范值 / enumerations hold canonical values"))
+        out += fieldtypes.of(col).expectations(name, col, ctx, list(columns))
     return Suite(kind.name, tuple(out), SOURCE_ROW)
 
 
@@ -185,11 +131,11 @@ def funds_suite(table: str, keys: Sequence[str], columns: Sequence[str],
                 totals: Optional[Mapping[str, int]]) -> Suite:
     """A reconciliation level: a unique key, integer 分 measures, and column sums equal to the by-source totals."""
     money = [c for c in (*MEASURES, "transfers_in", "transfers_out", "balance") if c in columns]
-    out = [_not_null("key", "每行有键 / every row has a key"), _unique(["key"], "键不重复 / keys are unique")]
+    out = [ex.not_null("key", "每行有键 / every row has a key"), ex.unique(["key"], "键不重复 / keys are unique")]
     if len(keys) > 1:
-        out.append(_unique(keys, "维度组合不重复 / each combination appears once"))
-    out += [_not_null(m, "金额必填 / measures are never empty") for m in money if m in MEASURES]
-    out += [_integer(m, "金额为整数分 / money is integer 分") for m in money]
+        out.append(ex.unique(keys, "维度组合不重复 / each combination appears once"))
+    out += [ex.not_null(m, "金额必填 / measures are never empty") for m in money if m in MEASURES]
+    out += [ex.integer(m, "金额为整数分 / money is integer 分") for m in money]
     if totals is not None:
         out += [_sum_is(m, int(totals[m]), f"合计等于按资金来源汇总 / the column sums to the by-source total of {m}, exactly")
                 for m in MEASURES]
@@ -200,8 +146,8 @@ def funds_suite(table: str, keys: Sequence[str], columns: Sequence[str],
 def by_source_suite(ev: Evaluation, columns: Sequence[str]) -> Suite:
     base = funds_suite("funds_by_source", ["source_code"], columns, None)
     extra = (
-        _in_set("source_code", list(ev.sources), "资金来源在评价元数据中 / sources are those of evaluation.yaml"),
-        *(_between(m, 0, why="汇总金额不为负 / totals are never negative") for m in MEASURES),
+        ex.in_set("source_code", list(ev.sources), "资金来源在评价元数据中 / sources are those of evaluation.yaml"),
+        *(ex.between(m, 0, why="汇总金额不为负 / totals are never negative") for m in MEASURES),
     )
     return dataclasses.replace(base, expectations=base.expectations + extra)
 
@@ -209,17 +155,17 @@ def by_source_suite(ev: Evaluation, columns: Sequence[str]) -> Suite:
 def score_suite(table: str, cap: str, cap_zh: str, zh: str, en: str, extra: tuple[Expect, ...] = ()) -> Suite:
     """A score table: one row per framework and code; each score a number from 0 to its ``cap`` column."""
     return Suite(table, (
-        _unique(["framework", "code"], f"每个框架中{zh}只出现一次 / one row per framework and {en}"),
-        _not_null(cap, f"每个{zh}有{cap_zh} / every {en} has its {cap}"),
-        _not_null("score", f"每个{zh}有得分 / every {en} has a score"),
-        _between("score", 0, why="得分不为负 / a score is never negative"),
+        ex.unique(["framework", "code"], f"每个框架中{zh}只出现一次 / one row per framework and {en}"),
+        ex.not_null(cap, f"每个{zh}有{cap_zh} / every {en} has its {cap}"),
+        ex.not_null("score", f"每个{zh}有得分 / every {en} has a score"),
+        ex.between("score", 0, why="得分不为负 / a score is never negative"),
         _at_least(cap, "score", f"得分不超过{cap_zh} / a score never exceeds its {cap}"),
         *extra,
     ), ("framework", "code"), decimals=(cap, "score"))
 
 
 SCORE_TABLES = {
-    "indicator_scores": ("points", "分值", "三级指标", "indicator", (_in_set(
+    "indicator_scores": ("points", "分值", "三级指标", "indicator", (ex.in_set(
         "status", INDICATOR_STATUSES,
         "完成状态为 met、unmet、not_collected 或空 / status is met, unmet, not_collected or empty"),)),
     "dimension_scores": ("weight", "权重", "一级指标", "dimension", ()),
