@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from pipeline import fieldtypes
-from pipeline.contract import KINDS
+from pipeline.contract import KINDS, Kind
 from pipeline.ingest.limits import Limits
 from pipeline.workbooks import column_order, note
 
@@ -68,11 +70,11 @@ def limits_rule() -> str:
             f"  Resource limits per evaluation (`settings: limits:`): {names}; a file over a limit is rejected naming both values.")
 
 
-def render() -> str:
+def render(kinds: Mapping[str, Kind] = KINDS) -> str:
     parts = [INTRO.format(limits=limits_rule())]
     for typ, (who, where) in SUBMITTERS.items():
         parts.append(f"\n## {who} / {typ}\n\n文件位置 / location: `{where}`\n")
-        for kind in (k for k in KINDS.values() if k.submitter == typ):
+        for kind in (k for k in kinds.values() if k.submitter == typ):
             parts.append(f"\n### {kind.label}（`{kind.name}`）\n\n{kind.description}\n")
             if kind.id_column:
                 scope = "同一旗县区内" if kind.county_scoped else "全部文件内"

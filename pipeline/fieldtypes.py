@@ -69,6 +69,7 @@ class FieldType:
     note_extra: Callable[[Column, str], str] = lambda col, unit: ""
     free_text: bool = False  # a text limit applies (and, for keys, no control characters)
     key: bool = False  # an identifier or a code: control characters refused
+    messages: Mapping[str, str] = dataclasses.field(default_factory=dict)  # its own rules' messages ({col}, {value}…)
 
     def template_note(self, col: Column, unit: str) -> str:
         text = self.note
@@ -92,6 +93,11 @@ def register(field_type: FieldType) -> FieldType:
 def of(col: Column) -> FieldType:
     """The type of a contract column."""
     return REGISTRY[col.metadata["type"]]
+
+
+def message(rule: str) -> Optional[str]:
+    """The message template a registered type declares for ``rule``, if any."""
+    return next((t.messages[rule] for t in REGISTRY.values() if rule in t.messages), None)
 
 
 # --- parsing -------------------------------------------------------------------------------------------

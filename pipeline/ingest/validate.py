@@ -104,7 +104,7 @@ def _records(frame: pd.DataFrame, mask: pd.Series, column: pd.Series | str, rule
 
 
 def _fmt(rule: str, **kw) -> str:
-    return RULE_HINTS[rule].format(**kw)
+    return (RULE_HINTS.get(rule) or fieldtypes.message(rule) or RULE_HINTS[rule]).format(**kw)
 
 
 def _per_value(rule: str, raw: pd.Series, idx: pd.Index, col: pd.Series, **kw) -> pd.Series:
@@ -242,16 +242,20 @@ def _read_records(kind: Kind, tables: list[RawTable]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS)
 
 
+def contract_schema(kind: Kind, ctx: Context) -> pa.DataFrameSchema:
+    """The checks a kind's typed rows must pass before they are accepted, from its fields' types (and unique ids)."""
+    cols = {name: pa.Column(None, checks=fieldtypes.of(col).checks(name, col, ctx), nullable=True, required=False)
+            for name, col in kind.columns.items()}
+    df_checks = [c for name, col in kind.columns.items() for c in fieldtypes.of(col).frame_checks(name, col, ctx)]
+    return pa.DataFrameSchema(cols, checks=df_checks, unique=kind.unique_key, report_duplicates="all")
+
+
 def _pandera_records(kind: Kind, typed: pd.DataFrame, raw: pd.DataFrame, unit: pd.Series, ev: Evaluation,
                      codes: Codes, titles: dict[str, pd.Series]) -> pd.DataFrame:
     """Run the contract's checks (codes, ids, period, plausibility, reversals) lazily with pandera."""
     if typed.empty:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    ctx = Context(evaluation=ev, codes=codes, unit=unit)
-    cols = {name: pa.Column(None, checks=fieldtypes.of(col).checks(name, col, ctx), nullable=True, required=False)
-            for name, col in kind.columns.items()}
-    df_checks = [c for name, col in kind.columns.items() for c in fieldtypes.of(col).frame_checks(name, col, ctx)]
-    schema = pa.DataFrameSchema(cols, checks=df_checks, unique=kind.unique_key, report_duplicates="all")
+    schema = contract_schema(kind, Context(evaluation=ev, codes=codes, unit=unit))
     try:
         schema.validate(typed, lazy=True)
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
@@ -290,7 +294,7 @@ def _failures_to_records(kind: Kind, fc: pd.DataFrame, typed: pd.DataFrame, raw:
         if check == "implausible_amount":
             msgs = pd.Series([_fmt(check, value=v, unit=u, col=c, limit=ev.settings.max_amount_wan)
                               for v, u, c in zip(text[idx].fillna(""), unit[idx], title[idx])], index=idx)
-        elif check in RULE_HINTS:
+        elif check in RULE_HINTS or fieldtypes.message(check):
             msgs = _per_value(check, text, idx, title, **kw)
         else:
             raise ValueError(f"no message for pandera check {check!r} on {kind.name}.{column}")
