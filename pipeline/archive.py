@@ -11,7 +11,7 @@ import pandas as pd
 from pipeline import findings
 from pipeline.evaluation import Evaluation
 from pipeline.formats import natural_sorted
-from pipeline.reconcile import LINEAGE_COLUMNS
+from pipeline.tables import LINEAGE_COLUMNS
 
 
 def findings_and_edges(archive: pd.DataFrame, ev: Evaluation) -> tuple[pd.DataFrame, pd.DataFrame]:

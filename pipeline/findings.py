@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.tables import columns
+
 
 # Severity: 高 needs action before the report is signed, 中 belongs in the report, 低 is a note.
 SEVERITIES = ("high", "medium", "low")
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 
-COLUMNS = ["finding_id", "code", "severity", "subject_type", "subject", "figure", "message"]
+COLUMNS = columns("findings")
 
 
 def frame(rows: list[dict] | pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Row-level lineage: one edge table (output row → input row) and the `trace` that walks it.
 
-The stages each emit edges in ``reconcile.LINEAGE_COLUMNS`` with their own table names; here they
+The stages each emit edges in ``tables.LINEAGE_COLUMNS`` with their own table names; here they
 are unified under the asset names (``funds_by_source``, ``indicator_scores``, …) and joined to
 the inputs' SHA-256. ``trace`` answers "where does this figure of summary.json come from" by
 mapping a dotted path to output rows and following edges down to raw rows, through the
@@ -17,7 +17,8 @@ from typing import Optional
 import duckdb
 import pandas as pd
 
-from pipeline.reconcile import LINEAGE_COLUMNS, derived_edges
+from pipeline.reconcile import derived_edges
+from pipeline.tables import LINEAGE_COLUMNS, columns
 
 # Stage-local table names → asset names.
 FUNDS_TABLES = {
@@ -28,7 +29,7 @@ FUNDS_TABLES = {
 }
 SCORING_TABLES = {"indicators": "indicator_scores", "findings": "scoring_findings", "subprojects": "subproject_status",
                   "scoring_findings": "scoring_findings"}
-EDGE_COLUMNS = LINEAGE_COLUMNS + ["sha256"]
+EDGE_COLUMNS = columns("lineage")
 LEVELS = {"funds_by_source": "by_source", "funds_by_subproject": "by_subproject", "funds_by_group": "by_group",
           "funds_by_county": "by_county"}
 RATE_MEASURES = {"arrival_rate": ["received", "planned"], "execution_rate": ["spent", "received"],

@@ -56,14 +56,14 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from pipeline import findings as findings_table
+from pipeline.checks import Check
 from pipeline.contract import KINDS, SOURCE_COLUMNS
 from pipeline.evaluation import Evaluation
 from pipeline.formats import fen_to_wan, fen_to_wan_series, natural_sorted, percent, rate
+from pipeline.tables import LINEAGE_COLUMNS, MEASURES, columns
 
-MEASURES = ["planned", "received", "spent", "carried_forward", "recovered"]
 TRANSFER_MEASURES = ["transfers_in", "transfers_out"]
 CELL = ["subproject_code", "source_code", "county_code"]
-LINEAGE_COLUMNS = ["output_table", "output_key", "measure", "input_kind", "file", "sheet", "row"]
 # Every value the lineage's measure column takes: the output column an input row feeds.
 EDGE_MEASURES = MEASURES + TRANSFER_MEASURES + ["stated_plan", "allocation", "transfer_amount", "receipt_amount"]
 INPUT_KINDS = [
@@ -71,12 +71,7 @@ INPUT_KINDS = [
     "county_match_plan", "county_receipts", "county_payments", "subprojects",
 ]
 DISCREPANCY_TYPES = ["amount_differs", "duplicate_receipt", "unmatched_transfer", "unmatched_receipt"]
-PAIR_COLUMNS = [
-    "key", "status", "match_method", "county_code", "subproject_code", "source_code",
-    "transfer_id", "transfer_doc_no", "transfer_date", "transfer_amount", "transfer_file", "transfer_sheet", "transfer_row",
-    "receipt_id", "receipt_doc_no", "receipt_date", "receipt_amount", "receipt_file", "receipt_sheet", "receipt_row",
-    "difference",
-]
+PAIR_COLUMNS = columns("transfer_matches")
 UNREGISTERED_GROUP = "unregistered"
 # Levels whose lineage is not stored but derived from the cells' edges (see derived_edges).
 DERIVED_LEVELS = {"by_source": "source_code", "by_subproject": "subproject_code", "by_group": "group_code",
@@ -111,10 +106,8 @@ class Reconciliation:
     figures: dict[str, Optional[Fraction]]  # exact overall arrival_rate and execution_rate for scoring
 
 
-class Check(NamedTuple):
-    name: str
-    passed: bool
-    detail: str
+def _check(name: str, passed: bool, detail: str) -> Check:
+    return Check("funds_by_source", name, passed, detail=detail)
 
 
 def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Reconciliation:
@@ -206,7 +199,7 @@ def identity_checks(rec: Reconciliation, tables: Mapping[str, pd.DataFrame]) -> 
 
     sums = pd.DataFrame({name: level[MEASURES].sum() for name, level in levels.items()})
     uneven = sums[sums.nunique(axis=1) > 1]
-    checks = [Check(
+    checks = [_check(
         "levels_sum_to_same_totals", uneven.empty,
         _detail(sums["cells"]) if uneven.empty else "; ".join(
             f"{m}: " + ", ".join(f"{name} {fen_to_wan(v)}" for name, v in row.items()) for m, row in uneven.iterrows()
@@ -215,13 +208,13 @@ def identity_checks(rec: Reconciliation, tables: Mapping[str, pd.DataFrame]) -> 
 
     finest = rec.cells[MEASURES + TRANSFER_MEASURES].sum()
     off = [m for m in inputs.index if finest[m] != inputs[m]]
-    checks.append(Check(
+    checks.append(_check(
         "finest_grain_equals_inputs", not off,
         "; ".join(f"{m}: cells {fen_to_wan(finest[m])} ≠ inputs {fen_to_wan(inputs[m])}" for m in off) or _detail(finest),
     ))
 
     county = rec.by_county[TRANSFER_MEASURES].sum()
-    checks.append(Check(
+    checks.append(_check(
         "transfers_net_to_zero",
         bool(county["transfers_in"] == county["transfers_out"] == finest["transfers_in"] == finest["transfers_out"]),
         f"transfers_in {fen_to_wan(county['transfers_in'])}, transfers_out {fen_to_wan(county['transfers_out'])}",
@@ -232,14 +225,14 @@ def identity_checks(rec: Reconciliation, tables: Mapping[str, pd.DataFrame]) -> 
         available = level["received"] + (level["transfers_in"] - level["transfers_out"] if "transfers_in" in level else 0)
         bad = level["balance"] != available - level["spent"] - level["carried_forward"] - level["recovered"]
         wrong += (name + " " + level.loc[bad, "key"]).tolist()
-    checks.append(Check("balance_formula", not wrong, ", ".join(wrong[:20]) or "every row"))
+    checks.append(_check("balance_formula", not wrong, ", ".join(wrong[:20]) or "every row"))
 
     pairs = pd.concat([rec.transfer_matches, rec.transfer_discrepancies.rename(columns={"discrepancy_type": "status"})])
     pairs = pairs.drop_duplicates("key")
     booked_t = pairs.loc[pairs["status"] != "duplicate_receipt", "transfer_amount"].sum()
     booked_r = pairs["receipt_amount"].sum()
     receipts_once = not pairs.dropna(subset=["receipt_id"]).duplicated(["county_code", "receipt_id"]).any()
-    checks.append(Check(
+    checks.append(_check(
         "transfer_crosscheck_complete",
         bool(booked_t == transferred and booked_r == city["amount_fen"].sum() and receipts_once),
         f"transfers {fen_to_wan(booked_t)} of {fen_to_wan(transferred)}, city receipts {fen_to_wan(booked_r)} of "
@@ -249,7 +242,7 @@ def identity_checks(rec: Reconciliation, tables: Mapping[str, pd.DataFrame]) -> 
     legs = sum(len(t[kind]) for kind in _MEASURE_OF_KIND) + len(own) + 2 * len(t["transfers"])  # a transfer has two legs
     cell_edges = rec.lineage[rec.lineage["output_table"] == "cells"]
     orphans = set(rec.cells["key"]) - set(cell_edges["output_key"])
-    checks.append(Check(
+    checks.append(_check(
         "lineage_complete", len(cell_edges) == legs and not orphans,
         f"{len(cell_edges)} of {legs} input legs linked to cells; cells without lineage: {len(orphans)}",
     ))

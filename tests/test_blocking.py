@@ -1,5 +1,7 @@
 """A failed blocking check stops what depends on it, and `run` says so and exits non-zero."""
 
+import dataclasses
+
 from pipeline import reconcile
 from pipeline.runner import materialize_evaluation, print_summary
 from tests.conftest import HOHHOT, RAW
@@ -9,7 +11,7 @@ def test_a_failed_identity_check_blocks_the_report(tmp_path, monkeypatch, capsys
     real = reconcile.identity_checks
 
     def broken(rec, tables):  # as if a bug made two levels disagree
-        return [c._replace(passed=False, detail="injected") if c.name == "levels_sum_to_same_totals" else c
+        return [dataclasses.replace(c, passed=False, detail="injected") if c.name == "levels_sum_to_same_totals" else c
                 for c in real(rec, tables)]
 
     monkeypatch.setattr(reconcile, "identity_checks", broken)

@@ -8,25 +8,27 @@ import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 
+from pipeline.tables import TABLES
+
 PREVIEW_ROWS = 10
 
 
-def column_schema(model: Optional[type[pa.DataFrameModel]], df: pd.DataFrame) -> dg.TableSchema:
-    """The UI's column list: names, types and the contract's bilingual descriptions where declared."""
-    declared = model.to_schema().columns if model is not None else {}
-    cols = []
-    for name in df.columns:
-        col = declared.get(name)
-        desc = f"{col.title} — {col.description}" if col is not None and col.title else None
-        cols.append(dg.TableColumn(name=str(name), type=str(df[name].dtype), description=desc))
-    return dg.TableSchema(columns=cols)
+def column_schema(df: pd.DataFrame, name: Optional[str] = None,
+                  model: Optional[type[pa.DataFrameModel]] = None) -> dg.TableSchema:
+    """The UI's column list: names, types and bilingual descriptions (with units) from the contract or ``tables``."""
+    if model is not None:
+        declared = {n: f"{c.title} — {c.description}" for n, c in model.to_schema().columns.items() if c.title}
+    else:
+        declared = {n: f.shown for n, f in TABLES[name].fields().items()} if name in TABLES else {}
+    return dg.TableSchema(columns=[dg.TableColumn(name=str(c), type=str(df[c].dtype), description=declared.get(c))
+                                   for c in df.columns])
 
 
-def table_metadata(df: pd.DataFrame, model: Optional[type[pa.DataFrameModel]] = None,
+def table_metadata(df: pd.DataFrame, name: Optional[str] = None, model: Optional[type[pa.DataFrameModel]] = None,
                    input_hashes: Optional[dict[str, str]] = None) -> dict:
     meta = {
         "dagster/row_count": dg.MetadataValue.int(len(df)),
-        "dagster/column_schema": column_schema(model, df),
+        "dagster/column_schema": column_schema(df, name, model),
         "preview": dg.MetadataValue.md(df.head(PREVIEW_ROWS).astype(str).to_markdown(index=False) if len(df) else "(empty)"),
     }
     if input_hashes is not None:

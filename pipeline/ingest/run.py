@@ -21,12 +21,11 @@ from pipeline.ingest.inventory import RECOGNISED, UNRECOGNISED, kind_from_name, 
 from pipeline.ingest.isolation import read_files
 from pipeline.ingest.read import Problem, RawTable, SourceFile
 from pipeline.ingest.validate import QUARANTINE_COLUMNS, Codes, Validated, validate_kind
+from pipeline.tables import columns
 
 VALIDATE_THREADS = os.cpu_count() or 2
-INVENTORY_COLUMNS = ["file", "sha256", "submitter_type", "submitter", "format", "kinds", "lines", "lines_structural",
-                     "rows_read", "rows_accepted", "rows_quarantined", "status", "warnings"]
-SHEET_COLUMNS = ["file", "sheet", "kind", "status", "lines", "lines_title", "lines_header", "lines_blank",
-                 "rows_read", "rows_accepted", "rows_quarantined", "lines_accepted", "lines_quarantined"]
+INVENTORY_COLUMNS = columns("submission_inventory")
+SHEET_COLUMNS = columns("sheet_inventory")
 STATUS_LABELS = {"accepted": "已采用", "partial": "部分采用", "rejected": "整份拒收", "unrecognised": "未识别"}
 
 

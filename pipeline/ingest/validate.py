@@ -21,8 +21,9 @@ from pipeline.contract import SOURCE_COLUMNS, Kind
 from pipeline.evaluation import Evaluation
 from pipeline.fieldtypes import Bad, Context
 from pipeline.ingest.read import RawTable
+from pipeline.tables import columns
 
-QUARANTINE_COLUMNS = ["file", "sheet", "row", "column", "rule", "value", "message", "submitter", "kind"]
+QUARANTINE_COLUMNS = columns("quarantine")
 
 
 RULE_HINTS = {

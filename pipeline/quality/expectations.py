@@ -48,10 +48,10 @@ from pipeline.formats import parse_decimal
 from pipeline.ingest.validate import Codes
 from pipeline.quality import expect as ex
 from pipeline.quality.expect import Expect
+from pipeline.tables import MEASURES
 
 DOCS_DIR = "data_docs"
 DOCS_SITE = "local_site"
-MEASURES = ("planned", "received", "spent", "carried_forward", "recovered")
 RATE = r"^-?\d+\.\d{2}$"  # percent with exactly two decimals, as formats.percent writes it
 INDICATOR_STATUSES = ["met", "unmet", "not_collected"]
 SOURCE_ROW = ("file", "sheet", "row")

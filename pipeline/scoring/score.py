@@ -23,9 +23,10 @@ from typing import Any, Mapping, Optional, Sequence
 import pandas as pd
 
 from pipeline import findings as findings_mod
+from pipeline.checks import Check
 from pipeline.config import Settings
 from pipeline.formats import exact_decimal_sums, parse_decimal, percent, round_half_up, score as fmt_score
-from pipeline.reconcile import LINEAGE_COLUMNS
+from pipeline.tables import LINEAGE_COLUMNS, columns
 from pipeline.scoring import methods
 from pipeline.scoring.framework import Framework, Leaf
 
@@ -34,12 +35,8 @@ INVALID_ANSWER = "无效"
 HISTORY_COLUMNS = ["indicator_code", "year", "actual", "file", "sheet", "row"]
 # Lineage edges share the reconciliation's columns; ``measure`` is the output column an input feeds.
 EDGE_COLUMNS = LINEAGE_COLUMNS
-INDICATOR_COLUMNS = [
-    "framework", "order", "code", "name", "dimension", "dimension_name", "level2", "unit", "target",
-    "comparator", "method", "source", "actual", "completion_rate", "points", "score", "status",
-    "deviation_reason", "basis", "target_realism", "realism_reason",
-]
-DIMENSION_COLUMNS = ["framework", "code", "name", "weight", "score", "indicator_count", "performance"]
+INDICATOR_COLUMNS = columns("indicator_scores")
+DIMENSION_COLUMNS = columns("dimension_scores")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # DataFrames have no single truth value
@@ -616,3 +613,17 @@ def what_if(framework: Framework, inputs: ScoringInputs, overrides: Mapping[str,
 
 def _delta(before: str, after: str) -> str:
     return f"{Decimal(after) - Decimal(before):+.2f}"
+
+
+def dimensions_add_up(results: Mapping[str, ScoreResult]) -> Check:
+    """The printed table adds up: leaves → dimensions → total, for every framework."""
+    problems = []
+    for name, r in results.items():
+        leaves = r.indicators.groupby("dimension")["score"].apply(lambda s: sum(Decimal(x) for x in s))
+        for d in r.dimensions.itertuples():
+            if Decimal(d.score) != leaves.get(d.code, Decimal(0)):
+                problems.append(f"{name}.{d.code}: {d.score} ≠ Σ leaves {leaves.get(d.code)}")
+        if sum(Decimal(x) for x in r.dimensions["score"]) != r.total:
+            problems.append(f"{name}: total {r.total} ≠ Σ dimensions")
+    return Check("dimension_scores", "dimensions_add_up", not problems,
+                 {"problems": problems, "totals": {n: str(r.total) for n, r in results.items()}})

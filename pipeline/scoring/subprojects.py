@@ -15,6 +15,7 @@ import pandas as pd
 from pipeline import findings as findings_mod
 from pipeline.formats import natural_key
 from pipeline.scoring.score import lineage_edges
+from pipeline.tables import columns
 
 STATUSES = ("completed", "delayed_or_paused", "ongoing")
 STATUS_LABELS = {
@@ -22,10 +23,7 @@ STATUS_LABELS = {
     "delayed_or_paused": "未按计划时间完成延后实施或暂停实施",
     "ongoing": "计划时间调整后仍在实施期内持续推进中",
 }
-TABLE_COLUMNS = [
-    "subproject_code", "name", "group_code", "group_name", "allocation_fen", "status", "status_label",
-    "planned_end", "adjusted_end", "end", "check", "check_message", "file", "sheet", "row",
-]
+TABLE_COLUMNS = columns("subproject_status")
 
 
 def subproject_status(registry: pd.DataFrame, cutoff: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -4,14 +4,14 @@ import dagster as dg
 import pandas as pd
 
 from pipeline import reconcile
+from pipeline.checks import rows
+from pipeline.defs.checks import check_result, schema_check_result, schema_check_spec
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 
 GROUP = "reconciliation"
 CODE_VERSION = "reconcile-1"
-INPUT_KINDS = ["subprojects", "fund_plan", "receipts", "payments", "carry_forwards", "recoveries", "transfers",
-               "county_match_plan", "county_receipts", "county_payments"]
 
 TABLES = {
     "funds_by_source": ("by_source", "资金到位与支出（按资金来源）— planned, received, spent, carried forward, recovered, balance and rates by funding source (分)."),
@@ -49,9 +49,9 @@ OUTPUT_NAMES = [*TABLES, "reconciliation_checks", "reconciliation_summary"]
             description="资金汇总 — the funds and coverage blocks of summary.json, and the exact overall rates for scoring.",
             group_name=GROUP, code_version=CODE_VERSION),
     },
-    ins={k: dg.AssetIn(k) for k in INPUT_KINDS},
+    ins={k: dg.AssetIn(k) for k in reconcile.INPUT_KINDS},
     check_specs=[dg.AssetCheckSpec(name, asset="funds_by_source", blocking=True, description=desc)
-                 for name, desc in CHECKS.items()],
+                 for name, desc in CHECKS.items()] + [schema_check_spec(name) for name in [*TABLES, "reconciliation_checks"]],
     partitions_def=evaluations,
     can_subset=False,
 )
@@ -61,15 +61,14 @@ def fund_reconciliation(context: dg.AssetExecutionContext, paths: PipelinePaths,
     rec = reconcile.reconcile(tables, ev)
     for name, (attr, _) in TABLES.items():
         df = getattr(rec, attr)
-        yield dg.Output(df, output_name=name, metadata=table_metadata(df))
+        yield dg.Output(df, output_name=name, metadata=table_metadata(df, name))
+        yield schema_check_result(name, df)
     yield dg.Output({**rec.summary, "figures": {k: (str(v) if v is not None else None) for k, v in rec.figures.items()}},
                     output_name="reconciliation_summary",
                     metadata={"funds": dg.MetadataValue.json(rec.summary.get("funds", {}))})
     results = reconcile.identity_checks(rec, tables)
     assert {c.name for c in results} == set(CHECKS), "identity checks and their specs disagree"
-    for c in results:
-        yield dg.AssetCheckResult(check_name=c.name, asset_key="funds_by_source", passed=bool(c.passed),
-                                  metadata={"detail": c.detail})
-    yield dg.Output(pd.DataFrame({"check": [f"funds_by_source:{c.name}" for c in results],
-                                  "passed": [bool(c.passed) for c in results],
-                                  "detail": [c.detail for c in results]}), output_name="reconciliation_checks")
+    yield from (check_result(c) for c in results)
+    checks_table = rows(results)
+    yield dg.Output(checks_table, output_name="reconciliation_checks", metadata=table_metadata(checks_table, "reconciliation_checks"))
+    yield schema_check_result("reconciliation_checks", checks_table)

@@ -14,6 +14,7 @@ from pipeline.contract import KINDS
 from pipeline.defs.assets import ingest as ingest_assets
 from pipeline.defs.assets import reconciliation as reconciliation_assets
 from pipeline.defs.assets import scoring as scoring_assets
+from pipeline.defs.checks import schema_check_result, schema_check_spec
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
@@ -28,18 +29,20 @@ GROUP = "report"
 NARRATIVE_FILE = "narrative.md"
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="findings-1")
-def findings(ingest_findings: pd.DataFrame, reconciliation_findings: pd.DataFrame,
-             scoring_findings: pd.DataFrame) -> dg.Output:
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="findings-1",
+          check_specs=[schema_check_spec("findings")])
+def findings(ingest_findings: pd.DataFrame, reconciliation_findings: pd.DataFrame, scoring_findings: pd.DataFrame):
     """问题发现 — every finding of every stage, one row each: code, severity, subject, figure, Chinese sentence."""
     df = findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings)
     counts = df["code"].value_counts().sort_index().to_dict()
-    return dg.Output(df, metadata={**table_metadata(df), "by_code": dg.MetadataValue.json(counts)})
+    yield dg.Output(df, metadata={**table_metadata(df, "findings"), "by_code": dg.MetadataValue.json(counts)})
+    yield schema_check_result("findings", df)
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="lineage-1")
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="lineage-1",
+          check_specs=[schema_check_spec("lineage")])
 def lineage(context: dg.AssetExecutionContext, paths: PipelinePaths, funds_lineage: pd.DataFrame,
-            scoring_lineage: pd.DataFrame, submission_inventory: pd.DataFrame) -> dg.Output:
+            scoring_lineage: pd.DataFrame, submission_inventory: pd.DataFrame):
     """血缘 — the edge table: every output row (reconciliation, indicator scores, findings) → the raw rows behind it."""
     edges = lineage_mod.unify(funds_lineage, scoring_lineage, submission_inventory)
     out = paths.run_dir(context.partition_key, context.run.run_id)
@@ -47,13 +50,14 @@ def lineage(context: dg.AssetExecutionContext, paths: PipelinePaths, funds_linea
     edges.to_parquet(tmp, index=False)
     tmp.replace(out / "lineage.parquet")
     outputs.record(out, "lineage", ["lineage.parquet"])
-    return dg.Output(edges, metadata={
-        **table_metadata(edges), "parquet": dg.MetadataValue.path(str(out / "lineage.parquet")),
+    yield dg.Output(edges, metadata={
+        **table_metadata(edges, "lineage"), "parquet": dg.MetadataValue.path(str(out / "lineage.parquet")),
         "dagster/column_lineage": dg.TableColumnLineage(deps_by_column={
             "file": [dg.TableColumnDep(asset_key=dg.AssetKey("submission_inventory"), column_name="file")],
             "sha256": [dg.TableColumnDep(asset_key=dg.AssetKey("submission_inventory"), column_name="sha256")],
         }),
     })
+    yield schema_check_result("lineage", edges)
 
 
 @dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="figures-1")
@@ -75,7 +79,8 @@ RESULT_TABLES = ["funds_by_source", "funds_by_subproject", "funds_by_group", "fu
     partitions_def=evaluations, group_name=GROUP, code_version="quality-2",
     ins={t: dg.AssetIn(t) for t in [*SUBMISSION_TABLES, *RESULT_TABLES, "ingest_checks", "reconciliation_checks"]},
     check_specs=[dg.AssetCheckSpec(f"expectations_{t}", asset="data_quality", blocking=True,
-                                   description=f"Great Expectations suite on {t}.") for t in SUBMISSION_TABLES + RESULT_TABLES],
+                                   description=f"Great Expectations suite on {t}.") for t in SUBMISSION_TABLES + RESULT_TABLES]
+    + [schema_check_spec("data_quality")],
 )
 def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tables: pd.DataFrame):
     """数据质量 — every check's outcome (contracts, rows accounted, reconciliation identities, GX suites) for the report appendix.
@@ -101,8 +106,9 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
                       "data_docs": dg.MetadataValue.path(str(out / r.docs_page)),
                       "failures": dg.MetadataValue.json(r.to_dict()["failures"][:20])})
     df = pd.concat([*earlier, quality_rows(results)], ignore_index=True)
-    yield dg.Output(df, metadata={**table_metadata(df), "failed": int((~df["passed"]).sum()),
+    yield dg.Output(df, metadata={**table_metadata(df, "data_quality"), "failed": int((~df["passed"]).sum()),
                                   "data_docs": dg.MetadataValue.path(str(out / "data_docs" / "index.html"))})
+    yield schema_check_result("data_quality", df)
 
 
 def report_inputs(ev: Evaluation, figures: dict, subproject_status: pd.DataFrame, dimension_scores: pd.DataFrame,

@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from pipeline import archive, findings
+from pipeline.defs.checks import check_result, schema_check_result, schema_check_spec
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
@@ -34,7 +35,8 @@ OUTPUT_NAMES = [*TABLES, "scoring_summary"]
     ins={k: dg.AssetIn(k) for k in ("indicator_actuals", "county_indicators", "grades", "survey", "subprojects",
                                      "county_archive", "reconciliation_summary")},
     check_specs=[dg.AssetCheckSpec("dimensions_add_up", asset="dimension_scores", blocking=True,
-                                   description="Each dimension score is the sum of its printed leaf scores and the total the sum of the dimensions.")],
+                                   description="Each dimension score is the sum of its printed leaf scores and the total the sum of the dimensions.")]
+    + [schema_check_spec(name) for name in TABLES],
     partitions_def=evaluations,
     can_subset=False,
 )
@@ -56,28 +58,11 @@ def indicator_scoring(context: dg.AssetExecutionContext, paths: PipelinePaths, i
     summary = scoring.summary(primary, {n: r for n, r in results.items() if n != ev.primary_framework})
     summary["subprojects"] = subprojects_summary(status)
 
-    yield dg.Output(indicators, output_name="indicator_scores", metadata={
-        **table_metadata(indicators), "total": primary.score_block()["total"], "grade": primary.grade})
-    yield dg.Output(dimensions, output_name="dimension_scores", metadata=table_metadata(dimensions))
-    yield dg.Output(status, output_name="subproject_status", metadata=table_metadata(status))
-    yield dg.Output(found, output_name="scoring_findings", metadata=table_metadata(found))
-    yield dg.Output(lineage, output_name="scoring_lineage", metadata=table_metadata(lineage))
+    tables = {"indicator_scores": indicators, "dimension_scores": dimensions, "subproject_status": status,
+              "scoring_findings": found, "scoring_lineage": lineage}
+    extra = {"indicator_scores": {"total": primary.score_block()["total"], "grade": primary.grade}}
+    for name, df in tables.items():
+        yield dg.Output(df, output_name=name, metadata={**table_metadata(df, name), **extra.get(name, {})})
+        yield schema_check_result(name, df)
     yield dg.Output(summary, output_name="scoring_summary", metadata={"score": dg.MetadataValue.json(summary["score"])})
-    yield dimensions_add_up(results)
-
-
-def dimensions_add_up(results: dict[str, scoring.ScoreResult]) -> dg.AssetCheckResult:
-    """The printed table adds up: leaves → dimensions → total, for every framework."""
-    from decimal import Decimal
-
-    problems = []
-    for name, r in results.items():
-        leaves = r.indicators.groupby("dimension")["score"].apply(lambda s: sum(Decimal(x) for x in s))
-        for d in r.dimensions.itertuples():
-            if Decimal(d.score) != leaves.get(d.code, Decimal(0)):
-                problems.append(f"{name}.{d.code}: {d.score} ≠ Σ leaves {leaves.get(d.code)}")
-        if sum(Decimal(x) for x in r.dimensions["score"]) != r.total:
-            problems.append(f"{name}: total {r.total} ≠ Σ dimensions")
-    return dg.AssetCheckResult(check_name="dimensions_add_up", asset_key="dimension_scores", passed=not problems,
-                               metadata={"problems": dg.MetadataValue.json(problems),
-                                         "totals": dg.MetadataValue.json({n: str(r.total) for n, r in results.items()})})
+    yield check_result(scoring.dimensions_add_up(results))
