@@ -1,7 +1,10 @@
 """The code location: every asset, check, resource, schedule and sensor, assembled (nothing defined here)."""
 
+from types import ModuleType
+
 import dagster as dg
 
+from pipeline import codeversion
 from pipeline.defs.assets import ingest, raw, reconciliation, report, scoring
 from pipeline.defs.io_manager import EvaluationIOManager
 from pipeline.defs.jobs import evaluate_job
@@ -11,8 +14,17 @@ from pipeline.defs.sensors import publish_partial_runs, raw_submissions_sensor, 
 
 paths = PipelinePaths()
 
+
+def versioned(module: ModuleType) -> list:
+    """The module's assets, each with the code version of the module's import closure (see codeversion)."""
+    version = codeversion.of_module(module.__name__)
+    return [a.map_asset_specs(lambda spec: spec.replace_attributes(code_version=version))
+            if isinstance(a, dg.AssetsDefinition) and a.is_materializable else a
+            for a in dg.load_assets_from_modules([module])]
+
+
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([raw, ingest, reconciliation, scoring, report]),
+    assets=[a for module in (raw, ingest, reconciliation, scoring, report) for a in versioned(module)],
     jobs=[evaluate_job],
     schedules=[nightly_evaluations],
     sensors=[raw_submissions_sensor, run_failure_alert, publish_partial_runs],

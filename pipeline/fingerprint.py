@@ -67,7 +67,7 @@ def code_version() -> str:
         return f"git:{commit}" + (f"+dirty.{hashlib.sha256(diff).hexdigest()[:12]}" if diff else "")
     except (OSError, subprocess.SubprocessError):
         package = Path(__file__).resolve().parent
-        files = {p.relative_to(package).as_posix(): sha256_file(p) for p in sorted(package.rglob("*"))
+        files = {p.relative_to(package).as_posix(): fs.sha256_file(p) for p in sorted(package.rglob("*"))
                  if p.is_file() and "__pycache__" not in p.parts}
         try:
             version = metadata.version(PACKAGE)

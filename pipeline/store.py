@@ -19,12 +19,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.report.safe import FORMULA_TRIGGERS
+from pipeline.escape import FORMULA_TRIGGERS
 
 TABLES = "tables"
 DB_FILE = "pipeline.duckdb"
 CSV_EXPORT_KEY = b"pes.csv_export"
-# The same triggers as report.safe, as a regular expression DuckDB can apply to a whole column.
+# The same triggers as pipeline.escape, as a regular expression DuckDB can apply to a whole column.
 FORMULA_START = "^[" + "".join("\\-" if c == "-" else c for c in FORMULA_TRIGGERS).replace("\t", "\\t").replace("\r", "\\r") + "]"
 
 
@@ -85,7 +85,7 @@ def export_csvs(folder: Path) -> list[str]:
 
 
 def export_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
-    """CSV with the guarantees of ``report.safe.csv_bytes``, written by DuckDB.
+    """CSV with the guarantees of ``escape.csv_bytes``, written by DuckDB.
 
     UTF-8 with a BOM, newline line ends, text cells that would start a formula escaped with an
     apostrophe (numbers untouched), dates as YYYY-MM-DD. Rows keep their order, so the same table

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.report.safe import write_csv
+from pipeline.escape import write_csv
 
 SUMMARY_FILE = "summary.json"
 

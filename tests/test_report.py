@@ -31,7 +31,7 @@ from pipeline.report import (
     write_all,
 )
 from pipeline.report.inputs import FINDING_CODES
-from pipeline.report.safe import csv_bytes, escape_text
+from pipeline.escape import csv_bytes, escape_text
 
 SOURCES = {"central": "中央资金", "provincial": "自治区资金", "municipal": "市级资金", "county": "旗县区资金",
            "self_raised": "企业自筹"}

@@ -13,19 +13,10 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.contract import DATA_STATUS_VALUES
-from pipeline.scoring import (
-    FrameworkError,
-    ScoringInputs,
-    load_frameworks,
-    score_evaluation,
-    subproject_status,
-    subprojects_summary,
-    summary,
-    what_if,
-)
 from pipeline.scoring import methods
-from pipeline.scoring.framework import parse_framework, read_document
-from pipeline.scoring.score import read_history
+from pipeline.scoring.framework import FrameworkError, load_frameworks, parse_framework, read_document
+from pipeline.scoring.score import ScoringInputs, read_history, score_evaluation, summary, what_if
+from pipeline.scoring.subprojects import subproject_status, subprojects_summary
 from scripts import hohhot_indicators as hohhot
 
 EVALUATION = Path(__file__).resolve().parents[1] / "raw" / "2023-hohhot-pes"

@@ -1,7 +1,7 @@
 """scored_tables.xlsx: one sheet per table behind the report, Chinese headers, typed cells.
 
 Money, rates and scores are numbers with a two-decimal format; every text cell goes through
-:mod:`pipeline.report.safe`, so no submitted text becomes a formula. xlsxwriter in memory
+:mod:`pipeline.escape`, so no submitted text becomes a formula. xlsxwriter in memory
 stamps zip entries 1980-01-01 and the properties carry the report date: bytes are reproducible.
 """
 
@@ -19,7 +19,7 @@ import xlsxwriter
 
 from pipeline.findings import SEVERITY_LABELS
 from pipeline.report.inputs import INDICATOR_STATUS_LABELS, STATUS_LABELS, TARGET_FLAG_LABELS, ReportInputs
-from pipeline.report.safe import escape_text
+from pipeline.escape import escape_text
 from pipeline.report.text import FUND_HEADERS, FUND_KEYS, code_title, report_findings, source_rows
 
 # Column kinds: how a cell's value is written.

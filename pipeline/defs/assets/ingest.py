@@ -19,7 +19,6 @@ from pipeline.ingest.run import ingest
 from pipeline.tables import TABLES
 
 GROUP = "ingest"
-CODE_VERSION = "ingest-1"
 
 OTHER_OUTS = {
     "quarantine": "隔离记录 — one record per failing cell and rule (file, sheet, row, column, rule, value, Chinese message); file-level records have no row.",
@@ -37,9 +36,9 @@ OUTPUT_NAMES = [*KINDS, *OTHER_OUTS]
 @dg.multi_asset(
     outs={
         **{k.name: dg.AssetOut(description=f"{k.description} Validated rows; bad rows are in quarantine.",
-                               group_name=GROUP, code_version=CODE_VERSION, io_manager_key="io_manager")
+                               group_name=GROUP, io_manager_key="io_manager")
            for k in KINDS.values()},
-        **{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION)
+        **{name: dg.AssetOut(description=desc, group_name=GROUP)
            for name, desc in OTHER_OUTS.items()},
     },
     check_specs=[pandera_check_spec(k) for k in KINDS.values()] + [

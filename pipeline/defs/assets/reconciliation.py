@@ -11,7 +11,6 @@ from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 
 GROUP = "reconciliation"
-CODE_VERSION = "reconcile-1"
 
 TABLES = {
     "funds_by_source": ("by_source", "资金到位与支出（按资金来源）— planned, received, spent, carried forward, recovered, balance and rates by funding source (分)."),
@@ -40,14 +39,14 @@ OUTPUT_NAMES = [*TABLES, "reconciliation_checks", "reconciliation_summary"]
 
 @dg.multi_asset(
     outs={
-        **{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION,
+        **{name: dg.AssetOut(description=desc, group_name=GROUP,
                              metadata={"csv_export": name != "funds_lineage"}) for name, (_, desc) in TABLES.items()},
         "reconciliation_checks": dg.AssetOut(
             description="核对校验结果 — the identity checks (levels agree, nothing dropped, transfers net to zero…) as rows.",
-            group_name=GROUP, code_version=CODE_VERSION),
+            group_name=GROUP),
         "reconciliation_summary": dg.AssetOut(
             description="资金汇总 — the funds and coverage blocks of summary.json, and the exact overall rates for scoring.",
-            group_name=GROUP, code_version=CODE_VERSION),
+            group_name=GROUP),
     },
     ins={k: dg.AssetIn(k) for k in reconcile.INPUT_KINDS},
     check_specs=[dg.AssetCheckSpec(name, asset="funds_by_source", blocking=True, description=desc)

@@ -29,7 +29,7 @@ GROUP = "report"
 NARRATIVE_FILE = "narrative.md"
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="findings-1",
+@dg.asset(partitions_def=evaluations, group_name=GROUP,
           check_specs=[schema_check_spec("findings")])
 def findings(ingest_findings: pd.DataFrame, reconciliation_findings: pd.DataFrame, scoring_findings: pd.DataFrame):
     """问题发现 — every finding of every stage, one row each: code, severity, subject, figure, Chinese sentence."""
@@ -39,7 +39,7 @@ def findings(ingest_findings: pd.DataFrame, reconciliation_findings: pd.DataFram
     yield schema_check_result("findings", df)
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="lineage-1",
+@dg.asset(partitions_def=evaluations, group_name=GROUP,
           check_specs=[schema_check_spec("lineage")])
 def lineage(context: dg.AssetExecutionContext, paths: PipelinePaths, funds_lineage: pd.DataFrame,
             scoring_lineage: pd.DataFrame, submission_inventory: pd.DataFrame):
@@ -60,7 +60,7 @@ def lineage(context: dg.AssetExecutionContext, paths: PipelinePaths, funds_linea
     yield schema_check_result("lineage", edges)
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="figures-1")
+@dg.asset(partitions_def=evaluations, group_name=GROUP)
 def evaluation_figures(context: dg.AssetExecutionContext, submission_inventory: pd.DataFrame,
                        missing_submissions: pd.DataFrame, reconciliation_summary: dict, scoring_summary: dict) -> dict:
     """评价数据汇总 — every figure of summary.json except the artifacts: rows, files, funds, coverage, score, indicators."""
@@ -76,7 +76,7 @@ RESULT_TABLES = ["funds_by_source", "funds_by_subproject", "funds_by_group", "fu
 
 
 @dg.asset(
-    partitions_def=evaluations, group_name=GROUP, code_version="quality-2",
+    partitions_def=evaluations, group_name=GROUP,
     ins={t: dg.AssetIn(t) for t in [*SUBMISSION_TABLES, *RESULT_TABLES, "ingest_checks", "reconciliation_checks"]},
     check_specs=[dg.AssetCheckSpec(f"expectations_{t}", asset="data_quality", blocking=True,
                                    description=f"Great Expectations suite on {t}.") for t in SUBMISSION_TABLES + RESULT_TABLES]
@@ -134,7 +134,7 @@ def report_inputs(ev: Evaluation, figures: dict, subproject_status: pd.DataFrame
     )
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="report-1")
+@dg.asset(partitions_def=evaluations, group_name=GROUP)
 def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, evaluation_figures: dict,
                       subproject_status: pd.DataFrame, dimension_scores: pd.DataFrame, indicator_scores: pd.DataFrame,
                       findings: pd.DataFrame, quarantine: pd.DataFrame, submission_inventory: pd.DataFrame,
@@ -155,7 +155,7 @@ def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, e
     return artifacts
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="summary-2")
+@dg.asset(partitions_def=evaluations, group_name=GROUP)
 def evaluation_summary(context: dg.AssetExecutionContext, paths: PipelinePaths, evaluation_figures: dict,
                        evaluation_report: dict, quarantine: pd.DataFrame) -> dg.MaterializeResult:
     """summary.json — the evaluation's figures (rows, files, funds, score, artifacts) as strings, by dotted path."""
@@ -179,7 +179,7 @@ EVERY_ASSET = [*ingest_assets.OUTPUT_NAMES, *reconciliation_assets.OUTPUT_NAMES,
                "findings", "lineage", "evaluation_figures", "data_quality", "evaluation_report", "evaluation_summary"]
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="manifest-2",
+@dg.asset(partitions_def=evaluations, group_name=GROUP,
           deps=[dg.AssetKey(name) for name in EVERY_ASSET])
 def run_manifest(context: dg.AssetExecutionContext, paths: PipelinePaths) -> dg.MaterializeResult:
     """manifest.json — written last (input and output SHA-256s, configuration, code and package versions),

@@ -13,7 +13,6 @@ from pipeline.scoring.run import score_all, scoring_inputs
 from pipeline.scoring.subprojects import subproject_status, subprojects_summary
 
 GROUP = "scoring"
-CODE_VERSION = "scoring-1"
 
 TABLES = {
     "indicator_scores": "绩效指标得分 — one row per 三级 indicator and framework: target, actual, completion rate, points, score, status (met / unmet / not_collected for output and outcome), deviation reason, target realism.",
@@ -28,10 +27,10 @@ OUTPUT_NAMES = [*TABLES, "scoring_summary"]
 
 
 @dg.multi_asset(
-    outs={**{name: dg.AssetOut(description=desc, group_name=GROUP, code_version=CODE_VERSION,
+    outs={**{name: dg.AssetOut(description=desc, group_name=GROUP,
                                metadata={"csv_export": name != "scoring_lineage"}) for name, desc in TABLES.items()},
           "scoring_summary": dg.AssetOut(description="得分汇总 — the score, indicators and subprojects blocks of summary.json.",
-                                         group_name=GROUP, code_version=CODE_VERSION)},
+                                         group_name=GROUP)},
     ins={k: dg.AssetIn(k) for k in ("indicator_actuals", "county_indicators", "grades", "survey", "subprojects",
                                      "county_archive", "reconciliation_summary")},
     check_specs=[dg.AssetCheckSpec("dimensions_add_up", asset="dimension_scores", blocking=True,
