@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import os
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from typing import Optional, Sequence
 
 from pipeline import evaluation as evaluation_mod
 from pipeline.evaluation import EvaluationError
+from pipeline.tools import TOOLS
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -203,16 +205,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="a daemon heartbeat older than this is unhealthy (default: 300)")
     p.set_defaults(func=cmd_health)
 
-    from pipeline import bench, synth  # noqa: I001 — argument definitions only; heavy imports stay inside run()
+    for name, (_, text) in TOOLS.items():  # listed here; parsed by the tool itself (see below)
+        sub.add_parser(name, help=text, add_help=False)
 
-    p = sub.add_parser("bench", help="national-scale benchmark: stages, full run, DuckDB reference, nightly runs")
-    bench.add_arguments(p)
-    p.set_defaults(func=bench.run)
-
-    p = sub.add_parser("synth", help="write a synthetic evaluation folder (national scale by default), deterministic")
-    synth.add_arguments(p)
-    p.set_defaults(func=synth.run)
-
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in TOOLS:
+        return importlib.import_module(TOOLS[argv[0]][0]).main(argv[1:])
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pipeline import bench, synth
+from pipeline.tools import bench, synth
 
 EVALUATION = "2023-bench-small"
 

@@ -17,7 +17,7 @@ from pipeline.scoring import methods
 from pipeline.scoring.framework import FrameworkError, load_frameworks, parse_framework, read_document
 from pipeline.scoring.score import ScoringInputs, read_history, score_evaluation, summary, what_if
 from pipeline.scoring.subprojects import subproject_status, subprojects_summary
-from scripts import hohhot_indicators as hohhot
+from pipeline.tools import hohhot_indicators as hohhot
 
 EVALUATION = Path(__file__).resolve().parents[1] / "raw" / "2023-hohhot-pes"
 RECONCILIATION = {"arrival_rate": Fraction(27475, 30790), "execution_rate": Fraction(1071376, 2747500)}

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline import synth
+from pipeline.tools import synth
 
 MEASURES = ["planned", "received", "spent", "carried_forward", "recovered", "arrival_rate", "execution_rate"]
 

@@ -1,6 +1,6 @@
 """Write the Hohhot reconstruction's submission files under raw/2023-hohhot-pes/.
 
-Run from the repository root: ``python scripts/build_hohhot_raw.py``. The data lives in
+Run from the repository root: ``python -m pipeline.tools.hohhot_raw``. The data lives in
 ``hohhot_funds.py`` (registry and money) and ``hohhot_indicators.py`` (indicator actuals, grades,
 survey); this script only lays it out as the submitters would send it: XLSX and CSV, with
 title rows, Chinese headers and units. Output bytes are deterministic.
@@ -9,19 +9,14 @@ title rows, Chinese headers and units. Output bytes are deterministic.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipeline.contract import KINDS
+from pipeline.tools import hohhot_funds as F
+from pipeline.tools import hohhot_indicators as I
+from pipeline.workbooks import Sheet, write_csv, write_xlsx
 
-import hohhot_funds as F  # noqa: E402
-import hohhot_indicators as I  # noqa: E402
-
-from pipeline.contract import KINDS  # noqa: E402
-from pipeline.workbooks import Sheet, write_csv, write_xlsx  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1] / "raw" / "2023-hohhot-pes"
+ROOT = Path("raw") / "2023-hohhot-pes"
 BUREAU = "呼和浩特市人力资源和社会保障局"
 COUNTY_NAMES = {
     "150102": "新城区", "150103": "回民区", "150104": "玉泉区", "150105": "赛罕区", "150121": "土默特左旗",

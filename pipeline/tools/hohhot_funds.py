@@ -1,4 +1,4 @@
-"""The Hohhot reconstruction's registry and money, as data (written to raw/ by build_hohhot_raw.py).
+"""The Hohhot reconstruction's registry and money, as data (written to raw/ by :mod:`pipeline.tools.hohhot_raw`).
 
 Published in the seed: the sub-project names, groups and allocations; the totals planned,
 received, spent, carried forward and recovered by source; the statuses. Illustrative (labelled so

@@ -232,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
     if args.regenerate and folder.exists():
         shutil.rmtree(folder)
     if not folder.exists():
-        from pipeline import synth
+        from pipeline.tools import synth
 
         t = time.perf_counter()
         synth.generate(folder, counties=args.counties, subprojects=args.subprojects, indicators=args.indicators,
