@@ -52,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"评价 / evaluation: {ev.id}   未变化，跳过 / unchanged since the last run (same inputs and code), skipped")
             continue
         from pipeline.outputs import OutputLocked
-        from pipeline.runner import materialize_evaluation, print_summary
+        from pipeline.materialize import materialize_evaluation, print_summary
 
         try:
             outcome = materialize_evaluation(ev.id, raw_root=args.raw, out_root=args.out)
@@ -72,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from pipeline.ingest.check import check_files, print_problems
+    from pipeline.ingest.precheck import check_files, print_problems
 
     ev = evaluation_mod.find(Path(args.raw), args.evaluation)
     result = check_files(ev, Path(args.raw), [Path(f) for f in args.files])
@@ -91,7 +91,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
 def cmd_partitions(args: argparse.Namespace) -> int:
     """Register every evaluation folder as a partition of the instance in $DAGSTER_HOME (before the UI starts)."""
     from pipeline.defs.partitions import evaluations
-    from pipeline.runner import instance
+    from pipeline.materialize import instance
 
     if not os.environ.get("DAGSTER_HOME"):
         raise EvaluationError("DAGSTER_HOME 未设置：分区登记在持久的 Dagster 实例中 / set DAGSTER_HOME to the instance folder")

@@ -21,7 +21,7 @@ def code_choices(ev: Optional[Evaluation], raw_root: Path) -> dict[str, list[str
     if ev is None:
         return {}
     from pipeline.ingest.inventory import RECOGNISED
-    from pipeline.ingest.run import read_all, source_files
+    from pipeline.ingest.stage import read_all, source_files
 
     offices = [f for f in source_files(ev, raw_root) if f.submitter == "project_office" and f.listing == RECOGNISED]
     registry = read_all(ev, offices)["subprojects"]

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from pipeline.evaluation import Evaluation
-from pipeline.ingest.run import ingest
+from pipeline.ingest.stage import ingest
 from pipeline.reconcile import reconcile
-from pipeline.scoring.run import scoring_inputs
+from pipeline.scoring.stage import scoring_inputs
 from pipeline.scoring.score import what_if
 
 
@@ -20,5 +20,5 @@ def run_what_if(ev: Evaluation, raw_root: Path, framework: Optional[str], overri
     fw = frameworks[name]
     data = ingest(ev, raw_root)
     rec = reconcile(data.tables, ev)
-    result = what_if(fw, scoring_inputs(ev, data.tables, rec.figures), overrides)
+    result = what_if(fw, scoring_inputs(ev, data.tables, rec.rates), overrides)
     return f"指标体系 / framework: {name}（假设分析，不写任何文件 / what-if, nothing written）\n" + result.text()

@@ -28,7 +28,7 @@ def require_program(name: str) -> str:
 @pytest.fixture(scope="session")
 def hohhot_run(tmp_path_factory):
     """The whole pipeline over raw/, through the same entry point as `python -m pipeline run`."""
-    from pipeline.runner import materialize_evaluation
+    from pipeline.materialize import materialize_evaluation
 
     out = tmp_path_factory.mktemp("out")
     outcome = materialize_evaluation(HOHHOT, raw_root=str(RAW), out_root=str(out))

@@ -164,7 +164,7 @@ def test_schedule_is_nightly_at_two_in_shanghai():
 
 
 def test_schedule_runs_only_evaluations_changed_since_their_last_materialisation(instance, paths):
-    from pipeline.runner import materialize_evaluation
+    from pipeline.materialize import materialize_evaluation
 
     outcome = materialize_evaluation(HOHHOT, raw_root=paths.raw_root, out_root=paths.out_root,
                                      dagster_instance=instance)

@@ -3,7 +3,7 @@
 import dataclasses
 
 from pipeline import reconcile
-from pipeline.runner import materialize_evaluation, print_summary
+from pipeline.materialize import materialize_evaluation, print_summary
 from tests.conftest import HOHHOT, RAW
 
 

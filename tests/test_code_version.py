@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent("""
     import dagster as dg
     from dagster._utils.test.data_versions import get_stale_status_resolver
     from pipeline.definitions import defs
-    from pipeline.runner import materialize_evaluation
+    from pipeline.materialize import materialize_evaluation
 
     mode, evaluation, raw_root, out_root = sys.argv[1:]
     instance = dg.DagsterInstance.get()

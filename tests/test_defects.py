@@ -55,7 +55,7 @@ PII_VALUES = ["15010219800101123X", "150102198502023456", "13912345678", "150471
 @pytest.fixture(scope="module")
 def ingested():
     from pipeline import evaluation
-    from pipeline.ingest.run import ingest
+    from pipeline.ingest.stage import ingest
 
     ev = evaluation.find(RAW, EVALUATION)
     return ingest(ev, RAW)

@@ -19,7 +19,7 @@ def _deterministic_files(out_dir):
 
 
 def test_a_rerun_gives_byte_identical_outputs_and_manifest(hohhot_run, tmp_path):
-    from pipeline.runner import materialize_evaluation
+    from pipeline.materialize import materialize_evaluation
 
     again = materialize_evaluation(HOHHOT, raw_root=str(RAW), out_root=str(tmp_path))
     first, second = hohhot_run.out_dir, again.out_dir

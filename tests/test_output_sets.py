@@ -30,7 +30,7 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance):
     from pipeline.defs.io_manager import EvaluationIOManager
     from pipeline.defs.resources import PipelinePaths
     from pipeline.defs.sensors import publish_partial_runs
-    from pipeline.runner import materialize_evaluation
+    from pipeline.materialize import materialize_evaluation
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     shutil.copytree(RAW / HOHHOT, raw / HOHHOT)

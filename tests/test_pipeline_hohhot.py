@@ -85,7 +85,7 @@ def test_missing_county_workbook_is_a_finding(tmp_path):
     import json
     import shutil
 
-    from pipeline.runner import materialize_evaluation
+    from pipeline.materialize import materialize_evaluation
 
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "raw" / HOHHOT, raw / HOHHOT)

@@ -71,7 +71,7 @@ def test_hohhot_run_against_postgres_is_recorded_there(pg_instance, tmp_path):
     from pipeline.definitions import defs
     from pipeline.defs.automation import last_versions
     from pipeline.fingerprint import code_version, evaluation_fingerprint
-    from pipeline.runner import materialize_evaluation
+    from pipeline.materialize import materialize_evaluation
 
     instance, db = pg_instance
     outcome = materialize_evaluation(HOHHOT, raw_root=str(RAW), out_root=str(tmp_path / "out"),

@@ -14,7 +14,8 @@ import pytest
 from pipeline import evaluation as evaluation_module
 from pipeline.contract import KINDS
 from pipeline.formats import FEN_PER_WAN, percent, rate
-from pipeline.reconcile import _percent, derived_edges, identity_checks, reconcile
+from pipeline.reconcile import derived_edges, identity_checks, reconcile
+from pipeline.reconcile.levels import rate_percent
 
 HOHHOT = Path(__file__).resolve().parents[1] / "raw" / "2023-hohhot-pes"
 CITY = "150100"
@@ -165,7 +166,7 @@ def test_seed_funds_summary(seed):
     assert funds["by_source"]["county"]["arrival_rate"] == "13.11"
     assert {g: b["planned"] for g, b in funds["by_group"].items()} == {"1": "7830.00", "2": "18960.00", "3": "4000.00"}
     assert rec.summary["coverage"] == {"projects_evaluated": 19, "projects_total": 19, "budget_share": "100.00"}
-    assert rec.figures == {"arrival_rate": Fraction(27475, 30790), "execution_rate": Fraction(1071376, 2747500)}
+    assert rec.rates == {"arrival_rate": Fraction(27475, 30790), "execution_rate": Fraction(1071376, 2747500)}
 
 
 def test_seed_identities_hold(seed):
@@ -341,7 +342,7 @@ def test_execution_denominator_setting():
     by_planned = reconcile(tables, hohhot(execution_denominator="planned"))
     assert by_planned.by_subproject.set_index("key")["execution_rate"].to_dict() == {"1": "60.00", "2": "55.00"}
     assert by_planned.summary["funds"]["execution_rate"] == "58.13"  # 93 / 160
-    assert by_planned.figures["execution_rate"] == Fraction(93, 160)
+    assert by_planned.rates["execution_rate"] == Fraction(93, 160)
     by_received = reconcile(tables, hohhot())
     assert by_received.summary["funds"]["execution_rate"] == "62.84"  # 93 / 148
     # Any other denominator is refused when the evaluation is loaded, naming the key and the values allowed.
@@ -493,7 +494,7 @@ def test_vectorised_percent_equals_formats_percent():
     pairs = [(generator.randint(-10**15, 10**15), generator.choice([0, 1, -3, generator.randint(-10**13, 10**13)]))
              for _ in range(2000)] + [(5, 10**6 * 2), (-5, 10**6 * 2), (1, -10**7), (0, -5), (2**62, 3)]
     n, d = pd.Series([p[0] for p in pairs]), pd.Series([p[1] for p in pairs])
-    assert _percent(n, d).tolist() == [percent(rate(a, b)) for a, b in pairs]
+    assert rate_percent(n, d).tolist() == [percent(rate(a, b)) for a, b in pairs]
 
 
 def test_coverage_counts_subprojects_with_rows():

@@ -54,7 +54,7 @@ def test_county_codes_are_distinct_county_level_gb2260_codes(tmp_path):
 
 @pytest.fixture(scope="module")
 def clean_run(tmp_path_factory):
-    from pipeline.runner import materialize_evaluation
+    from pipeline.materialize import materialize_evaluation
 
     raw, out = tmp_path_factory.mktemp("raw"), tmp_path_factory.mktemp("out")
     ledger = synth.generate(raw / "syn-clean", counties=30, seed=11)
@@ -63,7 +63,7 @@ def clean_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def defects_run(tmp_path_factory):
-    from pipeline.runner import materialize_evaluation
+    from pipeline.materialize import materialize_evaluation
 
     raw, out = tmp_path_factory.mktemp("raw"), tmp_path_factory.mktemp("out")
     ledger = synth.generate(raw / "syn-defects", counties=30, seed=11, defects=0.01)

@@ -45,7 +45,7 @@ class ScoringInputs:
 
     - ``indicator_actuals``: kind ``indicator_actuals`` (bureau), ``county_indicators``: kind
       ``county_indicators``, ``grades``: kind ``grades``, ``survey``: kind ``survey``;
-    - ``reconciliation``: exact figures by key, e.g. ``{"arrival_rate": Fraction(27475, 30790)}``
+    - ``reconciliation``: exact rates by key, e.g. ``{"arrival_rate": Fraction(27475, 30790)}``
       (a rate as a fraction, not a percent; None where undefined);
     - ``settings``: the evaluation's settings (``satisfied_answers``, ``realism_trend_tolerance_pct``);
     - ``history``: earlier years' actuals (:func:`read_history`), ``year``: the evaluated year

@@ -49,9 +49,9 @@ def bare_startup(repeats: int = 3) -> float:
 def stages(raw: Path, evaluation_id: str, scratch: Path) -> dict:
     """Each stage in process, on the same functions the assets call."""
     from pipeline import evaluation
-    from pipeline.ingest.run import account, read_all, source_files, validate_all
+    from pipeline.ingest.stage import account, read_all, source_files, validate_all
     from pipeline.reconcile import reconcile
-    from pipeline.scoring.run import score_all, scoring_inputs
+    from pipeline.scoring.stage import score_all, scoring_inputs
 
     ev = evaluation.find(raw, evaluation_id)
     out: dict = {}
@@ -71,7 +71,7 @@ def stages(raw: Path, evaluation_id: str, scratch: Path) -> dict:
     results = step("validate", lambda: validate_all(ev, tables))
     ingested = step("account", lambda: account(ev, files, tables, results))
     rec = step("reconcile", lambda: reconcile(ingested.tables, ev))
-    scores = step("score", lambda: score_all(ev, scoring_inputs(ev, ingested.tables, rec.figures)))
+    scores = step("score", lambda: score_all(ev, scoring_inputs(ev, ingested.tables, rec.rates)))
     out["rows"] = ingested.rows["read"]
     out["files"] = len(files)
     out["fund_rows"] = int(sum(len(ingested.tables[k]) for k in (
@@ -100,7 +100,7 @@ def _read_in_process(ev, raw: Path) -> None:
 
     from pipeline.ingest.inventory import RECOGNISED
     from pipeline.ingest.read import read_file
-    from pipeline.ingest.run import source_files
+    from pipeline.ingest.stage import source_files
 
     fresh = [sf for sf in source_files(ev, raw) if sf.listing == RECOGNISED]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:

@@ -12,7 +12,7 @@ from tests.hostile.corpus import CASES, EVALUATION, Case, base
 
 def run_case(case: Case, tmp_path):
     from pipeline import evaluation
-    from pipeline.ingest.run import ingest
+    from pipeline.ingest.stage import ingest
 
     raw = tmp_path / "raw"
     folder = raw / EVALUATION

@@ -17,7 +17,7 @@ SIZE_LIMITS = ("max_file_mb", "max_inflated_mb", "max_rows", "max_columns", "max
 def test_every_national_file_passes_a_quarter_of_each_default_limit(tmp_path):
     from pipeline import evaluation
     from pipeline.tools import synth
-    from pipeline.ingest.run import ingest
+    from pipeline.ingest.stage import ingest
 
     raw = tmp_path / "raw"
     synth.generate(raw / "national", counties=2850)

@@ -15,7 +15,7 @@ from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
 from pipeline.ingest import checks
-from pipeline.ingest.run import ingest
+from pipeline.ingest.stage import ingest
 from pipeline.tables import TABLES
 
 GROUP = "ingest"

@@ -12,7 +12,7 @@ from pipeline import manifest as manifest_mod
 from pipeline import outputs
 from pipeline.contract import KINDS
 from pipeline.defs.assets import ingest as ingest_assets
-from pipeline.defs.assets import reconciliation as reconciliation_assets
+from pipeline.defs.assets import reconcile as reconcile_assets
 from pipeline.defs.assets import scoring as scoring_assets
 from pipeline.defs.checks import schema_check_result, schema_check_spec
 from pipeline.defs.metadata import table_metadata
@@ -65,7 +65,7 @@ def evaluation_figures(context: dg.AssetExecutionContext, submission_inventory: 
                        missing_submissions: pd.DataFrame, reconciliation_summary: dict, scoring_summary: dict) -> dict:
     """评价数据汇总 — every figure of summary.json except the artifacts: rows, files, funds, coverage, score, indicators."""
     figures = ingest_block(context.partition_key, submission_inventory, missing_submissions)
-    figures.update({k: v for k, v in reconciliation_summary.items() if k != "figures"})
+    figures.update({k: v for k, v in reconciliation_summary.items() if k != "rates"})
     figures.update(scoring_summary)
     return figures
 
@@ -175,7 +175,7 @@ def evaluation_summary(context: dg.AssetExecutionContext, paths: PipelinePaths, 
 
 
 # Every other asset of an evaluation: the manifest is written, and the set published, after all of them.
-EVERY_ASSET = [*ingest_assets.OUTPUT_NAMES, *reconciliation_assets.OUTPUT_NAMES, *scoring_assets.OUTPUT_NAMES,
+EVERY_ASSET = [*ingest_assets.OUTPUT_NAMES, *reconcile_assets.OUTPUT_NAMES, *scoring_assets.OUTPUT_NAMES,
                "findings", "lineage", "evaluation_figures", "data_quality", "evaluation_report", "evaluation_summary"]
 
 

@@ -1,4 +1,4 @@
-"""Stage 3 — indicator actuals and reconciliation figures → indicator scores, dimensions, grade."""
+"""Stage 3 — indicator actuals and the reconciliation's exact rates → indicator scores, dimensions, grade."""
 
 import dagster as dg
 import pandas as pd
@@ -9,7 +9,7 @@ from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.scoring import score as scoring
-from pipeline.scoring.run import score_all, scoring_inputs
+from pipeline.scoring.stage import score_all, scoring_inputs
 from pipeline.scoring.subprojects import subproject_status, subprojects_summary
 
 GROUP = "scoring"
@@ -45,7 +45,7 @@ def indicator_scoring(context: dg.AssetExecutionContext, paths: PipelinePaths, i
     """Score every indicator by its framework's method, sum into dimensions, a total and a grade."""
     ev = paths.evaluation(context.partition_key)
     tables = dict(indicator_actuals=indicator_actuals, county_indicators=county_indicators, grades=grades, survey=survey)
-    results = score_all(ev, scoring_inputs(ev, tables, reconciliation_summary["figures"]))
+    results = score_all(ev, scoring_inputs(ev, tables, reconciliation_summary["rates"]))
     primary = results[ev.primary_framework]
     status, status_edges, status_findings = subproject_status(subprojects, ev.cutoff)
     archive_findings, archive_edges = archive.findings_and_edges(county_archive, ev)

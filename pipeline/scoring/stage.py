@@ -12,13 +12,13 @@ from pipeline.scoring import score as scoring
 
 
 def scoring_inputs(ev: Evaluation, tables: Mapping[str, pd.DataFrame],
-                   figures: Mapping[str, Optional[str | Fraction]]) -> scoring.ScoringInputs:
-    """``figures`` are the reconciliation's exact rates, as Fractions or their "p/q" text."""
+                   rates: Mapping[str, Optional[str | Fraction]]) -> scoring.ScoringInputs:
+    """``rates`` are the reconciliation's exact rates, as Fractions or their "p/q" text."""
     history_path = ev.folder / "history.csv"
     return scoring.ScoringInputs(
         indicator_actuals=tables["indicator_actuals"], county_indicators=tables["county_indicators"],
         grades=tables["grades"], survey=tables["survey"],
-        reconciliation={k: (Fraction(v) if v is not None else None) for k, v in figures.items()},
+        reconciliation={k: (Fraction(v) if v is not None else None) for k, v in rates.items()},
         settings=ev.settings,
         history=scoring.read_history(history_path, f"{ev.id}/{history_path.name}"),
         year=ev.config.evaluation_period.start.year,

@@ -10,7 +10,7 @@ from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 
-GROUP = "reconciliation"
+GROUP = "reconcile"
 
 TABLES = {
     "funds_by_source": ("by_source", "资金到位与支出（按资金来源）— planned, received, spent, carried forward, recovered, balance and rates by funding source (分)."),
@@ -62,7 +62,7 @@ def fund_reconciliation(context: dg.AssetExecutionContext, paths: PipelinePaths,
         df = getattr(rec, attr)
         yield dg.Output(df, output_name=name, metadata=table_metadata(df, name))
         yield schema_check_result(name, df)
-    yield dg.Output({**rec.summary, "figures": {k: (str(v) if v is not None else None) for k, v in rec.figures.items()}},
+    yield dg.Output({**rec.summary, "rates": {k: (str(v) if v is not None else None) for k, v in rec.rates.items()}},
                     output_name="reconciliation_summary",
                     metadata={"funds": dg.MetadataValue.json(rec.summary.get("funds", {}))})
     results = reconcile.identity_checks(rec, tables)

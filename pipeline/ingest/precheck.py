@@ -22,7 +22,7 @@ from pipeline.contract import KINDS
 from pipeline.evaluation import Evaluation
 from pipeline.ingest.inventory import RECOGNISED, REJECTED, identify, kind_from_name
 from pipeline.ingest.read import Problem, SourceFile
-from pipeline.ingest.run import STATUS_LABELS, Ingested, ingest_files, source_files
+from pipeline.ingest.stage import STATUS_LABELS, Ingested, ingest_files, source_files
 
 COUNTY_ONLY_SHEETS = {k.label for k in KINDS.values() if k.county_scoped} - {k.label for k in KINDS.values() if not k.county_scoped}
 
