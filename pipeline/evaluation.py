@@ -13,7 +13,7 @@ import functools
 import hashlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from pipeline import yamlio
 from pipeline.config import Department, EvaluationConfig, Settings, parse_evaluation
@@ -118,14 +118,15 @@ class Evaluation:
 
         return [e.path for e in walk(self.folder) if e.kind == "file" and e.rel[0] not in SUBMISSION_DIRS]
 
-    def config_hash(self) -> str:
-        """SHA-256 over the configuration files' relative paths and contents."""
+    def config_hash(self, hashes: Mapping[str, str] | None = None) -> str:
+        """SHA-256 over the configuration files' relative paths and contents (``hashes``: theirs, if taken)."""
         from pipeline.files import sha256_file
 
         h = hashlib.sha256()
         for p in self.config_files():
-            h.update(p.relative_to(self.folder).as_posix().encode() + b"\0")
-            h.update(bytes.fromhex(sha256_file(p)))
+            rel = p.relative_to(self.folder).as_posix()
+            h.update(rel.encode() + b"\0")
+            h.update(bytes.fromhex(hashes[rel] if hashes and rel in hashes else sha256_file(p)))
         return h.hexdigest()
 
     def expected_submissions(self) -> list[tuple[str, str, str]]:

@@ -13,7 +13,7 @@ import hashlib
 import os
 import stat
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import BinaryIO, Iterator, Optional
 
 BLOCK = 1 << 20
 ENTRY_KINDS = {stat.S_IFLNK: "symlink", stat.S_IFIFO: "fifo", stat.S_IFCHR: "device", stat.S_IFBLK: "device",
@@ -100,11 +100,53 @@ def read_regular(path: Path, limit: Optional[int] = None) -> bytes:
 
 def sha256_file(path: Path) -> str:
     """SHA-256 of a regular file's content, read in blocks (never a link, FIFO or device)."""
-    h = hashlib.sha256()
+    return hash_and_stamp(path)[0]
+
+
+# What identifies a version of a file without reading it again: device, inode, size, and the content and
+# status change times (ctime moves on every write and cannot be set back by a program).
+Stamp = tuple[int, int, int, int, int]
+
+
+def stamp_of(st: os.stat_result) -> Stamp:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+# Hashes already taken in this process, by stamp: asking again for an unchanged file costs one fstat.
+_HASHED: dict[Stamp, str] = {}
+_HASHED_MAX = 200_000
+
+
+def hash_and_stamp(path: Path) -> tuple[str, Stamp]:
+    """SHA-256 of a regular file and its :data:`Stamp`; raises :class:`Changed` if it was written meanwhile.
+
+    Each input is read for hashing once per run: the inventory, the data version and the manifest ask
+    for the same files, and a file whose stamp is unchanged is not read again; a reader compares the
+    stamp instead of hashing. Any write moves the stamp (ctime), so a changed file is always re-read.
+    """
     with os.fdopen(open_regular(path), "rb") as fh:
-        for block in iter(lambda: fh.read(BLOCK), b""):
-            h.update(block)
+        before = stamp_of(os.fstat(fh.fileno()))
+        known = _HASHED.get(before)
+        if known is not None:
+            return known, before
+        digest = _digest(fh)
+        if stamp_of(os.fstat(fh.fileno())) != before:
+            raise Changed(str(path))
+    if len(_HASHED) >= _HASHED_MAX:
+        _HASHED.clear()
+    _HASHED[before] = digest
+    return digest, before
+
+
+def _digest(fh: BinaryIO) -> str:
+    h = hashlib.sha256()
+    for block in iter(lambda: fh.read(BLOCK), b""):
+        h.update(block)
     return h.hexdigest()
+
+
+class Changed(OSError):
+    """The file was written while it was being read."""
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -12,6 +12,7 @@ import subprocess
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Mapping
 
 from pipeline import files as fs
 
@@ -19,16 +20,22 @@ PACKAGE = "pes-evaluation-pipeline"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def folder_hashes(folder: Path) -> dict[str, str]:
+def folder_hashes(folder: Path, known: Mapping[str, str] | None = None) -> dict[str, str]:
     """SHA-256 of every regular file under an evaluation folder, keyed by path relative to it.
 
+    ``known`` holds hashes a run already took (the inventory's, by the same relative path): those files
+    are not read again, so a run hashes each input once, and its fingerprint is of the bytes it read.
     Links are never followed: a link, FIFO or device counts by its kind (and a link by its
     target's name), so adding or changing one is a change, without reading through it.
     """
+    known = known or {}
     out = {}
     for entry in fs.walk(folder):
         rel = "/".join(entry.rel)
         if entry.kind == "file":
+            if rel in known:
+                out[rel] = known[rel]
+                continue
             try:
                 out[rel] = fs.sha256_file(entry.path)
             except OSError:

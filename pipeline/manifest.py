@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.evaluation import Evaluation
-from pipeline.fingerprint import code_version, evaluation_fingerprint
+from pipeline.fingerprint import code_version, combine, evaluation_fingerprint, folder_hashes
 from pipeline.files import atomic_write, sha256_file
 
 MANIFEST = "manifest.json"
@@ -54,13 +54,18 @@ def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict:
             continue
         if p.is_file():
             outputs[rel] = sha256_file(p)
+    # Every input file is hashed once per run: the submissions by the inventory, the rest here.
+    prefix = ev.id + "/"  # the inventory names files as <evaluation id>/<path in the folder>
+    read = {r.file.removeprefix(prefix): r.sha256 for r in inventory.itertuples() if r.sha256}
+    hashes = folder_hashes(ev.folder, known=read)
+    config = [p.relative_to(ev.folder).as_posix() for p in ev.config_files()]
     return {
         "evaluation_id": ev.id,
-        "input_fingerprint": evaluation_fingerprint(ev.folder),
+        "input_fingerprint": combine(hashes),
         "inputs": {r.file: r.sha256 for r in inventory.sort_values("file").itertuples()},
         "configuration": {
-            "sha256": ev.config_hash(),
-            "files": {p.relative_to(ev.folder).as_posix(): sha256_file(p) for p in ev.config_files()},
+            "sha256": ev.config_hash(hashes),
+            "files": {rel: hashes[rel] for rel in config},
         },
         "code_version": code_version(),
         "versions": package_versions(),

@@ -1,7 +1,7 @@
 """The nightly schedule and the sensors, evaluated directly (no daemon) over a copy of raw/ in a temp folder.
 
 Runs the daemon would create from a request are recorded in the instance as it would record them (queued,
-started), and a finished run is a real run that materialises ``evaluation_summary`` with the request's tags.
+started), and a finished run is a real run that materialises ``run_manifest`` with the request's tags.
 """
 
 from __future__ import annotations
@@ -97,9 +97,9 @@ def advance(instance: dg.DagsterInstance, run: dg.DagsterRun, event_type: dg.Dag
     instance.run_storage.handle_run_event(run.run_id, dg.DagsterEvent(event_type.value, job_name="evaluate"))
 
 
-@dg.asset(key="evaluation_summary", partitions_def=evaluations)
-def summary_stub(context):
-    """Stands in for the real summary: records the content and code the run was requested for."""
+@dg.asset(key="run_manifest", partitions_def=evaluations)
+def manifest_stub(context):
+    """Stands in for the real manifest: records the content and code the run was requested for."""
     tags = context.run.tags
     return dg.MaterializeResult(metadata={"input_fingerprint": tags[CONTENT_TAG], "code_version": tags[CODE_TAG]})
 
@@ -108,7 +108,7 @@ def finish(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
     """The queued or started run completes: it materialises the summary for the content it was requested for."""
     instance.delete_run(run.run_id)
     tags = {k: v for k, v in run.tags.items() if not k.startswith("dagster/")}
-    assert dg.materialize([summary_stub], instance=instance, partition_key=run.tags["dagster/partition"],
+    assert dg.materialize([manifest_stub], instance=instance, partition_key=run.tags["dagster/partition"],
                           tags=tags).success
 
 

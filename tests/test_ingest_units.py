@@ -290,3 +290,26 @@ def test_a_negative_planned_amount_is_told_to_be_positive(tmp_path):
     [rec] = result.quarantine.to_dict("records")
     assert rec["rule"] == "negative_amount"
     assert "冲红凭证号" not in rec["message"] and "正数" in rec["message"]
+
+
+@pytest.mark.parametrize("name", ["receipts.csv", "receipts.xlsx"])
+def test_a_file_changed_after_the_inventory_hashed_it_is_not_read_and_not_hashed_again(tmp_path, name):
+    from pipeline.files import hash_and_stamp
+
+    path = tmp_path / name
+    rows = [{"到位单号": "R1", "到位日期": "2023-03-01", "资金来源": "central", "金额（万元）": "1.00"}]
+    if name.endswith(".csv"):
+        path.write_text("到位单号,到位日期,资金来源,金额（万元）\nR1,2023-03-01,central,1.00\n", encoding="utf-8")
+    else:
+        write_xlsx(path, [Sheet(KINDS["receipts"], rows)])
+    digest, stamp = hash_and_stamp(path)
+    unchanged = SourceFile(path=path, rel=name, sha256=digest, submitter_type="bureau", submitter="czj", stamp=stamp)
+    read_file(unchanged)
+    assert not [p for p in unchanged.problems if p.rule == "changed_while_reading"]
+
+    with open(path, "ab") as fh:  # the submitter saves again after the inventory
+        fh.write(b"\n")
+    changed = SourceFile(path=path, rel=name, sha256=digest, submitter_type="bureau", submitter="czj", stamp=stamp)
+    assert read_file(changed) == []
+    assert [p.rule for p in changed.problems] == ["changed_while_reading"]
+    assert hash_and_stamp(path)[0] != digest  # the remembered hash is of the old stamp: the file is read again

@@ -3,7 +3,7 @@ and an alert when a tick fails.
 
 Both decide the same way whether an evaluation needs a run: compare the folder's content hash and the code
 version with what the evaluation's outputs will reflect once the runs already requested have finished (the
-newest queued or running run of that evaluation, else its last ``evaluation_summary`` materialisation). So
+newest queued or running run of that evaluation, else its last ``run_manifest`` materialisation). So
 whichever of the two fires first requests the run, and the other finds it pending and requests nothing.
 """
 
@@ -21,7 +21,7 @@ from pipeline.alerts import FOLDER_ERROR, TICK_FAILURE, Alert, raise_alert, reso
 from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import code_version, evaluation_fingerprint
 
-SUMMARY_KEY = dg.AssetKey("evaluation_summary")
+MANIFEST_KEY = dg.AssetKey("run_manifest")
 # Run tags naming what a requested run evaluates, so a later tick can see it is already pending.
 EVALUATION_TAG = "evaluation"
 CONTENT_TAG = "pipeline/content"
@@ -42,14 +42,14 @@ class Version:
 
 
 def last_versions(instance: dg.DagsterInstance, evaluation_id: str) -> tuple[str | None, str | None]:
-    """(input fingerprint, code version) recorded by the last materialisation of the evaluation's summary."""
+    """(input fingerprint, code version) recorded by the last materialisation of the evaluation's manifest."""
     version = _materialised(instance, evaluation_id)
     return version.content, version.code
 
 
 def _materialised(instance: dg.DagsterInstance, evaluation_id: str) -> Version:
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=SUMMARY_KEY, asset_partitions=[evaluation_id]), limit=1).records
+        dg.AssetRecordsFilter(asset_key=MANIFEST_KEY, asset_partitions=[evaluation_id]), limit=1).records
     if not records:
         return Version(None, None)
     meta = records[0].asset_materialization.metadata

@@ -21,7 +21,6 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
-import hashlib
 import io
 import itertools
 import os
@@ -50,7 +49,6 @@ _HTML_STARTS = (b"<!doctype html", b"<html", b"<table", b"<?xml", b"<head", b"<m
 class Encoding:
     name: str  # codec name for Python: utf-8-sig or gb18030
     lines: int  # physical lines in the file
-    sha256: str  # of the bytes read, to check the file is still the one the inventory hashed
 
 
 @dataclasses.dataclass
@@ -72,10 +70,8 @@ def detect_encoding(path: Path, limits: Limits) -> Encoding:
     utf8_bad = gb_bad = None  # (line, byte) of the first undecodable byte
     lines, offset_line, head, sample = 0, 1, b"", b""
     carry = 0  # length of the line still open at the end of the previous block
-    digest = hashlib.sha256()
     with os.fdopen(open_regular(path), "rb") as fh:
         while block := fh.read(BLOCK):
-            digest.update(block)
             if not head:
                 head, sample = block[:4096], block[:SAMPLE_BYTES]
                 _reject_not_text(head)
@@ -102,12 +98,12 @@ def detect_encoding(path: Path, limits: Limits) -> Encoding:
     if carry:
         lines += 1  # a last line without a line end
     if utf8_bad is None and _final(utf8) is None:
-        return Encoding("utf-8-sig", lines, digest.hexdigest())
+        return Encoding("utf-8-sig", lines)
     if gb_bad is None and _final(gb) is None:
         if _looks_like_big5(sample):
             raise Rejected("encoding", "文件疑似繁体中文 Big5 编码（按 GB18030 解读会变成乱码）；"
                                        "请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。")
-        return Encoding("gb18030", lines, digest.hexdigest())
+        return Encoding("gb18030", lines)
     line, byte = max(x for x in (utf8_bad, gb_bad, (offset_line, -1)) if x is not None)
     what = f"（0x{byte:02X}）" if byte >= 0 else ""
     raise Rejected("encoding", f"第 {line} 行含有无法识别的字节{what}：文件既不是 UTF-8 也不是 GB18030 编码；"

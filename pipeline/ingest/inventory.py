@@ -132,6 +132,7 @@ class Listed:
     rel: str  # path relative to the raw root, posix
     identity: Identity
     sha256: str = ""
+    stamp: Optional[fs.Stamp] = None  # the version hashed; the reader checks it instead of hashing again
 
 
 def list_submissions(ev: Evaluation, raw_root: Path, limits: Optional[Limits] = None) -> list[Listed]:
@@ -163,7 +164,10 @@ def list_submissions(ev: Evaluation, raw_root: Path, limits: Optional[Limits] = 
             listed = Listed(entry, rel, ident)
             if ident.status == RECOGNISED and entry.size <= limits.file_bytes:
                 try:
-                    listed.sha256 = fs.sha256_file(entry.path)
+                    listed.sha256, listed.stamp = fs.hash_and_stamp(entry.path)
+                except fs.Changed:
+                    listed.identity = dataclasses.replace(ident, status=REJECTED, rule="changed_while_reading", message=(
+                        "文件在读取过程中被修改，本次未读取；请在报送完成后再运行。"))
                 except OSError as exc:  # replaced by a link or removed since the walk
                     listed.identity = Identity(top, "", None, REJECTED, "not_regular_file", f"文件无法打开（{exc.strerror or exc}），未读取。")
             out.append(listed)

@@ -139,7 +139,7 @@ def _work(batch: list[dict], limits: Limits) -> list[bytes]:
 
 def _fields(sf: SourceFile) -> dict:
     return {"path": sf.path, "rel": sf.rel, "sha256": sf.sha256, "submitter_type": sf.submitter_type,
-            "submitter": sf.submitter}
+            "submitter": sf.submitter, "stamp": sf.stamp}
 
 
 # --- the parent side --------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -28,13 +27,14 @@ import pyarrow.compute as pc
 
 from pipeline import fieldtypes
 from pipeline.contract import KINDS, Kind, kinds_for
-from pipeline.files import NotRegularFile, open_regular
+from pipeline.files import NotRegularFile, Stamp, open_regular, stamp_of
 from pipeline.ingest import csvfile, xlsx
 from pipeline.ingest.inventory import kind_from_name
 from pipeline.ingest.limits import Limits
 from pipeline.ingest.xlsx import Rejected, column_letter
 
 HEADER_SCAN_ROWS = 12
+CHANGED = "文件在读取过程中被修改，本次未读取；请在报送完成后再运行。"
 PII_HEADER = re.compile(r"身份证|证件号|手机|电话|联系方式|phone|mobile|id_?card|idno", re.I)
 # 18- and 15-digit 身份证号 and mobile numbers, once spaces and hyphens are taken out.
 PII_VALUE = re.compile(r"^(\d{17}[\dXx]|\d{15}|(\+?86)?1[3-9]\d{9})$")
@@ -93,6 +93,7 @@ class SourceFile:
     sheets: list[SheetAccount] = dataclasses.field(default_factory=list)
     declared_code: Optional[str] = None  # the 填报单位代码 written in the file
     listing: str = "recognised"  # what the inventory decided before reading: recognised / unrecognised / rejected
+    stamp: Optional[Stamp] = None  # the version the inventory hashed: reading checks it is still that one
 
 
 @dataclasses.dataclass
@@ -407,9 +408,9 @@ def read_file(sf: SourceFile, limits: Optional[Limits] = None) -> list[RawTable]
             sf.problems.append(Problem("empty_file", "文件为空（0 字节）；请重新导出后报送。"))
             return []
         data = head + fh.read() if fmt in ("xlsx", "xls") else b""
-    if data and sf.sha256 and hashlib.sha256(data).hexdigest() != sf.sha256:
-        sf.problems.append(Problem("changed_while_reading", "文件在读取过程中被修改，本次未读取；请在报送完成后再运行。"))
-        return []
+        if sf.stamp is not None and stamp_of(os.fstat(fh.fileno())) != sf.stamp:
+            sf.problems.append(Problem("changed_while_reading", CHANGED))
+            return []
     ext = sf.path.suffix.lower().lstrip(".")
     if fmt == "xls":
         if _ENCRYPTED_STREAM in data:
@@ -424,6 +425,10 @@ def read_file(sf: SourceFile, limits: Optional[Limits] = None) -> list[RawTable]
     except Rejected as exc:
         sf.problems.append(Problem(exc.rule, exc.message))
         return []
+    # A CSV is streamed from its path more than once: the last look must still see the version hashed.
+    if fmt == "csv" and sf.stamp is not None and stamp_of(os.stat(sf.path, follow_symlinks=False)) != sf.stamp:
+        sf.problems.append(Problem("changed_while_reading", CHANGED))
+        return _reject_all(sf)
     if tables and not any(t.frame.num_rows for t in tables):
         sf.warnings.append("文件只有表头，没有任何数据行；如本期确无数据可忽略本提示，否则请填写后重新报送。")
     return _check_identity(sf, tables)
@@ -460,8 +465,6 @@ def _reject_all(sf: SourceFile) -> list[RawTable]:
 
 def _read_csv(sf: SourceFile, limits: Limits) -> list[RawTable]:
     encoding = csvfile.detect_encoding(sf.path, limits)
-    if sf.sha256 and encoding.sha256 != sf.sha256:
-        raise Rejected("changed_while_reading", "文件在读取过程中被修改，本次未读取；请在报送完成后再运行。")
     head_lines = csvfile.read_head(sf.path, encoding.name, HEADER_SCAN_ROWS)
     if not any(line.strip() for line in head_lines):
         sf.problems.append(Problem("empty_file", "文件没有任何内容；请重新导出后报送。"))

@@ -57,7 +57,7 @@ def source_files(ev: Evaluation, raw_root: Path) -> list[SourceFile]:
     for x in list_submissions(ev, raw_root):
         ident = x.identity
         sf = SourceFile(path=x.entry.path, rel=x.rel, sha256=x.sha256, submitter_type=ident.submitter_type,
-                        submitter=ident.submitter, listing=ident.status)
+                        submitter=ident.submitter, listing=ident.status, stamp=x.stamp)
         if ident.status != RECOGNISED:
             sf.problems.append(Problem(ident.rule, ident.message))
         out.append(sf)

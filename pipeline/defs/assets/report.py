@@ -20,7 +20,6 @@ from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.evaluation import Evaluation
 from pipeline.files import atomic_write
-from pipeline.fingerprint import code_version, evaluation_fingerprint
 from pipeline.formats import fen_to_wan_series
 from pipeline.report import ReportInputs, ReportMeta, load_recommendations, write_all
 from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_by_submitter
@@ -164,10 +163,7 @@ def evaluation_summary(context: dg.AssetExecutionContext, paths: PipelinePaths, 
     per_submitter = write_quarantine_by_submitter(out, quarantine)
     atomic_write(out / SUMMARY_FILE, dump(summary).encode())
     outputs.record(out, "evaluation_summary", [SUMMARY_FILE, *per_submitter])
-    ev = paths.evaluation(context.partition_key)
     return dg.MaterializeResult(metadata={
-        "input_fingerprint": evaluation_fingerprint(ev.folder),
-        "code_version": code_version(),
         "path": dg.MetadataValue.path(str(out / SUMMARY_FILE)),
         "score": dg.MetadataValue.json(summary.get("score", {})),
         "quarantine_files": dg.MetadataValue.json(per_submitter),
@@ -190,5 +186,7 @@ def run_manifest(context: dg.AssetExecutionContext, paths: PipelinePaths) -> dg.
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(paths.out_dir(ev.id) / manifest_mod.MANIFEST)),
         "output_set": dg.MetadataValue.path(str(folder)),
-        "outputs_hashed": len(manifest["outputs"]), "code_version": manifest["code_version"],
+        "outputs_hashed": len(manifest["outputs"]),
+        # What the outputs reflect: the automation compares these with the folder and the code of today.
+        "input_fingerprint": manifest["input_fingerprint"], "code_version": manifest["code_version"],
     })
