@@ -39,6 +39,12 @@ STATUS_VALUES = {
     "delayed_or_paused": "delayed_or_paused",
     "ongoing": "ongoing",
 }
+# A sub-project's status as the report prints it (the wording of the published brief reports).
+SUBPROJECT_STATUS_LABELS = {
+    "completed": "基本完成",
+    "delayed_or_paused": "未按计划时间完成延后实施或暂停实施",
+    "ongoing": "计划时间调整后仍在实施期内持续推进中",
+}
 DATA_STATUS_VALUES = {
     "已采集": "collected",
     "未采集": "not_collected",

@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from pipeline.config import EvaluationConfig
+from pipeline.contract import SUBPROJECT_STATUS_LABELS
 from pipeline.findings import COLUMNS as FINDING_COLUMNS
 
 RECOMMENDATIONS_FILE = "recommendations.yaml"
@@ -64,11 +65,7 @@ FINDING_CODES: dict[str, str] = {
     "file_warning": "部分报送文件格式不规范",
 }
 
-STATUS_LABELS = {
-    "completed": "基本完成",
-    "delayed_or_paused": "未按计划时间完成延后实施或暂停实施",
-    "ongoing": "计划时间调整后仍在实施期内持续推进中",
-}
+STATUS_LABELS = SUBPROJECT_STATUS_LABELS
 TARGET_FLAG_LABELS = {"unrealistic": "目标值设定偏高或偏离历史水平", "realistic": "与历年水平相符", "no_history": "无历年数据"}
 INDICATOR_STATUS_LABELS = {"met": "达到目标", "unmet": "未达目标", "not_collected": "未完成采集"}
 

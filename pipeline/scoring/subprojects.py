@@ -13,16 +13,12 @@ from typing import Any
 import pandas as pd
 
 from pipeline import findings as findings_mod
+from pipeline.contract import SUBPROJECT_STATUS_LABELS
 from pipeline.formats import natural_key
 from pipeline.scoring.score import lineage_edges
 from pipeline.tables import columns
 
-STATUSES = ("completed", "delayed_or_paused", "ongoing")
-STATUS_LABELS = {
-    "completed": "基本完成",
-    "delayed_or_paused": "未按计划时间完成延后实施或暂停实施",
-    "ongoing": "计划时间调整后仍在实施期内持续推进中",
-}
+STATUSES = tuple(SUBPROJECT_STATUS_LABELS)
 TABLE_COLUMNS = columns("subproject_status")
 
 
@@ -37,7 +33,7 @@ def subproject_status(registry: pd.DataFrame, cutoff: dt.date) -> tuple[pd.DataF
     cut = pd.Timestamp(cutoff)
     t = registry.copy()
     t["status"] = t["status_reported"]
-    t["status_label"] = t["status"].map(STATUS_LABELS)
+    t["status_label"] = t["status"].map(SUBPROJECT_STATUS_LABELS)
     t["end"] = t["adjusted_end"].fillna(t["planned_end"])
     t["check"] = None
     t.loc[(t["status"] == "completed") & (t["end"] > cut), "check"] = "completed_after_cutoff"
