@@ -60,6 +60,8 @@ format: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# `partitions` also creates and migrates the instance store before `dagster dev` starts the webserver and the
+# daemon together (on an empty SQLite store they would race to migrate it).
 ui: $(STAMP) $(INSTANCE)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(PY) -m pipeline partitions --raw raw
 	DAGSTER_HOME=$(DAGSTER_HOME) PIPELINE_RAW_ROOT=$(CURDIR)/raw PIPELINE_OUT_ROOT=$(CURDIR)/out \

@@ -180,6 +180,11 @@ def test_ui_runs_hohhot_and_renders_the_asset_graph(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(home), "PIPELINE_RAW_ROOT": str(RAW), "PIPELINE_OUT_ROOT": str(out)}
     port = free_port()
     web_log, daemon_log = tmp_path / "webserver.log", tmp_path / "daemon.log"
+    # Create and migrate the fresh SQLite store once, before the webserver and the daemon both open it:
+    # started together on an empty store they race to migrate it (alembic: "more than one head").
+    migrated = subprocess.run([str(bin_dir / "dagster"), "instance", "migrate"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+    assert migrated.returncode == 0, migrated.stderr
     servers = []
     try:
         servers.append(start([str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1",
