@@ -219,6 +219,22 @@ def _touch_one_county(folder: Path) -> Path:
     return path
 
 
+def schema_checks(tables: Path) -> list[tuple[str, float, int, int]]:
+    """(table, seconds, rows, failures) of the generated schema check on every stored output table."""
+    import pandas as pd
+
+    from pipeline.tables import TABLES, schema_failures
+
+    out = []
+    for path in sorted(tables.glob("*.parquet")):
+        if path.stem in TABLES:
+            df = pd.read_parquet(path)
+            start = time.perf_counter()
+            failures = schema_failures(TABLES[path.stem], df)
+            out.append((path.stem, time.perf_counter() - start, len(df), len(failures)))
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     scratch = Path(args.scratch)
     raw = scratch / "raw"
@@ -274,6 +290,13 @@ def run(args: argparse.Namespace) -> int:
     st["report"] = steps.get("evaluation_report", 0.0)
     say(f"  stage report     {st['report']:7.2f} s   (evaluation_report step: HTML, DOCX, XLSX)")
 
+    checks = schema_checks(out / args.evaluation_id / "tables")
+    schema_s = sum(c[1] for c in checks)
+    say(f"output schema checks (columns, dtypes, nullability, keys) on {len(checks)} tables, "
+        f"{sum(c[2] for c in checks):,} rows: {schema_s:.2f} s, failures {sum(c[3] for c in checks)}; slowest:")
+    for name, seconds, n, _ in sorted(checks, key=lambda c: -c[1])[:3]:
+        say(f"  {name:24s} {seconds:6.2f} s  {n:>12,} rows")
+
     ref = reference(raw, args.evaluation_id)
     problems = _agree(st, ref)
     say(f"reference (fastexcel + DuckDB SQL): {ref['seconds']:.1f} s; totals agree: {'yes' if not problems else 'NO'}")
@@ -295,6 +318,7 @@ def run(args: argparse.Namespace) -> int:
         "core_vs_reference": (core / ref["seconds"], f"{core / ref['seconds']:.2f}× ({core:.1f} s / {ref['seconds']:.1f} s)"),
         "isolation_s": (isolation, f"read {st['read']:.1f} s isolated vs {st['read_in_process']:.1f} s in process "
                                    f"({isolation:+.1f} s); limit checks {st['limit_checks']:.1f} s"),
+        "schema_checks_s": (schema_s, f"{schema_s:.2f} s over {len(checks)} tables ({schema_s / full:.1%} of the full run)"),
         "nightly_unchanged_x": (unchanged / bare, f"{unchanged / bare:.2f}× bare ({unchanged / full:.1%} of full)"),
         "nightly_one_county_x": (changed / bare, f"{changed / bare:.2f}× bare ({changed / full:.1%} of full)"),
     }
@@ -305,7 +329,8 @@ def run(args: argparse.Namespace) -> int:
               "core_vs_reference": ("ingest + validate + reconcile + score", "≤ 3× DuckDB reference"),
               "nightly_unchanged_x": ("nightly run, no change", "≤ 1.5× bare start-up"),
               "nightly_one_county_x": ("nightly run, one changed county", "≤ 5× bare start-up"),
-              "isolation_s": ("cost of parser isolation and limits", "measured, small")}
+              "isolation_s": ("cost of parser isolation and limits", "measured, small"),
+              "schema_checks_s": ("generated schema checks on output tables", "measured, small")}
     for key, (value, text) in measures.items():
         label, target = labels[key]
         met = ("yes" if value <= TARGETS[key] else "no") if key in TARGETS else "—"
