@@ -490,7 +490,7 @@ def _read_csv(sf: SourceFile, limits: Limits) -> list[RawTable]:
 
 def _choose_delimiter(lines: list[str], kinds: list[Kind]) -> tuple[str, Optional[Kind]]:
     """The delimiter (and, for a file named by its submitter only, the kind) under which the header is found."""
-    best: tuple[int, str, Optional[Kind]] = (0, ",", None)
+    best: tuple[int, str, Kind | None] = (0, ",", None)
     for delimiter in csvfile.DELIMITERS:
         rows = list(csv.reader(lines, delimiter=delimiter))
         for kind in kinds:

@@ -135,7 +135,7 @@ def _sheet_frame(files: list[SourceFile], results: dict[str, Validated]) -> pd.D
     rows = []
     for sf in files:
         for a in sf.sheets:
-            v: Optional[pd.Series] = (
+            v: pd.Series | None = (
                 validated.loc[(sf.rel, a.sheet)]  # type: ignore[assignment]  # stubs: a row, typed as a scalar
                 if a.status == "read" and (sf.rel, a.sheet) in validated.index else None)
             accepted = int(v["accepted"]) if v is not None else 0

@@ -15,7 +15,8 @@ import functools
 import io
 import re
 import zipfile
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 from xml.sax.saxutils import unescape
 
 from pipeline.ingest.limits import Limits
