@@ -23,7 +23,7 @@ def findings_and_edges(archive: pd.DataFrame, ev: Evaluation) -> tuple[pd.DataFr
         rows.append(dict(
             code="archive_not_synced", severity="medium", subject_type="county", subject=county,
             figure=f"{len(part)}/{int((archive['county_code'] == county).sum())}",
-            message=f"{ev.submitter_name(county)}（{county}）子项目 {subs} 的{items}等 {len(part)} 项档案资料未同步至总项目管理组。",
+            message=f"{ev.submitter_name(str(county))}（{county}）子项目 {subs} 的{items}等 {len(part)} 项档案资料未同步至总项目管理组。",
         ))
     edges = pd.DataFrame({
         "output_table": "scoring_findings", "output_key": "archive_not_synced:" + gaps["county_code"].astype(str),

@@ -90,16 +90,16 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 def cmd_partitions(args: argparse.Namespace) -> int:
     """Register every evaluation folder as a partition of the instance in $DAGSTER_HOME (before the UI starts)."""
-    from pipeline.defs.partitions import evaluations
+    from pipeline.defs.partitions import EVALUATIONS
     from pipeline.materialize import instance
 
     if not os.environ.get("DAGSTER_HOME"):
         raise EvaluationError("DAGSTER_HOME 未设置：分区登记在持久的 Dagster 实例中 / set DAGSTER_HOME to the instance folder")
     found, errors = evaluation_mod.scan(Path(args.raw))
     inst = instance()
-    new = [ev.id for ev in found if not inst.has_dynamic_partition(evaluations.name, ev.id)]
+    new = [ev.id for ev in found if not inst.has_dynamic_partition(EVALUATIONS, ev.id)]
     if new:
-        inst.add_dynamic_partitions(evaluations.name, new)
+        inst.add_dynamic_partitions(EVALUATIONS, new)
     for ev in found:
         print(f"{ev.id}{'（新登记 / added）' if ev.id in new else ''}")
     for e in errors:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Optional
+from typing import Any, Optional
 
 import pandas as pd
 import pandera.pandas as pa
@@ -59,7 +59,7 @@ ANSWER_VALUES = {
 YES_NO_VALUES = {"是": True, "否": False, "yes": True, "no": False, "Y": True, "N": False}
 
 
-def _f(title: str, description: str, type_: FieldType | str, *, nullable: bool = False, **meta) -> object:
+def _f(title: str, description: str, type_: FieldType | str, *, nullable: bool = False, **meta: Any) -> Any:
     """A contract field: Chinese ``title``, bilingual ``description``, its type and the type's options."""
     aliases = meta.pop("aliases", [])
     return pa.Field(
@@ -70,11 +70,11 @@ def _f(title: str, description: str, type_: FieldType | str, *, nullable: bool =
     )
 
 
-def _code(title: str, description: str, codes: str, **kw) -> object:
+def _code(title: str, description: str, codes: str, **kw: Any) -> Any:
     return _f(title, description, CODE, codes=codes, **kw)
 
 
-def _money(title: str, description: str, **kw) -> object:
+def _money(title: str, description: str, **kw: Any) -> Any:
     return _f(title, description, MONEY, **kw)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 import pandas as pd
 import pandera.pandas as pa
@@ -21,6 +21,9 @@ import pyarrow.compute as pc
 
 from pipeline.formats import FEN_PER_WAN, arrow_text, parse_money
 from pipeline.quality import expect as ex
+
+if TYPE_CHECKING:
+    from pandas._typing import AstypeArg
 
 _DATE = re.compile(
     r"^(?P<y>\d{4})\s*(?:[-/.年])\s*(?P<m>\d{1,2})\s*(?:[-/.月])\s*(?P<d>\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)?$"
@@ -60,7 +63,7 @@ class FieldType:
     label: str  # how the contract docs describe the type, in Chinese
     note: str  # the template's note, for a required field ("必填；…")
     order: int  # where the templates place such columns: ids first, free text last
-    dtype: Optional[str]  # the dtype of accepted values (None: as parsed)
+    dtype: Optional[AstypeArg]  # the dtype of accepted values (None: as parsed)
     parse: Callable[[pd.Series, Column, Context], tuple[pd.Series, list[Bad]]]
     checks: Callable[[str, Column, Context], list[pa.Check]] = lambda name, col, ctx: []
     frame_checks: Callable[[str, Column, Context], list[pa.Check]] = lambda name, col, ctx: []
@@ -103,7 +106,7 @@ def message(rule: str) -> Optional[str]:
 # --- parsing -------------------------------------------------------------------------------------------
 
 def _as_text(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
-    return text.astype(object).where(text.notna(), None), []
+    return text.astype(object).where(text.notna(), None), []  # type: ignore[call-overload]  # stubs: where(other=None)
 
 
 def _as_key(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
@@ -116,7 +119,8 @@ def _as_key(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list
         values = values.map(ctx.codes.source_labels).fillna(values)  # a label (中央资金) becomes its code
     elif register in ("county", "county_or_city"):
         values = values.map(ctx.codes.county_labels).fillna(values)
-    return values.astype(object).where(values.notna(), None), [Bad("control_character", bad)]
+    return values.astype(object).where(  # type: ignore[call-overload]  # stubs: where(other=None)
+        values.notna(), None), [Bad("control_character", bad)]
 
 
 def _as_money(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
@@ -148,7 +152,8 @@ def _as_date(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, lis
 def _as_decimal(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
     matches = pc.fill_null(pc.match_substring_regex(arrow_text(text), _DECIMAL.pattern), False)
     bad = text.notna() & ~matches.to_numpy(zero_copy_only=False)
-    return text.astype(object).where(text.notna(), None), [Bad("not_a_number", bad)]
+    return text.astype(object).where(  # type: ignore[call-overload]  # stubs: where(other=None)
+        text.notna(), None), [Bad("not_a_number", bad)]
 
 
 def _enum_labels(col: Column) -> list[str]:

@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Iterable, Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -91,7 +92,7 @@ def fen_to_wan_series(fen: pd.Series) -> pd.Series:
     """Vectorised :func:`fen_to_wan` (exact integer arithmetic, half-up away from zero)."""
     f = fen.astype("int64")
     q = (f.abs() + FEN_PER_WAN // 200) // (FEN_PER_WAN // 100)  # in 0.01 万元
-    sign = np.where((f < 0) & (q > 0), "-", "")  # no "-0.00", as fen_to_wan
+    sign: npt.NDArray[np.str_] = np.where((f < 0) & (q > 0), "-", "")  # no "-0.00", as fen_to_wan
     return pd.Series(sign, index=f.index) + (q // 100).astype(str) + "." + (q % 100).astype(str).str.zfill(2)
 
 

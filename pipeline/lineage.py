@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import duckdb
 import pandas as pd
@@ -59,11 +59,11 @@ def unify(funds: pd.DataFrame, scoring: pd.DataFrame, inventory: pd.DataFrame) -
 class Trace:
     figure: str
     value: object
-    steps: list[dict]  # the output rows the figure is made of: table, key, measure
+    steps: list[dict[str, str]]  # the output rows the figure is made of: table, key, measure
     rows: pd.DataFrame  # raw rows: file, sheet, row, kind, sha256 (file as given to --raw)
 
 
-def _figure_value(summary: dict, figure: str) -> object:
+def _figure_value(summary: dict[str, Any], figure: str) -> object:
     node: object = summary
     for part in figure.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -72,7 +72,8 @@ def _figure_value(summary: dict, figure: str) -> object:
     return node
 
 
-def _targets(summary: dict, figure: str, indicators: pd.DataFrame) -> list[tuple[str, Optional[list[str]], list[str]]]:
+def _targets(summary: dict[str, Any], figure: str,
+             indicators: pd.DataFrame) -> list[tuple[str, Optional[list[str]], list[str]]]:
     """(asset table, keys or None for all, measures or [] for all) the figure is computed from."""
     parts = figure.split(".")
     head = parts[0]
@@ -135,7 +136,8 @@ def trace(out_dir: Path, figure: str, raw_display: str = "raw") -> Trace:
     steps, picked = [], []
     for table, keys, measures in _targets(summary, figure, indicators):
         if table == "submission_inventory":
-            inv = inventory.assign(sheet="", row=pd.NA, input_kind="file", measure="")
+            inv = inventory.assign(
+                sheet="", row=pd.NA, input_kind="file", measure="")  # type: ignore[arg-type]  # stubs reject pd.NA
             picked.append(inv)
             steps.append({"table": table, "key": "*", "measure": "rows_read"})
             continue
@@ -169,7 +171,7 @@ def as_text(t: Trace) -> str:
         lines.append(f"  ← … {len(t.steps) - 40} more")
     lines.append(f"  来源行 / source rows: {len(t.rows)}")
     for r in t.rows.itertuples():
-        where = f"sheet {r.sheet} " if r.sheet else ""
-        row = "" if pd.isna(r.row) else f"row {int(r.row)}"
+        where = f"sheet {r.sheet!s} " if r.sheet else ""
+        row = "" if pd.isna(r.row) else f"row {int(r.row)}"  # type: ignore[arg-type]  # stubs: a field is Scalar
         lines.append(f"    {r.file}  {where}{row}  ({r.kind})  sha256 {r.sha256}")
     return "\n".join(lines)

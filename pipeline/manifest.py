@@ -14,6 +14,7 @@ import json
 import platform
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,7 +41,7 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict:
+def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict[str, Any]:
     outputs, unhashed = {}, set()
     for p in sorted(out_dir.rglob("*")):
         rel = p.relative_to(out_dir).as_posix()
@@ -83,7 +84,7 @@ def unchanged_since_last_run(ev: Evaluation, out_dir: Path) -> bool:
     return (last.get("input_fingerprint"), last.get("code_version")) == (evaluation_fingerprint(ev.folder), code_version())
 
 
-def write(manifest: dict, out_dir: Path) -> tuple[Path, Path]:
+def write(manifest: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     data = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
     path = out_dir / MANIFEST
     atomic_write(path, data)

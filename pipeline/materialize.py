@@ -11,7 +11,7 @@ from typing import Optional
 import dagster as dg
 
 from pipeline import outputs
-from pipeline.defs.partitions import evaluations
+from pipeline.defs.partitions import EVALUATIONS
 
 
 @dataclasses.dataclass
@@ -46,11 +46,12 @@ def materialize_evaluation(evaluation_id: str, raw_root: str, out_root: str,
     outputs.acquire(Path(out_root), evaluation_id, holder)  # refuse before starting, with a clear message
     try:
         inst = dagster_instance or instance()
-        if not inst.has_dynamic_partition(evaluations.name, evaluation_id):
-            inst.add_dynamic_partitions(evaluations.name, [evaluation_id])
+        if not inst.has_dynamic_partition(EVALUATIONS, evaluation_id):
+            inst.add_dynamic_partitions(EVALUATIONS, [evaluation_id])
         paths = PipelinePaths(raw_root=str(raw_root), out_root=str(out_root))
         result = dg.materialize(
-            list(defs.assets or []), instance=inst, partition_key=evaluation_id, raise_on_error=False,
+            [a for a in defs.assets or [] if isinstance(a, (dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset))],
+            instance=inst, partition_key=evaluation_id, raise_on_error=False,
             resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             tags={"evaluation": evaluation_id},
@@ -65,11 +66,11 @@ def materialize_evaluation(evaluation_id: str, raw_root: str, out_root: str,
         for e in result.get_asset_check_evaluations()
         if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     )
-    failed_steps = sorted(e.step_key for e in result.get_step_failure_events())
+    failed_steps = sorted(e.step_key for e in result.get_step_failure_events() if e.step_key is not None)
     success = result.success and not failed_checks
     if not success and run_dir.is_dir():
         _export_for_inspection(run_dir)
-    step_seconds = {e.step_key: round(e.event_specific_data.duration_ms / 1000, 3)
+    step_seconds = {e.step_key: round(e.step_success_data.duration_ms / 1000, 3)
                     for e in result.get_step_success_events()}
     if run_dir.is_dir():  # run-specific, never in the manifest's hashes
         (run_dir / "logs").mkdir(exist_ok=True)

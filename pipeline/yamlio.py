@@ -49,8 +49,11 @@ class StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-StrictLoader.add_constructor(
-    "tag:yaml.org,2002:float", lambda loader, node: Decimal(loader.construct_scalar(node).replace("_", "")))
+def _decimal(loader: StrictLoader, node: yaml.ScalarNode) -> Decimal:
+    return Decimal(loader.construct_scalar(node).replace("_", ""))
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 
 def load(path: Path, what: str) -> Any:
@@ -74,7 +77,7 @@ def load(path: Path, what: str) -> Any:
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark else ""
         problem = exc.problem or str(exc)
         if "could not determine a constructor" in problem:
-            problem = f"不允许的 YAML 标签（{exc.problem.split('tag ')[-1]}）；配置只能是普通数据 / tags are not allowed"
+            problem = f"不允许的 YAML 标签（{problem.split('tag ')[-1]}）；配置只能是普通数据 / tags are not allowed"
         raise ConfigFileError(f"{path}: {what}格式错误：{where}{problem}") from exc
     except yaml.YAMLError as exc:
         raise ConfigFileError(f"{path}: {what}格式错误 / invalid YAML: {exc}") from exc

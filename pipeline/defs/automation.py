@@ -52,9 +52,11 @@ def _materialised(instance: dg.DagsterInstance, evaluation_id: str) -> Version:
         dg.AssetRecordsFilter(asset_key=MANIFEST_KEY, asset_partitions=[evaluation_id]), limit=1).records
     if not records:
         return Version(None, None)
-    meta = records[0].asset_materialization.metadata
-    fp, cv = meta.get("input_fingerprint"), meta.get("code_version")
-    return Version(fp.value if fp else None, cv.value if cv else None, records[0].run_id)
+    materialization = records[0].asset_materialization
+    assert materialization is not None  # a materialisation record holds its materialisation
+    fp, cv = materialization.metadata.get("input_fingerprint"), materialization.metadata.get("code_version")
+    return Version(fp.value if isinstance(fp, dg.TextMetadataValue) else None,
+                   cv.value if isinstance(cv, dg.TextMetadataValue) else None, records[0].run_id)
 
 
 def expected_version(instance: dg.DagsterInstance, evaluation_id: str) -> Version:

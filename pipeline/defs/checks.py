@@ -7,12 +7,17 @@ failure cases as metadata, so a red run leaves an audit record.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import dagster as dg
 import pandas as pd
 
 from pipeline.checks import Check
 from pipeline.contract import Kind
 from pipeline.tables import TABLES, schema_failures
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.metadata import RawMetadataValue
 
 MAX_FAILURES_KEPT = 50
 
@@ -30,7 +35,7 @@ def check_result(check: Check) -> dg.AssetCheckResult:
                                metadata={k: _metadata(v) for k, v in check.metadata.items()} or {"detail": check.detail})
 
 
-def _metadata(value: object) -> object:
+def _metadata(value: Any) -> RawMetadataValue:
     if isinstance(value, str) and "\n" in value:
         return dg.MetadataValue.md(value)
     if isinstance(value, (list, dict)):

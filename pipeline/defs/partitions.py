@@ -2,4 +2,5 @@
 
 import dagster as dg
 
-evaluations = dg.DynamicPartitionsDefinition(name="evaluations")
+EVALUATIONS = "evaluations"  # the definition's name (its .name attribute is typed optional)
+evaluations = dg.DynamicPartitionsDefinition(name=EVALUATIONS)

@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipeline.defs.automation import alert_on_failure, run_request, scan, skip_reason
 from pipeline.defs.jobs import evaluate_job
-from pipeline.defs.partitions import evaluations
+from pipeline.defs.partitions import EVALUATIONS
 from pipeline.defs.resources import PipelinePaths
 
 # A trial on one machine may tick more often (e.g. "* * * * *"); the deployment's time is 02:00.
@@ -19,11 +19,11 @@ CRON = os.environ.get("PIPELINE_NIGHTLY_CRON", "0 2 * * *")
 def nightly_evaluations(context: dg.ScheduleEvaluationContext, paths: PipelinePaths):
     with alert_on_failure(context, paths, "nightly_evaluations"):
         found, skipped = scan(context, paths)
-        known = set(context.instance.get_dynamic_partitions(evaluations.name))
+        known = set(context.instance.get_dynamic_partitions(EVALUATIONS))
         new = [ev.id for ev in found if ev.id not in known]
         if new:
             # Schedules cannot return partition requests; a folder that appeared since is registered here.
-            context.instance.add_dynamic_partitions(evaluations.name, new)
+            context.instance.add_dynamic_partitions(EVALUATIONS, new)
         requests = [r for ev in found if (r := run_request(context.instance, ev))]
         if requests:
             return requests

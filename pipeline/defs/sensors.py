@@ -9,7 +9,7 @@ from pipeline import evaluation
 from pipeline.alerts import RUN_FAILURE, Alert, raise_alert
 from pipeline.defs.automation import CONTENT_TAG, PARTITION_TAG, alert_on_failure, run_request, scan, skip_reason
 from pipeline.defs.jobs import evaluate_job
-from pipeline.defs.partitions import evaluations
+from pipeline.defs.partitions import EVALUATIONS, evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
 
@@ -28,7 +28,7 @@ def raw_submissions_sensor(context: dg.SensorEvaluationContext, paths: PipelineP
         cursor = json.loads(context.cursor) if context.cursor else {}
         found, skipped = scan(context, paths)
         current, changed = changed_evaluations(found, cursor)
-        known = set(context.instance.get_dynamic_partitions(evaluations.name))
+        known = set(context.instance.get_dynamic_partitions(EVALUATIONS))
         to_add = [e for e in current if e not in known]
         # A skipped folder leaves the cursor too, so once repaired it counts as changed.
         context.update_cursor(json.dumps(current, sort_keys=True))
@@ -46,9 +46,10 @@ def first_failure(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str] 
     if not records:
         return None
     event = records[0].event_log_entry.dagster_event
+    assert event is not None and event.step_key is not None  # a step-failure record holds its step's event
     error = event.step_failure_data.error
     # Dagster wraps what a step, an input or an output raised (DagsterExecution…Error); the cause is what happened.
-    while error is not None and error.cls_name.startswith("Dagster") and error.cause is not None:
+    while error is not None and (error.cls_name or "").startswith("Dagster") and error.cause is not None:
         error = error.cause
     return event.step_key, (error.message.strip() if error else "step failed")
 

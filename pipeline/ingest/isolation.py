@@ -31,13 +31,16 @@ import sys
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 
 import pyarrow as pa
 
 from pipeline.contract import KINDS
 from pipeline.ingest.limits import Limits
 from pipeline.ingest.read import Problem, RawTable, SheetAccount, SourceFile, read_file
+
+if TYPE_CHECKING:
+    import pebble
 
 READER_VERSION = "read-3"  # bump whenever reading changes what a file yields: it keys the cache
 MAGIC = b"PESREAD3"
@@ -104,7 +107,8 @@ def _ipc(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
 
 
 def _table(data: memoryview) -> pa.Table:
@@ -121,7 +125,7 @@ def _init_worker(memory_bytes: int) -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
 
 
-def _work(batch: list[dict], limits: Limits) -> list[bytes]:
+def _work(batch: list[dict[str, Any]], limits: Limits) -> list[bytes]:
     """Read a batch of files in this worker; a Python error costs its file only."""
     out = []
     for fields in batch:
@@ -137,7 +141,7 @@ def _work(batch: list[dict], limits: Limits) -> list[bytes]:
     return out
 
 
-def _fields(sf: SourceFile) -> dict:
+def _fields(sf: SourceFile) -> dict[str, Any]:
     return {"path": sf.path, "rel": sf.rel, "sha256": sf.sha256, "submitter_type": sf.submitter_type,
             "submitter": sf.submitter, "stamp": sf.stamp}
 
@@ -209,10 +213,10 @@ def _size(path: Path) -> int:
         return 0
 
 
-_pools: dict[tuple[int, int], "pebble.ProcessPool"] = {}
+_pools: dict[tuple[int, int], pebble.ProcessPool] = {}
 
 
-def _pool(workers: int, memory_mb: int) -> "pebble.ProcessPool":
+def _pool(workers: int, memory_mb: int) -> pebble.ProcessPool:
     """A worker pool kept for the life of the process (started once: later evaluations and checks reuse it)."""
     import pebble
 
@@ -233,7 +237,7 @@ def shutdown() -> None:
     """Stop the worker pools (at exit, or before forking a process that must not inherit them)."""
     while _pools:
         _, pool = _pools.popitem()
-        pool.stop()
+        pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves stop() unannotated
         pool.join()
 
 
@@ -255,7 +259,7 @@ def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: Optiona
                     out[i] = data
                 continue
             except BrokenProcessPool as exc:  # the pool itself is gone: start a new one for the retries
-                failure = exc
+                failure: Exception = exc
                 _pools.pop((n, limits.worker_memory_mb), None)
                 pool = _pool(n, limits.worker_memory_mb)
             except (pebble.ProcessExpired, FutureTimeout, OSError) as exc:

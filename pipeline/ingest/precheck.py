@@ -38,6 +38,7 @@ def _guess(ev: Evaluation, path: Path, code: str | None = None) -> tuple[SourceF
     parts = [p.lower() for p in path.parts[:-1]]
     departments = {d.code for d in ev.departments}
     name = path.name
+    rel: tuple[str, ...]
     if code in ev.counties or (code is None and "county" in parts):
         typ, rel = "county", ("county", name)
     elif code in departments:
@@ -137,24 +138,25 @@ def print_problems(checked: Checked) -> int:
             print(f"{file} [文件名] {note}")
             problems += 1
     for r in q.itertuples():
-        where = r.file + (f" [{r.sheet}]" if r.sheet else "") + (f" 第 {r.row} 行" if not pd.isna(r.row) else "")
-        col = f" 列“{r.column}”" if r.column else ""
-        print(f"{where}{col} [{r.rule}] {r.message}")
+        where = str(r.file) + (f" [{r.sheet!s}]" if r.sheet else "") + (f" 第 {r.row!s} 行" if not pd.isna(r.row) else "")
+        col = f" 列“{r.column!s}”" if r.column else ""
+        print(f"{where}{col} [{r.rule!s}] {r.message!s}")
         problems += 1
     warnings = 0
     sheets = result.sheets
     for r in result.inventory.itertuples():
         if r.warnings:
-            print(f"{r.file} [提示] {r.warnings}")
+            print(f"{r.file!s} [提示] {r.warnings!s}")
             warnings += 1
         for s in sheets[sheets["file"] == r.file].itertuples():
-            name = f"工作表“{s.sheet}”" if s.sheet else "全文"
+            name = f"工作表“{s.sheet!s}”" if s.sheet else "全文"
             if s.status == "read":
                 print(f"{r.file} {name}: 共 {s.lines} 行 = 标题/说明 {s.lines_title} + 表头 {s.lines_header} + 空行 {s.lines_blank}"
                       f" + 数据 {s.rows_read} 行（通过 {s.rows_accepted}，有问题 {s.rows_quarantined}）")
             elif s.rows_read:
-                print(f"{r.file} {name}: 共 {s.lines} 行，其中 {s.rows_read} 行有内容，未读取")
-        print(f"{r.file}: 读取 {r.rows_read} 行，通过 {r.rows_accepted} 行，问题 {r.rows_quarantined} 行（{STATUS_LABELS[r.status]}）")
+                print(f"{r.file!s} {name}: 共 {s.lines!s} 行，其中 {s.rows_read!s} 行有内容，未读取")
+        print(f"{r.file}: 读取 {r.rows_read} 行，通过 {r.rows_accepted} 行，问题 {r.rows_quarantined} 行"
+              f"（{STATUS_LABELS[str(r.status)]}）")
     if problems:
         print(f"共 {problems} 个问题，请修正后再报送。/ {problems} problem(s) found.")
         return 1

@@ -19,7 +19,7 @@ import functools
 import os
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import pyarrow as pa
@@ -147,7 +147,7 @@ def _match_header(cell: object, kind_name: str) -> tuple[Optional[str], Optional
     return hmap.get(_norm_header(text)), None
 
 
-def _rows(grid: pa.Table, start: int, stop: int) -> list[list]:
+def _rows(grid: pa.Table, start: int, stop: int) -> list[list[Any]]:
     """Rows ``start``..``stop`` of a grid as Python lists (header detection looks at a dozen rows only)."""
     cols = grid.slice(start, max(stop - start, 0)).to_pydict().values()
     return [list(r) for r in zip(*cols)]
@@ -161,7 +161,8 @@ def _filled(grid: pa.Table) -> np.ndarray:
     for col in grid.columns:
         has = pc.match_substring_regex(col.cast(pa.string()), r"\S")  # one kernel per column; null stays null
         filled = has if filled is None else pc.or_kleene(filled, has)
-    return pc.fill_null(filled, False).to_numpy(zero_copy_only=False)
+    out: np.ndarray = pc.fill_null(filled, False).to_numpy(zero_copy_only=False)
+    return out
 
 
 @dataclasses.dataclass
@@ -181,7 +182,7 @@ class Grid:
         return int(self.line[-1] + self.span[-1] - 1) if len(self.line) else 0
 
 
-def _header_row(head: list[list], kind: Kind) -> tuple[Optional[int], int]:
+def _header_row(head: list[list[Any]], kind: Kind) -> tuple[Optional[int], int]:
     """(index of the header row in ``head``, header cells it matched)."""
     required = [n for n, c in kind.columns.items() if not c.metadata.get("optional")]
     best_row, best_hits = None, 0
@@ -197,7 +198,7 @@ def _header_row(head: list[list], kind: Kind) -> tuple[Optional[int], int]:
     return best_row, best_hits
 
 
-def _declared_code(rows: list[list]) -> Optional[str]:
+def _declared_code(rows: list[list[Any]]) -> Optional[str]:
     """The 填报单位代码 written above the header: "填报单位代码" then the code in the next cell, or "填报单位代码：150102"."""
     for values in rows:
         cells = [str(v).strip() for v in values if v is not None and str(v).strip()]
@@ -492,7 +493,7 @@ def _read_csv(sf: SourceFile, limits: Limits) -> list[RawTable]:
 
 def _choose_delimiter(lines: list[str], kinds: list[Kind]) -> tuple[str, Optional[Kind]]:
     """The delimiter (and, for a file named by its submitter only, the kind) under which the header is found."""
-    best = (0, ",", None)
+    best: tuple[int, str, Kind | None] = (0, ",", None)
     for delimiter in csvfile.DELIMITERS:
         rows = list(csv.reader(lines, delimiter=delimiter))
         for kind in kinds:

@@ -135,7 +135,9 @@ def _sheet_frame(files: list[SourceFile], results: dict[str, Validated]) -> pd.D
     rows = []
     for sf in files:
         for a in sf.sheets:
-            v = validated.loc[(sf.rel, a.sheet)] if a.status == "read" and (sf.rel, a.sheet) in validated.index else None
+            v: pd.Series | None = (
+                validated.loc[(sf.rel, a.sheet)]  # type: ignore[assignment]  # stubs: a row, typed as a scalar
+                if a.status == "read" and (sf.rel, a.sheet) in validated.index else None)
             accepted = int(v["accepted"]) if v is not None else 0
             accepted_lines = int(v["accepted_lines"]) if v is not None else 0
             rows.append(dict(file=sf.rel, sheet=a.sheet, kind=a.kind, status=a.status, lines=a.lines,
@@ -146,7 +148,7 @@ def _sheet_frame(files: list[SourceFile], results: dict[str, Validated]) -> pd.D
 
 
 def _inventory_frame(files: list[SourceFile], raw: dict[str, list[RawTable]], sheets: pd.DataFrame) -> pd.DataFrame:
-    kinds: dict[str, set] = {f.rel: set() for f in files}
+    kinds: dict[str, set[str]] = {f.rel: set() for f in files}
     for tables in raw.values():
         for t in tables:
             kinds[t.file.rel].add(t.kind.name)
@@ -198,19 +200,19 @@ def _findings(ev: Evaluation, inv: pd.DataFrame, missing: pd.DataFrame, files: l
     first_problem = {f.rel: f.problems[0].message for f in files if f.problems}
     rows = []
     for m in missing.itertuples():
-        what = "项目报送工作簿" if m.kind == "county_workbook" else f"“{KINDS[m.kind].label}”"
+        what = "项目报送工作簿" if m.kind == "county_workbook" else f"“{KINDS[str(m.kind)].label}”"
         rows.append(dict(code="submission_missing", severity="high", subject_type="submitter", subject=m.submitter,
-                         figure="", message=f"{ev.submitter_name(m.submitter)}（{m.submitter}）未提交{what}（未提交）。"))
+                         figure="", message=f"{ev.submitter_name(str(m.submitter))}（{m.submitter}）未提交{what}（未提交）。"))
     for r in inv[inv["status"] == "rejected"].itertuples():
         rows.append(dict(code="file_rejected", severity="high", subject_type="file", subject=r.file, figure="",
-                         message=f"文件 {r.file} 已整份拒收，需报送单位修正后重报：{first_problem.get(r.file, '')}"))
+                         message=f"文件 {r.file} 已整份拒收，需报送单位修正后重报：{first_problem.get(str(r.file), '')}"))
     for r in inv[inv["status"] == "unrecognised"].itertuples():
         rows.append(dict(code="file_unrecognised", severity="medium", subject_type="file", subject=r.file, figure="",
-                         message=f"文件 {r.file} 未识别，未读取：{first_problem.get(r.file, '')}"))
+                         message=f"文件 {r.file} 未识别，未读取：{first_problem.get(str(r.file), '')}"))
     sheet_problems = inv[(inv["status"] == "partial") & inv["file"].isin(problem_sheets)]
     for r in sheet_problems.itertuples():
         rows.append(dict(code="sheet_rejected", severity="high", subject_type="file", subject=r.file, figure="",
-                         message=f"文件 {r.file} 的{problem_sheets[r.file]}无法使用，已隔离；其余工作表已采用，需报送单位补正后重报。"))
+                         message=f"文件 {r.file} 的{problem_sheets[str(r.file)]}无法使用，已隔离；其余工作表已采用，需报送单位补正后重报。"))
     partial = inv[(inv["status"] == "partial") & (inv["rows_quarantined"] > 0)]
     for r in partial.itertuples():
         rows.append(dict(code="rows_quarantined", severity="medium", subject_type="file", subject=r.file,

@@ -104,11 +104,11 @@ def _records(frame: pd.DataFrame, mask: pd.Series, column: pd.Series | str, rule
     })
 
 
-def _fmt(rule: str, **kw) -> str:
+def _fmt(rule: str, **kw: object) -> str:
     return (RULE_HINTS.get(rule) or fieldtypes.message(rule) or RULE_HINTS[rule]).format(**kw)
 
 
-def _per_value(rule: str, raw: pd.Series, idx: pd.Index, col: pd.Series, **kw) -> pd.Series:
+def _per_value(rule: str, raw: pd.Series, idx: pd.Index, col: pd.Series, **kw: object) -> pd.Series:
     """One message per cell: the template with the cell's value and column header filled in (distinct pairs only)."""
     pairs = pd.DataFrame({"value": raw[idx].fillna("").astype(str), "col": col[idx]})
     uniq = {(v, c): _fmt(rule, value=v, col=c, **kw) for v, c in pairs.drop_duplicates().itertuples(index=False)}
@@ -275,18 +275,19 @@ def _failures_to_records(kind: Kind, fc: pd.DataFrame, typed: pd.DataFrame, raw:
     wide = fc["check"].astype(str).str.startswith("negative_not_reversal:") | fc["check"].astype(str).str.contains("uniqueness")
     fc.loc[wide, "column"] = ""
     for (check, column), grp in fc.groupby(["check", "column"], dropna=False, sort=True):
-        check = str(check)
+        check, column = str(check), str(column)
         idx = pd.Index(grp["index"].unique())
         if check.startswith("negative_not_reversal:"):
             check, column = check.split(":", 1)
         elif "uniqueness" in check:
+            assert kind.id_column is not None  # unique_key, hence a uniqueness check, needs an id column
             check, column = "duplicate_id", kind.id_column
         col = columns[column]
         mask = pd.Series(False, index=typed.index)
         mask[idx] = True
         text = raw[column] if column in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
         title = titles[column]
-        kw: dict = {}
+        kw: dict[str, object] = {}
         if check == "unknown_code":
             register = REGISTER_NAMES[col.metadata["codes"]].format(city=ev.city_code)
             kw["register"] = register

@@ -15,6 +15,7 @@ import functools
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from typing import Optional
 from xml.sax.saxutils import unescape
 
@@ -145,7 +146,7 @@ def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> by
     return b"".join(parts)
 
 
-def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, consume) -> None:
+def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, consume: Callable[[bytes], None]) -> None:
     """Decompress one part in chunks (never more than its declared size: zipfile stops there and checks the
     CRC, so a part that lies about its size fails), refusing DTDs, passing each chunk on."""
     tail = b""
@@ -216,7 +217,7 @@ def _columns_beyond(limit: int) -> Optional[re.Pattern[bytes]]:
         if last != "Z":
             later.append(f"[{chr(ord(last) + 1)}-Z]")
     else:
-        first, second = last
+        first, second = last[0], last[1]
         if first != "Z":
             later.append(f"[{chr(ord(first) + 1)}-Z][A-Z]")
         if second != "Z":

@@ -120,6 +120,7 @@ def submission_suite(kind: Kind, ev: Evaluation, codes: Codes, columns: Sequence
     ctx = Context(evaluation=ev, codes=codes)
     out: list[Expect] = []
     if kind.id_column:
+        assert kind.unique_key is not None  # a kind with an id column has a unique key
         out += [ex.not_null(kind.id_column, "每行须有编号 / every row has an id"),
                 ex.unique(kind.unique_key, "编号不重复（旗县区按报送单位）/ ids are unique (per submitter for counties)")]
     for name, col in kind.columns.items():
@@ -218,7 +219,7 @@ def run_suites(tables: Mapping[str, pd.DataFrame], out_dir: Path, evaluation: Ev
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)))
     context.add_data_docs_site(DOCS_SITE, {
         "class_name": "SiteBuilder",
-        "show_how_to_buttons": False,
+        "show_how_to_buttons": False,  # type: ignore[typeddict-unknown-key]  # SiteBuilder takes it; not in GX's type
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs.resolve())},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     })
@@ -245,8 +246,10 @@ def run_suites(tables: Mapping[str, pd.DataFrame], out_dir: Path, evaluation: Ev
     results = []
     for suite, declared, identifier, result in ran:
         (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=DOCS_SITE)
+        assert page["site_url"] is not None  # the site was built above
         stats = result.statistics
-        failed = sorted((declared[r.expectation_config.id] + (r,) for r in result.results if not r.success),
+        failed = sorted((declared[r.expectation_config.id] + (r,)  # type: ignore[union-attr]  # GX: always set here
+                         for r in result.results if not r.success),
                         key=lambda t: t[0])
         failures = [_failure(e, r) for _, e, r in failed]
         results.append(SuiteResult(

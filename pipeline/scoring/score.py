@@ -167,7 +167,7 @@ def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Obse
         collected = first["data_status"] == "collected"
         reason = first.get("deviation_reason")
         reason = None if pd.isna(reason) or reason == "" else str(reason)
-        obs[code] = Observation(
+        obs[str(code)] = Observation(
             value=_fraction(first["actual"]) if collected else None,
             missing="" if reason else f"{first['submitter']} 报送{'实际值为空' if collected else '为未采集'}",
             deviation_reason=reason,
@@ -181,6 +181,7 @@ def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Obse
 
     for leaf in framework.leaves:
         if leaf.source.type == "reconciliation":
+            assert leaf.source.key is not None  # the framework file is checked: a reconciliation source names its key
             rate = inputs.reconciliation.get(leaf.source.key)
             obs[leaf.code] = Observation(
                 value=None if rate is None else _as_unit(Fraction(rate), leaf.unit),
@@ -198,7 +199,8 @@ def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Obse
     counts = survey.groupby(["indicator_code", "answer"]).size() if not survey.empty else pd.Series(dtype=int)
     default_satisfied = tuple(inputs.settings.satisfied_answers)
     for leaf in (leaf for leaf in framework.leaves if leaf.source.type == "survey"):
-        answers = counts[leaf.code] if leaf.code in counts.index.get_level_values(0) else pd.Series(dtype=int)
+        answers: pd.Series = (counts[leaf.code]  # type: ignore[assignment]  # stubs: a first-level key selects a Series
+                              if leaf.code in counts.index.get_level_values(0) else pd.Series(dtype=int))
         satisfied_answers = leaf.source.satisfied or default_satisfied
         valid = int(answers[answers.index != INVALID_ANSWER].sum())
         satisfied = int(answers[answers.index.isin(satisfied_answers)].sum())
@@ -213,13 +215,14 @@ def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Obse
     edge_parts.append(lineage_edges(graded, "grades"))
     by_code = {code: rows.sort_values("grader") for code, rows in graded.groupby("indicator_code")}
     for leaf in (leaf for leaf in framework.leaves if leaf.source.type == "grade"):
-        rows = by_code.get(leaf.code)
-        grades = tuple(rows["grade"]) if rows is not None else ()
+        given = by_code.get(leaf.code)
+        grades = tuple(given["grade"]) if given is not None else ()
         obs[leaf.code] = Observation(
             value=Fraction(1) if grades else None,  # the grades themselves are scored
             grades=grades,
             missing="评价机构未评分",
-            basis="评分：" + "、".join(f"{g} {x}" for g, x in zip(rows["grader"], rows["grade"])) if grades else "",
+            basis="评分：" + "、".join(f"{g} {x}" for g, x in zip(given["grader"], given["grade"]))
+            if given is not None and grades else "",
         )
 
     for leaf in framework.leaves:
@@ -242,7 +245,7 @@ def _county_observations(
     grouped = rows.groupby("indicator_code", sort=False)
     n_collected = rows[rows["collected"]].groupby("indicator_code").size()
     uncollected = rows[~rows["collected"]].groupby("indicator_code")["submitter"].agg(lambda s: sorted(set(s)))
-    reported = grouped["submitter"].agg(lambda s: set(s))
+    reported = grouped["submitter"].agg(lambda s: set(s))  # type: ignore[type-var]  # stubs: agg results may be sets
     reason = rows.get("deviation_reason", pd.Series(pd.NA, index=rows.index)).fillna("").astype(str)
     with_reason = rows[reason != ""]
     names = with_reason["submitter"].map(lambda c: (counties or {}).get(c, c))
@@ -266,7 +269,7 @@ def _county_observations(
     return out
 
 
-def _conflicts(framework: Framework, bureau: pd.DataFrame) -> list[dict]:
+def _conflicts(framework: Framework, bureau: pd.DataFrame) -> list[dict[str, str]]:
     """Findings for an indicator reported more than once with different values (the first row was used)."""
     if bureau.empty:
         return []
@@ -274,7 +277,7 @@ def _conflicts(framework: Framework, bureau: pd.DataFrame) -> list[dict]:
     for code, group in bureau.groupby("indicator_code", sort=False):
         values = {(s, "" if pd.isna(a) else a) for s, a in zip(group["data_status"], group["actual"])}
         if len(values) > 1:
-            leaf = framework.leaf(code)
+            leaf = framework.leaf(str(code))
             listed = "；".join(f"{s} 报 {'' if pd.isna(a) else a}" for s, a in zip(group["submitter"], group["actual"]))
             rows.append(_finding("indicator_conflicting_actuals", "high", leaf, "",
                                  f"指标{_quoted(leaf.name)}被多次报送且数值不一致（{listed}），已采用第一行，请核实。"))
@@ -291,6 +294,7 @@ def _exact_score(leaf: Leaf, ob: Observation) -> Fraction:
     p = leaf.params
     if leaf.method == "qualitative":
         return methods.qualitative(leaf.points, ob.grades, p["shares"])
+    assert leaf.target is not None  # the framework file is checked: every other method has a target
     if leaf.method == "proportional":
         return methods.proportional(leaf.points, ob.value, leaf.target, leaf.comparator)
     if leaf.method == "reverse":
@@ -319,6 +323,7 @@ def _status(leaf: Leaf, ob: Observation, performance: bool, exact: Fraction) -> 
         return "not_collected"
     if leaf.method == "qualitative":
         return "met" if exact == leaf.points else "unmet"
+    assert leaf.target is not None  # the framework file is checked: every other method has a target
     return "met" if methods.meets(ob.value, leaf.target, leaf.comparator) else "unmet"
 
 
@@ -338,7 +343,7 @@ def score_observations(
         collected = ob.value is not None
         completion = (
             methods.completion_rate(ob.value, leaf.target, leaf.comparator)
-            if collected and leaf.target is not None and leaf.method != "qualitative" else None
+            if ob.value is not None and leaf.target is not None and leaf.method != "qualitative" else None
         )
         flag, reason = realism.get(leaf.code, ("no_history", None))
         rows.append({
@@ -413,12 +418,15 @@ def target_realism(
     out: dict[str, tuple[str, Optional[str]]] = {}
     for code, rows in history.groupby("indicator_code"):
         try:
-            leaf = framework.leaf(code)
+            leaf = framework.leaf(str(code))
         except KeyError:
             continue
         if leaf.target is None or leaf.comparator == "=":
             continue
-        points = sorted((int(y), Fraction(parse_decimal(a))) for y, a in zip(rows["year"], rows["actual"]))
+        points = sorted((int(y), Fraction(v)) for y, a in zip(rows["year"], rows["actual"])
+                        if (v := parse_decimal(a)) is not None)  # a year left blank has no actual
+        if not points:
+            continue
         target = Fraction(leaf.target)
         higher = leaf.comparator == ">="
         best_year, best = (max if higher else min)(points, key=lambda p: (p[1], -p[0]) if higher else (p[1], p[0]))
@@ -433,7 +441,7 @@ def target_realism(
             reasons.append(
                 f"目标值偏离往年趋势值 {_show(trend, leaf.decimals)}{leaf.unit}（{year}年）超过 {_show(tolerance * 100, None)}%"
             )
-        out[code] = ("unrealistic", "；".join(reasons)) if reasons else ("realistic", None)
+        out[str(code)] = ("unrealistic", "；".join(reasons)) if reasons else ("realistic", None)
     return out
 
 
@@ -444,7 +452,8 @@ def _trend(points: Sequence[tuple[int, Fraction]], year: int) -> Optional[Fracti
     n = len(points)
     mean_x = Fraction(sum(y for y, _ in points), n)
     mean_y = sum((v for _, v in points), Fraction(0)) / n
-    slope = sum((y - mean_x) * (v - mean_y) for y, v in points) / sum((y - mean_x) ** 2 for y, _ in points)
+    slope = (sum(((y - mean_x) * (v - mean_y) for y, v in points), Fraction(0))
+             / sum((y - mean_x) ** 2 for y, _ in points))
     return mean_y + slope * (year - mean_x)
 
 
@@ -457,34 +466,34 @@ def _quoted(name: str) -> str:
     return name if "“" in name else f"“{name}”"
 
 
-def _finding(code: str, severity: str, leaf: Leaf, figure: str, message: str) -> dict:
+def _finding(code: str, severity: str, leaf: Leaf, figure: str, message: str) -> dict[str, str]:
     return {"code": code, "severity": severity, "subject_type": "indicator", "subject": leaf.code,
             "figure": figure, "message": message}
 
 
-def _indicator_findings(framework: Framework, table: pd.DataFrame) -> list[dict]:
+def _indicator_findings(framework: Framework, table: pd.DataFrame) -> list[dict[str, str]]:
     rows = []
     for r in table.itertuples(index=False):
-        leaf = framework.leaf(r.code)
-        cmp = {">=": "≥", "<=": "≤", "=": "="}.get(r.comparator or "", "")
-        target = f"{cmp}{r.target}{r.unit}"
-        why = f"偏差原因：{r.deviation_reason}" if r.deviation_reason else "未说明偏差原因"
+        leaf = framework.leaf(str(r.code))
+        cmp = {">=": "≥", "<=": "≤", "=": "="}.get(str(r.comparator or ""), "")
+        target = f"{cmp}{r.target!s}{r.unit!s}"
+        why = f"偏差原因：{r.deviation_reason!s}" if r.deviation_reason else "未说明偏差原因"
         if r.status == "unmet":
-            rate = f"，完成率 {r.completion_rate}%" if r.completion_rate is not None else ""
+            rate = f"，完成率 {r.completion_rate!s}%" if r.completion_rate is not None else ""
             rows.append(_finding(
-                "indicator_unmet", "medium", leaf, r.actual or "",
-                f"指标{_quoted(r.name)}未完成目标值：目标 {target}，实际 {r.actual}{r.unit}{rate}，"
+                "indicator_unmet", "medium", leaf, str(r.actual or ""),
+                f"指标{_quoted(str(r.name))}未完成目标值：目标 {target}，实际 {r.actual}{r.unit}{rate}，"
                 f"得 {r.score} 分（满分 {r.points} 分）。{why}。",
             ))
         elif r.actual is None:
             rows.append(_finding(
                 "indicator_not_collected", "medium", leaf, "",
-                f"指标{_quoted(r.name)}未完成数据采集统计（{r.deviation_reason}），不得分（满分 {r.points} 分）。",
+                f"指标{_quoted(str(r.name))}未完成数据采集统计（{r.deviation_reason}），不得分（满分 {r.points} 分）。",
             ))
         if r.target_realism == "unrealistic":
             rows.append(_finding(
-                "target_unrealistic", "medium", leaf, r.target,
-                f"指标{_quoted(r.name)}目标值设定偏高或偏离历史水平：{r.realism_reason}。建议结合历史数据完成情况合理设定。",
+                "target_unrealistic", "medium", leaf, str(r.target),
+                f"指标{_quoted(str(r.name))}目标值设定偏高或偏离历史水平：{r.realism_reason}。建议结合历史数据完成情况合理设定。",
             ))
     return rows
 
@@ -572,7 +581,9 @@ def override(leaf: Leaf, value: str) -> Observation:
             raise ValueError(f"{leaf.code}: 等级应为 好/较好/一般/差，收到 {'、'.join(unknown)}")
         return Observation(value=Fraction(1), grades=grades, basis="假设 what-if")
     try:
-        return Observation(value=Fraction(parse_decimal(text)), basis="假设 what-if")
+        number = parse_decimal(text)
+        assert number is not None  # text is not empty (empty is "not collected", above)
+        return Observation(value=Fraction(number), basis="假设 what-if")
     except InvalidOperation:
         raise ValueError(f"{leaf.code}: '{value}' 不是数值 / not a number") from None
 
@@ -621,7 +632,7 @@ def dimensions_add_up(results: Mapping[str, ScoreResult]) -> Check:
     for name, r in results.items():
         leaves = r.indicators.groupby("dimension")["score"].apply(lambda s: sum(Decimal(x) for x in s))
         for d in r.dimensions.itertuples():
-            if Decimal(d.score) != leaves.get(d.code, Decimal(0)):
+            if Decimal(str(d.score)) != leaves.get(d.code, Decimal(0)):
                 problems.append(f"{name}.{d.code}: {d.score} ≠ Σ leaves {leaves.get(d.code)}")
         if sum(Decimal(x) for x in r.dimensions["score"]) != r.total:
             problems.append(f"{name}: total {r.total} ≠ Σ dimensions")

@@ -39,7 +39,7 @@ def subproject_status(registry: pd.DataFrame, cutoff: dt.date) -> tuple[pd.DataF
     t.loc[(t["status"] == "completed") & (t["end"] > cut), "check"] = "completed_after_cutoff"
     t.loc[(t["status"] == "ongoing") & (t["end"] <= cut), "check"] = "ongoing_past_end"
     t["check_message"] = [_check_message(r, cutoff) for r in t.itertuples(index=False)]
-    order = sorted(range(len(t)), key=lambda i: natural_key(t["subproject_code"].iat[i]))
+    order = sorted(range(len(t)), key=lambda i: natural_key(str(t["subproject_code"].iat[i])))
     t = t.iloc[order].reset_index(drop=True)[TABLE_COLUMNS]
 
     rows = [_finding(r, cutoff) for r in t.itertuples(index=False)]
@@ -67,7 +67,7 @@ def _check_message(r: Any, cutoff: dt.date) -> str | None:
     return None
 
 
-def _finding(r: Any, cutoff: dt.date) -> dict | None:
+def _finding(r: Any, cutoff: dt.date) -> dict[str, Any] | None:
     subject = {"subject_type": "subproject", "subject": r.subproject_code}
     label = f"{r.subproject_code}--{r.name}"
     if r.check:

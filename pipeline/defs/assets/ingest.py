@@ -72,7 +72,7 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
     yield from (check_result(c) for c in found)
     tables = {"quarantine": result.quarantine, "submission_inventory": result.inventory, "sheet_inventory": result.sheets,
               "missing_submissions": result.missing, "ingest_findings": result.findings, "ingest_checks": rows(found)}
-    extra = {
+    extra: dict[str, dict[str, dg.MetadataValue | int]] = {
         "quarantine": {"rows_quarantined": dg.MetadataValue.int(result.rows["quarantined"]),
                        "files_rejected": dg.MetadataValue.int(result.files["rejected"])},
         "submission_inventory": {"rows_read": result.rows["read"], "rows_accepted": result.rows["accepted"],
