@@ -57,7 +57,7 @@ def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict[str, A
             outputs[rel] = sha256_file(p)
     # Every input file is hashed once per run: the submissions by the inventory, the rest here.
     prefix = ev.id + "/"  # the inventory names files as <evaluation id>/<path in the folder>
-    read = {r.file.removeprefix(prefix): r.sha256 for r in inventory.itertuples() if r.sha256}
+    read = {str(f).removeprefix(prefix): str(h) for f, h in zip(inventory["file"], inventory["sha256"], strict=True) if h}
     hashes = folder_hashes(ev.folder, known=read)
     config = [p.relative_to(ev.folder).as_posix() for p in ev.config_files()]
     return {

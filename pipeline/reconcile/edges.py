@@ -39,7 +39,8 @@ def derived_edges(level: str, keys: Optional[list[str]], cell_edges: pd.DataFram
 
 def level_edges(cid: np.ndarray, cells: pd.DataFrame, facts: pd.DataFrame, registry: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Lineage of every level: each fact links to its cell, and through the cell's codes to each coarser row."""
-    edges = {"cells": make_edges("cells", pd.Categorical.from_codes(cid, cells["key"]), facts)}
+    owners = pd.Categorical.from_codes(cid, categories=pd.Index(cells["key"]))  # type: ignore[arg-type]  # stubs: codes
+    edges = {"cells": make_edges("cells", owners, facts)}
     in_counties = ~facts["measure"].isin(TRANSFER_MEASURES).to_numpy()  # transfers net to zero above the county level
     for name, column, mask in (
         ("by_source", "source_code", in_counties),
@@ -75,7 +76,8 @@ def make_edges(
 def concat_edges(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate edge frames keeping every text column categorical (the edge table can be millions of rows)."""
     parts = [p for p in parts if len(p)] or [make_edges("cells", pd.Categorical([]), empty_facts())]
-    columns = {c: union_categoricals([categorical(p[c]) for p in parts]) for c in LINEAGE_COLUMNS if c != "row"}
+    columns: dict[str, pd.Categorical | np.ndarray] = {
+        c: union_categoricals([categorical(p[c]) for p in parts]) for c in LINEAGE_COLUMNS if c != "row"}
     columns["row"] = np.concatenate([p["row"].to_numpy(dtype="int64") for p in parts])
     return pd.DataFrame(columns)[LINEAGE_COLUMNS]
 

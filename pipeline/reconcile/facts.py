@@ -76,4 +76,5 @@ def fact_rows(df: pd.DataFrame, kind: str, measure: str) -> pd.DataFrame:
 
 
 def constant(value: str, categories: list[str], n: int) -> pd.Categorical:
-    return pd.Categorical.from_codes(np.full(n, categories.index(value), dtype="int8"), categories=categories)
+    codes = np.full(n, categories.index(value), dtype="int8")
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories))  # type: ignore[arg-type]  # stubs: codes as a sequence

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from pipeline import findings as findings_table
+from pipeline.config import Settings
 from pipeline.evaluation import Evaluation
 from pipeline.formats import fen_to_wan_series
 from pipeline.reconcile.edges import concat_edges, make_edges
@@ -25,7 +26,8 @@ class _Found(NamedTuple):
     measures: list[str]
 
 
-def _found(rows, code, severity, subject_type, subject, figure, message, table, measures) -> list[_Found]:
+def _found(rows: pd.DataFrame, code: str, severity: str, subject_type: str, subject: pd.Series, figure: pd.Series,
+           message: pd.Series, table: str, measures: list[str]) -> list[_Found]:
     frame = pd.DataFrame({
         "code": code, "severity": severity, "subject_type": subject_type, "subject": subject.to_numpy(),
         "figure": figure.to_numpy(), "message": message.to_numpy(), "ref": rows["key"].to_numpy(),
@@ -33,7 +35,11 @@ def _found(rows, code, severity, subject_type, subject, figure, message, table, 
     return [_Found(frame, table, measures)] if len(frame) else []
 
 
-def reconciliation_findings(settings, evaluation, edges, *, by_source, by_subproject, cells, matching, plan_detail, discrepancies):
+def reconciliation_findings(
+    settings: Settings, evaluation: Evaluation, edges: dict[str, pd.DataFrame], *, by_source: pd.DataFrame,
+    by_subproject: pd.DataFrame, cells: pd.DataFrame, matching: pd.DataFrame,
+    plan_detail: tuple[pd.DataFrame, pd.DataFrame], discrepancies: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Conditions from the data, each a finding with a Chinese sentence; never blocking, never clipped."""
     detail, detail_edges = plan_detail
     found = (
@@ -56,7 +62,7 @@ def reconciliation_findings(settings, evaluation, edges, *, by_source, by_subpro
     return table, concat_edges(links)
 
 
-def _level_findings(settings, by_source: pd.DataFrame, by_subproject: pd.DataFrame) -> list[_Found]:
+def _level_findings(settings: Settings, by_source: pd.DataFrame, by_subproject: pd.DataFrame) -> list[_Found]:
     wan = fen_to_wan_series
     denominator = settings.execution_denominator
     den_label = "计划" if denominator == "planned" else "到位"

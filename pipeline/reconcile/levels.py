@@ -29,9 +29,9 @@ def build_cells(facts: pd.DataFrame, registry: pd.DataFrame) -> tuple[np.ndarray
 
     width = len(EDGE_MEASURES)
     sums = facts["amount_fen"].groupby(cid * width + facts["measure"].cat.codes.to_numpy()).sum()
-    grid = np.zeros(len(cells) * width, dtype="int64")
-    grid[sums.index.to_numpy(dtype="int64")] = sums.to_numpy()
-    grid = grid.reshape(len(cells), width)
+    flat = np.zeros(len(cells) * width, dtype="int64")
+    flat[sums.index.to_numpy(dtype="int64")] = sums.to_numpy()
+    grid = flat.reshape(len(cells), width)
     for m in MEASURES + TRANSFER_MEASURES:
         cells[m] = grid[:, EDGE_MEASURES.index(m)]
     cells.insert(0, "key", join_keys(cells, CELL))
@@ -43,7 +43,8 @@ def group_of(registry: pd.DataFrame) -> dict[str, str]:
     return dict(zip(registry["subproject_code"], registry["group_code"]))
 
 
-def build_levels(cells: pd.DataFrame, registry: pd.DataFrame, evaluation: Evaluation):
+def build_levels(cells: pd.DataFrame, registry: pd.DataFrame, evaluation: Evaluation
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, list[str]]]:
     """by_source, by_subproject, by_group and by_county (every configured code present), and the code orders."""
     orders = {
         "subproject_code": ordered(pd.concat([cells["subproject_code"], registry["subproject_code"]])),
@@ -72,7 +73,7 @@ def build_levels(cells: pd.DataFrame, registry: pd.DataFrame, evaluation: Evalua
 
 def join_keys(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     first, *rest = (df[c].astype(str) for c in columns)
-    return first.str.cat(rest, sep="|") if rest else first
+    return first.str.cat(rest, sep="|") if rest else first  # type: ignore[arg-type]  # stubs: a list of Series is allowed
 
 
 def level_table(cells: pd.DataFrame, by: str, order: list[str], measures: list[str]) -> pd.DataFrame:
@@ -97,8 +98,8 @@ def rate_percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     n = numerator.to_numpy(dtype=object)[defined]
     d = denominator.to_numpy(dtype=object)[defined]
     hundredths = pd.Series((2 * abs(n) * 10000 + abs(d)) // (2 * abs(d)), dtype=object)  # object: no int64 overflow
-    negative = np.where((hundredths.to_numpy() != 0) & ((n < 0) != (d < 0)), "-", "")  # like percent(): no "-0.00"
-    text = negative + (hundredths // 100).astype(str) + "." + (hundredths % 100).astype(str).str.zfill(2)
+    negative = pd.Series(np.where((hundredths.to_numpy() != 0) & ((n < 0) != (d < 0)), "-", ""), dtype=str)
+    text = negative + (hundredths // 100).astype(str) + "." + (hundredths % 100).astype(str).str.zfill(2)  # no -0.00
     out[defined] = text.to_numpy(dtype=object)
     return pd.Series(out, index=numerator.index, dtype=object)
 
@@ -111,8 +112,8 @@ def county_names(codes: pd.Series, evaluation: Evaluation) -> pd.Series:
 
 def ordered(present: pd.Series, first: Any = ()) -> list[str]:
     """Configured codes in their configured order, then every other present code in natural order."""
-    first = list(first)
-    return first + natural_sorted(set(present.dropna().astype(str)) - set(first))
+    head = [str(code) for code in first]
+    return head + natural_sorted(set(present.dropna().astype(str)) - set(head))
 
 
 def sort_by_orders(df: pd.DataFrame, orders: dict[str, list[str]]) -> pd.DataFrame:

@@ -55,7 +55,8 @@ def transfer_pairs(
     lone_t = _unpaired(t, pairs, "t")[["pos"]].rename(columns={"pos": "t"}).assign(status="unmatched_transfer")
     lone_r = _unpaired(r, pairs, "r")[["pos"]].rename(columns={"pos": "r"}).assign(status="unmatched_receipt")
     pairs = pd.concat([pairs, lone_t, lone_r], ignore_index=True).astype({"t": "Int64", "r": "Int64"})
-    pairs["match_method"] = pairs["match_method"].astype(object).where(pairs["match_method"].notna(), None)
+    method = pairs["match_method"].astype(object)
+    pairs["match_method"] = method.where(method.notna(), None)  # type: ignore[call-overload]  # stubs: other=None
 
     out = pairs.merge(_prefixed(t, "transfer"), left_on="t", right_on="transfer_pos", how="left")
     out = out.merge(_prefixed(r, "receipt"), left_on="r", right_on="receipt_pos", how="left")
@@ -130,13 +131,13 @@ def _pair_closest(t: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> pd.
     )
     candidates["gap"] = (candidates["date_r"] - candidates["date_t"]).abs()
     candidates = candidates[candidates["gap"] <= window].sort_values(["gap", "pos_t", "pos_r"])
-    chosen = []
+    chosen: list[pd.DataFrame] = []
     while len(candidates):  # each round keeps the mutually closest pairs; the closest pair overall always is one
         mutual = candidates[~candidates.duplicated("pos_t") & ~candidates.duplicated("pos_r")]
         chosen.append(mutual)
         candidates = candidates[~candidates["pos_t"].isin(mutual["pos_t"]) & ~candidates["pos_r"].isin(mutual["pos_r"])]
-    chosen = pd.concat(chosen) if chosen else candidates
-    return _pair_frame(chosen["pos_t"], chosen["pos_r"])
+    kept = pd.concat(chosen) if chosen else candidates
+    return _pair_frame(kept["pos_t"], kept["pos_r"])
 
 
 def _duplicates_by_doc(r_left: pd.DataFrame, pairs: pd.DataFrame, t: pd.DataFrame, r: pd.DataFrame) -> pd.DataFrame:
@@ -165,5 +166,5 @@ def _pair_frame(t: pd.Series, r: pd.Series) -> pd.DataFrame:
 
 def _prefixed(side: pd.DataFrame, prefix: str) -> pd.DataFrame:
     out = side.rename(columns={"doc": "doc_no"}).astype({"amount": "Int64", "row": "Int64", "pos": "Int64"})
-    out["doc_no"] = out["doc_no"].where(out["doc_no"] != "", None)
+    out["doc_no"] = out["doc_no"].where(out["doc_no"] != "", None)  # type: ignore[call-overload]  # stubs: other=None
     return out.add_prefix(f"{prefix}_")
