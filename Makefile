@@ -84,4 +84,4 @@ lock: $(DEV_STAMP)
 		--custom-compile-command "make lock" -c requirements.lock -o deploy/requirements-k8s.lock
 
 clean:
-	rm -rf out .dagster_home $(VENV)
+	rm -rf out .dagster_home $(VENV) .venv-*
