@@ -720,7 +720,7 @@ def _seed_defects(rng: np.random.Generator, share: float, funds: Funds, places: 
     unbooked_rows = rng.choice(booked.index.to_numpy(), min(len(booked), max(1, round(share * len(funds.transfers)))),
                                replace=False)
     unbooked = np.sort(cr.loc[unbooked_rows, "_transfer"].to_numpy())
-    funds.county_receipts = cr.drop(index=unbooked_rows).reset_index(drop=True)
+    funds.county_receipts = cr.drop(index=pd.Index(unbooked_rows)).reset_index(drop=True)
     return Defects(missing, unbooked, [])
 
 
@@ -749,7 +749,9 @@ def _spoil_rows(rng: np.random.Generator, share: float, funds: Funds, defects: D
     spoiled = set(zip(chosen["_kind"], chosen["_pos"]))
     for kind, df in frames.items():
         id_column = KINDS[kind].id_column
+        assert id_column is not None  # both county fund sheets have one
         for defect, group in chosen[chosen["_kind"] == kind].groupby("_defect", sort=True):
+            assert isinstance(defect, str)  # a ROW_DEFECTS key
             pos = group["_pos"].to_numpy()
             column, rule = ROW_DEFECTS[defect]
             column = column or id_column
@@ -775,12 +777,13 @@ def _spoil_rows(rng: np.random.Generator, share: float, funds: Funds, defects: D
                 df.loc[pos, id_column] = df.loc[twins, id_column].to_numpy()
                 df.loc[twins, "_valid"] = False
             df.loc[pos, "_valid"] = False
+            excel_row, county = df["_row"].to_numpy(), df["_county"].to_numpy()  # positions are labels (RangeIndex)
             for i, (p, old, new) in enumerate(zip(pos, before, _cells(df, pos, column))):
-                record = {"kind": defect, "file": "", "sheet": KINDS[kind].label, "row": int(df.at[p, "_row"]),
+                record = {"kind": defect, "file": "", "sheet": KINDS[kind].label, "row": int(excel_row[p]),
                           "column": KINDS[kind].columns[column].title, "rule": rule, "value": str(new),
-                          "original": str(old), "_county": int(df.at[p, "_county"])}
+                          "original": str(old), "_county": int(county[p])}
                 if twins[i] >= 0:
-                    record["twin_row"] = int(df.at[twins[i], "_row"])  # quarantined as well
+                    record["twin_row"] = int(excel_row[twins[i]])  # quarantined as well
                 defects.records.append(record)
 
 
@@ -839,14 +842,16 @@ def _sheet_arrays(df: pd.DataFrame, kind: str, n: int) -> tuple[str, dict[str, n
 
 def _write_county(c: int) -> None:
     books = _BOOKS
-    who = f"填报单位：{books.places.at[c, 'name']}（{books.places.at[c, 'code']}）"
+    assert books is not None  # set by _write_counties before any county is written
+    name, code = str(books.places.at[c, "name"]), str(books.places.at[c, "code"])
+    who = f"填报单位：{name}（{code}）"
     sheets = []
     for kind, arrays, offsets in books.sheets:
         a, b = offsets[c], offsets[c + 1]
         rows = [dict(zip(arrays, values)) for values in zip(*(column[a:b] for column in arrays.values()))]
         unit = "　单位：万元" if "amount_fen" in arrays else ""
-        sheets.append(Sheet(KINDS[kind], rows, title=f"{who}　{KINDS[kind].label}{unit}", code=books.places.at[c, "code"]))
-    write_xlsx(books.folder / "county" / f"{books.places.at[c, 'code']}.xlsx", sheets)
+        sheets.append(Sheet(KINDS[kind], rows, title=f"{who}　{KINDS[kind].label}{unit}", code=code))
+    write_xlsx(books.folder / "county" / f"{code}.xlsx", sheets)
 
 
 def _write_counties(books: _CountyBooks, counties: Sequence[int], workers: int) -> None:
@@ -905,6 +910,7 @@ def _fund_totals(funds: Funds, missing: np.ndarray) -> dict:
     for measure, frames in parts.items():
         for df in frames:
             for source, units in df.groupby("source_code")["_u"].sum().items():
+                assert isinstance(source, str)  # a source code
                 by_source[source][measure] += int(units) * FEN_PER_UNIT
     total = {m: sum(by_source[s][m] for s in SOURCES) for m in parts}
     return {**_money(total), "by_source": {s: _money(v) for s, v in by_source.items()}}
@@ -1065,7 +1071,8 @@ def _finish_county_rows(funds: Funds) -> None:
     cp = funds.county_payments
     cp["payment_id"] = _ids("ZF", _rank_in_group(cp["_county"].to_numpy()) + 1, 5)
     wrong = cp[(cp["_pair"] >= 0) & ~cp["_reversal"]].set_index("_pair")["payment_id"]
-    cp["reverses"] = np.where(cp["_reversal"], cp["_pair"].map(wrong), None)  # type: ignore[call-overload]  # numpy stubs take no None
+    cp["reverses"] = np.where(cp["_reversal"],  # type: ignore[call-overload]  # numpy stubs take no None
+                              cp["_pair"].map(wrong), None)
     cp["amount_fen"] = _wan(cp["_u"].to_numpy())
     cp["_row"] = _excel_rows(cp)
     cp["_plain"] = cp["_pair"] < 0  # a wrong payment and its reversal stay as booked
