@@ -35,6 +35,7 @@ def _timed_process(cmd: list[str], env: Optional[dict] = None) -> tuple[float, f
     """(wall seconds, peak RSS in bytes, exit code, output) of a child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    assert proc.stdout is not None  # stdout=PIPE
     out = proc.stdout.read().decode("utf-8", "replace")
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -199,7 +200,7 @@ def _agree(stage: dict, ref: dict) -> list[str]:
     for code, value in ref["indicators"].items():
         got = stage["indicators"].get(code)
         got = None if got is None or got != got or got == "" else got  # NaN or empty: not collected
-        if (got is None) != (value is None) or (value is not None and Decimal(got) != round(Decimal(value), 2)):
+        if (got is None) != (value is None) or (got is not None and Decimal(got) != round(Decimal(value), 2)):
             problems.append(f"indicator {code}: pipeline {got} ≠ reference {value}")
     return problems
 

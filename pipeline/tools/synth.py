@@ -126,7 +126,8 @@ GRADE_LEAVES = [
 ]
 DIMENSIONS = [("decision", "决策", 15, False), ("process", "过程", 20, False), ("output", "产出", 40, True),
               ("outcome", "效益", 25, True)]
-BANDS = [{"min": 100, "share": 1}, {"min": 90, "share": 0.8}, {"min": 80, "share": 0.6}, {"min": 0, "share": 0}]
+BANDS: list[dict[str, float]] = [{"min": 100, "share": 1}, {"min": 90, "share": 0.8}, {"min": 80, "share": 0.6},
+                                 {"min": 0, "share": 0}]
 
 # Seeded row defects: the cell they spoil and the quarantine rule that must catch them.
 ROW_DEFECTS = {
@@ -150,7 +151,7 @@ def _wan(units: np.ndarray) -> np.ndarray:
     u = np.asarray(units, dtype=np.int64)
     whole = pd.Series(np.abs(u) // 100).astype(str)
     cents = pd.Series(np.abs(u) % 100).astype(str).str.zfill(2)
-    return (pd.Series(np.where(u < 0, "-", "")) + whole + "." + cents).to_numpy(dtype=object)
+    return (pd.Series(np.where(u < 0, "-", ""), dtype=object) + whole + "." + cents).to_numpy(dtype=object)
 
 
 def _decimal_text(hundredths: np.ndarray, decimals: int) -> np.ndarray:
@@ -377,7 +378,8 @@ def _funds(rng: np.random.Generator, places: pd.DataFrame, registry: pd.DataFram
         "item": np.tile(np.array(ARCHIVE_ITEMS, dtype=object), cells),
         "synced": np.where(np.repeat(unsynced, len(ARCHIVE_ITEMS)), "否", "是").astype(object),
     })
-    archive["note"] = np.where(archive["synced"] == "否", "未同步至项目办", None)
+    archive["note"] = np.where(archive["synced"] == "否",  # type: ignore[call-overload]  # numpy stubs take no None
+                               "未同步至项目办", None)
 
     city_lines = _city_lines(rng, registry, np.bincount(cell_sub, transferred, minlength=m).astype(np.int64))
     county_plan = pd.DataFrame({"subproject_code": sub_codes[cell_sub], "source_code": "county",
@@ -392,7 +394,8 @@ def _funds(rng: np.random.Generator, places: pd.DataFrame, registry: pd.DataFram
     receipts = _tranches(rng, city_lines, "received")
     receipts["_day"] = _days(rng, len(receipts), dt.date(2022, 5, 15), dt.date(2023, 6, 30))
     receipts["doc_no"] = np.where(receipts["source_code"] == "central", "财社〔2022〕88号",
-                                  np.where(receipts["source_code"] == "provincial", "省财社〔2022〕156号", None))
+                                  np.where(receipts["source_code"] == "provincial",  # type: ignore[call-overload]
+                                           "省财社〔2022〕156号", None))  # numpy stubs take no None
     bureau_payments = _city_payments(rng, city_lines)
     carry = city_lines[city_lines["carried_forward"] > 0]
     recover = city_lines[city_lines["recovered"] > 0]
@@ -432,7 +435,8 @@ def _city_lines(rng: np.random.Generator, registry: pd.DataFrame, transferred: n
     and receives it on top of its own use, so the city level never goes below zero.
     """
     m = len(registry)
-    subs, sources = [], []
+    sub_list: list[int] = []
+    source_list: list[str] = []
     extra = rng.random(m)
     for i, (city_only, tsrc) in enumerate(zip(registry["city_only"], registry["transfer_source"])):  # one per sub-project
         if city_only:
@@ -440,10 +444,10 @@ def _city_lines(rng: np.random.Generator, registry: pd.DataFrame, transferred: n
                                   replace=False))
         else:
             own = [tsrc] + (["municipal" if extra[i] < 0.25 else "self_raised"] if extra[i] < 0.4 else [])
-        subs += [i] * len(own)
-        sources += sorted(own, key=list(SOURCES).index)
-    subs = np.array(subs)
-    sources = np.array(sources, dtype=object)
+        sub_list += [i] * len(own)
+        source_list += sorted(own, key=list(SOURCES).index)
+    subs = np.array(sub_list)
+    sources = np.array(source_list, dtype=object)
     lines = len(subs)
     passed_on = np.where((sources == registry["transfer_source"].to_numpy()[subs]) & ~registry["city_only"].to_numpy()[subs],
                          transferred[subs], 0)
@@ -511,6 +515,12 @@ class Leaf:
     params: dict = dataclasses.field(default_factory=dict)
 
 
+def _decimals(leaf: Leaf) -> int:
+    """A measured leaf's decimals: only graded leaves have none."""
+    assert leaf.decimals is not None, f"{leaf.code}: a measured leaf without decimals"
+    return leaf.decimals
+
+
 def _leaves(k: int) -> list[Leaf]:
     """K leaves over every source; decision and part of process are graded, output and outcome measured."""
     if k < 8:
@@ -563,21 +573,21 @@ def _indicators(rng: np.random.Generator, leaves: list[Leaf], places: pd.DataFra
     units = np.maximum(1, np.round(INDICATOR_ROWS_PER_COUNTY * places["size"].to_numpy() / len(county_leaves))).astype(np.int64)
     parts = []
     for j, leaf in enumerate(county_leaves):  # one block of rows per county leaf
-        county = np.repeat(np.arange(n), units)
+        row_county = np.repeat(np.arange(n), units)
         if leaf.source == "county_sum":
             level = rng.uniform(20, 200)
-            h = rng.poisson(level * places["size"].to_numpy()[county]) * 100
+            h = rng.poisson(level * places["size"].to_numpy()[row_county]) * 100
         else:
             level = rng.uniform(7500, 9500)
-            h = np.clip(np.round(rng.normal(level, 600, len(county))), 3000, 10000).astype(np.int64)
-        parts.append(pd.DataFrame({"_county": county, "_leaf": j, "indicator_code": leaf.code, "_h": h}))
+            h = np.clip(np.round(rng.normal(level, 600, len(row_county))), 3000, 10000).astype(np.int64)
+        parts.append(pd.DataFrame({"_county": row_county, "_leaf": j, "indicator_code": leaf.code, "_h": h}))
     county = pd.concat(parts, ignore_index=True).sort_values(["_county", "_leaf"], kind="stable").reset_index(drop=True)
     county["data_status"] = "已采集"
     county["deviation_reason"] = None
     county["actual"] = None
     for j, leaf in enumerate(county_leaves):
         mine = (county["_leaf"] == j).to_numpy()
-        county.loc[mine, "actual"] = _decimal_text(county.loc[mine, "_h"].to_numpy(), leaf.decimals)
+        county.loc[mine, "actual"] = _decimal_text(county.loc[mine, "_h"].to_numpy(), _decimals(leaf))
     # One summed indicator is not collected everywhere: its figure is void, as the scoring rules say.
     sums = [j for j, leaf in enumerate(county_leaves) if leaf.source == "county_sum"]
     if len(sums) >= 3:
@@ -591,12 +601,12 @@ def _indicators(rng: np.random.Generator, leaves: list[Leaf], places: pd.DataFra
 
     bureau_leaves = [leaf for leaf in leaves if leaf.source == "bureau"]
     ranges = {"元": (800_00, 2000_00), "%": (80_00, 99_00), "万人次": (1000_00, 5000_00)}  # in hundredths
-    bureau_h = [int(rng.integers(*ranges[leaf.unit])) // 10 ** (2 - leaf.decimals) * 10 ** (2 - leaf.decimals)
+    bureau_h = [int(rng.integers(*ranges[leaf.unit])) // 10 ** (2 - _decimals(leaf)) * 10 ** (2 - _decimals(leaf))
                 for leaf in bureau_leaves]
     bureau = pd.DataFrame({
         "_department": [INDICATOR_DEPARTMENTS[i % len(INDICATOR_DEPARTMENTS)][0] for i in range(len(bureau_leaves))],
         "indicator_code": [leaf.code for leaf in bureau_leaves], "data_status": "已采集",
-        "actual": [_decimal_text(np.array([h]), leaf.decimals)[0] for leaf, h in zip(bureau_leaves, bureau_h)],
+        "actual": [_decimal_text(np.array([h]), _decimals(leaf))[0] for leaf, h in zip(bureau_leaves, bureau_h)],
         "_h": bureau_h,
     })
 
@@ -661,7 +671,7 @@ def _framework(leaves: list[Leaf]) -> dict:
         share, extra = divmod(weight * 100, len(mine))
         indicators = []
         for i, leaf in enumerate(mine):
-            item = {"code": leaf.code, "name": leaf.name, "points": _number(share + (i < extra))}
+            item: dict[str, object] = {"code": leaf.code, "name": leaf.name, "points": _number(share + (i < extra))}
             if leaf.unit:
                 item["unit"] = leaf.unit
             if leaf.decimals is not None and not (leaf.unit == "%" and leaf.decimals == 2):
@@ -710,7 +720,7 @@ def _seed_defects(rng: np.random.Generator, share: float, funds: Funds, places: 
     unbooked_rows = rng.choice(booked.index.to_numpy(), min(len(booked), max(1, round(share * len(funds.transfers)))),
                                replace=False)
     unbooked = np.sort(cr.loc[unbooked_rows, "_transfer"].to_numpy())
-    funds.county_receipts = cr.drop(index=unbooked_rows).reset_index(drop=True)
+    funds.county_receipts = cr.drop(index=pd.Index(unbooked_rows)).reset_index(drop=True)
     return Defects(missing, unbooked, [])
 
 
@@ -739,7 +749,9 @@ def _spoil_rows(rng: np.random.Generator, share: float, funds: Funds, defects: D
     spoiled = set(zip(chosen["_kind"], chosen["_pos"]))
     for kind, df in frames.items():
         id_column = KINDS[kind].id_column
+        assert id_column is not None  # both county fund sheets have one
         for defect, group in chosen[chosen["_kind"] == kind].groupby("_defect", sort=True):
+            assert isinstance(defect, str)  # a ROW_DEFECTS key
             pos = group["_pos"].to_numpy()
             column, rule = ROW_DEFECTS[defect]
             column = column or id_column
@@ -765,12 +777,13 @@ def _spoil_rows(rng: np.random.Generator, share: float, funds: Funds, defects: D
                 df.loc[pos, id_column] = df.loc[twins, id_column].to_numpy()
                 df.loc[twins, "_valid"] = False
             df.loc[pos, "_valid"] = False
+            excel_row, county = df["_row"].to_numpy(), df["_county"].to_numpy()  # positions are labels (RangeIndex)
             for i, (p, old, new) in enumerate(zip(pos, before, _cells(df, pos, column))):
-                record = {"kind": defect, "file": "", "sheet": KINDS[kind].label, "row": int(df.at[p, "_row"]),
+                record = {"kind": defect, "file": "", "sheet": KINDS[kind].label, "row": int(excel_row[p]),
                           "column": KINDS[kind].columns[column].title, "rule": rule, "value": str(new),
-                          "original": str(old), "_county": int(df.at[p, "_county"])}
+                          "original": str(old), "_county": int(county[p])}
                 if twins[i] >= 0:
-                    record["twin_row"] = int(df.at[twins[i], "_row"])  # quarantined as well
+                    record["twin_row"] = int(excel_row[twins[i]])  # quarantined as well
                 defects.records.append(record)
 
 
@@ -829,14 +842,16 @@ def _sheet_arrays(df: pd.DataFrame, kind: str, n: int) -> tuple[str, dict[str, n
 
 def _write_county(c: int) -> None:
     books = _BOOKS
-    who = f"填报单位：{books.places.at[c, 'name']}（{books.places.at[c, 'code']}）"
+    assert books is not None  # set by _write_counties before any county is written
+    name, code = str(books.places.at[c, "name"]), str(books.places.at[c, "code"])
+    who = f"填报单位：{name}（{code}）"
     sheets = []
     for kind, arrays, offsets in books.sheets:
         a, b = offsets[c], offsets[c + 1]
         rows = [dict(zip(arrays, values)) for values in zip(*(column[a:b] for column in arrays.values()))]
         unit = "　单位：万元" if "amount_fen" in arrays else ""
-        sheets.append(Sheet(KINDS[kind], rows, title=f"{who}　{KINDS[kind].label}{unit}", code=books.places.at[c, "code"]))
-    write_xlsx(books.folder / "county" / f"{books.places.at[c, 'code']}.xlsx", sheets)
+        sheets.append(Sheet(KINDS[kind], rows, title=f"{who}　{KINDS[kind].label}{unit}", code=code))
+    write_xlsx(books.folder / "county" / f"{code}.xlsx", sheets)
 
 
 def _write_counties(books: _CountyBooks, counties: Sequence[int], workers: int) -> None:
@@ -895,6 +910,7 @@ def _fund_totals(funds: Funds, missing: np.ndarray) -> dict:
     for measure, frames in parts.items():
         for df in frames:
             for source, units in df.groupby("source_code")["_u"].sum().items():
+                assert isinstance(source, str)  # a source code
                 by_source[source][measure] += int(units) * FEN_PER_UNIT
     total = {m: sum(by_source[s][m] for s in SOURCES) for m in parts}
     return {**_money(total), "by_source": {s: _money(v) for s, v in by_source.items()}}
@@ -912,7 +928,7 @@ def _indicator_truth(leaves: list[Leaf], ind: Indicators, missing: np.ndarray) -
             h = int(rows.loc[collected, "_h"].sum())
             complete = bool(collected.all()) and len(missing) == 0
             value = Fraction(h, 100) if leaf.source == "county_sum" else Fraction(h, 100 * max(1, int(collected.sum())))
-            entry.update(rows=len(rows), actual=_shown(value, leaf.decimals) if complete else None)
+            entry.update(rows=len(rows), actual=_shown(value, _decimals(leaf)) if complete else None)
         elif leaf.source == "bureau":
             entry["actual"] = ind.bureau.loc[ind.bureau["indicator_code"] == leaf.code, "actual"].iloc[0]
         elif leaf.source == "survey":
@@ -924,7 +940,7 @@ def _indicator_truth(leaves: list[Leaf], ind: Indicators, missing: np.ndarray) -
         else:
             continue
         if leaf.target is not None:
-            entry["target"] = _shown(Fraction(leaf.target, 100), leaf.decimals)
+            entry["target"] = _shown(Fraction(leaf.target, 100), _decimals(leaf))
         out[leaf.code] = entry
     return out
 
@@ -1055,7 +1071,8 @@ def _finish_county_rows(funds: Funds) -> None:
     cp = funds.county_payments
     cp["payment_id"] = _ids("ZF", _rank_in_group(cp["_county"].to_numpy()) + 1, 5)
     wrong = cp[(cp["_pair"] >= 0) & ~cp["_reversal"]].set_index("_pair")["payment_id"]
-    cp["reverses"] = np.where(cp["_reversal"], cp["_pair"].map(wrong), None)
+    cp["reverses"] = np.where(cp["_reversal"],  # type: ignore[call-overload]  # numpy stubs take no None
+                              cp["_pair"].map(wrong), None)
     cp["amount_fen"] = _wan(cp["_u"].to_numpy())
     cp["_row"] = _excel_rows(cp)
     cp["_plain"] = cp["_pair"] < 0  # a wrong payment and its reversal stay as booked
