@@ -201,6 +201,12 @@ def load(folder: Path) -> Evaluation:
     # A missing or malformed framework or limit fails the evaluation at load, not mid-run.
     ev.frameworks  # noqa: B018
     ev.limits  # noqa: B018
+    from pipeline.findings import severity_rules
+
+    try:
+        severity_rules(ev.settings)
+    except ValueError as exc:
+        raise EvaluationError(f"{path}: {exc}") from exc
     return ev
 
 

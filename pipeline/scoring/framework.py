@@ -23,6 +23,9 @@ METHODS = ("proportional", "banded", "reverse", "deduction", "qualitative")
 METHODS_NEEDING_TARGET = ("proportional", "banded", "reverse", "deduction")
 SOURCES = ("bureau", "county_sum", "county_mean", "reconciliation", "survey", "grade")
 COMPARATORS = (">=", "<=", "=")
+# What a leaf's value is: a count of people or things (shown as whole numbers where derived), a percentage,
+# an amount of money, or a graded (qualitative) judgement. Inferred from the unit when not declared.
+KINDS = ("count", "percent", "amount", "grade")
 
 # Defaults the ministry's practice suggests (unsourced): a framework may override each.
 DEFAULT_GRADE_BANDS = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
@@ -60,6 +63,7 @@ class Leaf:
     points: Decimal
     unit: str
     decimals: Optional[int]  # places shown for target and actual; None: exact
+    kind: str  # one of KINDS
     target: Optional[Decimal]
     comparator: str
     method: str
@@ -194,6 +198,10 @@ def _leaf(raw: Mapping[str, Any], dim: Dimension, level2: str, shares: Mapping[s
     if (method == "qualitative") != (source.type == "grade"):
         raise FrameworkError(f"{label}: 定性指标（qualitative）须以评价机构评分（grade）为来源，反之亦然 / method and source do not fit")
     unit = str(raw.get("unit", ""))
+    kind = str(raw.get("kind") or ("grade" if method == "qualitative" else "percent" if unit == "%"
+                                   else "amount" if "元" in unit else "count"))
+    if kind not in KINDS:
+        raise FrameworkError(f"{label}: 指标类型 kind '{kind}' 应为 {'、'.join(KINDS)} / unknown kind")
     decimals = raw.get("decimals", 2 if unit == "%" else None)
     if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0):
         raise FrameworkError(f"{label}: decimals 应为非负整数 / decimals must be a non-negative integer")
@@ -215,6 +223,7 @@ def _leaf(raw: Mapping[str, Any], dim: Dimension, level2: str, shares: Mapping[s
         points=_number(raw.get("points"), where, f"指标 {code}（{name}）的 points"),
         unit=unit,
         decimals=decimals,
+        kind=kind,
         target=None if target is None else _number(target, where, f"指标 {code}（{name}）的 target"),
         comparator=comparator,
         method=method,

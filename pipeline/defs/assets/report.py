@@ -28,13 +28,21 @@ GROUP = "report"
 NARRATIVE_FILE = "narrative.md"
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="findings-1")
-def findings(ingest_findings: pd.DataFrame, reconciliation_findings: pd.DataFrame,
-             scoring_findings: pd.DataFrame) -> dg.Output:
-    """问题发现 — every finding of every stage, one row each: code, severity, subject, figure, Chinese sentence."""
-    df = findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings)
+@dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="findings-2")
+def findings(context: dg.AssetExecutionContext, paths: PipelinePaths, ingest_findings: pd.DataFrame,
+             reconciliation_findings: pd.DataFrame, scoring_findings: pd.DataFrame, funds_by_source: pd.DataFrame,
+             indicator_scores: pd.DataFrame) -> dg.Output:
+    """问题发现 — every finding of every stage, one row each: code, subject, what is at stake, the rule that raised it,
+    and its severity under the evaluation's declared severity rules."""
+    ev = paths.evaluation(context.partition_key)
+    primary = indicator_scores[indicator_scores["framework"] == ev.primary_framework]
+    df = findings_mod.assess(findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings),
+                             ev.settings, int(funds_by_source["planned"].sum()),
+                             dict(zip(primary["code"], primary["points"])))
     counts = df["code"].value_counts().sort_index().to_dict()
-    return dg.Output(df, metadata={**table_metadata(df), "by_code": dg.MetadataValue.json(counts)})
+    by_severity = df["severity"].value_counts().sort_index().to_dict()
+    return dg.Output(df, metadata={**table_metadata(df), "by_code": dg.MetadataValue.json(counts),
+                                   "by_severity": dg.MetadataValue.json(by_severity)})
 
 
 @dg.asset(partitions_def=evaluations, group_name=GROUP, code_version="lineage-1")
