@@ -26,6 +26,7 @@ COMPARATORS = (">=", "<=", "=")
 # What a leaf's value is: a count of people or things (shown as whole numbers where derived), a percentage,
 # an amount of money, or a graded (qualitative) judgement. Inferred from the unit when not declared.
 KINDS = ("count", "percent", "amount", "grade")
+FORMS = ("third_party", "self_evaluation")
 
 # Defaults the ministry's practice suggests (unsourced): a framework may override each.
 DEFAULT_GRADE_BANDS = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
@@ -90,6 +91,7 @@ class Framework:
     grade_bands: tuple[tuple[Decimal, str], ...]
     grade_shares: Mapping[str, Decimal]
     path: Optional[Path] = None
+    form: str = "third_party"  # or "self_evaluation": a unit's 项目支出绩效自评表, written as such when primary
 
     @property
     def codes(self) -> list[str]:
@@ -132,6 +134,9 @@ def parse_framework(doc: Any, name: str, path: Optional[Path] = None) -> Framewo
     if not _CODE.match(name):
         raise FrameworkError(f"{where}: 指标体系名称 '{name}' 只能含字母、数字、- 和 _ / bad framework name")
     shares = _grade_shares(doc.get("grade_shares"), where, "grade_shares")
+    form = str(doc.get("form", "third_party"))
+    if form not in FORMS:
+        raise FrameworkError(f"{where}: form 应为 {' 或 '.join(FORMS)} / unknown form '{form}'")
     bands = _grade_bands(doc.get("grade_bands"), where)
 
     dimensions: list[Dimension] = []
@@ -176,6 +181,7 @@ def parse_framework(doc: Any, name: str, path: Optional[Path] = None) -> Framewo
         grade_bands=bands,
         grade_shares=shares,
         path=path,
+        form=form,
     )
 
 

@@ -139,7 +139,7 @@ def describe(method: str, params: Mapping, comparator: str, points: Exact) -> st
     if method == "qualitative":
         shares = params["shares"]
         listed = "、".join(f"{g} {_plain(_q(shares[g]) * 100)}%" for g in shares)
-        return f"定性评价：按各评价人员评级（{listed}）得分值相应比例，取平均"
+        return f"定性：{listed}，各评价人员平均"
     raise ValueError(f"unknown method {method}")
 
 

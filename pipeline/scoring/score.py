@@ -494,6 +494,8 @@ def _indicator_findings(framework: Framework, table: pd.DataFrame) -> list[dict]
             rows.append(_finding(
                 "target_unrealistic", "medium", leaf, r.target,
                 f"指标{_quoted(r.name)}年度指标值超出往年实际水平：{r.realism_reason}。",
+                # the points an unrealistic target cost, where it was not reached; none where it was
+                _lost(r) if r.status in ("unmet", "not_collected") else "0.00",
             ))
     return rows
 
