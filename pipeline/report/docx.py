@@ -179,31 +179,39 @@ class _Writer:
         self.toc = toc
         self.bookmarks = {id(h): f"_Toc_s{n}" for n, h in enumerate(toc, start=1)}
         self.next_bookmark = 1
+        self.landscape = False
         self.table_style = doc.styles[TABLE_TEXT].style_id
 
     def blocks(self, blocks) -> None:
         for b in blocks:
-            if isinstance(b, Cover):
-                self.cover(b)
-            elif isinstance(b, Heading):
-                self.heading(b)
-            elif isinstance(b, Paragraph):
-                self.paragraph(b)
-            elif isinstance(b, Table):
-                self.table(b, landscape=False)
-            elif isinstance(b, Figure):
-                self.figure(b)
-            elif isinstance(b, Contents):
-                self.contents()
-            elif isinstance(b, Landscape):
-                self.section(WD_ORIENT.LANDSCAPE)
-                for inner in b.blocks:
-                    self.table(inner, landscape=True) if isinstance(inner, Table) else self.blocks([inner])
+            if self.landscape and not isinstance(b, Landscape):
                 self.section(WD_ORIENT.PORTRAIT)
-            else:
-                raise TypeError(f"unknown block {b!r}")
+            self.one(b)
+
+    def one(self, b: Block) -> None:
+        if isinstance(b, Cover):
+            self.cover(b)
+        elif isinstance(b, Heading):
+            self.heading(b)
+        elif isinstance(b, Paragraph):
+            self.paragraph(b)
+        elif isinstance(b, Table):
+            self.table(b, landscape=False)
+        elif isinstance(b, Figure):
+            self.figure(b)
+        elif isinstance(b, Contents):
+            self.contents()
+        elif isinstance(b, Landscape):
+            # consecutive landscape parts share one landscape section, each on a new page
+            self.section(WD_ORIENT.LANDSCAPE) if not self.landscape else self.page_break()
+            self.landscape = True
+            for inner in b.blocks:
+                self.table(inner, landscape=True) if isinstance(inner, Table) else self.one(inner)
+        else:
+            raise TypeError(f"unknown block {b!r}")
 
     def section(self, orientation) -> None:
+        self.landscape = orientation == WD_ORIENT.LANDSCAPE
         section = self.doc.add_section(WD_SECTION.NEW_PAGE)
         section.different_first_page_header_footer = False  # only the cover page goes without
         _orient(section, orientation)
