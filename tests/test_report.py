@@ -758,3 +758,23 @@ def test_narrative_parts_go_where_the_seed_puts_them(inp):
 def test_inputs_contract_names_missing_columns(inp):
     with pytest.raises(ValueError, match=r"ReportInputs.subprojects lacks columns \['status'\]"):
         dataclasses.replace(inp, subprojects=inp.subprojects.drop(columns="status"))
+
+
+def test_a_firms_reference_docx_keeps_its_styles_and_letterhead(inp):
+    import docx
+    from docx.shared import RGBColor
+
+    from pipeline.report import render_docx
+
+    ref = docx.Document()
+    ref.styles["Heading 1"].font.color.rgb = RGBColor(0x80, 0x00, 0x00)
+    ref.sections[0].header.paragraphs[0].text = "某某管理咨询有限公司　评价报告专用"
+    ref.add_paragraph("模板中的示例正文")
+    buffer = io.BytesIO()
+    ref.save(buffer)
+    out = docx.Document(io.BytesIO(render_docx(dataclasses.replace(inp, reference_docx=buffer.getvalue()))))
+    assert out.sections[0].header.paragraphs[0].text == "某某管理咨询有限公司　评价报告专用"  # its letterhead, not ours
+    assert out.styles["Heading 1"].font.color.rgb == RGBColor(0x80, 0x00, 0x00)
+    text = [p.text for p in out.paragraphs]
+    assert "模板中的示例正文" not in text and "一、基本情况" in text
+    assert " PAGE " in out.sections[0].footer._element.xml  # the template had no page numbers: ours are added

@@ -515,16 +515,27 @@ def _same_money(inp: ReportInputs, p: Problem) -> list[str]:
     return out
 
 
-def _subject_name(inp: ReportInputs, f) -> str:
+def subject_names(inp: ReportInputs, findings: pd.DataFrame) -> list[str]:
+    """Each finding's subject in words, the name tables built once (the finding list can be long)."""
+    names = _name_tables(inp)
+    return [_subject_name(inp, f, names) for f in findings.itertuples(index=False)]
+
+
+def _name_tables(inp: ReportInputs) -> dict[str, dict[str, str]]:
+    return {"indicator": dict(zip(inp.indicators["code"].astype(str), inp.indicators["name"])),
+            "subproject": dict(zip(inp.subprojects["subproject_code"].astype(str), inp.subprojects["name"]))}
+
+
+def _subject_name(inp: ReportInputs, f, names: Optional[dict[str, dict[str, str]]] = None) -> str:
     s = str(f.subject)
+    names = names or _name_tables(inp)
     if f.subject_type == "indicator":
-        names = dict(zip(inp.indicators["code"].astype(str), inp.indicators["name"]))
-        return names.get(s, s)
+        return names["indicator"].get(s, s)
     if f.subject_type == "source":
         return inp.sources.get(s, s)
     if f.subject_type == "subproject":
-        names = dict(zip(inp.subprojects["subproject_code"].astype(str), inp.subprojects["name"]))
-        return f"子项目 {s}（{names[s]}）" if s in names else f"子项目 {s}"
+        known = names["subproject"]
+        return f"子项目 {s}（{known[s]}）" if s in known else f"子项目 {s}"
     if f.subject_type in ("county", "submitter"):
         return inp.names.get(s, s)
     return SUBJECT_TYPES.get(f.subject_type, "对象")
@@ -746,9 +757,10 @@ def _findings_appendix(inp: ReportInputs, grouping: Grouping) -> tuple[bool, lis
     df = _ordered_findings(inp)
     shown = df.head(MAX_LISTED)
     rows = []
+    names = _name_tables(inp)
     for k, r in enumerate(shown.itertuples(index=False), start=1):
         at_stake = f"{wan(r.stake_fen)} 万元" if not pd.isna(r.stake_fen) else (f"失分 {r.points_lost}" if r.points_lost else "")
-        rows.append(Row((str(k), code_title(r.code), _subject_name(inp, r), r.message, SEVERITY_LABELS.get(r.severity, ""),
+        rows.append(Row((str(k), code_title(r.code), _subject_name(inp, r, names), r.message, SEVERITY_LABELS.get(r.severity, ""),
                          at_stake, _text(r.rule), where.get(r.finding_id, "仅列于本表"))))
     if len(df) > len(shown):
         rows.append(Row((f"另有 {len(df) - len(shown)} 项见 scored_tables.xlsx「问题发现」工作表",), "group"))
@@ -846,11 +858,13 @@ def _quality_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
 
 def _inputs_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
     rows = []
-    for k, r in enumerate(inp.inputs.itertuples(index=False), start=1):
+    for k, r in enumerate(inp.inputs.head(MAX_LISTED).itertuples(index=False), start=1):
         kinds = "、".join(dict.fromkeys(inp.kind_labels.get(x, x) for x in str(r.kind or "").split(",") if x)) or "未识别"
         fmt = _text(getattr(r, "format", "")).upper()
         rows.append(Row((str(k), inp.names.get(str(r.submitter), str(r.submitter)), kinds, fmt, plain(r.rows),
                          str(r.sha256)[:12])))
+    if len(inp.inputs) > MAX_LISTED:
+        rows.append(Row((f"另有 {len(inp.inputs) - MAX_LISTED} 份见 scored_tables.xlsx「输入文件」工作表",), "group"))
     note = Paragraph("说明：摘要为文件 SHA-256 的前 12 位，完整值及文件路径见输出目录中的 manifest.json 和 "
                      "scored_tables.xlsx「输入文件」工作表，可用于核对报送文件未被改动。", "note")
     return False, [Table("输入文件清单", ("序号", "报送单位", "资料类型", "格式", "数据行数", "文件摘要"), tuple(rows),

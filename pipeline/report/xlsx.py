@@ -37,11 +37,11 @@ from pipeline.report.safe import escape_text
 from pipeline.report.text import (
     FUND_KEYS,
     RULE_LABELS,
-    _subject_name,
     code_title,
     direction,
     problems_of,
     source_rows,
+    subject_names,
 )
 from pipeline.report.narrative import parse
 
@@ -179,7 +179,7 @@ def _tables(inp: ReportInputs) -> dict[str, tuple[Columns, pd.DataFrame]]:
     findings = f.assign(
         title=f["code"].map(code_title), severity_label=f["severity"].map(SEVERITY_LABELS),
         type_label=f["subject_type"].map(SUBJECT_TYPES).fillna(f["subject_type"]),
-        subject_name=[_subject_name(inp, r) for r in f.itertuples(index=False)],
+        subject_name=subject_names(inp, f),
         problem=f["finding_id"].map(where).fillna("仅列于附件问题发现清单"),
     )
     quarantine = inp.quarantine.assign(rule_label=inp.quarantine["rule"].map(RULE_LABELS).fillna("其他校验问题"))
