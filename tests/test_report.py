@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-import zipfile
 from html.parser import HTMLParser
 
 import openpyxl

@@ -149,7 +149,7 @@ def test_pdf_has_page_numbers_and_no_table_wider_than_the_page(out):
         text = page.extract_text()
         if n > 1:
             assert f"第 {n} 页 共 {pages} 页" in text, n
-        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        width = float(page.mediabox.width)
         xs: list[float] = []
 
         def visit(op, args, cm, tm, xs=xs):

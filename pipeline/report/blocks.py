@@ -84,6 +84,9 @@ def toc_entries(blocks: Iterable[Block]) -> list[Heading]:
     return [b for b in walk(blocks) if isinstance(b, Heading) and b.level in (1, 2)]
 
 
+SHORT_COLUMN_MM = 32  # a column whose longest cell fits in this keeps its width when a table is too wide
+
+
 def column_widths(t: Table, available_mm: float) -> list[float]:
     """Column widths (mm) fitted to content: each column's longest line, in display width, shares the page.
 
@@ -101,11 +104,21 @@ def column_widths(t: Table, available_mm: float) -> list[float]:
         spare = available_mm - sum(need)
         text_cols = [j for j in range(len(need)) if j not in t.numeric] or list(range(len(need)))
         return [w + (spare / len(text_cols) if j in text_cols else 0) for j, w in enumerate(need)]
-    # too wide: numbers keep what they need, text columns shrink in proportion to what they need
-    fixed = sum(need[j] for j in t.numeric)
-    room = max(available_mm - fixed, sum(least[j] for j in range(len(need)) if j not in t.numeric))
-    text_need = sum(need[j] for j in range(len(need)) if j not in t.numeric) or 1
-    widths = [need[j] if j in t.numeric else max(least[j], need[j] * room / text_need) for j in range(len(need))]
+    # too wide: numbers and short columns keep what they need, long text shares the rest
+    keep = {j for j in range(len(need)) if j in t.numeric or need[j] <= SHORT_COLUMN_MM}
+    if sum(need[j] for j in keep) > 0.7 * available_mm:
+        keep = set(t.numeric)
+    fixed = sum(need[j] for j in keep)
+    room = max(available_mm - fixed, sum(least[j] for j in range(len(need)) if j not in keep))
+    # by the square root of what each needs: a very long column does not starve a moderately long one
+    weight = {j: need[j] ** 0.5 for j in range(len(need)) if j not in keep}
+    total = sum(weight.values()) or 1
+    widths = [need[j] if j in keep else min(need[j], max(least[j], weight[j] * room / total)) for j in range(len(need))]
+    spare = available_mm - sum(widths)
+    if spare > 0:  # what a capped column did not take goes to the columns still short of what they need
+        short = [j for j in weight if widths[j] < need[j]]
+        for j in short:
+            widths[j] += spare / len(short)
     scale = min(1.0, available_mm / sum(widths))
     return [w * scale for w in widths]
 

@@ -16,9 +16,7 @@ import pandas as pd
 
 from pipeline.formats import fen_to_wan, natural_key, round_half_up
 from pipeline.report import charts
-from pipeline.report.blocks import (  # noqa: F401  (walk is part of this module's interface)
-    Block, Contents, Cover, Figure, Heading, Landscape, Paragraph, Row, Table, toc_entries, walk,
-)
+from pipeline.report.blocks import Block, Contents, Cover, Figure, Heading, Landscape, Paragraph, Row, Table
 from pipeline.report.inputs import (
     FINDING_CODES,
     INDICATOR_STATUS_LABELS,
@@ -31,7 +29,6 @@ from pipeline.report.problems import (
     MEASURE_LABELS,
     Grouping,
     Problem,
-    causes,
     group,
     severity_counts,
 )
