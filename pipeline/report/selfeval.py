@@ -166,8 +166,7 @@ def render_form_xlsx(inp: ReportInputs) -> bytes:
 
     def put(r: int, c1: int, c2: int, value: object, style: str = "text") -> None:
         if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
-            # xlsx numbers are doubles; every value here is exact to the cent, which a double holds
-            ws.merge_range(r, c1, r, c2, None, fmt[style]) if c1 != c2 else None
+            # numbers sit in single cells; an xlsx number is a double, exact to the cent for these values
             ws.write_number(r, c1, float(value), fmt[style])
             return
         text = escape_text("—" if value is None else str(value))

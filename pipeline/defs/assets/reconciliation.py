@@ -9,7 +9,7 @@ from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 
 GROUP = "reconciliation"
-CODE_VERSION = "reconcile-1"
+CODE_VERSION = "reconcile-2"  # findings carry their money at stake
 INPUT_KINDS = ["subprojects", "fund_plan", "receipts", "payments", "carry_forwards", "recoveries", "transfers",
                "county_match_plan", "county_receipts", "county_payments"]
 

@@ -12,7 +12,7 @@ from pipeline.scoring.run import score_all, scoring_inputs
 from pipeline.scoring.subprojects import subproject_status, subprojects_summary
 
 GROUP = "scoring"
-CODE_VERSION = "scoring-1"
+CODE_VERSION = "scoring-2"  # findings carry points lost; indicators their kind and scoring rule
 
 TABLES = {
     "indicator_scores": "绩效指标得分 — one row per 三级 indicator and framework: target, actual, completion rate, points, score, status (met / unmet / not_collected for output and outcome), deviation reason, target realism.",
