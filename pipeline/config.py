@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
@@ -21,6 +21,7 @@ from pipeline.ingest.limits import Limits
 # A code is text without dots (figures are addressed by dotted paths) or spaces.
 Code = Annotated[str, StringConstraints(strict=True, min_length=1, pattern=r"^[^.\s]+$")]
 Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
+YearMonth = Annotated[str, StringConstraints(strict=True, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
 
 class Model(BaseModel):
@@ -37,6 +38,9 @@ class Place(Model):
 class FundingSource(Model):
     code: Code = Field(description="资金来源编码，报送文件中可写编码或名称 / funding source code", examples=["central"])
     label: Text = Field(description="资金来源名称（报表显示用） / label shown in the report", examples=["中央资金"])
+    budget_line: Literal["current", "carry_in", "other"] = Field(
+        "current", description="自评表中的资金行：current 本年财政拨款，carry_in 上年结转资金（结转来源的标记），other 其他资金 / "
+                               "the self-evaluation form's funding line; carry_in marks a source carried in from last year")
 
 
 class Department(Model):
@@ -44,6 +48,25 @@ class Department(Model):
     name: Text = Field(description="科室名称 / department name", examples=["市人社局规划财务科"])
     submits: list[Code] = Field(default_factory=list, description="该科室报送的表类型（见 docs/contract.md） / kinds it sends",
                                 examples=["[receipts, payments]"])
+
+
+class PolicyDocument(Model):
+    title: Text = Field(description="文件名称（无书名号时自动加上） / document title", examples=["《就业补助资金管理办法》"])
+    doc_no: str = Field("", description="文号 / document number", examples=["财社〔2017〕164号"])
+    use: Literal["approval", "evaluation"] = Field("evaluation", description="approval 立项依据（第一部分），evaluation "
+                                                                            "评价依据（第二部分） / approval or evaluation basis")
+
+
+class EvaluationMethod(Model):
+    approach: str = Field("", description="评价方式 / evaluation approach", examples=["现场评价"])
+    projects_visited: Optional[int] = Field(None, ge=0, description="实地调研项目数 / projects visited")
+    region_coverage_pct: Optional[Decimal] = Field(None, ge=0, le=100, description="覆盖具体项目地区总数的百分比（预算覆盖面"
+                                                                                  "由数据计算） / share of the areas covered, %")
+
+
+class AnnualGoal(Model):
+    expected: str = Field("", description="预期目标 / expected")
+    achieved: str = Field("", description="实际完成情况 / achieved")
 
 
 class ProgrammePeriod(Model):
@@ -55,6 +78,23 @@ class ProgrammePeriod(Model):
 class EvaluationPeriod(Model):
     start: dt.date = Field(description="评价期开始 / evaluation period start", examples=["2023-01-01"])
     end: dt.date = Field(description="评价期结束 / evaluation period end", examples=["2023-12-31"])
+
+
+class SeverityRule(Model):
+    """One severity rule; a finding takes the severity of the first rule whose conditions all hold."""
+
+    name: Text = Field(description="规则名称（报告附件中显示） / name shown in the report", examples=["涉及资金占计划总额 10% 及以上"])
+    severity: Literal["high", "medium", "low"] = Field(description="严重程度 高/中/低 / severity")
+    codes: list[Code] = Field(default_factory=list, description="条件：发现代码之一 / condition: the finding's code is one "
+                                                                "of these", examples=["[negative_balance, amount_differs]"])
+    min_stake_share_pct: Optional[Decimal] = Field(None, ge=0, description="条件：涉及资金 ≥ 计划总额的此百分比 / condition: "
+                                                                          "money at stake ≥ this % of the planned funds")
+    min_points_lost_pct: Optional[Decimal] = Field(None, ge=0, description="条件：失分 ≥ 指标分值的此百分比 / condition: "
+                                                                          "points lost ≥ this % of the indicator's points")
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.codes) or self.min_stake_share_pct is not None or self.min_points_lost_pct is not None
 
 
 class Settings(Model):
@@ -74,6 +114,17 @@ class Settings(Model):
     realism_trend_tolerance_pct: Decimal = Field(Decimal(20), ge=0, description="目标偏离历史趋势超过此比例（%）视为不切实际 / "
                                                                                 "a target further than this from the trend is unrealistic")
     limits: Limits = Field(default_factory=Limits, description="读取报送文件的资源上限 / resource limits for reading submissions")
+    severity_rules: Optional[list[SeverityRule]] = Field(
+        None, min_length=1, description="问题严重程度规则，整体替换默认规则（pipeline/findings.py）；按顺序第一条满足的规则生效，"
+                                        "最后一条须无条件 / severity rules, replacing the defaults as a whole: the first rule "
+                                        "that matches wins; the last must have no condition")
+
+    @model_validator(mode="after")
+    def _last_rule_catches_all(self) -> "Settings":
+        if self.severity_rules is not None and self.severity_rules[-1].conditional:
+            raise ValueError("severity_rules 最后一条须无条件（兜底），以保证每条发现都有严重程度 / "
+                             "the last severity rule must have no condition")
+        return self
 
 
 class EvaluationConfig(Model):
@@ -85,7 +136,17 @@ class EvaluationConfig(Model):
     commissioned_by: str = Field("", description="委托方 / who commissioned the evaluation", examples=["呼和浩特市财政局"])
     implementing_unit: str = Field("", description="项目实施单位 / implementing unit", examples=["呼和浩特市人力资源和社会保障局"])
     evaluator: Text = Field(description="评价机构 / evaluator", examples=["内蒙古腾冠管理咨询有限公司"])
-    approved: str = Field("", description="立项时间（文本） / when the programme was approved", examples=["2022-05"])
+    approved: Optional[YearMonth] = Field(None, description="立项时间 YYYY-MM；与立项依据文件一起，报告第一部分以此开头 / "
+                                                            "when the programme was approved", examples=["2022-05"])
+    report_type: str = Field("", description="报告类型，加在标题后，如 简版 → “…绩效评价简版报告” / a word for the title",
+                             examples=["简版"])
+    policy_basis: list[PolicyDocument] = Field(default_factory=list, description="政策依据（文件名称和文号） / policy basis")
+    evaluation_method: EvaluationMethod = Field(default_factory=lambda: EvaluationMethod(),
+                                                description="评价方式与覆盖面 / evaluation method and coverage")
+    competent_department: str = Field("", description="主管部门（自评表） / competent department, on the self-evaluation form",
+                                      examples=["土默特左旗人力资源和社会保障局"])
+    annual_goal: AnnualGoal = Field(default_factory=lambda: AnnualGoal(),
+                                    description="年度总体目标（自评表） / the year's overall goal, on the self-evaluation form")
     programme_period: ProgrammePeriod = Field(description="项目实施期 / programme period")
     evaluation_period: EvaluationPeriod = Field(description="评价期 / evaluation period")
     report_date: dt.date = Field(description="报告日期（报告上的日期；从不取当天） / the report's date, never the clock",

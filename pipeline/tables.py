@@ -28,6 +28,8 @@ class Field:
     @property
     def pandas(self) -> Optional[str]:
         """The pandas dtype the column has when read back from Parquet (None for text: object, string or category)."""
+        if self.dtype in ("int", "money") and self.nullable:
+            return "Int64"  # pandas' nullable integer: money and counts stay exact where a value may be missing
         return {"int": "int64", "money": "int64", "bool": "bool", "date": "datetime64[ns]"}.get(self.dtype)
 
     @property
@@ -54,7 +56,8 @@ FIELDS: dict[str, Field] = {
                             "configuration files", nullable=True),
     # quarantine
     "column": Field("text", "列（按报送文件表头） / column, as the submitter's header reads"),
-    "rule": Field("text", "违反的规则 / the rule the cell, sheet or file breaks"),
+    "rule": Field("text", "规则：隔离记录违反的规则，或引发问题发现的检测规则（中文） / the rule a quarantined cell, sheet or "
+                          "file breaks, or the detection rule that raised a finding"),
     "value": Field("text", "原始值 / the value as submitted"),
     "message": Field("text", "说明与修改提示（中文） / what is wrong and what to do, in Chinese"),
     "kind": Field("text", "报送表类型 / submission kind"),
@@ -80,6 +83,9 @@ FIELDS: dict[str, Field] = {
     "subject_type": Field("text", "对象类型 / what the finding is about"),
     "subject": Field("text", "对象 / its code or file"),
     "figure": Field("text", "相关数字（万元、%、行数） / the figure at stake"),
+    "stake_fen": Field("money", "涉及资金（未到位、未支出、差额…） / money at stake", "分", nullable=True),
+    "points_lost": Field("text", "失分（指标分值减得分，两位小数） / points lost, as printed"),
+    "severity_rule": Field("text", "确定严重程度的规则名称 / the severity rule that applied"),
     "check": Field("text", "检查 / check"),
     "passed": Field("bool", "是否通过 / passed"),
     "detail": Field("text", "详情 / detail"),
@@ -148,6 +154,8 @@ FIELDS: dict[str, Field] = {
     "basis": Field("text", "计算依据 / how the actual was obtained", nullable=True),
     "target_realism": Field("text", "目标是否切实 realistic / unrealistic / target realism", nullable=True),
     "realism_reason": Field("text", "判断依据 / why", nullable=True),
+    "value_kind": Field("text", "指标值类型 count / percent / amount / grade（数量的派生值取整显示） / what the value is"),
+    "scoring_rule": Field("text", "计分规则（中文） / the scoring rule, in Chinese"),
     "weight": Field("score", "权重 / weight", "分"),
     "indicator_count": Field("int", "三级指标个数 / leaves"),
     "performance": Field("bool", "是否绩效目标（有达成状态） / its leaves are performance targets"),
@@ -161,7 +169,8 @@ FIELDS: dict[str, Field] = {
 
 MEASURES = ["planned", "received", "spent", "carried_forward", "recovered"]
 FUND_COLUMNS = (*MEASURES, "balance", "arrival_rate", "execution_rate")
-FINDING_COLUMNS = ("finding_id", "code", "severity", "subject_type", "subject", "figure", "message")
+FINDING_COLUMNS = ("finding_id", "code", "severity", "subject_type", "subject", "figure", "message", "stake_fen",
+                   "points_lost", "rule", "severity_rule")
 CHECK_COLUMNS = ("check", "passed", "detail")
 LINEAGE_COLUMNS = ["output_table", "output_key", "measure", "input_kind", "file", "sheet", "row"]
 PAIR_COLUMNS = ("match_method", "county_code", "subproject_code", "source_code", "transfer_id", "transfer_doc_no",
@@ -229,7 +238,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     _t("indicator_scores", "绩效指标得分", ("framework", "order", "code", "name", "dimension", "dimension_name", "level2",
                                           "unit", "target", "comparator", "method", "source", "actual", "completion_rate",
                                           "points", "score", "status", "deviation_reason", "basis", "target_realism",
-                                          "realism_reason"), ("framework", "code"),
+                                          "realism_reason", "value_kind", "scoring_rule"), ("framework", "code"),
        empty=("status",)),  # a leaf outside the performance dimensions has no status
     _t("dimension_scores", "一级指标得分", ("framework", "code", "name", "weight", "score", "indicator_count", "performance"),
        ("framework", "code")),

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "raw"
 HOHHOT = "2023-hohhot-pes"
+SELF_EVALUATION = "2023-tumote-skills-self"  # the unit self-evaluation example (自评表)
 
 
 def require_program(name: str) -> str:

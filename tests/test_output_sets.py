@@ -56,7 +56,7 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance):
     new = manifest_holds(after)
     assert "评价组补充" in (after / "report.html").read_text(encoding="utf-8")
     changed = {rel for rel in new["outputs"] if old["outputs"].get(rel) != new["outputs"][rel]}
-    assert changed == {"report.html", "report.docx", "values/evaluation_report.json"}
+    assert changed == {"report.html", "report.pdf", "report.docx", "values/evaluation_report.json"}
     # The carried files are the previous set's own bytes, linked, not copies.
     assert (after / "payments.csv").stat().st_ino == (before / "payments.csv").stat().st_ino or \
         (after / "tables" / "payments.parquet").stat().st_ino == (before / "tables" / "payments.parquet").stat().st_ino

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-import duckdb
 import pytest
 
 from pipeline.store import TABLES, read_table

@@ -1,4 +1,4 @@
-"""The report and scored tables, on inputs built from the seed's published figures.
+"""The report's content and scored tables, on inputs built from the seed's published figures.
 
 Figures the seed publishes (funds, allocations, score, grade, status lists, shortfall lists) are
 exact; indicator targets, actuals and leaf scores are illustrative, chosen to add up to 84.88.
@@ -11,27 +11,19 @@ import datetime as dt
 import hashlib
 import io
 import re
-import zipfile
 from html.parser import HTMLParser
 
-import docx
-from docx.enum.section import WD_ORIENT
 import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline.findings import frame as findings_frame
-from pipeline.report import (
-    ReportInputs,
-    ReportMeta,
-    load_recommendations,
-    render_docx,
-    render_html,
-    render_xlsx,
-    write_all,
-)
-from pipeline.report.inputs import FINDING_CODES
+from pipeline.findings import assess, frame as findings_frame
+from pipeline.report import ReportInputs, ReportMeta, load_recommendations, render, render_html, render_xlsx
+from pipeline.report.blocks import GENERATED, Heading, Paragraph, Table, walk
+from pipeline.report.inputs import FINDING_CODES, PolicyDocument
+from pipeline.report.problems import causes
 from pipeline.escape import csv_bytes, escape_text
+from pipeline.report.text import document
 
 SOURCES = {"central": "中央资金", "provincial": "自治区资金", "municipal": "市级资金", "county": "旗县区资金",
            "self_raised": "企业自筹"}
@@ -161,7 +153,71 @@ NARRATIVE = """## 主要经验及做法
 """
 
 
-def example_inputs() -> ReportInputs:
+WAN = 1_000_000  # 分 per 万元
+PLANNED_FEN = 30790 * WAN
+
+
+def _fen(wan: str) -> int:
+    return int(round(float(wan) * 100)) * 10_000
+
+
+def example_findings() -> pd.DataFrame:
+    """The findings the stages emit for the example, assessed under the default severity rules."""
+    ind = {r[0]: r for r in INDICATORS}
+    lost = {c: f"{float(r[8]) - float(r[9]):.2f}" for c, r in ind.items()}
+    rows = []
+    for c, r in ind.items():
+        if r[10] == "unmet":
+            rows.append({"code": "indicator_unmet", "severity": "medium", "subject_type": "indicator", "subject": c,
+                         "figure": r[6], "points_lost": lost[c],
+                         "message": f"指标“{r[1]}”未完成目标值：目标 {r[5]}{r[4]}，实际 {r[6]}{r[4]}。"})
+        if r[10] == "not_collected":
+            rows.append({"code": "indicator_not_collected", "severity": "medium", "subject_type": "indicator",
+                         "subject": c, "figure": "", "points_lost": lost[c],
+                         "message": f"指标“{r[1]}”未完成数据采集统计，不得分。"})
+        if r[12] == TOO_HIGH:
+            rows.append({"code": "target_unrealistic", "severity": "medium", "subject_type": "indicator", "subject": c,
+                         "figure": r[5], "points_lost": lost[c] if r[10] != "met" else "0.00",
+                         "message": f"指标“{r[1]}”年度指标值超出往年实际水平：{REALISM_REASONS[c]}。"})
+    for c in DELAYED:
+        rows.append({"code": "subproject_delayed", "severity": "medium", "subject_type": "subproject", "subject": c,
+                     "figure": "2023-12-31", "stake_fen": _fen(SUBPROJECTS[c][2]),
+                     "message": f"子项目“{c}--{SUBPROJECTS[c][0]}”未按计划时间完成，延后实施或暂停实施。"})
+    rows.append({"code": "subproject_extended", "severity": "medium", "subject_type": "subproject", "subject": "19",
+                 "figure": "2024-06-30", "stake_fen": _fen("4000"),
+                 "message": "子项目“19--呼和浩特市智慧就业服务云平台建设项目”计划完成时间调整至 2024-06-30，仍在持续推进中。"})
+    rows.append({"code": "funds_recovered", "severity": "medium", "subject_type": "source", "subject": "central",
+                 "figure": "2114.00", "stake_fen": _fen("2114"), "message": "中央资金未使用部分被收回 2114.00 万元。"})
+    rows.append({"code": "low_arrival", "severity": "medium", "subject_type": "source", "subject": "county",
+                 "figure": "13.11", "stake_fen": _fen("3315"),
+                 "message": "旗县区资金计划 3815.00 万元，实际到位 500.00 万元，到位率 13.11%，低于 60% 的阈值。"})
+    for c in ("provincial", "municipal", "county"):
+        received, spent = FUNDS[c][1], FUNDS[c][2]
+        rows.append({"code": "low_execution_source", "severity": "medium", "subject_type": "source", "subject": c,
+                     "figure": FUNDS[c][6], "stake_fen": _fen(received) - _fen(spent),
+                     "message": f"{SOURCES[c]}预算执行率 {FUNDS[c][6]}%，低于 60% 的阈值。"})
+    rows.append({"code": "low_execution_subproject", "severity": "medium", "subject_type": "subproject", "subject": "8",
+                 "figure": "44.79", "stake_fen": _fen("276.07"), "message": "子项目 8 预算执行率 44.79%，低于 60% 的阈值。"})
+    rows.append({"code": "low_execution_subproject", "severity": "medium", "subject_type": "subproject", "subject": "9",
+                 "figure": "28.66", "stake_fen": _fen("713.43"), "message": "子项目 9 预算执行率 28.66%，低于 60% 的阈值。"})
+    rows.append({"code": "archive_not_synced", "severity": "medium", "subject_type": "county", "subject": "150121",
+                 "figure": "2/4", "message": "土默特左旗（150121）子项目 8 的组织管理机制、工作目标等 2 项档案资料未同步至总项目管理组。"})
+    return assess(findings_frame(rows), {}, PLANNED_FEN, {c: r[8] for c, r in ind.items()})
+
+
+def example_cells() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two lineage cells of county money in sub-project 8, shared by the county source's and sub-project 8's findings."""
+    cells = pd.DataFrame([
+        ("8|county|150105", "8", "county", "150105", _fen("300"), _fen("300"), _fen("150"), 0, 0, 0, 0),
+        ("8|county|150121", "8", "county", "150121", _fen("200"), _fen("200"), _fen("73.93"), 0, 0, 0, 0),
+    ], columns=["key", "subproject_code", "source_code", "county_code", "planned", "received", "spent",
+                "carried_forward", "recovered", "transfers_in", "transfers_out"])
+    links = pd.DataFrame([(f, c) for f in ("low_execution_source:county", "low_execution_subproject:8") for c in cells["key"]],
+                         columns=["finding_id", "cell"])
+    return cells, links
+
+
+def example_inputs(narrative: str = NARRATIVE) -> ReportInputs:
     """ReportInputs for the seed's Hohhot evaluation."""
     meta = ReportMeta(
         title="2023年公共就业服务能力提升示范项目绩效评价",
@@ -175,12 +231,25 @@ def example_inputs() -> ReportInputs:
         evaluation_end=dt.date(2023, 12, 31),
         money_unit="万元",
         implementing_unit="呼和浩特市人力资源和社会保障局",
+        commissioned_by="呼和浩特市财政局",
+        report_type="简版",
+        approved=(2022, 5),
+        policy_basis=(PolicyDocument("关于组织申报2022年公共就业服务能力提升示范项目的通知", use="approval"),
+                      PolicyDocument("项目支出绩效评价管理办法", "财预〔2020〕10号")),
+        evaluation_approach="现场评价",
+        projects_visited=19,
+        region_coverage_pct="100",
     )
     indicators = pd.DataFrame(INDICATORS, columns=INDICATOR_COLUMNS)
     # Verdicts other than "unrealistic" must not flag anything: targets with history pass, the rest have none.
     indicators["target_flag"] = indicators["target_flag"].where(indicators["target_flag"] != "", indicators["code"].map(
         lambda c: "realistic" if c.startswith(("O", "E")) else "no_history"))
     indicators["realism_reason"] = indicators["code"].map(REALISM_REASONS)
+    indicators["comparator"] = indicators["code"].map(lambda c: "<=" if c == "O2" else ">=")
+    indicators["method"] = indicators["target"].map(lambda t: "qualitative" if t == "好" else "proportional")
+    indicators["scoring_rule"] = indicators["method"].map(
+        {"qualitative": "定性：好 100%、较好 80%、一般 60%、差 0%，各评价人员平均",
+         "proportional": "按完成比例计分：实际完成值 ÷ 年度指标值 × 分值，满分为止"})
     summary = {
         "evaluation_id": "2023-hohhot-pes",
         "funds": {
@@ -205,34 +274,32 @@ def example_inputs() -> ReportInputs:
         [(c, name, g, GROUPS[g], alloc, status[c]) for c, (name, g, alloc) in SUBPROJECTS.items()],
         columns=["subproject_code", "name", "group_code", "group_name", "allocation", "status"],
     )
-    findings = findings_frame([
-        {"code": "low_arrival", "severity": "high", "subject_type": "source", "subject": "county", "figure": "13.11",
-         "message": "旗县区资金计划 3815.00 万元，到位 500.00 万元，到位率 13.11%，低于 60%。"},
-        *({"code": "low_execution_source", "severity": "medium", "subject_type": "source", "subject": c, "figure": FUNDS[c][6],
-           "message": f"{SOURCES[c]}到位 {FUNDS[c][1]} 万元，支出 {FUNDS[c][2]} 万元，执行率 {FUNDS[c][6]}%，低于 60%。"}
-          for c in ("provincial", "municipal", "county")),
-        {"code": "archive_not_synced", "severity": "medium", "subject_type": "county", "subject": "150121",
-         "figure": "2", "message": "土默特左旗：子项目 8 的组织管理机制、工作目标 2 项档案未同步到总项目管理组。"},
-    ])
-    files = [("bureau/finance/资金到位.xlsx", "receipts", "finance", 40),
-             ("bureau/project_office/子项目登记表.xlsx", "subprojects", "project_office", 19),
-             ("county/150102.xlsx", "county_receipts", "150102", 12)]
+    files = [("bureau/finance/receipts.csv", "receipts", "finance", 40, "csv"),
+             ("bureau/project_office/subprojects.xlsx", "subprojects", "project_office", 19, "xlsx"),
+             ("county/150102.xlsx", "county_match_plan,county_receipts", "150102", 12, "xlsx")]
     inputs = pd.DataFrame(
-        [(f, k, s, n, hashlib.sha256(f.encode()).hexdigest()) for f, k, s, n in files],
-        columns=["file", "kind", "submitter", "rows", "sha256"],
+        [(f, k, s, n, hashlib.sha256(f.encode()).hexdigest(), fmt) for f, k, s, n, fmt in files],
+        columns=["file", "kind", "submitter", "rows", "sha256", "format"],
     )
     quality = pd.DataFrame(
-        [("读取行数 = 通过行数 + 隔离行数", True, "1864 = 1864 + 0"),
-         ("各层级资金合计一致", True, "来源、子项目、项目组、旗县区四个层级合计均为 30790.00 万元"),
-         ("维度得分之和等于总分", True, "14.00 + 12.55 + 28.33 + 30.00 = 84.88")],
+        [("subprojects:contract", True, "rows_checked=19, failure_count=0, failure_cases=none"),
+         ("subprojects:expectations", True, "6/6 项期望通过 / expectations met"),
+         ("submission_inventory:rows_accounted", True, "files_checked=17, rows_read=1864, rows_accepted=1864, rows_quarantined=0"),
+         ("funds_by_source:levels_sum_to_same_totals", True, "planned 30790.00, received 27475.00, spent 10713.76")],
         columns=["check", "passed", "detail"],
     )
+    cells, links = example_cells()
     return ReportInputs(
         meta=meta, summary=summary, sources=SOURCES, subprojects=subprojects,
         dimensions=pd.DataFrame(DIMENSIONS, columns=["code", "name", "weight", "score"]),
-        indicators=indicators, findings=findings,
+        indicators=indicators, findings=example_findings(),
         quarantine=pd.DataFrame(columns=["file", "sheet", "row", "column", "rule", "value", "message"]),
-        inputs=inputs, quality=quality, narrative=NARRATIVE, recommendations=load_recommendations(),
+        inputs=inputs, quality=quality, narrative=narrative, recommendations=load_recommendations(),
+        names={"150102": "新城区", "150105": "赛罕区", "150121": "土默特左旗", "finance": "市人社局规划财务科",
+               "project_office": "市人社局项目办"},
+        kind_labels={"receipts": "资金到位", "subprojects": "子项目登记表", "county_match_plan": "配套计划",
+                     "county_receipts": "资金到位"},
+        funds_cells=cells, finding_cells=links,
     )
 
 
@@ -244,7 +311,7 @@ def seed_figures() -> list[str]:
 
 
 class _Text(HTMLParser):
-    """Visible text of an HTML page, one string per text node (style content excluded)."""
+    """Visible text of an HTML page, one string per text node (style and script content excluded)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -272,6 +339,10 @@ def body_text(page: bytes) -> list[str]:
     """The text after the table of contents, which repeats every heading."""
     cells = html_text(page)
     return cells[cells.index("一、基本情况", cells.index("一、基本情况") + 1):]
+
+
+def section(text: str, start: str, end: str) -> str:
+    return text[text.index(start):text.index(end, text.index(start))]
 
 
 @pytest.fixture(scope="module")
@@ -310,58 +381,214 @@ def test_html_holds_every_seed_figure(page):
     assert "中央资金支出 6606.26 万元，结转下年支出 1279.74 万元，回收金额 2114.00 万元" in text
 
 
+def test_cover_title_and_header_facts_come_from_the_metadata(page):
+    cells = html_text(page)
+    assert cells[:5] == ["2023年公共就业服务能力提升示范项目绩效评价简版报告"] * 2 + ["委托方：呼和浩特市财政局",
+                         "评价机构：内蒙古腾冠管理咨询有限公司", "报告日期：2024 年 3 月 29 日"]
+    text = "\n".join(cells)
+    assert ("2022 年 5 月，呼和浩特市人力资源和社会保障局根据《关于组织申报2022年公共就业服务能力提升示范项目的通知》"
+            "要求，申报公共就业服务能力提升示范项目并获批准。") in text
+    assert "本次评价受呼和浩特市财政局委托，由内蒙古腾冠管理咨询有限公司组织实施，评价依据《项目支出绩效评价管理办法》" \
+           "（财预〔2020〕10号）等文件开展。" in text
+    assert "采用现场评价方式，实地调研共计 19 个项目，覆盖项目范围占具体项目地区总数的 100%、项目预算总额的 100.00%" in text
+
+
+def test_older_metadata_without_the_new_keys_still_reports(inp):
+    old = dataclasses.replace(inp, meta=ReportMeta(**{f.name: getattr(inp.meta, f.name) for f in dataclasses.fields(ReportMeta)
+                                                      if f.name in ("title", "programme", "region", "evaluator",
+                                                                    "report_date", "programme_start", "programme_end",
+                                                                    "evaluation_start", "evaluation_end")}))
+    text = "\n".join(html_text(render_html(old)))
+    assert "2023年公共就业服务能力提升示范项目绩效评价报告" in text and "委托方" not in text
+    assert "评价共覆盖 19 个子项目（子项目总数 19 个），覆盖项目预算总额的 100.00%。" in text
+
+
 def test_html_follows_the_seed_sections(page):
     cells = body_text(page)
     headings = ["一、基本情况", "二、绩效评价工作开展情况", "三、综合评价情况及评价结论",
                 "四、主要经验及做法、存在的问题及原因分析", "（一）主要经验及做法", "（二）存在的问题及原因分析",
-                "五、相关建议", "附件一：绩效指标评分表", "附件二：数据质量摘要", "附件三：输入文件清单"]
+                "五、相关建议", "附件一：绩效指标评分表", "附件二：问题发现清单", "附件三：数据质量摘要", "附件四：输入文件清单"]
     positions = [cells.index(h) for h in headings]
     assert positions == sorted(positions)
     toc = html_text(page)[:html_text(page).index("一、基本情况", html_text(page).index("一、基本情况") + 1)]
     assert [c for c in toc if c in headings] == headings
-    # Allocation table: group rows, subtotals and the total, as the seed lays them out.
     alloc = cells[cells.index("19 项子项目名称及资金分配情况统计表"):]
     for label, value in (("子项目 1-5 小计", "7830.00"), ("子项目 6-18 小计", "18960.00"),
                          ("子项目 19 小计", "4000.00"), ("总项目合计（1-19）", "30790.00")):
         assert alloc[alloc.index(label) + 1] == value
     assert "一、开展特色技能培训，提升就业创业能力" in alloc
-    assert "5--紧缺急需技能人才特色培训项目" in alloc
-
-
-def test_html_status_and_shortfall_lists(page):
-    cells = body_text(page)
     assert _status_lists(cells) == {"一、基本完成": COMPLETED, "二、未按计划时间完成延后实施或暂停实施": DELAYED,
                                     "三、计划时间调整后仍在实施期内持续推进中": ONGOING}
-    text = "\n".join(cells)
-    output = next(c for c in cells if c.startswith("从项目产出方面来看"))
-    assert "、".join(n for n in UNMET) + "未完成目标值" in output
-    assert "、".join(NOT_COLLECTED) + "未完成数据采集统计" in output
-    problems = text[text.index("（二）存在的问题及原因分析"):text.index("五、相关建议")]
-    for name in UNMET + NOT_COLLECTED:
-        assert name in problems, name
-    assert "新增技能人才数：年度指标值 20000人，实际完成值 18500人，未达到目标值。偏差原因：技能价值激励导向机制未建立" in problems
-    assert "公共就业服务事项网办率：年度指标值 90%，实际完成值未完成数据采集统计。偏差原因：" in problems
-    assert "6--吸纳就业补贴项目未按计划时间完成" in problems
-    assert "中央资金收回 2114.00 万元。" in problems
-    assert "到位率 13.11%" in problems and "土默特左旗" in problems
-    targets = problems[problems.index("1. 部分绩效目标值设定较高（5 项）。"):problems.index("2. ")]
-    assert "新增技能人才数：年度指标值 20000人，目标值 20000人 高于往年最好水平 16400人（2022年）。" in targets
-    for name in ("服务高校毕业生就业人次", *SATISFACTION):
-        assert f"{name}：年度指标值" in targets
-    # The evaluator's narrative, with the hard-wrapped heading joined again.
-    assert "1. 项目实施在促进全市高质量充分就业方面起到了积极助力作用。" in cells
-    assert "构建成了整合全球乳产业链头部企业的培训模式。" in cells
 
 
-def test_one_recommendation_per_finding_type(inp, page):
+def _problems(inp: ReportInputs) -> list[tuple[str, list]]:
+    """(heading, blocks under it) for every problem of 四（二）."""
+    blocks = list(walk(document(inp)))
+    start = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "（二）存在的问题及原因分析")
+    end = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "五、相关建议")
+    out: list[tuple[str, list]] = []
+    for b in blocks[start + 1:end]:
+        if isinstance(b, Heading) and b.level == 3:
+            out.append((b.text, []))
+        elif out:
+            out[-1][1].append(b)
+    return out
+
+
+def test_problems_are_one_per_cause_with_evidence_not_bullets(inp):
+    problems = _problems(inp)
+    headings = [h.split(". ", 1)[1] for h, _ in problems]
+    assert len(headings) == len(set(headings))
+    assert "部分子项目未按计划实施，资金使用进度滞后" in headings
+    assert "部分资金未足额到位" in headings and "部分绩效指标未达到年度指标值" in headings
+    assert not any(isinstance(b, Paragraph) and b.style == "bullet" for _, blocks in problems for b in blocks)
+    schedule = dict(problems)[next(h for h in dict(problems) if h.endswith("部分子项目未按计划实施，资金使用进度滞后"))]
+    tables = [b for b in schedule if isinstance(b, Table)]
+    rows = [r.cells[0] for t in tables for r in t.rows]
+    for c in [*DELAYED, *ONGOING]:
+        assert f"{c}--{SUBPROJECTS[c][0]}" in rows
+    assert {"中央资金", "自治区资金", "市级资金", "旗县区资金"} <= set(rows)
+    # ranked by what is at stake: the most severe problem first
+    assert problems[0][0] == "1. 部分子项目未按计划实施，资金使用进度滞后"
+
+
+def test_money_shared_by_lineage_cells_is_counted_once(inp):
+    schedule = _problems(inp)[0][1]
+    text = "\n".join(b.text for b in schedule if isinstance(b, Paragraph))
+    assert "旗县区资金与子项目 8（调整落实职业介绍补贴项目）的已到位未支出资金为同一笔资金（276.07 万元），只计一次。" in text
+    # the union of the two findings' cells: 300 + 200 received − 150 − 73.93 spent, not 2 × 276.07
+    assert "已到位未支出资金 276.07 万元" in text and "552.14" not in text
+
+
+def test_every_finding_sits_in_exactly_one_problem_or_the_appendix(inp):
+    from pipeline.report.narrative import parse
+    from pipeline.report.text import problems_of
+
+    for narrative in ("", NARRATIVE, HOHHOT_LIKE_NARRATIVE):
+        grouping = problems_of(dataclasses.replace(inp, narrative=narrative), parse(narrative))
+        placed = [fid for p in grouping.problems for fid in p.findings["finding_id"]]
+        placed += list(grouping.appendix_only["finding_id"])
+        assert sorted(placed) == sorted(inp.findings["finding_id"]), narrative[:20]
+
+
+def test_report_findings_are_the_stages_findings(inp):
+    """The report raises nothing of its own: its finding list and the xlsx hold exactly the given findings."""
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(inp)))
+    ids = [r[0].value for r in book["问题发现"].iter_rows(min_row=2)]
+    assert sorted(ids) == sorted(inp.findings["finding_id"])
+    text = "\n".join(body_text(render_html(inp)))
+    listing = section(text, "附件二：问题发现清单", "附件三")
+    assert f"本次评价各环节共形成问题发现 {len(inp.findings)} 项" in listing
+
+
+HOHHOT_LIKE_NARRATIVE = NARRATIVE + """
+## 存在的问题及原因分析
+
+### 部分绩效目标值设定偏高
+发现：target_unrealistic、indicator_not_collected
+
+部分指标的目标值高于往年最好水平。
+
+#### 原因分析
+
+设定目标值时未结合往年完成情况测算。
+
+#### 建议
+
+结合历史数据设定绩效目标。
+
+设定目标值时参考近三年完成情况。
+
+### 培训学员技能人才产出不理想
+发现：indicator_unmet:O8、indicator_unmet:O10、indicator_unmet:nothing_here
+
+#### 原因分析
+
+技能价值激励导向机制未建立。
+
+### 评价机构另行发现的问题
+
+数据看不到的问题，由评价机构说明。
+
+## 相关建议
+
+### (1) 建议强化全民终身技能学习意识。
+"""
+
+
+def test_the_evaluators_problems_come_first_with_their_cause_analysis(inp):
+    narrated = dataclasses.replace(inp, narrative=HOHHOT_LIKE_NARRATIVE)
+    problems = _problems(narrated)
+    assert [h for h, _ in problems[:3]] == ["1. 部分绩效目标值设定偏高", "2. 培训学员技能人才产出不理想",
+                                             "3. 评价机构另行发现的问题"]
+    first = problems[0][1]
+    texts = [b.text if isinstance(b, Paragraph) else b for b in first]
+    analysis = texts.index("原因分析")
+    table = next(i for i, b in enumerate(first) if isinstance(b, Table))
+    assert texts.index("部分指标的目标值高于往年最好水平。") < table < analysis  # description, evidence, analysis
+    assert texts[analysis + 1] == "设定目标值时未结合往年完成情况测算。"
+    assert {r.cells[0] for r in first[table].rows} >= {"服务高校毕业生就业人次", "公共就业服务满意度"}
+    second = [r.cells[0] for b in problems[1][1] if isinstance(b, Table) for r in b.rows]
+    assert second == ["技能劳动者总量占比", "接受职业培训后取得职业资格证书人员比例"]
+    text = "\n".join(html_text(render_html(narrated)))
+    assert "未对应任何问题发现" in text and "indicator_unmet:nothing_here" in text
+    # the other unmet indicators still form their own generated problem
+    assert any(h.endswith("部分绩效指标未达到年度指标值") for h, _ in problems)
+
+
+def test_recommendations_take_the_evaluators_first_then_one_per_remaining_problem(inp):
+    narrated = dataclasses.replace(inp, narrative=HOHHOT_LIKE_NARRATIVE)
+    text = "\n".join(body_text(render_html(narrated)))
+    advice = section(text, "五、相关建议", "附件一")
+    numbered = re.findall(r"^(\d+)\. (.*)$", advice, flags=re.M)
+    assert numbered[0] == ("1", "结合历史数据设定绩效目标。")
+    assert advice.index("(1) 建议强化全民终身技能学习意识。") < advice.index("2. ")
+    heads = [h for _, h in numbered]
+    assert len(heads) == len(set(heads))
+    generated = {c.recommendation.split("\n")[0] for c in causes().values()}
+    assert len([h for h in heads if h in generated]) == len(heads) - 1  # one per remaining problem, none twice
+
+
+def test_generated_text_agrees_with_the_tables(inp):
+    """No generated sentence calls a completed sub-project delayed, a met target too high, or a head-count fractional."""
+    blocks = [b for b in walk(document(dataclasses.replace(inp, narrative=HOHHOT_LIKE_NARRATIVE)))
+              if getattr(b, "origin", GENERATED) == GENERATED]
+    lines = [b.text for b in blocks if isinstance(b, (Paragraph, Heading))]
+    lines += ["｜".join(r.cells) for b in blocks if isinstance(b, Table) for r in b.rows]
+    met = [r[1] for r in INDICATORS if r[10] == "met"]
+    completed = [f"{c}--{SUBPROJECTS[c][0]}" for c in COMPLETED]
+    for line in lines:
+        assert not ("偏高" in line and any(name in line for name in met)), line
+        if any(name in line for name in completed):
+            assert not re.search(r"延后|暂停|未按计划", line), line
+        for number, unit in re.findall(r"(\d+\.\d+)\s*(人次|人|个|户)(?![/\w])", line):
+            pytest.fail(f"a count with decimals: {number}{unit} in {line}")
+    completed_row = next(line for line in lines if line.startswith("9--") and "｜基本完成｜" in line)
+    assert "已基本完成，资金支付结算滞后" in completed_row  # a rule and its explanation, not a contradiction
+
+
+def test_scoring_rules_are_disclosed_in_the_indicator_appendix(page):
+    cells = body_text(page)
+    table = cells[cells.index("附件一：绩效指标评分表"):]
+    assert table[1:12] == ["绩效指标评分表", "三级指标", "方向", "年度指标值", "实际完成值", "完成率（%）", "分值", "得分",
+                           "评分规则", "完成状态", "偏差原因"]
+    row = table.index("登记失业人员规模")
+    assert table[row + 1:row + 3] == ["≤", "20000人"]
+    assert "按完成比例计分：实际完成值 ÷ 年度指标值 × 分值，满分为止" in table
+
+
+def test_appendices_speak_chinese(page):
     text = "\n".join(body_text(page))
-    advice = text[text.index("五、相关建议"):text.index("附件一")]
-    numbered = re.findall(r"^(\d+)\. ", advice, flags=re.M)
-    codes = ["target_unrealistic", "indicator_unmet", "indicator_not_collected", "subproject_delayed",
-             "subproject_extended", "low_arrival", "low_execution_source", "funds_recovered", "archive_not_synced"]
-    assert numbered == [str(n) for n in range(1, len(codes) + 1)]
-    for code in codes:
-        assert inp.recommendations[code].split("\n")[0] in advice
+    quality = section(text, "附件三：数据质量摘要", "附件四")
+    assert "子项目登记表" in quality and "结构校验 19 行，0 个问题；质量期望 6/6 项通过" in quality
+    assert "报送文件 17 份：读取 1864 行 = 采用 1864 行 + 隔离 0 行" in quality
+    assert "来源、子项目、项目组、旗县区各层级合计一致（计划 30790.00 万元，到位 27475.00 万元，支出 10713.76 万元）" in quality
+    files = section(text, "附件四：输入文件清单", "说明：")
+    assert "市人社局规划财务科" in files and "配套计划、资金到位" in files
+    assert hashlib.sha256(b"county/150102.xlsx").hexdigest()[:12] in files
+    assert hashlib.sha256(b"county/150102.xlsx").hexdigest() not in text
+    for code in ("subprojects:contract", "rows_checked", "fund_plan", "county_receipts", "finance"):
+        assert code not in quality + files, code
 
 
 def test_html_is_self_contained_and_prints_on_a4(page):
@@ -369,7 +596,7 @@ def test_html_is_self_contained_and_prints_on_a4(page):
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, flags=re.I)
     assert not re.search(r"@import|url\(", html, flags=re.I)
     assert "http://" not in html and "https://" not in html
-    assert "@page { size: A4" in html and "page-break-before: always" in html
+    assert "size: A4" in html and "page-break-before: always" in html and 'counter(page) " 页 共 " counter(pages)' in html
     assert '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimSun", sans-serif' in html
     svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
     assert len(svgs) == 3
@@ -379,72 +606,53 @@ def test_html_is_self_contained_and_prints_on_a4(page):
     assert ">未采集</text>" in svgs[2] and ">80.00%</text>" in svgs[2]
 
 
-def test_docx_holds_the_same_numbers(inp):
-    data = render_docx(inp)
-    document = docx.Document(io.BytesIO(data))
-    paragraphs = [p.text for p in document.paragraphs]
-    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
-    text = "\n".join(paragraphs + cells)
-    for figure in seed_figures() + ["89.23", "38.99"] + UNMET + NOT_COLLECTED:
-        assert figure in text, figure
-    assert "本次绩效评价最终评价得分为 84.88 分，评级为“良”。" in paragraphs
-    headings = {p.text: p.style.name for p in document.paragraphs if p.style.name.startswith("Heading")}
-    assert headings["一、基本情况"] == "Heading 1"
-    assert headings["五、相关建议"] == "Heading 1"
-    assert headings["（二）存在的问题及原因分析"] == "Heading 2"
-    funds = next(t for t in document.tables if t.rows[0].cells[0].text == "资金来源")
-    assert [c.text for c in funds.rows[-1].cells] == ["合计", *TOTAL]
-    assert [c.text for c in funds.rows[1].cells][:6] == ["中央资金", *FUNDS["central"][:5]]
-    styles = zipfile.ZipFile(io.BytesIO(data)).read("word/styles.xml").decode()
-    assert 'w:eastAsia="SimSun"' in styles and 'w:eastAsia="SimHei"' in styles
-    assert 'TOC \\o "1-2"' in zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
-    core = document.core_properties
-    assert core.created == core.modified == dt.datetime(2024, 3, 29, tzinfo=dt.timezone.utc)
-    assert core.author == core.last_modified_by == "内蒙古腾冠管理咨询有限公司"
-    assert {i.date_time for i in zipfile.ZipFile(io.BytesIO(data)).infolist()} == {(2024, 3, 29, 0, 0, 0)}
-    orientations = [s.orientation for s in document.sections]
-    assert orientations == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]  # the wide indicator table
-
-
-def test_xlsx_holds_the_same_numbers(inp):
+def test_xlsx_sheets_are_chinese_with_units_and_numeric_rates(inp):
     book = openpyxl.load_workbook(io.BytesIO(render_xlsx(inp)))
     assert book.properties.created == dt.datetime(2024, 3, 29) and book.properties.creator == inp.meta.evaluator
-    assert book.sheetnames == ["资金", "维度得分", "子项目", "指标", "问题发现", "隔离记录", "输入文件"]
-    assert all(book[name].freeze_panes == "A2" for name in book.sheetnames)
+    assert book.sheetnames == ["资金", "维度得分", "子项目", "指标", "问题发现", "隔离记录", "输入文件", "输入文件_技术"]
+    for ws in book:
+        assert ws.freeze_panes == "A2"
+        assert ws.print_title_rows == "$1:$1" and ws.page_setup.paperSize == 9
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0  # one page wide
+        assert all(re.search(r"[\u4e00-\u9fff]", c.value) for c in ws[1]), ws.title
     funds = book["资金"]
-    assert [c.value for c in funds[1]] == ["资金来源编码", "资金来源", "计划资金", "到位资金", "实际支出", "结转下年",
-                                           "收回", "到位率（%）", "执行率（%）"]
+    assert [c.value for c in funds[1]] == ["资金来源", "资金来源编码", "计划资金（万元）", "到位资金（万元）", "实际支出（万元）",
+                                           "结转下年（万元）", "收回（万元）", "到位率", "执行率"]
     rows = {r[0].value: r for r in funds.iter_rows(min_row=2)}
-    for code, values in {**FUNDS, "total": TOTAL}.items():
-        assert [f"{c.value:.2f}" for c in rows[code][2:]] == list(values), code
-        assert all(c.data_type == "n" and c.number_format == "0.00" for c in rows[code][2:])
-    sub = book["子项目"]
-    assert sum(r[4].value for r in sub.iter_rows(min_row=2)) == pytest.approx(30790.00)
-    assert [r[0].value for r in sub.iter_rows(min_row=2) if r[5].value == "未按计划时间完成延后实施或暂停实施"] == DELAYED
+    for code, values in {**{SOURCES[c]: v for c, v in FUNDS.items()}, "合计": TOTAL}.items():
+        assert [f"{c.value:.2f}" for c in rows[code][2:7]] == list(values[:5]), code
+        assert all(c.data_type == "n" and c.number_format == "#,##0.00" for c in rows[code][2:7])
+        assert [f"{c.value * 100:.2f}" for c in rows[code][7:]] == list(values[5:])
+        assert all(c.number_format == "0.00%" for c in rows[code][7:])
+    assert book["资金"].page_setup.orientation == "landscape"
     ind = book["指标"]
-    status = {r[1].value: r[10].value for r in ind.iter_rows(min_row=2)}
+    header = [c.value for c in ind[1]]
+    status = {r[2].value: r[header.index("完成状态")].value for r in ind.iter_rows(min_row=2)}
     assert [n for n, s in status.items() if s == "未达目标"] == UNMET
-    assert [n for n, s in status.items() if s == "未完成采集"] == NOT_COLLECTED
-    assert sum(r[9].value for r in ind.iter_rows(min_row=2)) == pytest.approx(84.88)
-    flags = {r[0].value: (r[12].value, r[13].value) for r in ind.iter_rows(min_row=2)}
-    assert flags["O7"] == ("目标值设定偏高或偏离历史水平", REALISM_REASONS["O7"])
-    assert flags["E1"] == ("与历年水平相符", None) and flags["D1"] == ("无历年数据", None)
-    dims = book["维度得分"]
-    assert [(r[0].value, r[3].value) for r in dims.iter_rows(min_row=2)] == [(c, float(s)) for c, _, _, s in DIMENSIONS]
+    assert sum(r[header.index("得分（分）")].value for r in ind.iter_rows(min_row=2)) == pytest.approx(84.88)
+    flags = {r[3].value: r[header.index("目标值与往年水平")].value for r in ind.iter_rows(min_row=2)}
+    assert flags["O7"] == "超出往年实际水平" and flags["E1"] == "与往年水平相符" and flags["D1"] == "无往年数据"
+    found = book["问题发现"]
+    header = [c.value for c in found[1]]
+    county = next(r for r in found.iter_rows(min_row=2) if r[0].value == "low_arrival:county")
+    assert county[header.index("涉及金额（万元）")].value == pytest.approx(3315.00)
+    assert county[header.index("严重程度")].value == "高"
+    assert county[header.index("严重程度依据")].value == "涉及资金占计划总额 10% 及以上"
 
 
-def test_xlsx_extra_tables_become_sheets(inp):
-    extra = {"lineage": pd.DataFrame({"output": ["funds:county"], "input": ["@raw/county/150102.xlsx"], "n": [3]})}
-    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(inp, extra)))
-    sheet = book["lineage"]
-    assert sheet.freeze_panes == "A2"
-    assert [c.value for c in sheet[2]] == ["funds:county", "'@raw/county/150102.xlsx", 3]
+def test_xlsx_extra_tables_get_chinese_headers_and_money_in_wan(inp):
+    extra = {"资金核对_来源": pd.DataFrame({"key": ["county"], "source_code": ["county"], "planned": [3815 * WAN],
+                                          "received": [500 * WAN], "arrival_rate": ["13.11"]})}
+    sheet = openpyxl.load_workbook(io.BytesIO(render_xlsx(inp, extra)))["资金核对_来源"]
+    assert [c.value for c in sheet[1]] == ["键", "资金来源编码", "资金来源", "计划资金（万元）", "到位资金（万元）", "到位率"]
+    assert [c.value for c in sheet[2]] == ["county", "county", "旗县区资金", 3815, 500, pytest.approx(0.1311)]
+    assert sheet.cell(2, 6).number_format == "0.00%"
 
 
 def _injected(inp: ReportInputs) -> ReportInputs:
-    findings = pd.concat([inp.findings, findings_frame([
+    findings = pd.concat([inp.findings, assess(findings_frame([
         {"code": "submission_missing", "severity": "high", "subject_type": "submitter", "subject": "=SUM(1)",
-         "figure": "-5", "message": "=SUM(1)"}])], ignore_index=True)
+         "figure": "-5", "message": "=SUM(1)"}]), {}, PLANNED_FEN)], ignore_index=True)
     quarantine = pd.DataFrame([{"file": "county/150103.xlsx", "sheet": "资金到位", "row": 7, "column": "金额",
                                 "rule": "not_a_number", "value": "=SUM(1)", "message": "+cmd|' /C calc'!A0"}])
     return dataclasses.replace(inp, findings=findings, quarantine=quarantine)
@@ -457,34 +665,25 @@ def test_submitted_text_never_becomes_a_formula(inp):
     values = [c for ws in book for row in ws.iter_rows() for c in row if c.value is not None]
     assert not [c for c in values if c.data_type == "f"]
     assert not [c.value for c in values if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
-    quarantine = book["隔离记录"]
-    assert [c.value for c in quarantine[2]] == ["county/150103.xlsx", "资金到位", 7, "金额", "not_a_number",
-                                                "'=SUM(1)", "'+cmd|' /C calc'!A0"]
+    assert [c.value for c in book["隔离记录"][2]] == ["county/150103.xlsx", "资金到位", 7, "金额", "不是有效数字",
+                                                  "not_a_number", "'=SUM(1)", "'+cmd|' /C calc'!A0"]
+    header = [c.value for c in book["问题发现"][1]]
     finding = next(r for r in book["问题发现"].iter_rows(min_row=2) if r[2].value == "submission_missing")
-    assert [finding[5].value, finding[6].value, finding[7].value] == ["'=SUM(1)", -5, "'=SUM(1)"]
-    assert "<f>" not in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet6.xml").decode()
+    assert [finding[header.index(h)].value for h in ("对象编码", "数值", "说明")] == ["'=SUM(1)", -5, "'=SUM(1)"]
     # The report still shows the text as submitted, escaped for HTML only.
     assert "=SUM(1)" in "\n".join(html_text(render_html(bad)))
 
 
-def test_quarantined_files_are_reported_once(inp):
+def test_quarantine_summary_names_rules_in_chinese(inp):
     quarantine = pd.DataFrame(
         [("county/150103.xlsx", "资金到位", 7, "金额", "not_a_number", "abc", "金额不是数字"),
          ("county/150103.xlsx", "资金到位", 9, "金额", "too_many_decimals", "1.234", "金额最多两位小数"),
          ("county/150104.xlsx", "", None, "", "unreadable", "", "文件无法读取")],
         columns=["file", "sheet", "row", "column", "rule", "value", "message"])
-    rejected = findings_frame([{"code": "file_rejected", "severity": "high", "subject_type": "file",
-                                "subject": "county/150104.xlsx", "figure": "", "message": "文件 county/150104.xlsx 无法读取。"}])
-    bad = dataclasses.replace(inp, quarantine=quarantine, findings=pd.concat([inp.findings, rejected], ignore_index=True))
-    text = "\n".join(body_text(render_html(bad)))
-    problems = text[text.index("（二）存在的问题及原因分析"):text.index("五、相关建议")]
-    assert "county/150103.xlsx：2 条记录未通过校验被隔离（not_a_number、too_many_decimals）。" in problems
-    assert "county/150104.xlsx：" not in problems and "文件 county/150104.xlsx 无法读取。" in problems
-    quality = body_text(render_html(bad))
-    summary = quality[quality.index("隔离记录汇总（按文件及规则）"):]
+    cells = body_text(render_html(dataclasses.replace(inp, quarantine=quarantine)))
+    summary = cells[cells.index("隔离记录汇总（按文件及问题）"):]
     assert summary[summary.index("合计") + 1] == "3"
-    book = openpyxl.load_workbook(io.BytesIO(render_xlsx(bad)))
-    assert [c.value for c in book["隔离记录"]["C"]] == ["行号", 7, 9, None]
+    assert "不是有效数字" in summary and "金额超过两位小数" in summary and "not_a_number" not in summary
 
 
 def test_csv_helper_escapes_text_not_numbers():
@@ -498,61 +697,47 @@ def test_csv_helper_escapes_text_not_numbers():
     assert escape_text("\t=1") == "'\t=1" and escape_text("1=1") == "1=1"
 
 
-def test_renders_are_byte_identical(tmp_path):
-    first, second = example_inputs(), example_inputs()
-    assert render_html(first) == render_html(second)
-    assert render_docx(first) == render_docx(second)
-    assert render_xlsx(first) == render_xlsx(second)
-    a = write_all(first, tmp_path / "a")
-    b = write_all(second, tmp_path / "b")
-    assert a == b
-    assert a["report_docx"]["path"] == "report.docx"
-    assert a["report_html"]["sha256"] == hashlib.sha256((tmp_path / "a" / "report.html").read_bytes()).hexdigest()
-    assert set(a) == {"report_html", "report_docx", "scored_tables_xlsx"}
+def test_every_file_is_byte_identical_across_renders():
+    first, second = render(example_inputs()), render(example_inputs())
+    assert set(first) == {"report.html", "report.pdf", "report.docx", "scored_tables.xlsx",
+                          "charts/chart-1-funds-by-source.png", "charts/chart-2-score-by-dimension.png",
+                          "charts/chart-3-indicator-completion.png"}
+    assert {k: hashlib.sha256(v).hexdigest() for k, v in first.items()} == \
+        {k: hashlib.sha256(v).hexdigest() for k, v in second.items()}
 
 
-def test_national_scale_findings_show_the_worst_20(inp):
-    many = findings_frame([
-        {"code": "submission_missing", "severity": "high" if n % 10 == 0 else "low", "subject_type": "submitter",
-         "subject": f"county-{n:04d}", "figure": "", "message": f"县 {n:04d} 未提交资金到位表。"}
-        for n in range(2850)
-    ])
+def test_national_scale_problems_show_the_worst_20(inp):
+    many = assess(findings_frame([
+        {"code": "submission_missing", "severity": "high", "subject_type": "submitter", "subject": f"county-{n:04d}",
+         "figure": "", "message": f"县 {n:04d} 未提交资金到位表。"} for n in range(2850)]), {}, PLANNED_FEN)
     big = dataclasses.replace(inp, findings=pd.concat([inp.findings, many], ignore_index=True))
-    text = "\n".join(html_text(render_html(big)))
-    shown = re.findall(r"县 (\d{4}) 未提交", text)
-    assert len(shown) == 20
-    assert all(int(n) % 10 == 0 for n in shown)  # the high-severity ones come first
-    assert "另有 2830 项未逐条列出" in text
+    text = "\n".join(body_text(render_html(big)))
+    problems = section(text, "（二）存在的问题及原因分析", "五、相关建议")
+    assert len(re.findall(r"县 (\d{4}) 未提交", problems)) == 20
+    assert "另有 2830 项见附件问题发现清单" in problems
     book = openpyxl.load_workbook(io.BytesIO(render_xlsx(big)), read_only=True)
     assert sum(1 for r in book["问题发现"].iter_rows(min_row=2) if r[2].value == "submission_missing") == 2850
-
-
-def test_supplied_findings_are_not_stated_twice(inp):
-    supplied = findings_frame([{"code": "indicator_unmet", "severity": "medium", "subject_type": "indicator",
-                                "subject": "O7", "figure": "18500", "message": "新增技能人才数完成 18500 人。"}])
-    text = "\n".join(html_text(render_html(dataclasses.replace(inp, findings=supplied))))
-    assert text.count("新增技能人才数完成 18500 人。偏差原因：技能价值激励导向机制未建立") == 1
-    assert "新增技能人才数：年度指标值 20000人，实际完成值" not in text
 
 
 def test_recommendations_override_per_evaluation(tmp_path):
     (tmp_path / "recommendations.yaml").write_text("low_arrival: |\n  督促旗县区落实配套资金。\n", encoding="utf-8")
     texts = load_recommendations(tmp_path)
-    assert texts["low_arrival"] == "督促旗县区落实配套资金。"
-    assert texts["indicator_unmet"] == load_recommendations()["indicator_unmet"]
+    assert texts["arrival"] == "督促旗县区落实配套资金。"  # a finding code stands for its category
+    assert texts["schedule"] == load_recommendations()["schedule"]
     inp = dataclasses.replace(example_inputs(), recommendations=texts)
-    assert "6. 督促旗县区落实配套资金。" in html_text(render_html(inp))
+    assert any(re.fullmatch(r"\d+\. 督促旗县区落实配套资金。", c) for c in html_text(render_html(inp)))
 
 
-def test_every_known_finding_code_has_a_default_recommendation():
-    assert set(load_recommendations()) == set(FINDING_CODES)
+def test_every_known_finding_code_has_a_category():
+    collected = {code for c in causes().values() for code in c.codes}
+    assert set(FINDING_CODES) <= collected
 
 
-def test_narrative_sections_go_where_the_seed_puts_them(inp):
+def test_narrative_parts_go_where_the_seed_puts_them(inp):
     narrative = NARRATIVE + """
-## 存在的问题及原因分析
+## 综合评价
 
-多原因导致项目期内技能培训技能人才产出情况不理想。
+项目立项依据充分，但个别子项目绩效目标不明确。
 
 ## 相关建议
 
@@ -563,11 +748,32 @@ def test_narrative_sections_go_where_the_seed_puts_them(inp):
     cells = body_text(render_html(dataclasses.replace(inp, narrative=narrative)))
     experience, problems, advice = (cells.index(h) for h in ("（一）主要经验及做法", "（二）存在的问题及原因分析", "五、相关建议"))
     assert experience < cells.index("2. 乳业技能人才培养服务绩效显著，具有先进性创新性。") < problems
-    # The evaluator's analysis opens (二); the generated problems follow it.
-    assert cells.index("多原因导致项目期内技能培训技能人才产出情况不理想。") == problems + 1
+    assert cells.index("本次绩效评价最终评价得分为 84.88 分，评级为“良”。") + 1 == \
+        cells.index("项目立项依据充分，但个别子项目绩效目标不明确。")
     assert advice < cells.index("(1) 建议强化全民终身技能学习意识。") < cells.index("附件一：绩效指标评分表")
+    assert "1. 项目实施在促进全市高质量充分就业方面起到了积极助力作用。" in cells
 
 
 def test_inputs_contract_names_missing_columns(inp):
     with pytest.raises(ValueError, match=r"ReportInputs.subprojects lacks columns \['status'\]"):
         dataclasses.replace(inp, subprojects=inp.subprojects.drop(columns="status"))
+
+
+def test_a_firms_reference_docx_keeps_its_styles_and_letterhead(inp):
+    import docx
+    from docx.shared import RGBColor
+
+    from pipeline.report import render_docx
+
+    ref = docx.Document()
+    ref.styles["Heading 1"].font.color.rgb = RGBColor(0x80, 0x00, 0x00)
+    ref.sections[0].header.paragraphs[0].text = "某某管理咨询有限公司　评价报告专用"
+    ref.add_paragraph("模板中的示例正文")
+    buffer = io.BytesIO()
+    ref.save(buffer)
+    out = docx.Document(io.BytesIO(render_docx(dataclasses.replace(inp, reference_docx=buffer.getvalue()))))
+    assert out.sections[0].header.paragraphs[0].text == "某某管理咨询有限公司　评价报告专用"  # its letterhead, not ours
+    assert out.styles["Heading 1"].font.color.rgb == RGBColor(0x80, 0x00, 0x00)
+    text = [p.text for p in out.paragraphs]
+    assert "模板中的示例正文" not in text and "一、基本情况" in text
+    assert " PAGE " in out.sections[0].footer._element.xml  # the template had no page numbers: ours are added

@@ -50,3 +50,30 @@ def test_report_renders_in_chromium(tmp_path):
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 20_000  # a blank or error page compresses far smaller
+
+
+OFFLINE = ["--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>", "--host-resolver-rules=MAP * ~NOTFOUND",
+           "--virtual-time-budget=5000"]
+
+
+def test_data_docs_render_offline_and_name_no_remote_resource(hohhot_run, tmp_path):
+    """Every Data Docs page is self-contained; with the network blocked the index lists the validations and a
+    suite page shows its expectations."""
+    import re
+
+    docs = hohhot_run.out_dir / "data_docs"
+    pages = sorted(docs.rglob("*.html"))
+    assert len(pages) > 10
+    remote = re.compile(r"""(?:\b(?:src|href|action)\s*=\s*["']?\s*|url\(\s*["']?|@import\s+["']?)(?:https?:)?//""", re.I)
+    for p in pages:
+        assert not remote.search(p.read_text(encoding="utf-8")), p
+    browser = _chromium()
+    index = _run(browser, tmp_path / "profile", *OFFLINE, "--dump-dom", (docs / "index.html").as_uri())
+    assert index.returncode == 0, index.stderr[-2000:]
+    rows = re.findall(r'<tr class="clickable-row" data-href="([^"]+)"', index.stdout)
+    assert len(rows) >= 40  # every validation and every suite of the run
+    suite = docs / next(r for r in rows if r.startswith("validations/"))
+    page = _run(browser, tmp_path / "profile", *OFFLINE, "--dump-dom", suite.as_uri())
+    assert page.returncode == 0, page.stderr[-2000:]
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", page.stdout, flags=re.S))
+    assert "Expectation" in text and len(text.split()) > 100

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-from tests.conftest import HOHHOT, RAW, ROOT
+from tests.conftest import HOHHOT, RAW, ROOT, SELF_EVALUATION
 from tests.test_report_browser import _chromium
 
 LOCATION, REPOSITORY = "pes_evaluation", "__repository__"
@@ -263,7 +263,8 @@ def test_make_run_then_make_ui_show_the_run_its_partition_and_checks(tmp_path):
     assert "Telemetry" not in run.stdout + run.stderr
     registered = subprocess.run([sys.executable, "-m", "pipeline", "partitions", "--raw", str(RAW)], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=300)
-    assert registered.returncode == 0 and HOHHOT in registered.stdout, registered.stderr
+    assert registered.returncode == 0 and HOHHOT in registered.stdout and SELF_EVALUATION in registered.stdout, \
+        registered.stderr
     port = free_port()
     web_log = tmp_path / "webserver.log"
     server = start([str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
@@ -280,8 +281,9 @@ def test_make_run_then_make_ui_show_the_run_its_partition_and_checks(tmp_path):
 
         wait_for(up, 180, "the webserver to load the code location")
         runs = gql('{ runsOrError { ... on Runs { results { status tags { key value } } } } }')["runsOrError"]["results"]
-        assert [r["status"] for r in runs] == ["SUCCESS"]
-        assert {"key": "dagster/partition", "value": HOHHOT} in runs[0]["tags"]
+        # one run per evaluation folder under raw/: the Hohhot reconstruction and the self-evaluation example
+        assert [r["status"] for r in runs] == ["SUCCESS", "SUCCESS"]
+        assert {t["value"] for r in runs for t in r["tags"] if t["key"] == "dagster/partition"} == {HOHHOT, SELF_EVALUATION}
         repo = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
         keys = gql("""query($repo: RepositorySelector!) { partitionSetsOrError(repositorySelector: $repo,
                       pipelineName: "evaluate") { ... on PartitionSets { results { partitionsOrError {

@@ -17,9 +17,9 @@ value by value: GX's column sum turns ``Decimal`` into float, so sums are assert
 
 Data Docs are a local static site under ``OUT/<evaluation>/data_docs/``, rebuilt on every run. By
 nature its pages carry the run's time and random ids (the manifest lists them without a hash), and
-GX's pages fetch their styling and scripts (Bootstrap, jQuery, Font Awesome) from the web, so
-offline they show unstyled. :func:`quality_rows` puts the same results in the report's
-data-quality appendix, which works offline.
+GX's pages would fetch their styling and scripts (Bootstrap, jQuery, Font Awesome) from the web;
+:func:`pipeline.quality.offline.make_offline` rewrites them to need nothing from the network.
+:func:`quality_rows` puts the same results in the report's data-quality appendix.
 
 GX is imported only inside :func:`run_suites`: importing it takes seconds.
 """
@@ -49,6 +49,7 @@ from pipeline.ingest.validate import Codes
 from pipeline.quality import expect as ex
 from pipeline.quality.expect import Expect
 from pipeline.tables import MEASURES
+from pipeline.quality.offline import make_offline
 
 DOCS_DIR = "data_docs"
 DOCS_SITE = "local_site"
@@ -243,6 +244,7 @@ def run_suites(tables: Mapping[str, pd.DataFrame], out_dir: Path, evaluation: Ev
         ran.append((suite, declared, identifier, result))
 
     index = _relative(context.build_data_docs(site_names=[DOCS_SITE])[DOCS_SITE], out_dir)
+    make_offline(docs)
     results = []
     for suite, declared, identifier, result in ran:
         (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=DOCS_SITE)

@@ -27,10 +27,12 @@ class _Found(NamedTuple):
 
 
 def _found(rows: pd.DataFrame, code: str, severity: str, subject_type: str, subject: pd.Series, figure: pd.Series,
-           message: pd.Series, table: str, measures: list[str]) -> list[_Found]:
+           message: pd.Series, table: str, measures: list[str], stake: pd.Series) -> list[_Found]:
+    """``stake``: the money at stake per finding, in 分 (what did not arrive, was not spent, differs…)."""
     frame = pd.DataFrame({
         "code": code, "severity": severity, "subject_type": subject_type, "subject": subject.to_numpy(),
         "figure": figure.to_numpy(), "message": message.to_numpy(), "ref": rows["key"].to_numpy(),
+        "stake_fen": stake.to_numpy(dtype="int64"),
     })
     return [_Found(frame, table, measures)] if len(frame) else []
 
@@ -72,11 +74,13 @@ def _level_findings(settings: Settings, by_source: pd.DataFrame, by_subproject: 
     found = _found(
         low, "low_arrival", "medium", "source", low["key"], low["arrival_rate"],
         low["source_label"] + "计划 " + wan(low["planned"]) + " 万元，实际到位 " + wan(low["received"]) + " 万元，到位率 "
-        + low["arrival_rate"] + f"%，低于 {arrival_min}% 的阈值。", "by_source", ["planned", "received"])
+        + low["arrival_rate"] + f"%，低于 {arrival_min}% 的阈值。", "by_source", ["planned", "received"],
+        low["planned"] - low["received"])
     back = by_source[by_source["recovered"] != 0]
     found += _found(
         back, "funds_recovered", "medium", "source", back["key"], wan(back["recovered"]),
-        back["source_label"] + "未使用部分被收回 " + wan(back["recovered"]) + " 万元。", "by_source", ["recovered"])
+        back["source_label"] + "未使用部分被收回 " + wan(back["recovered"]) + " 万元。", "by_source", ["recovered"],
+        back["recovered"])
 
     named = by_subproject["subproject_name"] != ""
     subproject_label = "子项目 " + by_subproject["subproject_code"] + ("（" + by_subproject["subproject_name"] + "）").where(named, "")
@@ -87,24 +91,25 @@ def _level_findings(settings: Settings, by_source: pd.DataFrame, by_subproject: 
         found += _found(
             low, f"low_execution_{level}", "medium", level, low["key"], low["execution_rate"],
             low["label"] + "预算执行率 " + low["execution_rate"] + "%（支出 " + wan(low["spent"]) + f" 万元 / {den_label} "
-            + wan(low["den"]) + f" 万元），低于 {execution_min}% 的阈值。", table, ["spent", denominator])
+            + wan(low["den"]) + f" 万元），低于 {execution_min}% 的阈值。", table, ["spent", denominator],
+            low["den"] - low["spent"])
         over = t[(t["planned"] > 0) & (t["received"] > t["planned"])]
         found += _found(
             over, f"arrival_over_100_{level}", "medium", level, over["key"], over["arrival_rate"],
             over["label"] + "到位率 " + over["arrival_rate"] + "%：实际到位 " + wan(over["received"]) + " 万元超过计划 "
-            + wan(over["planned"]) + " 万元。", table, ["planned", "received"])
+            + wan(over["planned"]) + " 万元。", table, ["planned", "received"], over["received"] - over["planned"])
         over = t[(t["den"] > 0) & (t["spent"] > t["den"])]
         found += _found(
             over, f"execution_over_100_{level}", "medium", level, over["key"], over["execution_rate"],
             over["label"] + "预算执行率 " + over["execution_rate"] + "%：支出 " + wan(over["spent"]) + f" 万元超过{den_label}资金 "
-            + wan(over["den"]) + " 万元。", table, ["spent", denominator])
+            + wan(over["den"]) + " 万元。", table, ["spent", denominator], over["spent"] - over["den"])
 
     p = by_subproject.assign(label=subproject_label, gap=by_subproject["planned"] - by_subproject["allocation"])
     p = p[p["gap"] != 0]
     found += _found(
         p, "allocation_differs", "medium", "subproject", p["key"], wan(p["gap"]),
         p["label"] + "登记资金额 " + wan(p["allocation"]) + " 万元，资金计划合计 " + wan(p["planned"]) + " 万元，相差 "
-        + wan(p["gap"]) + " 万元。", "by_subproject", ["allocation", "planned"])
+        + wan(p["gap"]) + " 万元。", "by_subproject", ["allocation", "planned"], p["gap"].abs())
     return found
 
 
@@ -117,7 +122,7 @@ def _cell_findings(cells: pd.DataFrame, evaluation: Evaluation) -> list[_Found]:
         "子项目 " + c["subproject_code"] + " " + source + " " + county_names(c["county_code"], evaluation)
         + "：结余为负 " + wan(c["balance"]) + " 万元（到位 " + wan(c["received"]) + " + 下拨转入 " + wan(c["transfers_in"])
         + " − 下拨转出 " + wan(c["transfers_out"]) + " − 支出 " + wan(c["spent"]) + " − 结转 " + wan(c["carried_forward"])
-        + " − 收回 " + wan(c["recovered"]) + "），支出超过可用资金。", "cells", MEASURES + TRANSFER_MEASURES)
+        + " − 收回 " + wan(c["recovered"]) + "），支出超过可用资金。", "cells", MEASURES + TRANSFER_MEASURES, -c["balance"])
 
 
 def _county_findings(matching: pd.DataFrame, detail: pd.DataFrame, evaluation: Evaluation) -> list[_Found]:
@@ -126,13 +131,13 @@ def _county_findings(matching: pd.DataFrame, detail: pd.DataFrame, evaluation: E
     found = _found(
         m, "county_matching_short", "medium", "county", m["key"], wan(m["shortfall"]),
         m["county_name"] + "配套资金计划 " + wan(m["planned"]) + " 万元，实际到位 " + wan(m["received"]) + " 万元，缺口 "
-        + wan(m["shortfall"]) + " 万元。", "matching", ["planned", "received"])
+        + wan(m["shortfall"]) + " 万元。", "matching", ["planned", "received"], m["shortfall"])
     d = detail[detail["planned"] != detail["stated_plan"]]
     found += _found(
         d, "county_plan_differs", "medium", "county_subproject", d["key"], wan(d["stated_plan"] - d["planned"]),
         county_names(d["county_code"], evaluation) + "报送的子项目 " + d["subproject_code"] + " 配套计划 "
         + wan(d["stated_plan"]) + " 万元，与资金计划 " + wan(d["planned"]) + " 万元不一致。",
-        "county_subproject", ["planned", "stated_plan"])
+        "county_subproject", ["planned", "stated_plan"], (d["stated_plan"] - d["planned"]).abs())
     return found
 
 
@@ -142,6 +147,8 @@ def _transfer_findings(discrepancies: pd.DataFrame, evaluation: Evaluation) -> l
     county = county_names(x["county_code"], evaluation)
     t_amount, r_amount = wan(x["transfer_amount"].fillna(0)), wan(x["receipt_amount"].fillna(0))
     t_date, r_date = x["transfer_date"].dt.strftime("%Y-%m-%d"), x["receipt_date"].dt.strftime("%Y-%m-%d")
+    stake = {"amount_differs": x["difference"].fillna(0).abs(), "duplicate_receipt": x["receipt_amount"].fillna(0),
+             "unmatched_transfer": x["transfer_amount"].fillna(0), "unmatched_receipt": x["receipt_amount"].fillna(0)}
     kinds = {  # discrepancy type → (severity, figure, message)
         "amount_differs": ("high", wan(x["difference"].fillna(0)), "市级下拨 " + x["transfer_id"] + " 金额 " + t_amount
                            + " 万元，" + county + "到位记录 " + x["receipt_id"] + " 金额 " + r_amount + " 万元，不一致。"),
@@ -157,7 +164,7 @@ def _transfer_findings(discrepancies: pd.DataFrame, evaluation: Evaluation) -> l
         severity, figure, message = kinds[kind]
         is_kind = x["discrepancy_type"] == kind
         found += _found(x[is_kind], kind, severity, "transfer", x.loc[is_kind, "key"], figure[is_kind], message[is_kind],
-                        "transfer_discrepancies", ["transfer_amount", "receipt_amount"])
+                        "transfer_discrepancies", ["transfer_amount", "receipt_amount"], stake[kind][is_kind])
     return found
 
 

@@ -1,4 +1,8 @@
-"""The evaluation report (HTML, DOCX) and the scored tables (XLSX), rendered from :class:`ReportInputs`."""
+"""The evaluation report (HTML, PDF, DOCX), its chart images, the scored tables (XLSX) and, for a unit
+self-evaluation, the 项目支出绩效自评表 (XLSX), all rendered from :class:`ReportInputs`.
+
+Every file is a pure function of the inputs: two runs give the same bytes.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +12,70 @@ from typing import Mapping, Optional
 
 import pandas as pd
 
-from pipeline.report.docx import render_docx
-from pipeline.report.html import render_html
-from pipeline.report.inputs import ReportInputs, ReportMeta, load_recommendations
+from pipeline.files import atomic_write
+from pipeline.report import charts
+from pipeline.report.blocks import Block, Figure, walk
+from pipeline.report.docx import write_docx
+from pipeline.report.html import page, render_html
+from pipeline.report.inputs import ReportInputs, ReportMeta
+from pipeline.report.pdf import render_pdf
+from pipeline.report.problems import load_recommendations
+from pipeline.report.selfeval import render_form_xlsx
+from pipeline.report.text import document
 from pipeline.report.xlsx import render_xlsx
 
-ARTIFACTS = {"report_html": "report.html", "report_docx": "report.docx", "scored_tables_xlsx": "scored_tables.xlsx"}
+ARTIFACTS = {"report_html": "report.html", "report_pdf": "report.pdf", "report_docx": "report.docx",
+             "scored_tables_xlsx": "scored_tables.xlsx"}
+SELF_EVALUATION_FORM = "self_evaluation_form.xlsx"
+CHARTS_DIR = "charts"
 
-__all__ = ["ARTIFACTS", "ReportInputs", "ReportMeta", "load_recommendations", "render_docx", "render_html",
-           "render_xlsx", "write_all"]
+__all__ = ["ARTIFACTS", "ReportInputs", "ReportMeta", "load_recommendations", "render", "render_docx", "render_html",
+           "render_pdf", "render_xlsx", "write_all"]
+
+
+def chart_images(blocks: list[Block]) -> dict[str, bytes]:
+    """Each figure's PNG, by the figure's name."""
+    return {b.name: charts.png(b.svg) for b in walk(blocks) if isinstance(b, Figure)}
+
+
+def render(inp: ReportInputs, extra_tables: Optional[Mapping[str, pd.DataFrame]] = None) -> dict[str, bytes]:
+    """Every file of the report, by its path relative to the output folder."""
+    blocks = document(inp)
+    html = page(blocks, inp.meta)
+    pdf, pages = render_pdf(html)
+    images = chart_images(blocks)
+    files = {
+        ARTIFACTS["report_html"]: html,
+        ARTIFACTS["report_pdf"]: pdf,
+        ARTIFACTS["report_docx"]: write_docx(blocks, inp.meta, images, pages, inp.reference_docx),
+        ARTIFACTS["scored_tables_xlsx"]: render_xlsx(inp, extra_tables),
+        **{f"{CHARTS_DIR}/{name}.png": data for name, data in images.items()},
+    }
+    if inp.self_evaluation:
+        files[SELF_EVALUATION_FORM] = render_form_xlsx(inp)
+    return files
+
+
+def render_docx(inp: ReportInputs) -> bytes:
+    """report.docx alone (its contents take their page numbers from the PDF's layout)."""
+    blocks = document(inp)
+    _, pages = render_pdf(page(blocks, inp.meta))
+    return write_docx(blocks, inp.meta, chart_images(blocks), pages, inp.reference_docx)
 
 
 def write_all(inp: ReportInputs, out_dir: Path,
               extra_tables: Optional[Mapping[str, pd.DataFrame]] = None) -> dict[str, dict[str, str]]:
-    """Write the three artifacts; returns summary.json's ``artifacts`` block (paths relative to out_dir)."""
+    """Write every file; returns summary.json's ``artifacts`` block (paths relative to out_dir, SHA-256)."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rendered = {
-        "report_html": render_html(inp),
-        "report_docx": render_docx(inp),
-        "scored_tables_xlsx": render_xlsx(inp, extra_tables),
-    }
     artifacts = {}
-    for key, data in rendered.items():
-        (out_dir / ARTIFACTS[key]).write_bytes(data)
-        artifacts[key] = {"path": ARTIFACTS[key], "sha256": hashlib.sha256(data).hexdigest()}
+    for rel, data in render(inp, extra_tables).items():
+        (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out_dir / rel, data)
+        key = next((k for k, v in ARTIFACTS.items() if v == rel), None) or _key(rel)
+        artifacts[key] = {"path": rel, "sha256": hashlib.sha256(data).hexdigest()}
     return artifacts
+
+
+def _key(rel: str) -> str:
+    """An artifact key from its path: charts/chart-1-funds-by-source.png → chart_1_funds_by_source_png."""
+    return rel.replace(f"{CHARTS_DIR}/", "").replace("-", "_").replace(".", "_").replace("/", "_")

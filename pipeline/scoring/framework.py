@@ -27,8 +27,14 @@ METHODS = ("proportional", "banded", "reverse", "deduction", "qualitative")
 METHODS_NEEDING_TARGET = ("proportional", "banded", "reverse", "deduction")
 SourceType = Literal["bureau", "county_sum", "county_mean", "reconciliation", "survey", "grade"]
 Comparator = Literal[">=", "<=", "="]
+# What a leaf's value is: a count of people or things (shown as whole numbers where derived), a percentage,
+# an amount of money, or a graded (qualitative) judgement. Inferred from the unit when not declared.
+ValueKind = Literal["count", "percent", "amount", "grade"]
+Form = Literal["third_party", "self_evaluation"]
 SOURCES: tuple[str, ...] = get_args(SourceType)
 COMPARATORS: tuple[str, ...] = get_args(Comparator)
+KINDS: tuple[str, ...] = get_args(ValueKind)
+FORMS: tuple[str, ...] = get_args(Form)
 
 # Defaults the ministry's practice suggests (unsourced): a framework may override each.
 DEFAULT_GRADE_BANDS = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
@@ -66,6 +72,7 @@ class Leaf:
     points: Decimal
     unit: str
     decimals: Optional[int]  # places shown for target and actual; None: exact
+    kind: str  # one of KINDS
     target: Optional[Decimal]
     comparator: str
     method: str
@@ -92,6 +99,7 @@ class Framework:
     grade_bands: tuple[tuple[Decimal, str], ...]
     grade_shares: Mapping[str, Decimal]
     path: Optional[Path] = None
+    form: str = "third_party"  # or "self_evaluation": a unit's 项目支出绩效自评表, written as such when primary
 
     @property
     def codes(self) -> list[str]:
@@ -145,7 +153,7 @@ def parse_framework(doc: Any, name: str, path: Optional[Path] = None) -> Framewo
     bands = tuple(sorted(((b.min, b.grade) for b in spec.grade_bands), reverse=True)) if spec.grade_bands \
         else DEFAULT_GRADE_BANDS
     return Framework(name=name, title=spec.title or name, dimensions=dimensions, leaves=leaves, grade_bands=bands,
-                     grade_shares=shares, path=path)
+                     grade_shares=shares, path=path, form=spec.form)
 
 
 # --- the file format, as typed models (validated when the framework is loaded; documented from them) -------
@@ -195,6 +203,9 @@ class IndicatorSpec(Model):
     points: Number = Field(description="分值 / points", examples=["3"])
     unit: str = Field("", description="单位（% 时默认显示两位小数）/ unit", examples=["万人"])
     decimals: Optional[Annotated[int, Field(strict=True, ge=0)]] = Field(None, description="目标值与实际值显示的小数位 / places shown")
+    kind: Optional[ValueKind] = Field(
+        None, description="指标值类型：count 数量（派生值取整显示）、percent 百分比、amount 金额、grade 定性；缺省由单位推断"
+                          "（% → percent，含“元” → amount，定性 → grade，其余 count）/ what the value is; inferred from the unit")
     target: Optional[Number] = Field(None, description="目标值（定性指标不需要）/ target", examples=["4.5"])
     comparator: Optional[Comparator] = Field(
         None, description="比较方向：>= 越大越好（默认），<= 越小越好（reverse 必须），= / direction")
@@ -255,6 +266,8 @@ class IndicatorSpec(Model):
             params["shares"] = dict(self.params.shares) if self.params.shares else shares
         return Leaf(code=self.code, name=self.name, dimension=dim.code, level2=level2, points=self.points, unit=self.unit,
                     decimals=self.decimals if self.decimals is not None else (2 if self.unit == "%" else None),
+                    kind=self.kind or ("grade" if self.method == "qualitative" else "percent" if self.unit == "%"
+                                       else "amount" if "元" in self.unit else "count"),
                     target=self.target, comparator=self.direction, method=self.method, params=params,
                     source=Source(type=source.type, key=source.key,
                                   satisfied=tuple(source.satisfied) if source.satisfied else None))
@@ -299,6 +312,8 @@ class FrameworkSpec(Model):
     """A framework file, ``frameworks/<name>.yaml``: dimensions → groups → scored leaves, grade bands."""
 
     title: Optional[str] = Field(None, description="指标体系名称 / title")
+    form: Form = Field("third_party", description="third_party 第三方评价；self_evaluation 单位自评：作为主指标体系时另出"
+                                                  "《项目支出绩效自评表》/ a self-evaluation also writes the self-evaluation form")
     grade_bands: Optional[list[GradeBandSpec]] = Field(None, description="等级区间（缺省：90 优、80 良、60 中、0 差）/ grade bands")
     grade_shares: Optional[dict[str, Share]] = Field(None, description="定性等级得分比例（缺省：好 1、较好 0.8、一般 0.6、差 0）/ "
                                                                        "shares of the points per qualitative grade")

@@ -118,3 +118,34 @@ def grade_for(total: Decimal, bands: Sequence[tuple[Exact, str]]) -> str:
         if _q(total) >= _q(lower):
             return grade
     raise ValueError(f"no grade band covers {total}")
+
+
+def describe(method: str, params: Mapping, comparator: str, points: Exact) -> str:
+    """The scoring rule in Chinese, so a reader can recompute the leaf score from the table alone."""
+    pts = _plain(points)
+    if method == "proportional":
+        ratio = "实际完成值 ÷ 年度指标值" if comparator == ">=" else "较小值 ÷ 较大值"
+        return f"按完成比例计分：{ratio} × {pts} 分，满分为止"
+    if method == "reverse":
+        return f"不高于年度指标值得满分；超出时得 年度指标值 ÷ 实际完成值 × {pts} 分"
+    if method == "banded":
+        bands = sorted(((_q(lo), _q(sh)) for lo, sh in params["bands"]), reverse=True)
+        parts = [f"完成率 ≥ {_plain(lo)}% 得 {_plain(_q(points) * sh)} 分" for lo, sh in bands]
+        return "按区间计分：" + "，".join(parts) + f"，低于 {_plain(bands[-1][0])}% 不得分"
+    if method == "deduction":
+        how = "按比例扣分" if params.get("partial") else f"不足 {_plain(params['step'])} 个百分点的部分不扣"
+        return (f"扣分法：完成率每低于 100% 达 {_plain(params['step'])} 个百分点扣 {_plain(params['deduct'])} 分"
+                f"（{how}），扣完 {pts} 分为止")
+    if method == "qualitative":
+        shares = params["shares"]
+        listed = "、".join(f"{g} {_plain(_q(shares[g]) * 100)}%" for g in shares)
+        return f"定性：{listed}，各评价人员平均"
+    raise ValueError(f"unknown method {method}")
+
+
+def _plain(value: Exact) -> str:
+    """A number with as few decimals as it needs ("0.5", "2", "1.6"), exactly."""
+    q = _q(value)
+    if q.denominator == 1:
+        return str(q.numerator)
+    return format(round_half_up(q, 2).normalize(), "f")

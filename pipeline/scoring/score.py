@@ -368,6 +368,8 @@ def score_observations(
             "basis": ob.basis,
             "target_realism": flag,
             "realism_reason": reason,
+            "value_kind": leaf.kind,
+            "scoring_rule": methods.describe(leaf.method, leaf.params, leaf.comparator, leaf.points),
         })
     table = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
 
@@ -438,8 +440,10 @@ def target_realism(
             )
         trend = _trend(points, year)
         if trend is not None and trend != 0 and abs(target - trend) > tolerance * abs(trend):
+            # a trend of people or things is a whole number unless the leaf declares its places
+            places = 0 if leaf.kind == "count" and leaf.decimals is None else leaf.decimals
             reasons.append(
-                f"目标值偏离往年趋势值 {_show(trend, leaf.decimals)}{leaf.unit}（{year}年）超过 {_show(tolerance * 100, None)}%"
+                f"目标值偏离往年趋势值 {_show(trend, places)}{leaf.unit}（{year}年）超过 {_show(tolerance * 100, None)}%"
             )
         out[str(code)] = ("unrealistic", "；".join(reasons)) if reasons else ("realistic", None)
     return out
@@ -466,9 +470,9 @@ def _quoted(name: str) -> str:
     return name if "“" in name else f"“{name}”"
 
 
-def _finding(code: str, severity: str, leaf: Leaf, figure: str, message: str) -> dict[str, str]:
+def _finding(code: str, severity: str, leaf: Leaf, figure: str, message: str, points_lost: str = "") -> dict[str, str]:
     return {"code": code, "severity": severity, "subject_type": "indicator", "subject": leaf.code,
-            "figure": figure, "message": message}
+            "figure": figure, "message": message, "points_lost": points_lost}
 
 
 def _indicator_findings(framework: Framework, table: pd.DataFrame) -> list[dict[str, str]]:
@@ -483,19 +487,26 @@ def _indicator_findings(framework: Framework, table: pd.DataFrame) -> list[dict[
             rows.append(_finding(
                 "indicator_unmet", "medium", leaf, str(r.actual or ""),
                 f"指标{_quoted(str(r.name))}未完成目标值：目标 {target}，实际 {r.actual}{r.unit}{rate}，"
-                f"得 {r.score} 分（满分 {r.points} 分）。{why}。",
+                f"得 {r.score} 分（满分 {r.points} 分）。{why}。", _lost(r),
             ))
         elif r.actual is None:
             rows.append(_finding(
                 "indicator_not_collected", "medium", leaf, "",
-                f"指标{_quoted(str(r.name))}未完成数据采集统计（{r.deviation_reason}），不得分（满分 {r.points} 分）。",
+                f"指标{_quoted(str(r.name))}未完成数据采集统计（{r.deviation_reason}），不得分（满分 {r.points} 分）。", _lost(r),
             ))
         if r.target_realism == "unrealistic":
             rows.append(_finding(
                 "target_unrealistic", "medium", leaf, str(r.target),
-                f"指标{_quoted(str(r.name))}目标值设定偏高或偏离历史水平：{r.realism_reason}。建议结合历史数据完成情况合理设定。",
+                f"指标{_quoted(str(r.name))}年度指标值超出往年实际水平：{r.realism_reason}。",
+                # the points an unrealistic target cost, where it was not reached; none where it was
+                _lost(r) if r.status in ("unmet", "not_collected") else "0.00",
             ))
     return rows
+
+
+def _lost(r: Any) -> str:
+    """Points the leaf did not score (its score at stake), as printed."""
+    return fmt_score(Decimal(r.points) - Decimal(r.score))
 
 
 def _finding_edges(found: pd.DataFrame, indicator_edges: pd.DataFrame, history: Optional[pd.DataFrame]) -> pd.DataFrame:

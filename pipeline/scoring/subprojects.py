@@ -68,7 +68,7 @@ def _check_message(r: Any, cutoff: dt.date) -> str | None:
 
 
 def _finding(r: Any, cutoff: dt.date) -> dict[str, Any] | None:
-    subject = {"subject_type": "subproject", "subject": r.subproject_code}
+    subject = {"subject_type": "subproject", "subject": r.subproject_code, "stake_fen": r.allocation_fen}
     label = f"{r.subproject_code}--{r.name}"
     if r.check:
         return {**subject, "code": "subproject_status_conflict", "severity": "high", "figure": _day(r.end),

@@ -4,7 +4,6 @@
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 
 from pipeline.contract import KINDS
 from pipeline.checks import rows

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import dagster as dg
 import pandas as pd
@@ -22,6 +23,7 @@ from pipeline.evaluation import Evaluation
 from pipeline.files import atomic_write
 from pipeline.formats import fen_to_wan_series
 from pipeline.report import ReportInputs, ReportMeta, load_recommendations, write_all
+from pipeline.report.problems import finding_cells
 from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_by_submitter
 
 GROUP = "report"
@@ -30,11 +32,20 @@ NARRATIVE_FILE = "narrative.md"
 
 @dg.asset(partitions_def=evaluations, group_name=GROUP,
           check_specs=[schema_check_spec("findings")])
-def findings(ingest_findings: pd.DataFrame, reconciliation_findings: pd.DataFrame, scoring_findings: pd.DataFrame):
-    """问题发现 — every finding of every stage, one row each: code, severity, subject, figure, Chinese sentence."""
-    df = findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings)
+def findings(context: dg.AssetExecutionContext, paths: PipelinePaths, ingest_findings: pd.DataFrame,
+             reconciliation_findings: pd.DataFrame, scoring_findings: pd.DataFrame, funds_by_source: pd.DataFrame,
+             indicator_scores: pd.DataFrame):
+    """问题发现 — every finding of every stage, one row each: code, subject, what is at stake, the rule that raised it,
+    and its severity under the evaluation's declared severity rules."""
+    ev = paths.evaluation(context.partition_key)
+    primary = indicator_scores[indicator_scores["framework"] == ev.primary_framework]
+    df = findings_mod.assess(findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings),
+                             ev.settings, int(funds_by_source["planned"].sum()),
+                             dict(zip(primary["code"], primary["points"], strict=True)))
     counts = df["code"].value_counts().sort_index().to_dict()
-    yield dg.Output(df, metadata={**table_metadata(df, "findings"), "by_code": dg.MetadataValue.json(counts)})
+    by_severity = df["severity"].value_counts().sort_index().to_dict()
+    yield dg.Output(df, metadata={**table_metadata(df, "findings"), "by_code": dg.MetadataValue.json(counts),
+                                  "by_severity": dg.MetadataValue.json(by_severity)})
     yield schema_check_result("findings", df)
 
 
@@ -110,12 +121,18 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
     yield schema_check_result("data_quality", df)
 
 
+REFERENCE_DOCX = "reference.docx"
+
+
 def report_inputs(ev: Evaluation, figures: dict, subproject_status: pd.DataFrame, dimension_scores: pd.DataFrame,
                   indicator_scores: pd.DataFrame, all_findings: pd.DataFrame, quarantine: pd.DataFrame,
-                  inventory: pd.DataFrame, quality: pd.DataFrame) -> ReportInputs:
+                  inventory: pd.DataFrame, quality: pd.DataFrame, funds_by_subproject: Optional[pd.DataFrame] = None,
+                  county_matching: Optional[pd.DataFrame] = None, funds_cells: Optional[pd.DataFrame] = None,
+                  lineage: Optional[pd.DataFrame] = None) -> ReportInputs:
     primary = ev.primary_framework
     subs = subproject_status.assign(allocation=fen_to_wan_series(subproject_status["allocation_fen"]))
     narrative = ev.folder / NARRATIVE_FILE
+    reference = ev.folder / REFERENCE_DOCX
     return ReportInputs(
         meta=ReportMeta.from_config(ev.config),
         summary=figures,
@@ -130,7 +147,19 @@ def report_inputs(ev: Evaluation, figures: dict, subproject_status: pd.DataFrame
         quality=quality,
         narrative=narrative.read_text(encoding="utf-8") if narrative.is_file() else "",
         recommendations=load_recommendations(ev.folder),
+        names=ev.submitter_names,
+        kind_labels={k: kind.label for k, kind in KINDS.items()},
+        funds_subprojects=_or_empty(funds_by_subproject),
+        county_matching=_or_empty(county_matching),
+        funds_cells=_or_empty(funds_cells),
+        finding_cells=finding_cells(lineage) if lineage is not None else pd.DataFrame(),
+        self_evaluation=ev.frameworks[primary].form == "self_evaluation",
+        reference_docx=reference.read_bytes() if reference.is_file() and not reference.is_symlink() else None,
     )
+
+
+def _or_empty(df: Optional[pd.DataFrame]) -> pd.DataFrame:
+    return pd.DataFrame() if df is None else df
 
 
 @dg.asset(partitions_def=evaluations, group_name=GROUP)
@@ -138,11 +167,14 @@ def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, e
                       subproject_status: pd.DataFrame, dimension_scores: pd.DataFrame, indicator_scores: pd.DataFrame,
                       findings: pd.DataFrame, quarantine: pd.DataFrame, submission_inventory: pd.DataFrame,
                       data_quality: pd.DataFrame, funds_by_source: pd.DataFrame, funds_by_subproject: pd.DataFrame,
-                      transfer_discrepancies: pd.DataFrame, county_matching: pd.DataFrame, lineage: pd.DataFrame) -> dict:
-    """评价报告 — report.html (self-contained), report.docx and scored_tables.xlsx, byte-identical on rerun."""
+                      funds_cells: pd.DataFrame, transfer_discrepancies: pd.DataFrame, county_matching: pd.DataFrame,
+                      lineage: pd.DataFrame) -> dict:
+    """评价报告 — report.html, report.pdf, report.docx, their chart images, scored_tables.xlsx (and the
+    项目支出绩效自评表 of a self-evaluation), byte-identical on rerun."""
     ev = paths.evaluation(context.partition_key)
     inp = report_inputs(ev, evaluation_figures, subproject_status, dimension_scores, indicator_scores, findings,
-                        quarantine, submission_inventory, data_quality)
+                        quarantine, submission_inventory, data_quality, funds_by_subproject, county_matching,
+                        funds_cells, lineage)
     extra = {"资金核对_来源": funds_by_source, "资金核对_子项目": funds_by_subproject,
              "下拨核对差异": transfer_discrepancies, "配套资金": county_matching}
     if len(lineage) < 200_000:  # the XLSX carries the lineage only while it fits comfortably
