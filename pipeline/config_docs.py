@@ -30,7 +30,9 @@ This file is generated from the configuration models; do not edit it by hand.
 | `evaluation.yaml` | 评价元数据与设置（下文） / metadata and settings (below) |
 | `frameworks/<name>.yaml` | 指标体系（下文） / indicator frameworks (below) |
 | `bureau/<科室>/`, `county/`, `evaluator/` | 报送文件（见 `docs/contract.md`） / submissions (see `docs/contract.md`) |
-| `narrative.md` | 评价机构撰写的文字（可选） / the evaluator's prose (optional) |
+| `narrative.md` | 评价机构撰写的文字（可选）：`## 经验`、`## 综合评价`、`## 问题`（每个 `### 标题` 一个问题，`发现：` 指明发现代码、发现编号或问题类别，其后 `#### 原因分析`、`#### 建议`），格式见 `pipeline/report/narrative.py` / the evaluator's prose (optional) |
+| `recommendations.yaml` | 按问题类别（`pipeline/report/causes.yaml`）或发现代码替换生成的建议（可选） / overrides of generated recommendations, by problem category or finding code (optional) |
+| `reference.docx` | 评价机构的 Word 参考文档：report.docx 沿用其样式、页面设置与页眉页脚（信头、标志）（可选） / a firm's reference Word file: report.docx keeps its styles, page setup, header and footer (optional) |
 | `history.csv` | 以往年度实际值 `indicator_code,year,actual`，用于判断目标是否切实（可选） / earlier years' actuals (optional) |
 
 加载时即按下列定义逐键校验：缺少必填键、未知的键、类型或取值不符，都会在运行前报错，并指出文件与键的路径。

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from pipeline.config import Settings
 from pipeline.evaluation import EvaluationError, load
 from pipeline.findings import COLUMNS, DEFAULT_SEVERITY_RULES, assess, concat, frame, severity_rules
 from tests.conftest import HOHHOT, RAW
@@ -39,7 +40,7 @@ def test_frame_keeps_what_is_at_stake_exactly():
 
 
 def test_default_rules_give_severities_that_differ_by_what_is_at_stake():
-    df = assess(_findings(), {"arrival_rate_threshold": 60}, PLANNED, {"a": "2", "b": "3"}).set_index("finding_id")
+    df = assess(_findings(), Settings(arrival_rate_threshold=60), PLANNED, {"a": "2", "b": "3"}).set_index("finding_id")
     assert df["severity"].to_dict() == {
         "archive_not_synced:150105": "medium", "county_matching_short:150102": "medium",
         "county_matching_short:150125": "low", "indicator_not_collected:a": "high", "indicator_unmet:b": "low",
@@ -53,7 +54,7 @@ def test_default_rules_give_severities_that_differ_by_what_is_at_stake():
 def test_declared_rules_replace_the_defaults():
     rules = [{"name": "配套资金一律为高", "codes": ["county_matching_short"], "severity": "high"},
              {"name": "其余为中", "severity": "medium"}]
-    df = assess(_findings(), {"severity_rules": rules}, PLANNED).set_index("finding_id")
+    df = assess(_findings(), Settings.model_validate({"severity_rules": rules}), PLANNED).set_index("finding_id")
     assert set(df.loc[df["code"] == "county_matching_short", "severity"]) == {"high"}
     assert set(df.loc[df["code"] != "county_matching_short", "severity"]) == {"medium"}
 
@@ -61,19 +62,19 @@ def test_declared_rules_replace_the_defaults():
 def test_a_threshold_is_exact_at_its_boundary():
     exact = frame([{"code": "low_arrival", "severity": "low", "subject_type": "source", "subject": "x", "figure": "",
                     "message": "…", "stake_fen": PLANNED // 10}])  # exactly 10 %
-    assert assess(exact, {}, PLANNED)["severity"].item() == "high"
+    assert assess(exact, Settings(), PLANNED)["severity"].item() == "high"
     just_under = exact.assign(stake_fen=pd.array([PLANNED // 10 - 1], dtype="Int64"))
-    assert assess(just_under, {}, PLANNED)["severity"].item() == "medium"
+    assert assess(just_under, Settings(), PLANNED)["severity"].item() == "medium"
 
 
 @pytest.mark.parametrize("rules, message", [
     ([{"name": "x", "severity": "urgent"}], "severity"),
     ([{"name": "x", "min_stake_share_pct": 5, "severity": "high"}], "最后一条须无条件"),
-    ([{"name": "x", "min_share": 5, "severity": "high"}, {"severity": "low"}], "未知的键"),
+    ([{"name": "x", "min_share": 5, "severity": "high"}, {"name": "y", "severity": "low"}], "min_share"),
 ])
 def test_bad_rules_are_refused(rules, message):
     with pytest.raises(ValueError, match=message):
-        severity_rules({"severity_rules": rules})
+        Settings.model_validate({"severity_rules": rules})
 
 
 def test_an_evaluation_with_bad_rules_fails_at_load(tmp_path):
@@ -83,10 +84,10 @@ def test_an_evaluation_with_bad_rules_fails_at_load(tmp_path):
     shutil.copytree(RAW / HOHHOT, folder)
     meta = folder / "evaluation.yaml"
     meta.write_text(meta.read_text(encoding="utf-8") + "  severity_rules: [{severity: urgent}]\n", encoding="utf-8")
-    with pytest.raises(EvaluationError, match="evaluation.yaml"):
+    with pytest.raises(EvaluationError, match=r"evaluation.yaml: 键 settings\.severity_rules\[0\]\.severity"):
         load(folder)
 
 
 def test_the_default_rule_table_ends_with_a_catch_all():
-    assert severity_rules({}) == list(DEFAULT_SEVERITY_RULES)
+    assert severity_rules(Settings()) == list(DEFAULT_SEVERITY_RULES)
     assert set(DEFAULT_SEVERITY_RULES[-1]) == {"name", "severity"}

@@ -17,6 +17,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from pipeline.config import Settings
 from pipeline.findings import assess, frame as findings_frame
 from pipeline.report import ReportInputs, ReportMeta, load_recommendations, render, render_html, render_xlsx
 from pipeline.report.blocks import GENERATED, Heading, Paragraph, Table, walk
@@ -202,7 +203,7 @@ def example_findings() -> pd.DataFrame:
                  "figure": "28.66", "stake_fen": _fen("713.43"), "message": "子项目 9 预算执行率 28.66%，低于 60% 的阈值。"})
     rows.append({"code": "archive_not_synced", "severity": "medium", "subject_type": "county", "subject": "150121",
                  "figure": "2/4", "message": "土默特左旗（150121）子项目 8 的组织管理机制、工作目标等 2 项档案资料未同步至总项目管理组。"})
-    return assess(findings_frame(rows), {}, PLANNED_FEN, {c: r[8] for c, r in ind.items()})
+    return assess(findings_frame(rows), Settings(), PLANNED_FEN, {c: r[8] for c, r in ind.items()})
 
 
 def example_cells() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -652,7 +653,7 @@ def test_xlsx_extra_tables_get_chinese_headers_and_money_in_wan(inp):
 def _injected(inp: ReportInputs) -> ReportInputs:
     findings = pd.concat([inp.findings, assess(findings_frame([
         {"code": "submission_missing", "severity": "high", "subject_type": "submitter", "subject": "=SUM(1)",
-         "figure": "-5", "message": "=SUM(1)"}]), {}, PLANNED_FEN)], ignore_index=True)
+         "figure": "-5", "message": "=SUM(1)"}]), Settings(), PLANNED_FEN)], ignore_index=True)
     quarantine = pd.DataFrame([{"file": "county/150103.xlsx", "sheet": "资金到位", "row": 7, "column": "金额",
                                 "rule": "not_a_number", "value": "=SUM(1)", "message": "+cmd|' /C calc'!A0"}])
     return dataclasses.replace(inp, findings=findings, quarantine=quarantine)
@@ -709,7 +710,7 @@ def test_every_file_is_byte_identical_across_renders():
 def test_national_scale_problems_show_the_worst_20(inp):
     many = assess(findings_frame([
         {"code": "submission_missing", "severity": "high", "subject_type": "submitter", "subject": f"county-{n:04d}",
-         "figure": "", "message": f"县 {n:04d} 未提交资金到位表。"} for n in range(2850)]), {}, PLANNED_FEN)
+         "figure": "", "message": f"县 {n:04d} 未提交资金到位表。"} for n in range(2850)]), Settings(), PLANNED_FEN)
     big = dataclasses.replace(inp, findings=pd.concat([inp.findings, many], ignore_index=True))
     text = "\n".join(body_text(render_html(big)))
     problems = section(text, "（二）存在的问题及原因分析", "五、相关建议")

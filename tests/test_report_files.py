@@ -18,7 +18,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from pipeline.report import charts
-from pipeline.runner import materialize_evaluation
+from pipeline.materialize import materialize_evaluation
 from tests.conftest import HOHHOT, RAW
 from tests.test_report import body_text, html_text, section
 

@@ -9,7 +9,7 @@ import docx
 import openpyxl
 import pytest
 
-from pipeline.runner import materialize_evaluation
+from pipeline.materialize import materialize_evaluation
 from tests.conftest import RAW, SELF_EVALUATION
 
 FUND_LINES = ("年度资金总额", "本年财政拨款", "上年结转资金", "其他资金")
@@ -103,6 +103,6 @@ def test_a_carry_in_source_must_be_a_known_budget_line(tmp_path):
     path = folder / "evaluation.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("budget_line: carry_in", "budget_line: last_year"),
                     encoding="utf-8")
-    with pytest.raises(EvaluationError, match=r"sources\.2\.budget_line"):  # refused at load, naming the key
+    with pytest.raises(EvaluationError, match=r"sources\[2=carry_in\]\.budget_line"):  # refused at load, naming the key
         load(folder)
     assert re.search(r"county-only|counties: \[\]", (RAW / SELF_EVALUATION / "README.md").read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""The synthetic generator (pipeline/synth.py): same seed, same bytes; its evaluations run through the
+"""The synthetic generator (pipeline/tools/synth.py): same seed, same bytes; its evaluations run through the
 whole pipeline and come out with the totals its ledger holds; every defect it seeds is caught."""
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ class ReportMeta:
     """Who evaluated what, for whom, when and how: the report's cover, title and period sentences.
 
     Read from ``evaluation.yaml`` in one place (:meth:`from_config`); every key added for the
-    report has a default, so older evaluation folders still load (docs/evaluation-keys.md).
+    report has a default, so older evaluation folders still load (docs/evaluation.md).
     """
 
     title: str

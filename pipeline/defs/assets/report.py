@@ -2,7 +2,6 @@
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import dagster as dg
 import pandas as pd
@@ -19,15 +18,12 @@ from pipeline.defs.checks import schema_check_result, schema_check_spec
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
-from pipeline.evaluation import Evaluation
 from pipeline.files import atomic_write
-from pipeline.formats import fen_to_wan_series
-from pipeline.report import ReportInputs, ReportMeta, load_recommendations, write_all
-from pipeline.report.problems import finding_cells
+from pipeline.report import write_all
+from pipeline.report.gather import gather
 from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_by_submitter
 
 GROUP = "report"
-NARRATIVE_FILE = "narrative.md"
 
 
 @dg.asset(partitions_def=evaluations, group_name=GROUP,
@@ -121,47 +117,6 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
     yield schema_check_result("data_quality", df)
 
 
-REFERENCE_DOCX = "reference.docx"
-
-
-def report_inputs(ev: Evaluation, figures: dict, subproject_status: pd.DataFrame, dimension_scores: pd.DataFrame,
-                  indicator_scores: pd.DataFrame, all_findings: pd.DataFrame, quarantine: pd.DataFrame,
-                  inventory: pd.DataFrame, quality: pd.DataFrame, funds_by_subproject: Optional[pd.DataFrame] = None,
-                  county_matching: Optional[pd.DataFrame] = None, funds_cells: Optional[pd.DataFrame] = None,
-                  lineage: Optional[pd.DataFrame] = None) -> ReportInputs:
-    primary = ev.primary_framework
-    subs = subproject_status.assign(allocation=fen_to_wan_series(subproject_status["allocation_fen"]))
-    narrative = ev.folder / NARRATIVE_FILE
-    reference = ev.folder / REFERENCE_DOCX
-    return ReportInputs(
-        meta=ReportMeta.from_config(ev.config),
-        summary=figures,
-        sources=ev.sources,
-        subprojects=subs,
-        dimensions=dimension_scores[dimension_scores["framework"] == primary].reset_index(drop=True),
-        indicators=indicator_scores[indicator_scores["framework"] == primary]
-        .rename(columns={"target_realism": "target_flag"}).reset_index(drop=True),
-        findings=all_findings,
-        quarantine=quarantine,
-        inputs=inventory.rename(columns={"kinds": "kind", "rows_read": "rows"}),
-        quality=quality,
-        narrative=narrative.read_text(encoding="utf-8") if narrative.is_file() else "",
-        recommendations=load_recommendations(ev.folder),
-        names=ev.submitter_names,
-        kind_labels={k: kind.label for k, kind in KINDS.items()},
-        funds_subprojects=_or_empty(funds_by_subproject),
-        county_matching=_or_empty(county_matching),
-        funds_cells=_or_empty(funds_cells),
-        finding_cells=finding_cells(lineage) if lineage is not None else pd.DataFrame(),
-        self_evaluation=ev.frameworks[primary].form == "self_evaluation",
-        reference_docx=reference.read_bytes() if reference.is_file() and not reference.is_symlink() else None,
-    )
-
-
-def _or_empty(df: Optional[pd.DataFrame]) -> pd.DataFrame:
-    return pd.DataFrame() if df is None else df
-
-
 @dg.asset(partitions_def=evaluations, group_name=GROUP)
 def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, evaluation_figures: dict,
                       subproject_status: pd.DataFrame, dimension_scores: pd.DataFrame, indicator_scores: pd.DataFrame,
@@ -172,9 +127,9 @@ def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, e
     """评价报告 — report.html, report.pdf, report.docx, their chart images, scored_tables.xlsx (and the
     项目支出绩效自评表 of a self-evaluation), byte-identical on rerun."""
     ev = paths.evaluation(context.partition_key)
-    inp = report_inputs(ev, evaluation_figures, subproject_status, dimension_scores, indicator_scores, findings,
-                        quarantine, submission_inventory, data_quality, funds_by_subproject, county_matching,
-                        funds_cells, lineage)
+    inp = gather(ev, evaluation_figures, subproject_status, dimension_scores, indicator_scores, findings,
+                 quarantine, submission_inventory, data_quality, funds_by_subproject, county_matching,
+                 funds_cells, lineage)
     extra = {"资金核对_来源": funds_by_source, "资金核对_子项目": funds_by_subproject,
              "下拨核对差异": transfer_discrepancies, "配套资金": county_matching}
     if len(lineage) < 200_000:  # the XLSX carries the lineage only while it fits comfortably
