@@ -71,8 +71,9 @@ def _write(path: Path, state: dict) -> None:
 
 
 def _post(webhook: str, payload: dict) -> None:
-    req = urllib.request.Request(webhook, data=json.dumps(payload, ensure_ascii=False).encode(),
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        webhook, data=json.dumps(payload, ensure_ascii=False).encode(), headers={"Content-Type": "application/json"}
+    )
     urllib.request.urlopen(req, timeout=10).close()
 
 
@@ -82,16 +83,23 @@ def raise_alert(out_root: Path, alert: Alert, log: logging.Logger, now: dt.datet
     A webhook that cannot be reached is logged at ERROR and retried at the next occurrence; it never raises,
     so a sensor that reports one failure does not fail itself.
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     path = path_for(out_root, alert.kind, alert.key)
     previous = _read(path)
     same = previous.get("cause") == alert.cause and not previous.get("resolved_at")
     last_sent = dt.datetime.fromisoformat(previous["sent_at"]) if same and previous.get("sent_at") else None
-    quiet = (last_sent is not None and previous.get("delivered", True)
-             and (now - last_sent).total_seconds() < repeat_seconds())
+    quiet = (
+        last_sent is not None
+        and previous.get("delivered", True)
+        and (now - last_sent).total_seconds() < repeat_seconds()
+    )
     state = {
-        "kind": alert.kind, "key": alert.key, "message": alert.message, "details": alert.details,
-        "content": alert.content, "cause": alert.cause,
+        "kind": alert.kind,
+        "key": alert.key,
+        "message": alert.message,
+        "details": alert.details,
+        "content": alert.content,
+        "cause": alert.cause,
         "first_seen_at": previous["first_seen_at"] if same else now.isoformat(),
         "last_seen_at": now.isoformat(),
         "occurrences": previous.get("occurrences", 0) + 1 if same else 1,
@@ -100,8 +108,12 @@ def raise_alert(out_root: Path, alert: Alert, log: logging.Logger, now: dt.datet
     }
     where = f"{alert.kind} {alert.key}: {alert.message}"
     if quiet:
-        log.error("告警 / ALERT %s（同一告警已于 %s 发送，%d 秒内不重复 / already sent, not repeated）",
-                  where, state["sent_at"], int(repeat_seconds()))
+        log.error(
+            "告警 / ALERT %s（同一告警已于 %s 发送，%d 秒内不重复 / already sent, not repeated）",
+            where,
+            state["sent_at"],
+            int(repeat_seconds()),
+        )
         _write(path, state)
         return False
     log.error("告警 / ALERT %s → %s", where, path)
@@ -124,7 +136,7 @@ def resolve(out_root: Path, kind: str, key: str, log: logging.Logger, now: dt.da
     state = _read(path)
     if not state or state.get("resolved_at"):
         return False
-    state["resolved_at"] = (now or dt.datetime.now(dt.timezone.utc)).isoformat()
+    state["resolved_at"] = (now or dt.datetime.now(dt.UTC)).isoformat()
     _write(path, state)
     log.info("告警解除 / alert resolved: %s %s", kind, key)
     return True

@@ -7,7 +7,8 @@ layer only turns each :class:`Check` into a blocking asset check, and the report
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -22,12 +23,20 @@ class Check:
 
     def __post_init__(self) -> None:
         if not self.detail:
-            short = ", ".join(f"{k}={v}" for k, v in self.metadata.items()
-                              if isinstance(v, (int, str)) and not isinstance(v, bool) and len(str(v)) < 80)
+            short = ", ".join(
+                f"{k}={v}"
+                for k, v in self.metadata.items()
+                if isinstance(v, (int, str)) and not isinstance(v, bool) and len(str(v)) < 80
+            )
             object.__setattr__(self, "detail", short)
 
 
 def rows(checks: list[Check]) -> pd.DataFrame:
     """Checks as table rows (check, passed, detail) for the report's data-quality appendix."""
-    return pd.DataFrame({"check": [f"{c.asset}:{c.name}" for c in checks], "passed": [bool(c.passed) for c in checks],
-                         "detail": [c.detail for c in checks]})
+    return pd.DataFrame(
+        {
+            "check": [f"{c.asset}:{c.name}" for c in checks],
+            "passed": [bool(c.passed) for c in checks],
+            "detail": [c.detail for c in checks],
+        }
+    )

@@ -18,8 +18,8 @@ import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from pipeline import evaluation as evaluation_mod
 from pipeline.evaluation import EvaluationError
@@ -28,7 +28,7 @@ from pipeline.tools import TOOLS
 EXIT_OK, EXIT_PROBLEMS, EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-def _evaluations(raw: Path, evaluation_id: Optional[str]) -> tuple[list[evaluation_mod.Evaluation], list[str]]:
+def _evaluations(raw: Path, evaluation_id: str | None) -> tuple[list[evaluation_mod.Evaluation], list[str]]:
     """The evaluations to run and the messages of folders that could not be loaded (each fails alone)."""
     if evaluation_id:
         return [evaluation_mod.find(raw, evaluation_id)], []
@@ -49,10 +49,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         status = EXIT_FAILED
     for ev in evaluations:
         if args.if_changed and unchanged_since_last_run(ev, Path(args.out) / ev.id):
-            print(f"评价 / evaluation: {ev.id}   未变化，跳过 / unchanged since the last run (same inputs and code), skipped")
+            print(
+                f"评价 / evaluation: {ev.id}   未变化，跳过 / unchanged since the last run (same inputs and code), skipped"
+            )
             continue
-        from pipeline.outputs import OutputLocked
         from pipeline.materialize import materialize_evaluation, print_summary
+        from pipeline.outputs import OutputLocked
 
         try:
             outcome = materialize_evaluation(ev.id, raw_root=args.raw, out_root=args.out)
@@ -94,7 +96,9 @@ def cmd_partitions(args: argparse.Namespace) -> int:
     from pipeline.materialize import instance
 
     if not os.environ.get("DAGSTER_HOME"):
-        raise EvaluationError("DAGSTER_HOME 未设置：分区登记在持久的 Dagster 实例中 / set DAGSTER_HOME to the instance folder")
+        raise EvaluationError(
+            "DAGSTER_HOME 未设置：分区登记在持久的 Dagster 实例中 / set DAGSTER_HOME to the instance folder"
+        )
     found, errors = evaluation_mod.scan(Path(args.raw))
     inst = instance()
     new = [ev.id for ev in found if not inst.has_dynamic_partition(EVALUATIONS, ev.id)]
@@ -107,14 +111,16 @@ def cmd_partitions(args: argparse.Namespace) -> int:
     return EXIT_FAILED if errors else EXIT_OK
 
 
-def _single_evaluation(out: Path, evaluation_id: Optional[str]) -> str:
+def _single_evaluation(out: Path, evaluation_id: str | None) -> str:
     """The evaluation under --out to read: the one given, or the only one there is."""
     if evaluation_id:
         return evaluation_id
     found = sorted(p.name for p in out.iterdir() if (p / "summary.json").is_file()) if out.is_dir() else []
     if len(found) != 1:
-        raise EvaluationError(f"{out}: 找到 {len(found)} 个评价输出（{', '.join(found) or '无'}），请用 --evaluation 指定 / "
-                              "give --evaluation (run `python -m pipeline run` first if there is none)")
+        raise EvaluationError(
+            f"{out}: 找到 {len(found)} 个评价输出（{', '.join(found) or '无'}），请用 --evaluation 指定 / "
+            "give --evaluation (run `python -m pipeline run` first if there is none)"
+        )
     return found[0]
 
 
@@ -156,7 +162,7 @@ def cmd_health(args: argparse.Namespace) -> int:
     return run(args.max_heartbeat_age)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -164,8 +170,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--raw", default="raw", help="root holding evaluation folders (default: raw)")
     p.add_argument("--out", default="out", help="output root; writes OUT/<evaluation_id>/ (default: out)")
     p.add_argument("--evaluation", help="only this evaluation id (default: all)")
-    p.add_argument("--if-changed", action="store_true",
-                   help="skip an evaluation whose inputs and code are those of its last run (nightly use)")
+    p.add_argument(
+        "--if-changed",
+        action="store_true",
+        help="skip an evaluation whose inputs and code are those of its last run (nightly use)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check", help="validate submission files on their own, as a clerk would before sending")
@@ -185,24 +194,39 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--out", default="out", help="output root the last run wrote (default: out)")
     p.add_argument("--evaluation", help="needed only when --out holds more than one evaluation")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.add_argument("figure", metavar="FIGURE", help="dotted path into summary.json, e.g. funds.by_source.county.received")
+    p.add_argument(
+        "figure", metavar="FIGURE", help="dotted path into summary.json, e.g. funds.by_source.county.received"
+    )
     p.set_defaults(func=cmd_trace)
 
-    p = sub.add_parser("partitions", help="register every evaluation folder as a partition of the $DAGSTER_HOME instance")
+    p = sub.add_parser(
+        "partitions", help="register every evaluation folder as a partition of the $DAGSTER_HOME instance"
+    )
     p.add_argument("--raw", default="raw")
     p.set_defaults(func=cmd_partitions)
 
-    p = sub.add_parser("score", help="what-if: how scores, dimensions, total and grade move if actuals change (writes nothing)")
+    p = sub.add_parser(
+        "score", help="what-if: how scores, dimensions, total and grade move if actuals change (writes nothing)"
+    )
     p.add_argument("--raw", default="raw")
     p.add_argument("--evaluation", required=True)
     p.add_argument("--framework", help="framework name (default: the evaluation's primary)")
-    p.add_argument("--set", action="append", default=[], metavar="CODE=VALUE",
-                   help="override an indicator's actual (a number, grades like 好,较好, or 未采集); repeatable")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="CODE=VALUE",
+        help="override an indicator's actual (a number, grades like 好,较好, or 未采集); repeatable",
+    )
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("health", help="for a monitor: exit 1 if a sensor/schedule tick failed or the daemon is quiet")
-    p.add_argument("--max-heartbeat-age", type=float, metavar="SECONDS",
-                   help="a daemon heartbeat older than this is unhealthy (default: 300)")
+    p.add_argument(
+        "--max-heartbeat-age",
+        type=float,
+        metavar="SECONDS",
+        help="a daemon heartbeat older than this is unhealthy (default: 300)",
+    )
     p.set_defaults(func=cmd_health)
 
     for name, (_, text) in TOOLS.items():  # listed here; parsed by the tool itself (see below)
@@ -230,7 +254,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_INTERNAL
 
 
-def crash_log(folder: Optional[Path], name: str) -> Path:
+def crash_log(folder: Path | None, name: str) -> Path:
     """Write the current exception's traceback to a log file (``folder``, else the system temp folder); its path."""
     try:
         if folder is None:
@@ -243,4 +267,3 @@ def crash_log(folder: Optional[Path], name: str) -> Path:
         fh.write(f"{dt.datetime.now().isoformat()} python -m pipeline {' '.join(sys.argv[1:])}\n")
         traceback.print_exc(file=fh)
     return Path(path)
-

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
@@ -39,29 +39,44 @@ class FundingSource(Model):
     code: Code = Field(description="资金来源编码，报送文件中可写编码或名称 / funding source code", examples=["central"])
     label: Text = Field(description="资金来源名称（报表显示用） / label shown in the report", examples=["中央资金"])
     budget_line: Literal["current", "carry_in", "other"] = Field(
-        "current", description="自评表中的资金行：current 本年财政拨款，carry_in 上年结转资金（结转来源的标记），other 其他资金 / "
-                               "the self-evaluation form's funding line; carry_in marks a source carried in from last year")
+        "current",
+        description="自评表中的资金行：current 本年财政拨款，carry_in 上年结转资金（结转来源的标记），other 其他资金 / "
+        "the self-evaluation form's funding line; carry_in marks a source carried in from last year",
+    )
 
 
 class Department(Model):
-    code: Code = Field(description="科室编码 = 报送目录名 bureau/<code>/ / department code = its folder", examples=["finance"])
+    code: Code = Field(
+        description="科室编码 = 报送目录名 bureau/<code>/ / department code = its folder", examples=["finance"]
+    )
     name: Text = Field(description="科室名称 / department name", examples=["市人社局规划财务科"])
-    submits: list[Code] = Field(default_factory=list, description="该科室报送的表类型（见 docs/contract.md） / kinds it sends",
-                                examples=["[receipts, payments]"])
+    submits: list[Code] = Field(
+        default_factory=list,
+        description="该科室报送的表类型（见 docs/contract.md） / kinds it sends",
+        examples=["[receipts, payments]"],
+    )
 
 
 class PolicyDocument(Model):
-    title: Text = Field(description="文件名称（无书名号时自动加上） / document title", examples=["《就业补助资金管理办法》"])
+    title: Text = Field(
+        description="文件名称（无书名号时自动加上） / document title", examples=["《就业补助资金管理办法》"]
+    )
     doc_no: str = Field("", description="文号 / document number", examples=["财社〔2017〕164号"])
-    use: Literal["approval", "evaluation"] = Field("evaluation", description="approval 立项依据（第一部分），evaluation "
-                                                                            "评价依据（第二部分） / approval or evaluation basis")
+    use: Literal["approval", "evaluation"] = Field(
+        "evaluation",
+        description="approval 立项依据（第一部分），evaluation 评价依据（第二部分） / approval or evaluation basis",
+    )
 
 
 class EvaluationMethod(Model):
     approach: str = Field("", description="评价方式 / evaluation approach", examples=["现场评价"])
-    projects_visited: Optional[int] = Field(None, ge=0, description="实地调研项目数 / projects visited")
-    region_coverage_pct: Optional[Decimal] = Field(None, ge=0, le=100, description="覆盖具体项目地区总数的百分比（预算覆盖面"
-                                                                                  "由数据计算） / share of the areas covered, %")
+    projects_visited: int | None = Field(None, ge=0, description="实地调研项目数 / projects visited")
+    region_coverage_pct: Decimal | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="覆盖具体项目地区总数的百分比（预算覆盖面由数据计算） / share of the areas covered, %",
+    )
 
 
 class AnnualGoal(Model):
@@ -71,8 +86,10 @@ class AnnualGoal(Model):
 
 class ProgrammePeriod(Model):
     start: dt.date = Field(description="项目实施期开始 / programme start", examples=["2022-05-01"])
-    cutoff: dt.date = Field(description="资金数据截止日（累计至此日） / cut-off the money figures are cumulative to",
-                            examples=["2023-12-31"])
+    cutoff: dt.date = Field(
+        description="资金数据截止日（累计至此日） / cut-off the money figures are cumulative to",
+        examples=["2023-12-31"],
+    )
 
 
 class EvaluationPeriod(Model):
@@ -83,14 +100,25 @@ class EvaluationPeriod(Model):
 class SeverityRule(Model):
     """One severity rule; a finding takes the severity of the first rule whose conditions all hold."""
 
-    name: Text = Field(description="规则名称（报告附件中显示） / name shown in the report", examples=["涉及资金占计划总额 10% 及以上"])
+    name: Text = Field(
+        description="规则名称（报告附件中显示） / name shown in the report", examples=["涉及资金占计划总额 10% 及以上"]
+    )
     severity: Literal["high", "medium", "low"] = Field(description="严重程度 高/中/低 / severity")
-    codes: list[Code] = Field(default_factory=list, description="条件：发现代码之一 / condition: the finding's code is one "
-                                                                "of these", examples=["[negative_balance, amount_differs]"])
-    min_stake_share_pct: Optional[Decimal] = Field(None, ge=0, description="条件：涉及资金 ≥ 计划总额的此百分比 / condition: "
-                                                                          "money at stake ≥ this % of the planned funds")
-    min_points_lost_pct: Optional[Decimal] = Field(None, ge=0, description="条件：失分 ≥ 指标分值的此百分比 / condition: "
-                                                                          "points lost ≥ this % of the indicator's points")
+    codes: list[Code] = Field(
+        default_factory=list,
+        description="条件：发现代码之一 / condition: the finding's code is one of these",
+        examples=["[negative_balance, amount_differs]"],
+    )
+    min_stake_share_pct: Decimal | None = Field(
+        None,
+        ge=0,
+        description="条件：涉及资金 ≥ 计划总额的此百分比 / condition: money at stake ≥ this % of the planned funds",
+    )
+    min_points_lost_pct: Decimal | None = Field(
+        None,
+        ge=0,
+        description="条件：失分 ≥ 指标分值的此百分比 / condition: points lost ≥ this % of the indicator's points",
+    )
 
     @property
     def conditional(self) -> bool:
@@ -99,82 +127,149 @@ class SeverityRule(Model):
 
 class Settings(Model):
     execution_denominator: Literal["received", "planned"] = Field(
-        "received", description="预算执行率的分母：received 实际到位（默认），planned 全年预算数（自评表的 B/A） / "
-                                "execution-rate denominator")
-    transfer_match_window_days: int = Field(30, ge=0, description="下拨与到位按金额匹配时允许相差的天数 / days a transfer "
-                                                                    "and its receipt may lie apart when matched by amount")
-    arrival_rate_threshold: Decimal = Field(Decimal(60), ge=0, le=100, description="到位率低于此值（%）列为问题 / "
-                                                                                  "arrival rate (%) below which a source is a finding")
-    execution_rate_threshold: Decimal = Field(Decimal(60), ge=0, le=100, description="执行率低于此值（%）列为问题 / "
-                                                                                    "execution rate (%) below which a finding")
-    max_amount_wan: int = Field(20000, gt=0, description="单笔金额合理上限（万元），超出视为单位填错 / a single amount above "
-                                                         "this (万元) is implausible: usually 元 typed into a 万元 file")
-    satisfied_answers: list[Text] = Field(["满意", "比较满意"], min_length=1,
-                                          description="问卷中计为满意的回答 / survey answers that count as satisfied")
-    realism_trend_tolerance_pct: Decimal = Field(Decimal(20), ge=0, description="目标偏离历史趋势超过此比例（%）视为不切实际 / "
-                                                                                "a target further than this from the trend is unrealistic")
-    limits: Limits = Field(default_factory=Limits, description="读取报送文件的资源上限 / resource limits for reading submissions")
-    severity_rules: Optional[list[SeverityRule]] = Field(
-        None, min_length=1, description="问题严重程度规则，整体替换默认规则（pipeline/findings.py）；按顺序第一条满足的规则生效，"
-                                        "最后一条须无条件 / severity rules, replacing the defaults as a whole: the first rule "
-                                        "that matches wins; the last must have no condition")
+        "received",
+        description="预算执行率的分母：received 实际到位（默认），planned 全年预算数（自评表的 B/A） / "
+        "execution-rate denominator",
+    )
+    transfer_match_window_days: int = Field(
+        30,
+        ge=0,
+        description="下拨与到位按金额匹配时允许相差的天数 / days a transfer "
+        "and its receipt may lie apart when matched by amount",
+    )
+    arrival_rate_threshold: Decimal = Field(
+        Decimal(60),
+        ge=0,
+        le=100,
+        description="到位率低于此值（%）列为问题 / arrival rate (%) below which a source is a finding",
+    )
+    execution_rate_threshold: Decimal = Field(
+        Decimal(60), ge=0, le=100, description="执行率低于此值（%）列为问题 / execution rate (%) below which a finding"
+    )
+    max_amount_wan: int = Field(
+        20000,
+        gt=0,
+        description="单笔金额合理上限（万元），超出视为单位填错 / a single amount above "
+        "this (万元) is implausible: usually 元 typed into a 万元 file",
+    )
+    satisfied_answers: list[Text] = Field(
+        ["满意", "比较满意"], min_length=1, description="问卷中计为满意的回答 / survey answers that count as satisfied"
+    )
+    realism_trend_tolerance_pct: Decimal = Field(
+        Decimal(20),
+        ge=0,
+        description="目标偏离历史趋势超过此比例（%）视为不切实际 / "
+        "a target further than this from the trend is unrealistic",
+    )
+    limits: Limits = Field(
+        default_factory=Limits, description="读取报送文件的资源上限 / resource limits for reading submissions"
+    )
+    severity_rules: list[SeverityRule] | None = Field(
+        None,
+        min_length=1,
+        description="问题严重程度规则，整体替换默认规则（pipeline/findings.py）；按顺序第一条满足的规则生效，"
+        "最后一条须无条件 / severity rules, replacing the defaults as a whole: the first rule "
+        "that matches wins; the last must have no condition",
+    )
 
     @model_validator(mode="after")
-    def _last_rule_catches_all(self) -> "Settings":
+    def _last_rule_catches_all(self) -> Settings:
         if self.severity_rules is not None and self.severity_rules[-1].conditional:
-            raise ValueError("severity_rules 最后一条须无条件（兜底），以保证每条发现都有严重程度 / "
-                             "the last severity rule must have no condition")
+            raise ValueError(
+                "severity_rules 最后一条须无条件（兜底），以保证每条发现都有严重程度 / "
+                "the last severity rule must have no condition"
+            )
         return self
 
 
 class EvaluationConfig(Model):
     """``evaluation.yaml``: what is evaluated, who submits what, and the settings."""
 
-    title: Text = Field(description="评价名称（报告标题） / evaluation title", examples=["2023年公共就业服务能力提升示范项目绩效评价"])
+    title: Text = Field(
+        description="评价名称（报告标题） / evaluation title", examples=["2023年公共就业服务能力提升示范项目绩效评价"]
+    )
     programme: Text = Field(description="项目名称 / programme name", examples=["公共就业服务能力提升示范项目"])
     region: Place = Field(description="项目所在地区 / region of the programme")
-    commissioned_by: str = Field("", description="委托方 / who commissioned the evaluation", examples=["呼和浩特市财政局"])
-    implementing_unit: str = Field("", description="项目实施单位 / implementing unit", examples=["呼和浩特市人力资源和社会保障局"])
+    commissioned_by: str = Field(
+        "", description="委托方 / who commissioned the evaluation", examples=["呼和浩特市财政局"]
+    )
+    implementing_unit: str = Field(
+        "", description="项目实施单位 / implementing unit", examples=["呼和浩特市人力资源和社会保障局"]
+    )
     evaluator: Text = Field(description="评价机构 / evaluator", examples=["内蒙古腾冠管理咨询有限公司"])
-    approved: Optional[YearMonth] = Field(None, description="立项时间 YYYY-MM；与立项依据文件一起，报告第一部分以此开头 / "
-                                                            "when the programme was approved", examples=["2022-05"])
-    report_type: str = Field("", description="报告类型，加在标题后，如 简版 → “…绩效评价简版报告” / a word for the title",
-                             examples=["简版"])
-    policy_basis: list[PolicyDocument] = Field(default_factory=list, description="政策依据（文件名称和文号） / policy basis")
-    evaluation_method: EvaluationMethod = Field(default_factory=lambda: EvaluationMethod(),
-                                                description="评价方式与覆盖面 / evaluation method and coverage")
-    competent_department: str = Field("", description="主管部门（自评表） / competent department, on the self-evaluation form",
-                                      examples=["土默特左旗人力资源和社会保障局"])
-    annual_goal: AnnualGoal = Field(default_factory=lambda: AnnualGoal(),
-                                    description="年度总体目标（自评表） / the year's overall goal, on the self-evaluation form")
+    approved: YearMonth | None = Field(
+        None,
+        description="立项时间 YYYY-MM；与立项依据文件一起，报告第一部分以此开头 / when the programme was approved",
+        examples=["2022-05"],
+    )
+    report_type: str = Field(
+        "", description="报告类型，加在标题后，如 简版 → “…绩效评价简版报告” / a word for the title", examples=["简版"]
+    )
+    policy_basis: list[PolicyDocument] = Field(
+        default_factory=list, description="政策依据（文件名称和文号） / policy basis"
+    )
+    evaluation_method: EvaluationMethod = Field(
+        default_factory=lambda: EvaluationMethod(), description="评价方式与覆盖面 / evaluation method and coverage"
+    )
+    competent_department: str = Field(
+        "",
+        description="主管部门（自评表） / competent department, on the self-evaluation form",
+        examples=["土默特左旗人力资源和社会保障局"],
+    )
+    annual_goal: AnnualGoal = Field(
+        default_factory=lambda: AnnualGoal(),
+        description="年度总体目标（自评表） / the year's overall goal, on the self-evaluation form",
+    )
     programme_period: ProgrammePeriod = Field(description="项目实施期 / programme period")
     evaluation_period: EvaluationPeriod = Field(description="评价期 / evaluation period")
-    report_date: dt.date = Field(description="报告日期（报告上的日期；从不取当天） / the report's date, never the clock",
-                                 examples=["2024-03-29"])
+    report_date: dt.date = Field(
+        description="报告日期（报告上的日期；从不取当天） / the report's date, never the clock", examples=["2024-03-29"]
+    )
     money_unit: Literal["万元"] = Field("万元", description="报告金额单位 / money unit of the report")
-    primary_framework: Code = Field("third_party", description="主指标体系（frameworks/<name>.yaml），总分与等级取自它 / "
-                                                               "the framework that gives the score and grade")
-    frameworks: list[Code] = Field(default_factory=list, description="另外计算的指标体系 / other frameworks scored too",
-                                   examples=["[third_party, self_evaluation]"])
+    primary_framework: Code = Field(
+        "third_party",
+        description="主指标体系（frameworks/<name>.yaml），总分与等级取自它 / "
+        "the framework that gives the score and grade",
+    )
+    frameworks: list[Code] = Field(
+        default_factory=list,
+        description="另外计算的指标体系 / other frameworks scored too",
+        examples=["[third_party, self_evaluation]"],
+    )
     sources: list[FundingSource] = Field(min_length=1, description="资金来源 / funding sources")
-    county_source: Code = Field("county", description="旗县区自有配套资金记在哪个资金来源下 / the source counties' own "
-                                                      "matching funds (本级配套) are booked under")
-    city: Place = Field(description="市本级（其编码即市本级资金的“旗县区编码”）；只有一个县的项目，把该县写作 city、counties 留空 / "
-                                    "the city level; a county-only programme declares the county here and no counties")
-    counties: list[Place] = Field(default_factory=list, description="报送的旗县区（文件 county/<code>.xlsx） / counties")
-    departments: list[Department] = Field(default_factory=list, description="报送的市级科室（目录 bureau/<code>/） / "
-                                                                            "bureau departments and what each sends")
-    evaluator_submits: list[Code] = Field(default_factory=list, description="评价机构报送的表类型 / kinds the evaluator sends",
-                                          examples=["[grades, survey]"])
+    county_source: Code = Field(
+        "county",
+        description="旗县区自有配套资金记在哪个资金来源下 / the source counties' own "
+        "matching funds (本级配套) are booked under",
+    )
+    city: Place = Field(
+        description="市本级（其编码即市本级资金的“旗县区编码”）；只有一个县的项目，把该县写作 city、counties 留空 / "
+        "the city level; a county-only programme declares the county here and no counties"
+    )
+    counties: list[Place] = Field(
+        default_factory=list, description="报送的旗县区（文件 county/<code>.xlsx） / counties"
+    )
+    departments: list[Department] = Field(
+        default_factory=list,
+        description="报送的市级科室（目录 bureau/<code>/） / bureau departments and what each sends",
+    )
+    evaluator_submits: list[Code] = Field(
+        default_factory=list,
+        description="评价机构报送的表类型 / kinds the evaluator sends",
+        examples=["[grades, survey]"],
+    )
     settings: Settings = Field(default_factory=Settings, description="计算设置 / settings")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "EvaluationConfig":
+    def _consistent(self) -> EvaluationConfig:
         from pipeline.contract import kinds_for
 
         problems = []
-        for name, codes in (("sources", [s.code for s in self.sources]), ("counties", [c.code for c in self.counties]),
-                            ("departments", [d.code for d in self.departments])):
+        for name, codes in (
+            ("sources", [s.code for s in self.sources]),
+            ("counties", [c.code for c in self.counties]),
+            ("departments", [d.code for d in self.departments]),
+        ):
             doubled = sorted({c for c in codes if codes.count(c) > 1})
             if doubled:
                 problems.append(f"{name} 中编码重复：{', '.join(doubled)} / duplicate codes in {name}")
@@ -186,7 +281,9 @@ class EvaluationConfig(Model):
         for d in self.departments:
             unknown = sorted(set(d.submits) - bureau)
             if unknown:
-                problems.append(f"departments.{d.code}.submits 含未知表类型 {', '.join(unknown)}；可用：{', '.join(sorted(bureau))}")
+                problems.append(
+                    f"departments.{d.code}.submits 含未知表类型 {', '.join(unknown)}；可用：{', '.join(sorted(bureau))}"
+                )
         evaluator = {k.name for k in kinds_for("evaluator")}
         if set(self.evaluator_submits) - evaluator:
             problems.append(f"evaluator_submits 含未知表类型；可用：{', '.join(sorted(evaluator))}")
@@ -208,7 +305,7 @@ class EvaluationConfig(Model):
 _MESSAGES = {
     "missing": "缺少必填键",
     "extra_forbidden": "未知的键（拼写错误？见 docs/evaluation.md）",
-    "string_type": "应为文本；编码请加引号，如 \"150102\"",
+    "string_type": '应为文本；编码请加引号，如 "150102"',
     "string_too_short": "不能为空",
     "string_pattern_mismatch": "编码不得含点或空格",
     "int_type": "应为整数",
@@ -237,7 +334,11 @@ def key_path(loc: tuple[Any, ...], data: Any = None) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
-            code = data[part].get("code") if isinstance(data, list) and part < len(data) and isinstance(data[part], dict) else None
+            code = (
+                data[part].get("code")
+                if isinstance(data, list) and part < len(data) and isinstance(data[part], dict)
+                else None
+            )
             out += f"[{part}{'=' + str(code) if code is not None else ''}]"
         else:
             out += f".{part}" if out else str(part)
@@ -246,7 +347,9 @@ def key_path(loc: tuple[Any, ...], data: Any = None) -> str:
 
 
 def _has(data: Any, part: Any) -> bool:
-    return (isinstance(data, dict) and part in data) or (isinstance(data, list) and isinstance(part, int) and part < len(data))
+    return (isinstance(data, dict) and part in data) or (
+        isinstance(data, list) and isinstance(part, int) and part < len(data)
+    )
 
 
 def explain(exc: ValidationError, path: Path, data: Any) -> str:
@@ -276,4 +379,3 @@ def parse_evaluation(data: Any, path: Path) -> EvaluationConfig:
         return EvaluationConfig.model_validate(data)
     except ValidationError as exc:
         raise ValueError(explain(exc, path, data)) from exc
-

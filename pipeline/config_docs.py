@@ -93,8 +93,13 @@ def type_name(annotation: Any) -> str:
         return type_name(get_args(annotation)[0])
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return f"见 [{annotation.__name__}](#{annotation.__name__.lower()})"
-    return {str: "文本 text", int: "整数 integer", Decimal: "数值 number", dt.date: "日期 date (2023-12-31)",
-            bool: "true / false"}.get(annotation, getattr(annotation, "__name__", str(annotation)))
+    return {
+        str: "文本 text",
+        int: "整数 integer",
+        Decimal: "数值 number",
+        dt.date: "日期 date (2023-12-31)",
+        bool: "true / false",
+    }.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
 def default_text(field: Any) -> str:
@@ -135,23 +140,30 @@ def _nested(annotation: Any) -> list[type[BaseModel]]:
 
 def table(model: type[BaseModel]) -> str:
     doc = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
-    lines = [f"\n### {model.__name__}\n", *([f"\n{doc}\n"] if doc and not doc.startswith("!!!") else []),
-             "\n| 键 key | 类型 type | 必填 / 默认 default | 说明 meaning | 示例 example |\n|---|---|---|---|---|\n"]
+    lines = [
+        f"\n### {model.__name__}\n",
+        *([f"\n{doc}\n"] if doc and not doc.startswith("!!!") else []),
+        "\n| 键 key | 类型 type | 必填 / 默认 default | 说明 meaning | 示例 example |\n|---|---|---|---|---|\n",
+    ]
     for name, field in model.model_fields.items():
         example = " ".join(f"`{e}`" for e in field.examples or [])
-        lines.append(f"| `{name}` | {type_name(field.annotation)} | {default_text(field)} | "
-                     f"{(field.description or '').replace('|', '/')} | {example} |\n")
+        lines.append(
+            f"| `{name}` | {type_name(field.annotation)} | {default_text(field)} | "
+            f"{(field.description or '').replace('|', '/')} | {example} |\n"
+        )
     return "".join(lines)
 
 
 def render() -> str:
     parts = [INTRO, "\n## evaluation.yaml\n"]
     parts += [table(m) for m in models_in(EvaluationConfig)]
-    parts.append("\n## frameworks/<name>.yaml（指标体系 / indicator framework）\n\n"
-                 "文件名（不含扩展名）即指标体系名称，在 `primary_framework` / `frameworks` 中引用。各一级指标权重合计 100，"
-                 "每个一级指标的权重等于其三级指标分值之和；三级指标编码在所有指标体系中通用，报送文件用它指明指标。\n"
-                 "The file's stem is the framework's name; dimension weights add up to 100 and each equals the sum of its "
-                 "leaves' points; leaf codes are what submissions name.\n")
+    parts.append(
+        "\n## frameworks/<name>.yaml（指标体系 / indicator framework）\n\n"
+        "文件名（不含扩展名）即指标体系名称，在 `primary_framework` / `frameworks` 中引用。各一级指标权重合计 100，"
+        "每个一级指标的权重等于其三级指标分值之和；三级指标编码在所有指标体系中通用，报送文件用它指明指标。\n"
+        "The file's stem is the framework's name; dimension weights add up to 100 and each equals the sum of its "
+        "leaves' points; leaf codes are what submissions name.\n"
+    )
     parts += [table(m) for m in models_in(FrameworkSpec)]
     parts.append("\n### 计分方法与数据来源 / Methods and sources\n" + FRAMEWORK_NOTES)
     return "".join(parts)

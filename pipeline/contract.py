@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Optional
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -53,9 +53,7 @@ DATA_STATUS_VALUES = {
 }
 CHANNEL_VALUES = {"本级配套": "own", "市级下拨": "city", "own": "own", "city": "city"}
 GRADE_VALUES = {"好": "好", "较好": "较好", "一般": "一般", "差": "差"}
-ANSWER_VALUES = {
-    v: v for v in ("满意", "比较满意", "一般", "不太满意", "不满意", "无效")
-}
+ANSWER_VALUES = {v: v for v in ("满意", "比较满意", "一般", "不太满意", "不满意", "无效")}
 YES_NO_VALUES = {"是": True, "否": False, "yes": True, "no": False, "Y": True, "N": False}
 
 
@@ -94,19 +92,32 @@ class Submission(pa.DataFrameModel):
 class Subprojects(Submission):
     """子项目登记表 — the sub-project registry kept by the bureau's project office."""
 
-    subproject_code: Series[str] = _f("子项目编码", "sub-project code, e.g. '1' / 子项目编码", ID, aliases=["subproject_code"])
+    subproject_code: Series[str] = _f(
+        "子项目编码", "sub-project code, e.g. '1' / 子项目编码", ID, aliases=["subproject_code"]
+    )
     name: Series[str] = _f("子项目名称", "sub-project name / 子项目名称", TEXT, aliases=["name"])
-    group_code: Series[str] = _f("项目组编码", "project group code, e.g. '1' / 项目组编码", TEXT, aliases=["group_code"])
+    group_code: Series[str] = _f(
+        "项目组编码", "project group code, e.g. '1' / 项目组编码", TEXT, aliases=["group_code"]
+    )
     group_name: Series[str] = _f("项目组名称", "project group name / 项目组名称", TEXT, aliases=["group_name"])
     lead_unit: Series[str] = _f("牵头单位", "lead unit / 牵头实施单位", TEXT, aliases=["lead_unit"])
     allocation_fen: Series[int] = _money("资金额", "allocated funds in 分 / 分配资金", aliases=["allocation"])
     status_reported: Series[str] = _f(
-        "实施状态", "implementation status as the bureau reports it / 实施状态", ENUM,
-        values=STATUS_VALUES, aliases=["status_reported", "status"],
+        "实施状态",
+        "implementation status as the bureau reports it / 实施状态",
+        ENUM,
+        values=STATUS_VALUES,
+        aliases=["status_reported", "status"],
     )
-    planned_end: Series[pd.Timestamp] = _f("计划完成日期", "planned end date / 计划完成日期", DATE, aliases=["planned_end"])
+    planned_end: Series[pd.Timestamp] = _f(
+        "计划完成日期", "planned end date / 计划完成日期", DATE, aliases=["planned_end"]
+    )
     adjusted_end: Series[pd.Timestamp] = _f(
-        "调整后完成日期", "adjusted end date, if changed / 调整后完成日期", DATE, nullable=True, aliases=["adjusted_end"],
+        "调整后完成日期",
+        "adjusted end date, if changed / 调整后完成日期",
+        DATE,
+        nullable=True,
+        aliases=["adjusted_end"],
     )
     note: Series[str] = _f("备注", "free note / 备注", TEXT, nullable=True, optional=True, aliases=["note"])
 
@@ -115,9 +126,15 @@ class FundPlan(Submission):
     """资金计划表 — planned funds by sub-project × source (× county where a county carries them)."""
 
     plan_id: Series[str] = _f("计划编号", "plan line id / 计划编号", ID, aliases=["plan_id"])
-    subproject_code: Series[str] = _code("子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"])
-    source_code: Series[str] = _code("资金来源", "funding source / 资金来源", "source", aliases=["source_code", "source"])
-    county_code: Series[str] = _code("旗县区编码", "county code (150100 = 市本级) / 旗县区编码", "county_or_city", aliases=["county_code"])
+    subproject_code: Series[str] = _code(
+        "子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"]
+    )
+    source_code: Series[str] = _code(
+        "资金来源", "funding source / 资金来源", "source", aliases=["source_code", "source"]
+    )
+    county_code: Series[str] = _code(
+        "旗县区编码", "county code (150100 = 市本级) / 旗县区编码", "county_or_city", aliases=["county_code"]
+    )
     amount_fen: Series[int] = _money("金额", "planned amount in 分 / 计划金额", aliases=["amount"])
     note: Series[str] = _f("备注", "free note / 备注", TEXT, nullable=True, optional=True, aliases=["note"])
 
@@ -125,16 +142,33 @@ class FundPlan(Submission):
 class _Movement(Submission):
     """A money movement: dated, with a source, a sub-project, an amount and an optional reversal."""
 
-    source_code: Series[str] = _code("资金来源", "funding source / 资金来源", "source", aliases=["source_code", "source"])
-    subproject_code: Series[str] = _code("子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"])
-    amount_fen: Series[int] = _money("金额", "amount in 分; negative only as a reversal / 金额", aliases=["amount"], reversal_of="reverses")
-    doc_no: Series[str] = _f("文号", "document or voucher number / 文号", TEXT, nullable=True, optional=True, aliases=["doc_no"])
-    reverses: Series[str] = _f("冲红凭证号", "id of the voucher this row reverses (冲红) / 冲红凭证号", TEXT, nullable=True, optional=True, aliases=["reverses"])
+    source_code: Series[str] = _code(
+        "资金来源", "funding source / 资金来源", "source", aliases=["source_code", "source"]
+    )
+    subproject_code: Series[str] = _code(
+        "子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"]
+    )
+    amount_fen: Series[int] = _money(
+        "金额", "amount in 分; negative only as a reversal / 金额", aliases=["amount"], reversal_of="reverses"
+    )
+    doc_no: Series[str] = _f(
+        "文号", "document or voucher number / 文号", TEXT, nullable=True, optional=True, aliases=["doc_no"]
+    )
+    reverses: Series[str] = _f(
+        "冲红凭证号",
+        "id of the voucher this row reverses (冲红) / 冲红凭证号",
+        TEXT,
+        nullable=True,
+        optional=True,
+        aliases=["reverses"],
+    )
     note: Series[str] = _f("备注", "free note / 备注", TEXT, nullable=True, optional=True, aliases=["note"])
 
 
 class _CityMovement(_Movement):
-    county_code: Series[str] = _code("旗县区编码", "county code (150100 = 市本级) / 旗县区编码", "county_or_city", aliases=["county_code"])
+    county_code: Series[str] = _code(
+        "旗县区编码", "county code (150100 = 市本级) / 旗县区编码", "county_or_city", aliases=["county_code"]
+    )
 
 
 class Receipts(_CityMovement):
@@ -171,22 +205,47 @@ class Transfers(_Movement):
 
     transfer_id: Series[str] = _f("下拨单号", "transfer id / 下拨单号", ID, aliases=["transfer_id"])
     date: Series[pd.Timestamp] = _f("下拨日期", "transfer date / 下拨日期", DATE, in_period=True, aliases=["date"])
-    county_code: Series[str] = _code("旗县区编码", "receiving county code / 接收旗县区编码", "county", aliases=["county_code"])
+    county_code: Series[str] = _code(
+        "旗县区编码", "receiving county code / 接收旗县区编码", "county", aliases=["county_code"]
+    )
 
 
 class IndicatorActuals(Submission):
     """指标完成值 — actual values of performance indicators, with data status and deviation reason."""
 
-    indicator_code: Series[str] = _code("指标编码", "indicator code from the framework / 指标编码", "indicator", aliases=["indicator_code"])
-    actual: Series[str] = _f("实际完成值", "actual value, exact decimal; empty when not collected / 实际完成值", DECIMAL, nullable=True, aliases=["actual"])
-    data_status: Series[str] = _f("数据状态", "已采集 collected / 未采集 not collected / 数据状态", ENUM, values=DATA_STATUS_VALUES, aliases=["data_status"])
-    deviation_reason: Series[str] = _f("偏差原因", "reason for a deviation from target / 偏差原因分析", TEXT, nullable=True, optional=True, aliases=["deviation_reason"])
+    indicator_code: Series[str] = _code(
+        "指标编码", "indicator code from the framework / 指标编码", "indicator", aliases=["indicator_code"]
+    )
+    actual: Series[str] = _f(
+        "实际完成值",
+        "actual value, exact decimal; empty when not collected / 实际完成值",
+        DECIMAL,
+        nullable=True,
+        aliases=["actual"],
+    )
+    data_status: Series[str] = _f(
+        "数据状态",
+        "已采集 collected / 未采集 not collected / 数据状态",
+        ENUM,
+        values=DATA_STATUS_VALUES,
+        aliases=["data_status"],
+    )
+    deviation_reason: Series[str] = _f(
+        "偏差原因",
+        "reason for a deviation from target / 偏差原因分析",
+        TEXT,
+        nullable=True,
+        optional=True,
+        aliases=["deviation_reason"],
+    )
 
 
 class CountyMatchPlan(Submission):
     """配套计划 — a county's own statement of its planned matching funds (配套), by sub-project."""
 
-    subproject_code: Series[str] = _code("子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"])
+    subproject_code: Series[str] = _code(
+        "子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"]
+    )
     amount_fen: Series[int] = _money("计划配套金额", "planned matching funds in 分 / 计划配套金额", aliases=["amount"])
     note: Series[str] = _f("备注", "free note / 备注", TEXT, nullable=True, optional=True, aliases=["note"])
 
@@ -196,7 +255,13 @@ class CountyReceipts(_Movement):
 
     receipt_id: Series[str] = _f("到位单号", "receipt id / 到位单号", ID, aliases=["receipt_id"])
     date: Series[pd.Timestamp] = _f("到账日期", "date received / 到账日期", DATE, in_period=True, aliases=["date"])
-    channel: Series[str] = _f("资金渠道", "本级配套 own budget / 市级下拨 from the city / 资金渠道", ENUM, values=CHANNEL_VALUES, aliases=["channel"])
+    channel: Series[str] = _f(
+        "资金渠道",
+        "本级配套 own budget / 市级下拨 from the city / 资金渠道",
+        ENUM,
+        values=CHANNEL_VALUES,
+        aliases=["channel"],
+    )
 
 
 class CountyPayments(_Movement):
@@ -214,28 +279,46 @@ class CountyIndicators(IndicatorActuals):
 class CountyArchive(Submission):
     """档案清单 — a county's project archive checklist: which records reached the project office."""
 
-    subproject_code: Series[str] = _code("子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"])
+    subproject_code: Series[str] = _code(
+        "子项目编码", "sub-project code / 子项目编码", "subproject", aliases=["subproject_code"]
+    )
     item: Series[str] = _f("档案项目", "archive item, e.g. 组织管理机制 / 档案项目", TEXT, aliases=["item"])
-    synced: Series[bool] = _f("是否已同步项目办", "是 / 否: sent to the project office / 是否已同步项目办", FLAG, values=YES_NO_VALUES, aliases=["synced"])
+    synced: Series[bool] = _f(
+        "是否已同步项目办",
+        "是 / 否: sent to the project office / 是否已同步项目办",
+        FLAG,
+        values=YES_NO_VALUES,
+        aliases=["synced"],
+    )
     note: Series[str] = _f("备注", "free note / 备注", TEXT, nullable=True, optional=True, aliases=["note"])
 
 
 class Grades(Submission):
     """定性评分 — the evaluator's qualitative grades with evidence; several graders per indicator."""
 
-    indicator_code: Series[str] = _code("指标编码", "indicator code / 指标编码", "indicator", aliases=["indicator_code"])
+    indicator_code: Series[str] = _code(
+        "指标编码", "indicator code / 指标编码", "indicator", aliases=["indicator_code"]
+    )
     grader: Series[str] = _f("评分人", "grader id / 评分人编号", TEXT, aliases=["grader"])
     grade: Series[str] = _f("等级", "好 / 较好 / 一般 / 差", ENUM, values=GRADE_VALUES, aliases=["grade"])
-    evidence: Series[str] = _f("评分依据", "evidence for the grade / 评分依据", TEXT, nullable=True, optional=True, aliases=["evidence"])
+    evidence: Series[str] = _f(
+        "评分依据", "evidence for the grade / 评分依据", TEXT, nullable=True, optional=True, aliases=["evidence"]
+    )
 
 
 class Survey(Submission):
     """满意度问卷 — satisfaction survey responses; respondents appear only as pseudonymous ids."""
 
     response_id: Series[str] = _f("答卷编号", "response id / 答卷编号", ID, aliases=["response_id"])
-    respondent: Series[str] = _f("受访者编号", "pseudonymous respondent id / 受访者匿名编号", TEXT, aliases=["respondent"])
-    indicator_code: Series[str] = _code("指标编码", "satisfaction indicator code / 指标编码", "indicator", aliases=["indicator_code"])
-    answer: Series[str] = _f("回答", "满意 / 比较满意 / 一般 / 不太满意 / 不满意 / 无效", ENUM, values=ANSWER_VALUES, aliases=["answer"])
+    respondent: Series[str] = _f(
+        "受访者编号", "pseudonymous respondent id / 受访者匿名编号", TEXT, aliases=["respondent"]
+    )
+    indicator_code: Series[str] = _code(
+        "指标编码", "satisfaction indicator code / 指标编码", "indicator", aliases=["indicator_code"]
+    )
+    answer: Series[str] = _f(
+        "回答", "满意 / 比较满意 / 一般 / 不太满意 / 不满意 / 无效", ENUM, values=ANSWER_VALUES, aliases=["answer"]
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,7 +329,7 @@ class Kind:
     label: str  # Chinese sheet / file name
     model: type[Submission]
     submitter: str  # "bureau", "county" or "evaluator"
-    id_column: Optional[str] = None
+    id_column: str | None = None
     county_scoped: bool = False  # rows belong to the county named by the submitter
 
     @functools.cached_property
@@ -255,7 +338,7 @@ class Kind:
         return {n: c for n, c in schema.columns.items() if n not in SOURCE_COLUMNS}
 
     @property
-    def unique_key(self) -> Optional[list[str]]:
+    def unique_key(self) -> list[str] | None:
         """The columns an id must be unique over: per county for county submissions, else across the kind."""
         if self.id_column is None:
             return None

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from pipeline import fieldtypes
 from pipeline.contract import KINDS, Kind
@@ -13,8 +13,10 @@ from pipeline.ingest.limits import Limits
 from pipeline.workbooks import column_order, note
 
 SUBMITTERS = {
-    "bureau": ("市级单位（市人社局各科室、市财政局）",
-               "bureau/<部门编码>/<表名>.xlsx|csv，同类多个文件可加后缀：<表名>_<后缀>.xlsx|csv（部门及其报送的表须在 evaluation.yaml 的 departments 中登记）"),
+    "bureau": (
+        "市级单位（市人社局各科室、市财政局）",
+        "bureau/<部门编码>/<表名>.xlsx|csv，同类多个文件可加后缀：<表名>_<后缀>.xlsx|csv（部门及其报送的表须在 evaluation.yaml 的 departments 中登记）",
+    ),
     "county": ("旗县区", "county/<旗县区编码>.xlsx（一个工作簿，每类一个工作表；文件名只能是编码本身）"),
     "evaluator": ("评价机构", "evaluator/<表名>.xlsx|csv，同类多个文件可加后缀：<表名>_<后缀>.xlsx|csv"),
 }
@@ -66,8 +68,10 @@ def limits_rule() -> str:
     limits = Limits()
     shown = "、".join(f"{label} {getattr(limits, name):,}" for name, label in Limits.LABELS.items())
     names = ", ".join(f"`{name}` {getattr(limits, name):,}" for name in Limits.LABELS)
-    return (f"- 资源上限（每个评价可在 evaluation.yaml 的 `settings: limits:` 中调整）：{shown}。超出上限的文件整份拒收，提示写明上限与实际值。\n"
-            f"  Resource limits per evaluation (`settings: limits:`): {names}; a file over a limit is rejected naming both values.")
+    return (
+        f"- 资源上限（每个评价可在 evaluation.yaml 的 `settings: limits:` 中调整）：{shown}。超出上限的文件整份拒收，提示写明上限与实际值。\n"
+        f"  Resource limits per evaluation (`settings: limits:`): {names}; a file over a limit is rejected naming both values."
+    )
 
 
 def render(kinds: Mapping[str, Kind] = KINDS) -> str:

@@ -18,9 +18,12 @@ paths = PipelinePaths()
 def versioned(module: ModuleType) -> list:
     """The module's assets, each with the code version of the module's import closure (see codeversion)."""
     version = codeversion.of_module(module.__name__)
-    return [a.map_asset_specs(lambda spec: spec.replace_attributes(code_version=version))
-            if isinstance(a, dg.AssetsDefinition) and a.is_materializable else a
-            for a in dg.load_assets_from_modules([module])]
+    return [
+        a.map_asset_specs(lambda spec: spec.replace_attributes(code_version=version))
+        if isinstance(a, dg.AssetsDefinition) and a.is_materializable
+        else a
+        for a in dg.load_assets_from_modules([module])
+    ]
 
 
 defs = dg.Definitions(

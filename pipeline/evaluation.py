@@ -12,8 +12,9 @@ import datetime as dt
 import functools
 import hashlib
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from pipeline import yamlio
 from pipeline.config import Department, EvaluationConfig, Settings, parse_evaluation
@@ -84,7 +85,7 @@ class Evaluation:
         return self.config.settings
 
     @property
-    def limits(self) -> "Limits":
+    def limits(self) -> Limits:
         """Resource limits for reading this evaluation's submissions (``settings: limits:``)."""
         return self.config.settings.limits
 
@@ -98,7 +99,7 @@ class Evaluation:
         return self.config.framework_names
 
     @functools.cached_property
-    def frameworks(self) -> dict[str, "Framework"]:
+    def frameworks(self) -> dict[str, Framework]:
         """Every framework the evaluation names, loaded and checked (``frameworks/<name>.yaml``)."""
         from pipeline.scoring.framework import FrameworkError, load_frameworks
 
@@ -151,11 +152,15 @@ class Evaluation:
 def check_id(evaluation_id: str, where: Path | str) -> None:
     """An evaluation id must be a plain folder name (no path), not reserved; else :class:`EvaluationError`."""
     if evaluation_id in RESERVED_IDS:
-        raise EvaluationError(f"{where}: 评价编号“{evaluation_id}”为保留名称（{'、'.join(sorted(RESERVED_IDS))}），"
-                              "请给评价目录换一个名称 / reserved id")
+        raise EvaluationError(
+            f"{where}: 评价编号“{evaluation_id}”为保留名称（{'、'.join(sorted(RESERVED_IDS))}），"
+            "请给评价目录换一个名称 / reserved id"
+        )
     if not VALID_ID.match(evaluation_id) or evaluation_id.startswith("."):
-        raise EvaluationError(f"{where}: 评价编号“{evaluation_id}”只能含字母、数字、汉字、“.”“-”“_”，且不能以点开头 / "
-                              "an evaluation id is a plain folder name")
+        raise EvaluationError(
+            f"{where}: 评价编号“{evaluation_id}”只能含字母、数字、汉字、“.”“-”“_”，且不能以点开头 / "
+            "an evaluation id is a plain folder name"
+        )
 
 
 def load(folder: Path) -> Evaluation:

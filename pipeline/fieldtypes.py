@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -63,12 +64,12 @@ class FieldType:
     label: str  # how the contract docs describe the type, in Chinese
     note: str  # the template's note, for a required field ("必填；…")
     order: int  # where the templates place such columns: ids first, free text last
-    dtype: Optional[AstypeArg]  # the dtype of accepted values (None: as parsed)
+    dtype: AstypeArg | None  # the dtype of accepted values (None: as parsed)
     parse: Callable[[pd.Series, Column, Context], tuple[pd.Series, list[Bad]]]
     checks: Callable[[str, Column, Context], list[pa.Check]] = lambda name, col, ctx: []
     frame_checks: Callable[[str, Column, Context], list[pa.Check]] = lambda name, col, ctx: []
     expectations: Callable[[str, Column, Context, list[str]], list[ex.Expect]] = lambda name, col, ctx, cols: []
-    choices: Callable[[Column, Mapping[str, list[str]]], Optional[list[str]]] = lambda col, registers: None
+    choices: Callable[[Column, Mapping[str, list[str]]], list[str] | None] = lambda col, registers: None
     note_extra: Callable[[Column, str], str] = lambda col, unit: ""
     free_text: bool = False  # a text limit applies (and, for keys, no control characters)
     key: bool = False  # an identifier or a code: control characters refused
@@ -98,12 +99,13 @@ def of(col: Column) -> FieldType:
     return REGISTRY[col.metadata["type"]]
 
 
-def message(rule: str) -> Optional[str]:
+def message(rule: str) -> str | None:
     """The message template a registered type declares for ``rule``, if any."""
     return next((t.messages[rule] for t in REGISTRY.values() if rule in t.messages), None)
 
 
 # --- parsing -------------------------------------------------------------------------------------------
+
 
 def _as_text(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
     return text.astype(object).where(text.notna(), None), []  # type: ignore[call-overload]  # stubs: where(other=None)
@@ -120,7 +122,8 @@ def _as_key(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list
     elif register in ("county", "county_or_city"):
         values = values.map(ctx.codes.county_labels).fillna(values)
     return values.astype(object).where(  # type: ignore[call-overload]  # stubs: where(other=None)
-        values.notna(), None), [Bad("control_character", bad)]
+        values.notna(), None
+    ), [Bad("control_character", bad)]
 
 
 def _as_money(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
@@ -130,7 +133,9 @@ def _as_money(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, li
         sel = ctx.unit == u
         f, e = parse_money(text[sel], u)
         fen[sel], err[sel] = f, e
-    return fen, [Bad(rule, err == rule, {"unit": ctx.unit}) for rule in ("not_a_number", "too_many_decimals", "too_large")]
+    return fen, [
+        Bad(rule, err == rule, {"unit": ctx.unit}) for rule in ("not_a_number", "too_many_decimals", "too_large")
+    ]
 
 
 def parse_dates(text: pd.Series) -> pd.Series:
@@ -153,7 +158,8 @@ def _as_decimal(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, 
     matches = pc.fill_null(pc.match_substring_regex(arrow_text(text), _DECIMAL.pattern), False)
     bad = text.notna() & ~matches.to_numpy(zero_copy_only=False)
     return text.astype(object).where(  # type: ignore[call-overload]  # stubs: where(other=None)
-        text.notna(), None), [Bad("not_a_number", bad)]
+        text.notna(), None
+    ), [Bad("not_a_number", bad)]
 
 
 def _enum_labels(col: Column) -> list[str]:
@@ -164,11 +170,14 @@ def _enum_labels(col: Column) -> list[str]:
 def _as_enum(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
     values: Mapping = col.metadata["values"]
     mapped = text.map(values, na_action="ignore")
-    return mapped.astype(object), [Bad("not_allowed", text.notna() & mapped.isna(), {"allowed": "、".join(_enum_labels(col))})]
+    return mapped.astype(object), [
+        Bad("not_allowed", text.notna() & mapped.isna(), {"allowed": "、".join(_enum_labels(col))})
+    ]
 
 
 # --- checks and expectations ----------------------------------------------------------------------------
 # Checks carry explicit names, the quarantine rule they stand for: pandera names its built-ins after their arguments.
+
 
 def _code_checks(name: str, col: Column, ctx: Context) -> list[pa.Check]:
     allowed = set(getattr(ctx.codes, col.metadata["codes"]))
@@ -196,8 +205,15 @@ def _date_expectations(name: str, col: Column, ctx: Context, columns: list[str])
         return []
     start, cutoff = (t.to_pydatetime() for t in _period(ctx))
     ev = ctx.evaluation
-    return [ex.not_null(name, "日期必填 / a date is required"),
-            ex.between(name, start, cutoff, why=f"日期在项目实施期内（{ev.period_start} 至 {ev.cutoff}）/ within the programme period")]
+    return [
+        ex.not_null(name, "日期必填 / a date is required"),
+        ex.between(
+            name,
+            start,
+            cutoff,
+            why=f"日期在项目实施期内（{ev.period_start} 至 {ev.cutoff}）/ within the programme period",
+        ),
+    ]
 
 
 def _money_checks(name: str, col: Column, ctx: Context) -> list[pa.Check]:
@@ -211,20 +227,35 @@ def _money_frame_checks(name: str, col: Column, ctx: Context) -> list[pa.Check]:
     rev = col.metadata.get("reversal_of")
     if not rev:
         return []
-    return [pa.Check(lambda d, c=name, r=rev: (d[c] >= 0).fillna(True).astype(bool) | (d[r].notna() if r in d else False),
-                     name=f"negative_not_reversal:{name}")]
+    return [
+        pa.Check(
+            lambda d, c=name, r=rev: (d[c] >= 0).fillna(True).astype(bool) | (d[r].notna() if r in d else False),
+            name=f"negative_not_reversal:{name}",
+        )
+    ]
 
 
 def _money_expectations(name: str, col: Column, ctx: Context, columns: list[str]) -> list[ex.Expect]:
     reversal = col.metadata.get("reversal_of")
-    out = [ex.not_null(name, "金额必填 / an amount is required"),
-           ex.integer(name, "金额为整数分，从不为浮点数 / money is integer 分, never float"),
-           ex.between(name, -ctx.max_fen if reversal else 0, ctx.max_fen,
-                      why=f"单笔金额不超过 {ctx.evaluation.settings.max_amount_wan} 万元 / |amount| within the plausible maximum")]
+    out = [
+        ex.not_null(name, "金额必填 / an amount is required"),
+        ex.integer(name, "金额为整数分，从不为浮点数 / money is integer 分, never float"),
+        ex.between(
+            name,
+            -ctx.max_fen if reversal else 0,
+            ctx.max_fen,
+            why=f"单笔金额不超过 {ctx.evaluation.settings.max_amount_wan} 万元 / |amount| within the plausible maximum",
+        ),
+    ]
     if reversal and reversal in columns:
-        out.append(ex.Expect("expect_column_values_to_not_be_null", {"column": reversal},
-                             "负数仅用于冲红，须写明被冲红凭证 / a negative amount names the voucher it reverses",
-                             where=(name, "<", 0)))
+        out.append(
+            ex.Expect(
+                "expect_column_values_to_not_be_null",
+                {"column": reversal},
+                "负数仅用于冲红，须写明被冲红凭证 / a negative amount names the voucher it reverses",
+                where=(name, "<", 0),
+            )
+        )
     return out
 
 
@@ -236,25 +267,79 @@ def _enum_expectations(name: str, col: Column, ctx: Context, columns: list[str])
 
 
 def _money_note(col: Column, unit: str) -> str:
-    return ("；负数仅用于冲红，须填冲红凭证号" if col.metadata.get("reversal_of") else "；不得为负数") + f"；单位：{unit}"
+    return (
+        "；负数仅用于冲红，须填冲红凭证号" if col.metadata.get("reversal_of") else "；不得为负数"
+    ) + f"；单位：{unit}"
 
 
 ID = register(FieldType("id", "唯一编号", "必填；唯一编号", 0, None, _as_key, free_text=True, key=True))
-DATE = register(FieldType("date", "日期", "必填；日期，格式 2023-05-01", 1, "datetime64[ns]", _as_date,
-                          checks=_date_checks, expectations=_date_expectations))
-CODE = register(FieldType("code", "编码（须在登记清单中）", "必填；编码，从下拉列表选择", 2, None, _as_key,
-                          checks=_code_checks, expectations=_code_expectations,
-                          choices=lambda col, registers: registers.get(col.metadata["codes"]) or None,
-                          free_text=True, key=True))
-ENUM = register(FieldType("enum", "从给定选项中选择", "从下拉列表选择", 3, None, _as_enum, expectations=_enum_expectations,
-                          choices=lambda col, registers: _enum_labels(col),
-                          note_extra=lambda col, unit: "：" + "/".join(_enum_labels(col))))
-FLAG = register(FieldType("flag", "是 / 否", "从下拉列表选择", 3, "bool", _as_enum, expectations=_enum_expectations,
-                          choices=lambda col, registers: _enum_labels(col),
-                          note_extra=lambda col, unit: "：" + "/".join(_enum_labels(col))))
-MONEY = register(FieldType("money", "金额（最多两位小数，按表头或标题声明的单位换算为分）", "必填；数字，最多两位小数", 4, "int64",
-                           _as_money, checks=_money_checks, frame_checks=_money_frame_checks,
-                           expectations=_money_expectations, note_extra=_money_note))
+DATE = register(
+    FieldType(
+        "date",
+        "日期",
+        "必填；日期，格式 2023-05-01",
+        1,
+        "datetime64[ns]",
+        _as_date,
+        checks=_date_checks,
+        expectations=_date_expectations,
+    )
+)
+CODE = register(
+    FieldType(
+        "code",
+        "编码（须在登记清单中）",
+        "必填；编码，从下拉列表选择",
+        2,
+        None,
+        _as_key,
+        checks=_code_checks,
+        expectations=_code_expectations,
+        choices=lambda col, registers: registers.get(col.metadata["codes"]) or None,
+        free_text=True,
+        key=True,
+    )
+)
+ENUM = register(
+    FieldType(
+        "enum",
+        "从给定选项中选择",
+        "从下拉列表选择",
+        3,
+        None,
+        _as_enum,
+        expectations=_enum_expectations,
+        choices=lambda col, registers: _enum_labels(col),
+        note_extra=lambda col, unit: "：" + "/".join(_enum_labels(col)),
+    )
+)
+FLAG = register(
+    FieldType(
+        "flag",
+        "是 / 否",
+        "从下拉列表选择",
+        3,
+        "bool",
+        _as_enum,
+        expectations=_enum_expectations,
+        choices=lambda col, registers: _enum_labels(col),
+        note_extra=lambda col, unit: "：" + "/".join(_enum_labels(col)),
+    )
+)
+MONEY = register(
+    FieldType(
+        "money",
+        "金额（最多两位小数，按表头或标题声明的单位换算为分）",
+        "必填；数字，最多两位小数",
+        4,
+        "int64",
+        _as_money,
+        checks=_money_checks,
+        frame_checks=_money_frame_checks,
+        expectations=_money_expectations,
+        note_extra=_money_note,
+    )
+)
 DECIMAL = register(FieldType("decimal", "精确小数（可带 %）", "数字（可带 %）；未采集时留空", 4, None, _as_decimal))
 TEXT = register(FieldType("text", "文本", "必填；文本", 5, None, _as_text, free_text=True))
 
@@ -272,4 +357,3 @@ def accepted_dtypes(columns: Mapping[str, Column], df: pd.DataFrame) -> pd.DataF
 
 def text_too_long(text: pd.Series, limit: int) -> pd.Series:
     return text.str.len().fillna(0).astype("int64") > limit
-

@@ -12,14 +12,29 @@ import dataclasses
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator, Optional
+from typing import BinaryIO
 
 BLOCK = 1 << 20
-ENTRY_KINDS = {stat.S_IFLNK: "symlink", stat.S_IFIFO: "fifo", stat.S_IFCHR: "device", stat.S_IFBLK: "device",
-               stat.S_IFSOCK: "socket", stat.S_IFDIR: "directory", stat.S_IFREG: "file"}
-ENTRY_LABELS = {"symlink": "符号链接", "fifo": "命名管道（FIFO）", "device": "设备文件", "socket": "套接字",
-                "directory": "目录", "file": "普通文件", "other": "特殊文件"}
+ENTRY_KINDS = {
+    stat.S_IFLNK: "symlink",
+    stat.S_IFIFO: "fifo",
+    stat.S_IFCHR: "device",
+    stat.S_IFBLK: "device",
+    stat.S_IFSOCK: "socket",
+    stat.S_IFDIR: "directory",
+    stat.S_IFREG: "file",
+}
+ENTRY_LABELS = {
+    "symlink": "符号链接",
+    "fifo": "命名管道（FIFO）",
+    "device": "设备文件",
+    "socket": "套接字",
+    "directory": "目录",
+    "file": "普通文件",
+    "other": "特殊文件",
+}
 
 
 class NotRegularFile(OSError):
@@ -84,11 +99,13 @@ def open_regular(path: Path) -> int:
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise NotRegularFile(f"{path}: 不是普通文件（{ENTRY_LABELS[entry_kind(st.st_mode)]}），不会被读取 / not a regular file")
+        raise NotRegularFile(
+            f"{path}: 不是普通文件（{ENTRY_LABELS[entry_kind(st.st_mode)]}），不会被读取 / not a regular file"
+        )
     return fd
 
 
-def read_regular(path: Path, limit: Optional[int] = None) -> bytes:
+def read_regular(path: Path, limit: int | None = None) -> bytes:
     """The bytes of a regular file (see :func:`open_regular`); more than ``limit`` bytes raise ``ValueError``."""
     fd = open_regular(path)
     with os.fdopen(fd, "rb") as fh:

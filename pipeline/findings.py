@@ -15,9 +15,10 @@ The report only selects, groups and words these rows; it never raises a finding 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -74,16 +75,39 @@ DETECTION_RULES: dict[str, str] = {
 DEFAULT_SEVERITY_RULES: tuple[dict[str, Any], ...] = (
     {"name": "涉及资金占计划总额 10% 及以上", "min_stake_share_pct": 10, "severity": "high"},
     {"name": "失分达到指标分值的 50% 及以上", "min_points_lost_pct": 50, "severity": "high"},
-    {"name": "影响资金安全或评价依据完整", "severity": "high",
-     "codes": ["submission_missing", "file_rejected", "sheet_rejected", "negative_balance", "amount_differs",
-               "duplicate_receipt", "unmatched_transfer", "indicator_conflicting_actuals",
-               "subproject_status_conflict"]},
+    {
+        "name": "影响资金安全或评价依据完整",
+        "severity": "high",
+        "codes": [
+            "submission_missing",
+            "file_rejected",
+            "sheet_rejected",
+            "negative_balance",
+            "amount_differs",
+            "duplicate_receipt",
+            "unmatched_transfer",
+            "indicator_conflicting_actuals",
+            "subproject_status_conflict",
+        ],
+    },
     {"name": "涉及资金占计划总额 1% 及以上", "min_stake_share_pct": 1, "severity": "medium"},
     {"name": "失分达到指标分值的 10% 及以上", "min_points_lost_pct": 10, "severity": "medium"},
-    {"name": "管理或数据规范问题", "severity": "medium",
-     "codes": ["archive_not_synced", "rows_quarantined", "unmatched_receipt", "file_unrecognised",
-               "allocation_differs", "county_plan_differs", "arrival_over_100_source",
-               "arrival_over_100_subproject", "execution_over_100_source", "execution_over_100_subproject"]},
+    {
+        "name": "管理或数据规范问题",
+        "severity": "medium",
+        "codes": [
+            "archive_not_synced",
+            "rows_quarantined",
+            "unmatched_receipt",
+            "file_unrecognised",
+            "allocation_differs",
+            "county_plan_differs",
+            "arrival_over_100_source",
+            "arrival_over_100_subproject",
+            "execution_over_100_source",
+            "execution_over_100_subproject",
+        ],
+    },
     {"name": "其他", "severity": "low"},
 )
 
@@ -97,7 +121,11 @@ def frame(rows: list[dict] | pd.DataFrame) -> pd.DataFrame:
     ``rule`` and ``severity_rule`` stay empty until :func:`assess`. Vectorised: a national run
     can produce hundreds of thousands of findings.
     """
-    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=EMITTED + ["stake_fen", "points_lost"])
+    df = (
+        rows.copy()
+        if isinstance(rows, pd.DataFrame)
+        else pd.DataFrame(rows, columns=EMITTED + ["stake_fen", "points_lost"])
+    )
     if df.empty:
         return _typed(pd.DataFrame(columns=COLUMNS))
     bad = set(df["severity"]) - set(SEVERITIES)
@@ -139,12 +167,15 @@ def severity_rules(settings: Settings) -> list[dict[str, Any]]:
     """The evaluation's severity rules (``settings: severity_rules:``, validated at load) or the defaults."""
     if settings.severity_rules is None:
         return [dict(r) for r in DEFAULT_SEVERITY_RULES]
-    return [r.model_dump(exclude_none=True, exclude_defaults=True) | {"severity": r.severity}
-            for r in settings.severity_rules]
+    return [
+        r.model_dump(exclude_none=True, exclude_defaults=True) | {"severity": r.severity}
+        for r in settings.severity_rules
+    ]
 
 
-def assess(findings: pd.DataFrame, settings: Settings, planned_fen: int,
-           points: Optional[Mapping[str, str]] = None) -> pd.DataFrame:
+def assess(
+    findings: pd.DataFrame, settings: Settings, planned_fen: int, points: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Give every finding its detection rule and its severity from the declared rules.
 
     ``planned_fen`` is the programme's planned funds (the base of ``min_stake_share_pct``);
@@ -158,8 +189,9 @@ def assess(findings: pd.DataFrame, settings: Settings, planned_fen: int,
     df["rule"] = [DETECTION_RULES.get(c, c).format_map(_Defaulted(values)) for c in df["code"]]
     lost = pd.Series([_fraction(v) for v in df["points_lost"]], index=df.index, dtype=object)
     base = df["subject"].map(dict(points or {})).map(_fraction)
-    lost_pct = pd.Series([(x * 100 / b) if x is not None and b else None for x, b in zip(lost, base)],
-                         index=df.index, dtype=object)
+    lost_pct = pd.Series(
+        [(x * 100 / b) if x is not None and b else None for x, b in zip(lost, base)], index=df.index, dtype=object
+    )
     open_ = pd.Series(True, index=df.index)
     severity = df["severity"].copy()
     used = pd.Series("", index=df.index, dtype=object)
@@ -170,9 +202,16 @@ def assess(findings: pd.DataFrame, settings: Settings, planned_fen: int,
         if "min_stake_share_pct" in r:
             # exact: stake × 100 × q ≥ p × planned for a threshold p/q, on Python integers
             t = Fraction(str(r["min_stake_share_pct"]))
-            hit &= pd.Series([v is not pd.NA and v is not None and planned_fen > 0
-                              and int(v) * 100 * t.denominator >= t.numerator * planned_fen
-                              for v in df["stake_fen"]], index=df.index)
+            hit &= pd.Series(
+                [
+                    v is not pd.NA
+                    and v is not None
+                    and planned_fen > 0
+                    and int(v) * 100 * t.denominator >= t.numerator * planned_fen
+                    for v in df["stake_fen"]
+                ],
+                index=df.index,
+            )
         if "min_points_lost_pct" in r:
             t = Fraction(str(r["min_points_lost_pct"]))
             hit &= pd.Series([p is not None and p >= t for p in lost_pct], index=df.index)
@@ -190,8 +229,7 @@ class _Defaulted(dict):
         return "{" + key + "}"
 
 
-def _fraction(value: Any) -> Optional[Fraction]:
+def _fraction(value: Any) -> Fraction | None:
     if _missing(value) or str(value).strip() == "":
         return None
     return Fraction(Decimal(str(value)))
-

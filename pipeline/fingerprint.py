@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping
 
 from pipeline import files as fs
 
@@ -66,16 +66,21 @@ def code_version() -> str:
     files, so a new image with changed code is a new code version even when nobody bumped the version.
     """
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        diff = subprocess.run(["git", "diff", "HEAD", "--", "pipeline"], cwd=ROOT, capture_output=True,
-                              timeout=10).stdout
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        diff = subprocess.run(
+            ["git", "diff", "HEAD", "--", "pipeline"], cwd=ROOT, capture_output=True, timeout=10
+        ).stdout
         # Uncommitted changes to the code are part of the version: their hash, not just a flag.
         return f"git:{commit}" + (f"+dirty.{hashlib.sha256(diff).hexdigest()[:12]}" if diff else "")
     except (OSError, subprocess.SubprocessError):
         package = Path(__file__).resolve().parent
-        files = {p.relative_to(package).as_posix(): fs.sha256_file(p) for p in sorted(package.rglob("*"))
-                 if p.is_file() and "__pycache__" not in p.parts}
+        files = {
+            p.relative_to(package).as_posix(): fs.sha256_file(p)
+            for p in sorted(package.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts
+        }
         try:
             version = metadata.version(PACKAGE)
         except metadata.PackageNotFoundError:

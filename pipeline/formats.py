@@ -7,9 +7,9 @@ rounding happens only here, half-up, after exact sums.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Iterable, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +27,7 @@ MAX_INT_DIGITS = {"元": 16, "万元": 12}
 NUMBER = r"^(?P<sign>[-+]?)(?P<int>\d+)(?:\.(?P<frac>\d*))?$"
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
-Number = Union[int, Fraction, Decimal]
+Number = int | Fraction | Decimal
 
 
 def arrow_text(values: pd.Series) -> pa.Array:
@@ -69,14 +69,16 @@ def parse_money(values: pd.Series, unit: str) -> tuple[pd.Series, pd.Series]:
         cents = pc.cast(pc.utf8_rpad(pc.filter(frac, sel), 2, "0"), pa.int64()).to_numpy()
         sign = np.where(pc.filter(pc.struct_field(parts, "sign"), sel).to_numpy(zero_copy_only=False) == "-", -1, 1)
         fen[good] = sign * (int_part * scale + cents * (scale // 100))
-    return (pd.Series(pd.arrays.IntegerArray(fen, ~good), index=values.index),
-            pd.Series(error, index=values.index, dtype=object))
+    return (
+        pd.Series(pd.arrays.IntegerArray(fen, ~good), index=values.index),
+        pd.Series(error, index=values.index, dtype=object),
+    )
 
 
 def round_half_up(value: Number, places: int = 2) -> Decimal:
     """Round half away from zero to ``places`` decimals, exactly (integer arithmetic for Fractions)."""
     if isinstance(value, Fraction):
-        scale = 10 ** places
+        scale = 10**places
         num, den = abs(value.numerator) * scale, value.denominator
         q = (2 * num + den) // (2 * den)  # floor(x + 1/2) on the scaled magnitude
         return (Decimal(-q if value < 0 else q)).scaleb(-places)
@@ -96,12 +98,12 @@ def fen_to_wan_series(fen: pd.Series) -> pd.Series:
     return pd.Series(sign, index=f.index) + (q // 100).astype(str) + "." + (q % 100).astype(str).str.zfill(2)
 
 
-def rate(numerator: int, denominator: int) -> Optional[Fraction]:
+def rate(numerator: int, denominator: int) -> Fraction | None:
     """Exact ratio, or None where the denominator is zero."""
     return None if denominator == 0 else Fraction(int(numerator), int(denominator))
 
 
-def percent(value: Optional[Fraction]) -> Optional[str]:
+def percent(value: Fraction | None) -> str | None:
     """Fraction → percent string with two decimals ("89.23"), None stays None."""
     return None if value is None else f"{round_half_up(value * 100):.2f}"
 
@@ -119,7 +121,7 @@ def natural_sorted(codes: Iterable[str]) -> list[str]:
     return sorted(codes, key=natural_key)
 
 
-def parse_decimal(text: Optional[str]) -> Optional[Decimal]:
+def parse_decimal(text: str | None) -> Decimal | None:
     """Exact decimal from text ("12.5", "85%"), None for empty."""
     if text is None or (isinstance(text, float) and np.isnan(text)) or str(text).strip() == "":
         return None
@@ -146,12 +148,12 @@ def exact_decimal_sums(values: pd.Series, groups: pd.Series) -> tuple[dict, pd.S
     negative = pc.filter(pc.struct_field(parts, "sign"), sel).to_numpy(zero_copy_only=False) == "-"
     digits = int(pc.max(pc.utf8_length(ints)).as_py())
     if digits + places + len(str(len(negative))) <= 18:  # the sum fits int64
-        whole = pc.cast(ints, pa.int64()).to_numpy() * 10 ** places
+        whole = pc.cast(ints, pa.int64()).to_numpy() * 10**places
         part = pc.cast(pc.utf8_rpad(frac, places, "0"), pa.int64()).to_numpy() if places else 0
         scaled = np.where(negative, -1, 1) * (whole + part)
     else:
-        whole = [int(x) * 10 ** places for x in ints.to_pylist()]
+        whole = [int(x) * 10**places for x in ints.to_pylist()]
         part = [int(x.ljust(places, "0") or 0) for x in frac.to_pylist()]
         scaled = np.array([(-1 if n else 1) * (w + f) for n, w, f in zip(negative, whole, part)], dtype=object)
     sums = pd.Series(scaled, index=values.index[parsed]).groupby(groups[parsed].to_numpy()).sum()
-    return {g: Fraction(int(v), 10 ** places) for g, v in sums.items()}, pd.Series(parsed, index=values.index)
+    return {g: Fraction(int(v), 10**places) for g, v in sums.items()}, pd.Series(parsed, index=values.index)

@@ -31,8 +31,9 @@ class Health:
         return not self.problems
 
 
-def check(instance: dg.DagsterInstance, max_heartbeat_age_s: float = DEFAULT_MAX_HEARTBEAT_AGE_S,
-          now: float | None = None) -> Health:
+def check(
+    instance: dg.DagsterInstance, max_heartbeat_age_s: float = DEFAULT_MAX_HEARTBEAT_AGE_S, now: float | None = None
+) -> Health:
     now = time.time() if now is None else now
     health = Health([], [])
     for state in sorted(instance.all_instigator_state(), key=lambda s: s.instigator_name):
@@ -44,19 +45,25 @@ def check(instance: dg.DagsterInstance, max_heartbeat_age_s: float = DEFAULT_MAX
             health.lines.append(f"{kind} {state.instigator_name}: 尚无执行记录 / no tick yet")
         elif ticks[0].status == TickStatus.FAILURE:
             error = _root_cause(ticks[0].error)
-            health.problems.append(f"{kind} {state.instigator_name}: 最近一次执行失败 / last tick failed "
-                                   f"({_ago(now, ticks[0].timestamp)}): {error}")
+            health.problems.append(
+                f"{kind} {state.instigator_name}: 最近一次执行失败 / last tick failed "
+                f"({_ago(now, ticks[0].timestamp)}): {error}"
+            )
         else:
-            health.lines.append(f"{kind} {state.instigator_name}: 正常 / last tick {ticks[0].status.value.lower()} "
-                                f"({_ago(now, ticks[0].timestamp)})")
+            health.lines.append(
+                f"{kind} {state.instigator_name}: 正常 / last tick {ticks[0].status.value.lower()} "
+                f"({_ago(now, ticks[0].timestamp)})"
+            )
     heartbeats = instance.get_daemon_heartbeats()
     for daemon in instance.get_required_daemon_types():
         beat = heartbeats.get(daemon)
         if beat is None:
             health.problems.append(f"daemon {daemon}: 从未有心跳，dagster-daemon 未运行过？/ never sent a heartbeat")
         elif now - beat.timestamp > max_heartbeat_age_s:
-            health.problems.append(f"daemon {daemon}: 心跳已过期 / heartbeat {_ago(now, beat.timestamp)}, "
-                                   f"threshold {max_heartbeat_age_s:.0f} s")
+            health.problems.append(
+                f"daemon {daemon}: 心跳已过期 / heartbeat {_ago(now, beat.timestamp)}, "
+                f"threshold {max_heartbeat_age_s:.0f} s"
+            )
         else:
             health.lines.append(f"daemon {daemon}: 正常 / heartbeat {_ago(now, beat.timestamp)}")
     return health

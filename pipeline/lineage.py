@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -22,18 +22,34 @@ from pipeline.tables import LINEAGE_COLUMNS, columns
 
 # Stage-local table names → asset names.
 FUNDS_TABLES = {
-    "cells": "funds_cells", "by_source": "funds_by_source", "by_subproject": "funds_by_subproject",
-    "by_group": "funds_by_group", "by_county": "funds_by_county", "matching": "county_matching",
-    "transfer_matches": "transfer_matches", "transfer_discrepancies": "transfer_discrepancies",
+    "cells": "funds_cells",
+    "by_source": "funds_by_source",
+    "by_subproject": "funds_by_subproject",
+    "by_group": "funds_by_group",
+    "by_county": "funds_by_county",
+    "matching": "county_matching",
+    "transfer_matches": "transfer_matches",
+    "transfer_discrepancies": "transfer_discrepancies",
     "findings": "reconciliation_findings",
 }
-SCORING_TABLES = {"indicators": "indicator_scores", "findings": "scoring_findings", "subprojects": "subproject_status",
-                  "scoring_findings": "scoring_findings"}
+SCORING_TABLES = {
+    "indicators": "indicator_scores",
+    "findings": "scoring_findings",
+    "subprojects": "subproject_status",
+    "scoring_findings": "scoring_findings",
+}
 EDGE_COLUMNS = columns("lineage")
-LEVELS = {"funds_by_source": "by_source", "funds_by_subproject": "by_subproject", "funds_by_group": "by_group",
-          "funds_by_county": "by_county"}
-RATE_MEASURES = {"arrival_rate": ["received", "planned"], "execution_rate": ["spent", "received"],
-                 "balance": ["received", "spent", "carried_forward", "recovered"]}
+LEVELS = {
+    "funds_by_source": "by_source",
+    "funds_by_subproject": "by_subproject",
+    "funds_by_group": "by_group",
+    "funds_by_county": "by_county",
+}
+RATE_MEASURES = {
+    "arrival_rate": ["received", "planned"],
+    "execution_rate": ["spent", "received"],
+    "balance": ["received", "spent", "carried_forward", "recovered"],
+}
 
 
 def unify(funds: pd.DataFrame, scoring: pd.DataFrame, inventory: pd.DataFrame) -> pd.DataFrame:
@@ -72,8 +88,9 @@ def _figure_value(summary: dict[str, Any], figure: str) -> object:
     return node
 
 
-def _targets(summary: dict[str, Any], figure: str,
-             indicators: pd.DataFrame) -> list[tuple[str, Optional[list[str]], list[str]]]:
+def _targets(
+    summary: dict[str, Any], figure: str, indicators: pd.DataFrame
+) -> list[tuple[str, list[str] | None, list[str]]]:
     """(asset table, keys or None for all, measures or [] for all) the figure is computed from."""
     parts = figure.split(".")
     head = parts[0]
@@ -123,7 +140,7 @@ def trace(out_dir: Path, figure: str, raw_display: str = "raw") -> Trace:
         groups = dict(con.execute("SELECT subproject_code, group_code FROM funds_by_subproject").fetchall())
     cell_edges = edges[edges["output_table"] == "funds_cells"]
 
-    def edges_of(table: str, keys: Optional[list[str]], measures: list[str]) -> pd.DataFrame:
+    def edges_of(table: str, keys: list[str] | None, measures: list[str]) -> pd.DataFrame:
         sel = edges["output_table"] == table
         if keys is not None:
             sel &= edges["output_key"].isin(keys)
@@ -136,14 +153,15 @@ def trace(out_dir: Path, figure: str, raw_display: str = "raw") -> Trace:
     steps, picked = [], []
     for table, keys, measures in _targets(summary, figure, indicators):
         if table == "submission_inventory":
-            inv = inventory.assign(
-                sheet="", row=pd.NA, input_kind="file", measure="")  # type: ignore[arg-type]  # stubs reject pd.NA
+            inv = inventory.assign(sheet="", row=pd.NA, input_kind="file", measure="")  # type: ignore[arg-type]  # stubs reject pd.NA
             picked.append(inv)
             steps.append({"table": table, "key": "*", "measure": "rows_read"})
             continue
         hit = edges_of(table, keys, measures)
-        steps += [{"table": table, "key": k, "measure": m}
-                  for k, m in hit[["output_key", "measure"]].drop_duplicates().itertuples(index=False)]
+        steps += [
+            {"table": table, "key": k, "measure": m}
+            for k, m in hit[["output_key", "measure"]].drop_duplicates().itertuples(index=False)
+        ]
         via = hit[hit["input_kind"] == "reconciliation"]
         for measure in via["measure"].unique():  # an indicator computed from the reconciliation
             steps.append({"table": "funds_by_source", "key": "*", "measure": measure})
@@ -157,10 +175,16 @@ def trace(out_dir: Path, figure: str, raw_display: str = "raw") -> Trace:
 
 
 def as_json(t: Trace) -> str:
-    rows = [{k: (None if pd.isna(v) else (int(v) if k == "row" else v)) for k, v in r.items()}
-            for r in t.rows.to_dict("records")]
-    return json.dumps({"figure": t.figure, "value": t.value, "steps": t.steps, "rows": rows},
-                      ensure_ascii=False, indent=2, sort_keys=True)
+    rows = [
+        {k: (None if pd.isna(v) else (int(v) if k == "row" else v)) for k, v in r.items()}
+        for r in t.rows.to_dict("records")
+    ]
+    return json.dumps(
+        {"figure": t.figure, "value": t.value, "steps": t.steps, "rows": rows},
+        ensure_ascii=False,
+        indent=2,
+        sort_keys=True,
+    )
 
 
 def as_text(t: Trace) -> str:

@@ -19,13 +19,24 @@ from typing import Any
 import pandas as pd
 
 from pipeline.evaluation import Evaluation
-from pipeline.fingerprint import code_version, combine, evaluation_fingerprint, folder_hashes
 from pipeline.files import atomic_write, sha256_file
+from pipeline.fingerprint import code_version, combine, evaluation_fingerprint, folder_hashes
 
 MANIFEST = "manifest.json"
 HISTORY = "history"
-KEY_PACKAGES = ("dagster", "pandas", "pandera", "great-expectations", "duckdb", "fastexcel", "openpyxl",
-                "xlsxwriter", "python-docx", "pyarrow", "numpy")
+KEY_PACKAGES = (
+    "dagster",
+    "pandas",
+    "pandera",
+    "great-expectations",
+    "duckdb",
+    "fastexcel",
+    "openpyxl",
+    "xlsxwriter",
+    "python-docx",
+    "pyarrow",
+    "numpy",
+)
 # Outputs whose bytes change from run to run by nature; listed, never hashed.
 UNHASHED = ("pipeline.duckdb", "data_docs", "logs", HISTORY, MANIFEST)
 BOOKKEEPING = (".assets",)  # which asset wrote which file (for carrying a partial run's set): not an output
@@ -57,7 +68,9 @@ def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict[str, A
             outputs[rel] = sha256_file(p)
     # Every input file is hashed once per run: the submissions by the inventory, the rest here.
     prefix = ev.id + "/"  # the inventory names files as <evaluation id>/<path in the folder>
-    read = {str(f).removeprefix(prefix): str(h) for f, h in zip(inventory["file"], inventory["sha256"], strict=True) if h}
+    read = {
+        str(f).removeprefix(prefix): str(h) for f, h in zip(inventory["file"], inventory["sha256"], strict=True) if h
+    }
     hashes = folder_hashes(ev.folder, known=read)
     config = [p.relative_to(ev.folder).as_posix() for p in ev.config_files()]
     return {
@@ -81,7 +94,10 @@ def unchanged_since_last_run(ev: Evaluation, out_dir: Path) -> bool:
     if not path.is_file():
         return False
     last = json.loads(path.read_text(encoding="utf-8"))
-    return (last.get("input_fingerprint"), last.get("code_version")) == (evaluation_fingerprint(ev.folder), code_version())
+    return (last.get("input_fingerprint"), last.get("code_version")) == (
+        evaluation_fingerprint(ev.folder),
+        code_version(),
+    )
 
 
 def write(manifest: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:

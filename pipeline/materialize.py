@@ -6,7 +6,6 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Optional
 
 import dagster as dg
 
@@ -22,7 +21,7 @@ class Outcome:
     failed_checks: list[str]
     failed_steps: list[str]
     summary: dict
-    run_dir: Optional[Path] = None  # the run's own output set (left unpublished when the run failed)
+    run_dir: Path | None = None  # the run's own output set (left unpublished when the run failed)
 
 
 def instance() -> dg.DagsterInstance:
@@ -32,8 +31,9 @@ def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral(settings={"telemetry": {"enabled": False}})
 
 
-def materialize_evaluation(evaluation_id: str, raw_root: str, out_root: str,
-                           dagster_instance: dg.DagsterInstance | None = None) -> Outcome:
+def materialize_evaluation(
+    evaluation_id: str, raw_root: str, out_root: str, dagster_instance: dg.DagsterInstance | None = None
+) -> Outcome:
     """Run every asset of one evaluation; the outputs are published only if everything succeeded.
 
     Raises :class:`pipeline.outputs.OutputLocked` when another process is running the evaluation.
@@ -51,7 +51,9 @@ def materialize_evaluation(evaluation_id: str, raw_root: str, out_root: str,
         paths = PipelinePaths(raw_root=str(raw_root), out_root=str(out_root))
         result = dg.materialize(
             [a for a in defs.assets or [] if isinstance(a, (dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset))],
-            instance=inst, partition_key=evaluation_id, raise_on_error=False,
+            instance=inst,
+            partition_key=evaluation_id,
+            raise_on_error=False,
             resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             tags={"evaluation": evaluation_id},
@@ -70,8 +72,9 @@ def materialize_evaluation(evaluation_id: str, raw_root: str, out_root: str,
     success = result.success and not failed_checks
     if not success and run_dir.is_dir():
         _export_for_inspection(run_dir)
-    step_seconds = {e.step_key: round(e.step_success_data.duration_ms / 1000, 3)
-                    for e in result.get_step_success_events()}
+    step_seconds = {
+        e.step_key: round(e.step_success_data.duration_ms / 1000, 3) for e in result.get_step_success_events()
+    }
     if run_dir.is_dir():  # run-specific, never in the manifest's hashes
         (run_dir / "logs").mkdir(exist_ok=True)
         (run_dir / "logs" / "step_seconds.json").write_text(json.dumps(step_seconds, indent=2) + "\n", encoding="utf-8")
@@ -98,12 +101,16 @@ def print_summary(o: Outcome) -> None:
     if "rows" in s:
         r, f = s["rows"], s["files"]
         print(f"行 rows: 读取 read {r['read']} = 采用 accepted {r['accepted']} + 隔离 quarantined {r['quarantined']}")
-        print(f"文件 files: 读取 read {f['read']}, 整份拒收 rejected {f['rejected']}, "
-              f"未识别 unrecognised {f.get('unrecognised', 0)}, 未提交 missing {f['missing']}")
+        print(
+            f"文件 files: 读取 read {f['read']}, 整份拒收 rejected {f['rejected']}, "
+            f"未识别 unrecognised {f.get('unrecognised', 0)}, 未提交 missing {f['missing']}"
+        )
     funds = s.get("funds")
     if funds:
-        print(f"资金（万元）: 计划 {funds['planned']}  到位 {funds['received']}  支出 {funds['spent']}  "
-              f"结转 {funds['carried_forward']}  收回 {funds['recovered']}")
+        print(
+            f"资金（万元）: 计划 {funds['planned']}  到位 {funds['received']}  支出 {funds['spent']}  "
+            f"结转 {funds['carried_forward']}  收回 {funds['recovered']}"
+        )
         print(f"到位率 {funds['arrival_rate']}%  执行率 {funds['execution_rate']}%")
     score = s.get("score")
     if score:
@@ -114,8 +121,11 @@ def print_summary(o: Outcome) -> None:
     if o.failed_steps:
         print("失败的步骤 / failed steps: " + ", ".join(o.failed_steps))
     if not o.success:
-        kept = "上一次的完整输出保持不变 / the previous complete outputs are unchanged" if o.out_dir.exists() \
+        kept = (
+            "上一次的完整输出保持不变 / the previous complete outputs are unchanged"
+            if o.out_dir.exists()
             else "尚无已发布的输出 / nothing published yet"
+        )
         print(f"本次输出未发布（{kept}）；本次的中间结果在 / this run's partial results: {o.run_dir}")
         print(line)
         return

@@ -25,7 +25,7 @@ import os
 import shutil
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from pipeline.files import atomic_write, fsync_tree
 
@@ -51,7 +51,7 @@ def cache_dir(out_root: Path, evaluation_id: str, name: str) -> Path:
     return Path(out_root) / CACHE / evaluation_id / name
 
 
-def published(out_root: Path, evaluation_id: str) -> Optional[Path]:
+def published(out_root: Path, evaluation_id: str) -> Path | None:
     """The folder of the evaluation's current complete set, or None before the first publish."""
     link = Path(out_root) / evaluation_id
     if link.is_symlink() or link.is_dir():
@@ -76,7 +76,8 @@ def acquire(out_root: Path, evaluation_id: str, run_id: str) -> None:
             if exc.errno in (errno.EAGAIN, errno.EACCES):
                 raise OutputLocked(
                     f"评价 {evaluation_id} 正在由另一个运行处理（锁文件 {path} 被占用）；请等它结束后再运行。"
-                    f" / evaluation {evaluation_id} is being run by another process") from exc
+                    f" / evaluation {evaluation_id} is being run by another process"
+                ) from exc
             raise
         _held[evaluation_id] = (fd, {run_id})
 
@@ -173,7 +174,7 @@ def publish(out_root: Path, evaluation_id: str, run_id: str) -> Path:
     return folder
 
 
-def finalize(out_root: Path, ev: "Evaluation", run_id: str) -> Path:
+def finalize(out_root: Path, ev: Evaluation, run_id: str) -> Path:
     """Finish the run's set and publish it: carry over what the run did not write, DuckDB, CSVs, manifest.
 
     Returns the published folder. The run's lock is released afterwards.

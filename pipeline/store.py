@@ -25,7 +25,9 @@ TABLES = "tables"
 DB_FILE = "pipeline.duckdb"
 CSV_EXPORT_KEY = b"pes.csv_export"
 # The same triggers as pipeline.escape, as a regular expression DuckDB can apply to a whole column.
-FORMULA_START = "^[" + "".join("\\-" if c == "-" else c for c in FORMULA_TRIGGERS).replace("\t", "\\t").replace("\r", "\\r") + "]"
+FORMULA_START = (
+    "^[" + "".join("\\-" if c == "-" else c for c in FORMULA_TRIGGERS).replace("\t", "\\t").replace("\r", "\\r") + "]"
+)
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +44,9 @@ def write_table(folder: Path, name: str, df: pd.DataFrame, csv_export: bool = Tr
     target = folder / TABLES / f"{name}.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(_typed(df), preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), CSV_EXPORT_KEY: b"1" if csv_export else b"0"})
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), CSV_EXPORT_KEY: b"1" if csv_export else b"0"}
+    )
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, target)
@@ -93,14 +97,16 @@ def export_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
     """
     columns = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [name]).fetchall()
+        [name],
+    ).fetchall()
     select = []
     for column, dtype in columns:
         q = '"' + column.replace('"', '""') + '"'
         if dtype == "VARCHAR" or dtype.startswith("ENUM"):
             text = f"CAST({q} AS VARCHAR)"
-            select.append(f"CASE WHEN regexp_matches({text}, '{FORMULA_START}') THEN chr(39) || {text} "
-                          f"ELSE {text} END AS {q}")
+            select.append(
+                f"CASE WHEN regexp_matches({text}, '{FORMULA_START}') THEN chr(39) || {text} ELSE {text} END AS {q}"
+            )
         elif dtype.startswith("TIMESTAMP"):
             select.append(f"CAST({q} AS DATE) AS {q}")
         else:

@@ -22,11 +22,17 @@ def dump(obj: dict) -> str:
 def ingest_block(evaluation_id: str, inventory: pd.DataFrame, missing: pd.DataFrame) -> dict:
     return {
         "evaluation_id": evaluation_id,
-        "rows": {"read": int(inventory["rows_read"].sum()), "accepted": int(inventory["rows_accepted"].sum()),
-                 "quarantined": int(inventory["rows_quarantined"].sum())},
-        "files": {"read": int((inventory["status"] != "unrecognised").sum()),
-                  "rejected": int((inventory["status"] == "rejected").sum()),
-                  "unrecognised": int((inventory["status"] == "unrecognised").sum()), "missing": len(missing)},
+        "rows": {
+            "read": int(inventory["rows_read"].sum()),
+            "accepted": int(inventory["rows_accepted"].sum()),
+            "quarantined": int(inventory["rows_quarantined"].sum()),
+        },
+        "files": {
+            "read": int((inventory["status"] != "unrecognised").sum()),
+            "rejected": int((inventory["status"] == "rejected").sum()),
+            "unrecognised": int((inventory["status"] == "unrecognised").sum()),
+            "missing": len(missing),
+        },
     }
 
 

@@ -12,7 +12,6 @@ two-decimal percent text, keys are unique). The submission tables' schemas are t
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 import pandas as pd
 import pandera.pandas as pa
@@ -26,7 +25,7 @@ class Field:
     nullable: bool = False
 
     @property
-    def pandas(self) -> Optional[str]:
+    def pandas(self) -> str | None:
         """The pandas dtype the column has when read back from Parquet (None for text: object, string or category)."""
         if self.dtype in ("int", "money") and self.nullable:
             return "Int64"  # pandas' nullable integer: money and counts stay exact where a value may be missing
@@ -52,12 +51,19 @@ FIELDS: dict[str, Field] = {
     "row": Field("int", "行号（Excel 行号或 CSV 物理行号） / the row or line number the submitter sees"),
     "submitter": Field("text", "报送单位编码 / submitter code"),
     "submitter_type": Field("text", "报送单位类型 bureau / county / evaluator / submitter type"),
-    "sha256": Field("text", "文件内容的 SHA-256（配置文件如 history.csv 为空） / SHA-256 of the file's bytes, empty for "
-                            "configuration files", nullable=True),
+    "sha256": Field(
+        "text",
+        "文件内容的 SHA-256（配置文件如 history.csv 为空） / SHA-256 of the file's bytes, empty for "
+        "configuration files",
+        nullable=True,
+    ),
     # quarantine
     "column": Field("text", "列（按报送文件表头） / column, as the submitter's header reads"),
-    "rule": Field("text", "规则：隔离记录违反的规则，或引发问题发现的检测规则（中文） / the rule a quarantined cell, sheet or "
-                          "file breaks, or the detection rule that raised a finding"),
+    "rule": Field(
+        "text",
+        "规则：隔离记录违反的规则，或引发问题发现的检测规则（中文） / the rule a quarantined cell, sheet or "
+        "file breaks, or the detection rule that raised a finding",
+    ),
     "value": Field("text", "原始值 / the value as submitted"),
     "message": Field("text", "说明与修改提示（中文） / what is wrong and what to do, in Chinese"),
     "kind": Field("text", "报送表类型 / submission kind"),
@@ -112,7 +118,9 @@ FIELDS: dict[str, Field] = {
     "shortfall": _money("配套缺口", "matching funds not received"),
     "arrival_rate": _rate("到位率", "arrival rate"),
     "execution_rate": _rate("执行率", "execution rate"),
-    "match_method": Field("text", "匹配方式 doc_no / amount_date / how transfer and receipt were paired", nullable=True),
+    "match_method": Field(
+        "text", "匹配方式 doc_no / amount_date / how transfer and receipt were paired", nullable=True
+    ),
     "discrepancy_type": Field("text", "差异类型 / discrepancy type"),
     "transfer_id": Field("text", "下拨单号 / transfer id", nullable=True),
     "transfer_doc_no": Field("text", "下拨文号 / transfer document number", nullable=True),
@@ -143,7 +151,9 @@ FIELDS: dict[str, Field] = {
     "level2": Field("text", "二级指标 / group"),
     "unit": Field("text", "单位 / unit"),
     "target": Field("score", "目标值 / target", nullable=True),
-    "comparator": Field("text", "比较方向 >= / <= / =（定性指标为空） / direction, empty for qualitative", nullable=True),
+    "comparator": Field(
+        "text", "比较方向 >= / <= / =（定性指标为空） / direction, empty for qualitative", nullable=True
+    ),
     "method": Field("text", "计分方法 / scoring method"),
     "source": Field("text", "数据来源 / source of the actual"),
     "actual": Field("score", "实际完成值 / actual", nullable=True),
@@ -154,7 +164,9 @@ FIELDS: dict[str, Field] = {
     "basis": Field("text", "计算依据 / how the actual was obtained", nullable=True),
     "target_realism": Field("text", "目标是否切实 realistic / unrealistic / target realism", nullable=True),
     "realism_reason": Field("text", "判断依据 / why", nullable=True),
-    "value_kind": Field("text", "指标值类型 count / percent / amount / grade（数量的派生值取整显示） / what the value is"),
+    "value_kind": Field(
+        "text", "指标值类型 count / percent / amount / grade（数量的派生值取整显示） / what the value is"
+    ),
     "scoring_rule": Field("text", "计分规则（中文） / the scoring rule, in Chinese"),
     "weight": Field("score", "权重 / weight", "分"),
     "indicator_count": Field("int", "三级指标个数 / leaves"),
@@ -169,14 +181,42 @@ FIELDS: dict[str, Field] = {
 
 MEASURES = ["planned", "received", "spent", "carried_forward", "recovered"]
 FUND_COLUMNS = (*MEASURES, "balance", "arrival_rate", "execution_rate")
-FINDING_COLUMNS = ("finding_id", "code", "severity", "subject_type", "subject", "figure", "message", "stake_fen",
-                   "points_lost", "rule", "severity_rule")
+FINDING_COLUMNS = (
+    "finding_id",
+    "code",
+    "severity",
+    "subject_type",
+    "subject",
+    "figure",
+    "message",
+    "stake_fen",
+    "points_lost",
+    "rule",
+    "severity_rule",
+)
 CHECK_COLUMNS = ("check", "passed", "detail")
 LINEAGE_COLUMNS = ["output_table", "output_key", "measure", "input_kind", "file", "sheet", "row"]
-PAIR_COLUMNS = ("match_method", "county_code", "subproject_code", "source_code", "transfer_id", "transfer_doc_no",
-                "transfer_date", "transfer_amount", "transfer_file", "transfer_sheet", "transfer_row", "receipt_id",
-                "receipt_doc_no", "receipt_date", "receipt_amount", "receipt_file", "receipt_sheet", "receipt_row",
-                "difference")
+PAIR_COLUMNS = (
+    "match_method",
+    "county_code",
+    "subproject_code",
+    "source_code",
+    "transfer_id",
+    "transfer_doc_no",
+    "transfer_date",
+    "transfer_amount",
+    "transfer_file",
+    "transfer_sheet",
+    "transfer_row",
+    "receipt_id",
+    "receipt_doc_no",
+    "receipt_date",
+    "receipt_amount",
+    "receipt_file",
+    "receipt_sheet",
+    "receipt_row",
+    "difference",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,18 +228,24 @@ class Table:
     empty: tuple[str, ...] = ()  # columns that may be empty in this table although the field is not elsewhere
 
     def fields(self) -> dict[str, Field]:
-        return {c: dataclasses.replace(FIELDS[c], nullable=True) if c in self.empty else FIELDS[c] for c in self.columns}
+        return {
+            c: dataclasses.replace(FIELDS[c], nullable=True) if c in self.empty else FIELDS[c] for c in self.columns
+        }
 
     def schema(self) -> pa.DataFrameSchema:
         """Columns, dtypes and nullability: what every row of the table must satisfy, checked in one pass per column."""
         return pa.DataFrameSchema(
-            {c: pa.Column(f.pandas, nullable=f.nullable, coerce=False)
-             for c, f in self.fields().items()},
-            strict=True, ordered=True, unique=list(self.key) or None, report_duplicates="all")
+            {c: pa.Column(f.pandas, nullable=f.nullable, coerce=False) for c, f in self.fields().items()},
+            strict=True,
+            ordered=True,
+            unique=list(self.key) or None,
+            report_duplicates="all",
+        )
 
 
-def _t(name: str, title: str, columns: tuple[str, ...] | list[str], key: tuple[str, ...] = (),
-       empty: tuple[str, ...] = ()) -> Table:
+def _t(
+    name: str, title: str, columns: tuple[str, ...] | list[str], key: tuple[str, ...] = (), empty: tuple[str, ...] = ()
+) -> Table:
     return Table(name, title, tuple(columns), key, empty)
 
 
@@ -208,50 +254,178 @@ def columns(name: str) -> list[str]:
     return list(TABLES[name].columns)
 
 
-TABLES: dict[str, Table] = {t.name: t for t in (
-    _t("quarantine", "隔离记录", ("file", "sheet", "row", "column", "rule", "value", "message", "submitter", "kind")),
-    _t("submission_inventory", "报送文件清单", ("file", "sha256", "submitter_type", "submitter", "format", "kinds", "lines",
-                                              "lines_structural", "rows_read", "rows_accepted", "rows_quarantined",
-                                              "status", "warnings"), ("file",)),
-    _t("sheet_inventory", "工作表清单", ("file", "sheet", "kind", "status", "lines", "lines_title", "lines_header",
-                                         "lines_blank", "rows_read", "rows_accepted", "rows_quarantined", "lines_accepted",
-                                         "lines_quarantined"), ("file", "sheet")),
-    _t("missing_submissions", "未提交清单", ("submitter_type", "submitter", "kind")),
-    _t("ingest_findings", "数据质量发现", FINDING_COLUMNS),
-    _t("ingest_checks", "校验结果", CHECK_COLUMNS),
-    _t("funds_by_source", "资金核对（按资金来源）", ("key", "source_code", "source_label", *FUND_COLUMNS), ("key",)),
-    _t("funds_by_subproject", "资金核对（按子项目）", ("key", "subproject_code", "subproject_name", "group_code", "allocation",
-                                                    *FUND_COLUMNS), ("key",)),
-    _t("funds_by_group", "资金核对（按项目组）", ("key", "group_code", "group_name", *FUND_COLUMNS), ("key",)),
-    _t("funds_by_county", "资金核对（按旗县区）", ("key", "county_code", "county_name", *MEASURES, "transfers_in",
-                                                 "transfers_out", "balance", "arrival_rate", "execution_rate"), ("key",)),
-    _t("funds_cells", "资金核对（子项目 × 资金来源 × 旗县区）", ("key", "subproject_code", "source_code", "county_code",
-                                                              *MEASURES, "transfers_in", "transfers_out", "balance",
-                                                              "arrival_rate", "execution_rate"), ("key",)),
-    _t("funds_lineage", "资金核对血缘", LINEAGE_COLUMNS),
-    _t("transfer_matches", "下拨核对（已匹配）", ("key", "status", *PAIR_COLUMNS), ("key",)),
-    _t("transfer_discrepancies", "下拨核对差异", ("key", "discrepancy_type", *PAIR_COLUMNS)),
-    _t("county_matching", "旗县区配套资金", ("key", "county_code", "county_name", "planned", "stated_plan", "received",
-                                            "shortfall", "arrival_rate"), ("key",)),
-    _t("reconciliation_findings", "资金问题发现", FINDING_COLUMNS),
-    _t("reconciliation_checks", "核对校验结果", CHECK_COLUMNS),
-    _t("indicator_scores", "绩效指标得分", ("framework", "order", "code", "name", "dimension", "dimension_name", "level2",
-                                          "unit", "target", "comparator", "method", "source", "actual", "completion_rate",
-                                          "points", "score", "status", "deviation_reason", "basis", "target_realism",
-                                          "realism_reason", "value_kind", "scoring_rule"), ("framework", "code"),
-       empty=("status",)),  # a leaf outside the performance dimensions has no status
-    _t("dimension_scores", "一级指标得分", ("framework", "code", "name", "weight", "score", "indicator_count", "performance"),
-       ("framework", "code")),
-    _t("subproject_status", "子项目完成情况", ("subproject_code", "name", "group_code", "group_name", "allocation_fen",
-                                             "status", "status_label", "planned_end", "adjusted_end", "end", "check",
-                                             "check_message", "file", "sheet", "row"), ("subproject_code",),
-       empty=("check",)),  # the date check that failed, empty when none did
-    _t("scoring_findings", "绩效问题发现", FINDING_COLUMNS),
-    _t("scoring_lineage", "得分血缘", LINEAGE_COLUMNS),
-    _t("findings", "问题发现", FINDING_COLUMNS),
-    _t("lineage", "血缘", (*LINEAGE_COLUMNS, "sha256")),
-    _t("data_quality", "数据质量", CHECK_COLUMNS),
-)}
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        _t(
+            "quarantine",
+            "隔离记录",
+            ("file", "sheet", "row", "column", "rule", "value", "message", "submitter", "kind"),
+        ),
+        _t(
+            "submission_inventory",
+            "报送文件清单",
+            (
+                "file",
+                "sha256",
+                "submitter_type",
+                "submitter",
+                "format",
+                "kinds",
+                "lines",
+                "lines_structural",
+                "rows_read",
+                "rows_accepted",
+                "rows_quarantined",
+                "status",
+                "warnings",
+            ),
+            ("file",),
+        ),
+        _t(
+            "sheet_inventory",
+            "工作表清单",
+            (
+                "file",
+                "sheet",
+                "kind",
+                "status",
+                "lines",
+                "lines_title",
+                "lines_header",
+                "lines_blank",
+                "rows_read",
+                "rows_accepted",
+                "rows_quarantined",
+                "lines_accepted",
+                "lines_quarantined",
+            ),
+            ("file", "sheet"),
+        ),
+        _t("missing_submissions", "未提交清单", ("submitter_type", "submitter", "kind")),
+        _t("ingest_findings", "数据质量发现", FINDING_COLUMNS),
+        _t("ingest_checks", "校验结果", CHECK_COLUMNS),
+        _t(
+            "funds_by_source", "资金核对（按资金来源）", ("key", "source_code", "source_label", *FUND_COLUMNS), ("key",)
+        ),
+        _t(
+            "funds_by_subproject",
+            "资金核对（按子项目）",
+            ("key", "subproject_code", "subproject_name", "group_code", "allocation", *FUND_COLUMNS),
+            ("key",),
+        ),
+        _t("funds_by_group", "资金核对（按项目组）", ("key", "group_code", "group_name", *FUND_COLUMNS), ("key",)),
+        _t(
+            "funds_by_county",
+            "资金核对（按旗县区）",
+            (
+                "key",
+                "county_code",
+                "county_name",
+                *MEASURES,
+                "transfers_in",
+                "transfers_out",
+                "balance",
+                "arrival_rate",
+                "execution_rate",
+            ),
+            ("key",),
+        ),
+        _t(
+            "funds_cells",
+            "资金核对（子项目 × 资金来源 × 旗县区）",
+            (
+                "key",
+                "subproject_code",
+                "source_code",
+                "county_code",
+                *MEASURES,
+                "transfers_in",
+                "transfers_out",
+                "balance",
+                "arrival_rate",
+                "execution_rate",
+            ),
+            ("key",),
+        ),
+        _t("funds_lineage", "资金核对血缘", LINEAGE_COLUMNS),
+        _t("transfer_matches", "下拨核对（已匹配）", ("key", "status", *PAIR_COLUMNS), ("key",)),
+        _t("transfer_discrepancies", "下拨核对差异", ("key", "discrepancy_type", *PAIR_COLUMNS)),
+        _t(
+            "county_matching",
+            "旗县区配套资金",
+            ("key", "county_code", "county_name", "planned", "stated_plan", "received", "shortfall", "arrival_rate"),
+            ("key",),
+        ),
+        _t("reconciliation_findings", "资金问题发现", FINDING_COLUMNS),
+        _t("reconciliation_checks", "核对校验结果", CHECK_COLUMNS),
+        _t(
+            "indicator_scores",
+            "绩效指标得分",
+            (
+                "framework",
+                "order",
+                "code",
+                "name",
+                "dimension",
+                "dimension_name",
+                "level2",
+                "unit",
+                "target",
+                "comparator",
+                "method",
+                "source",
+                "actual",
+                "completion_rate",
+                "points",
+                "score",
+                "status",
+                "deviation_reason",
+                "basis",
+                "target_realism",
+                "realism_reason",
+                "value_kind",
+                "scoring_rule",
+            ),
+            ("framework", "code"),
+            empty=("status",),
+        ),  # a leaf outside the performance dimensions has no status
+        _t(
+            "dimension_scores",
+            "一级指标得分",
+            ("framework", "code", "name", "weight", "score", "indicator_count", "performance"),
+            ("framework", "code"),
+        ),
+        _t(
+            "subproject_status",
+            "子项目完成情况",
+            (
+                "subproject_code",
+                "name",
+                "group_code",
+                "group_name",
+                "allocation_fen",
+                "status",
+                "status_label",
+                "planned_end",
+                "adjusted_end",
+                "end",
+                "check",
+                "check_message",
+                "file",
+                "sheet",
+                "row",
+            ),
+            ("subproject_code",),
+            empty=("check",),
+        ),  # the date check that failed, empty when none did
+        _t("scoring_findings", "绩效问题发现", FINDING_COLUMNS),
+        _t("scoring_lineage", "得分血缘", LINEAGE_COLUMNS),
+        _t("findings", "问题发现", FINDING_COLUMNS),
+        _t("lineage", "血缘", (*LINEAGE_COLUMNS, "sha256")),
+        _t("data_quality", "数据质量", CHECK_COLUMNS),
+    )
+}
 
 
 def schema_failures(table: Table, df: pd.DataFrame, max_kept: int = 50) -> pd.DataFrame:

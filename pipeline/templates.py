@@ -8,7 +8,6 @@ from the registry, funding sources, counties, indicators). The reader accepts th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from pipeline import fieldtypes
 from pipeline.contract import KINDS, Kind, kinds_for
@@ -16,7 +15,7 @@ from pipeline.evaluation import Evaluation
 from pipeline.workbooks import Sheet, write_xlsx
 
 
-def code_choices(ev: Optional[Evaluation], raw_root: Path) -> dict[str, list[str]]:
+def code_choices(ev: Evaluation | None, raw_root: Path) -> dict[str, list[str]]:
     """Drop-down values per code register, from the evaluation (empty without one)."""
     if ev is None:
         return {}
@@ -41,18 +40,30 @@ def choices_for(kind: Kind, codes: dict[str, list[str]]) -> dict[str, list[str]]
     return {name: values for name, values in lists.items() if values}
 
 
-def write_templates(folder: Path, ev: Optional[Evaluation], raw_root: Path) -> list[Path]:
+def write_templates(folder: Path, ev: Evaluation | None, raw_root: Path) -> list[Path]:
     codes = code_choices(ev, raw_root)
     who = ev.config.region.name if ev else ""
     written = []
     for typ in ("bureau", "evaluator"):
         for kind in kinds_for(typ):
             path = folder / typ / f"{kind.name}.xlsx"
-            write_xlsx(path, [Sheet(kind, [], title=f"{who}{kind.label}　单位：万元　（填报单位：　　　）",
-                                    choices=choices_for(kind, codes))])
+            write_xlsx(
+                path,
+                [
+                    Sheet(
+                        kind,
+                        [],
+                        title=f"{who}{kind.label}　单位：万元　（填报单位：　　　）",
+                        choices=choices_for(kind, codes),
+                    )
+                ],
+            )
             written.append(path)
-    county_sheets = [Sheet(k, [], title=f"{k.label}　单位：万元　（填报单位：旗县区名称及编码）", choices=choices_for(k, codes))
-                     for k in KINDS.values() if k.county_scoped]
+    county_sheets = [
+        Sheet(k, [], title=f"{k.label}　单位：万元　（填报单位：旗县区名称及编码）", choices=choices_for(k, codes))
+        for k in KINDS.values()
+        if k.county_scoped
+    ]
     path = folder / "county" / "旗县区编码.xlsx"
     write_xlsx(path, county_sheets)
     written.append(path)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping, Optional
 
 from pipeline.evaluation import Evaluation
 from pipeline.ingest.stage import ingest
 from pipeline.reconcile import reconcile
-from pipeline.scoring.stage import scoring_inputs
 from pipeline.scoring.score import what_if
+from pipeline.scoring.stage import scoring_inputs
 
 
-def run_what_if(ev: Evaluation, raw_root: Path, framework: Optional[str], overrides: Mapping[str, str]) -> str:
+def run_what_if(ev: Evaluation, raw_root: Path, framework: str | None, overrides: Mapping[str, str]) -> str:
     name = framework or ev.primary_framework
     frameworks = ev.frameworks
     if name not in frameworks:

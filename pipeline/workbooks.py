@@ -12,8 +12,8 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import xlsxwriter
 
@@ -45,10 +45,10 @@ class Sheet:
     rows: Sequence[dict]  # canonical column name → cell value (str, number, date) or missing
     title: str = ""
     unit: str = "万元"
-    columns: Optional[list[str]] = None  # default: every column of the kind
+    columns: list[str] | None = None  # default: every column of the kind
     choices: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # drop-down lists
-    name: Optional[str] = None  # sheet name, default the kind's Chinese label
-    code: Optional[str] = None  # 填报单位代码: the submitter's code, written beside the title (None: a blank to fill)
+    name: str | None = None  # sheet name, default the kind's Chinese label
+    code: str | None = None  # 填报单位代码: the submitter's code, written beside the title (None: a blank to fill)
 
 
 def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime = FIXED_CREATED) -> None:
@@ -67,17 +67,29 @@ def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime = FIXED_CRE
         at = max(len(cols) - 2, 1)  # the code sits at the right end of the title row, where the reader looks for it
         ws.write_string(0, at, CODE_LABEL, bold)
         ws.write_string(0, at + 1, sh.code or "", bold)
-        ws.write_row(1, 0, ["说明：" + note(sh.kind, c, sh.unit) if i == 0 else note(sh.kind, c, sh.unit)
-                            for i, c in enumerate(cols)], grey)
+        ws.write_row(
+            1,
+            0,
+            ["说明：" + note(sh.kind, c, sh.unit) if i == 0 else note(sh.kind, c, sh.unit) for i, c in enumerate(cols)],
+            grey,
+        )
         ws.write_row(2, 0, [header(sh.kind, c, sh.unit) for c in cols], bold)
         ws.freeze_panes(3, 0)
         for j, c in enumerate(cols):
             ws.set_column(j, j, 16)
             if c in sh.choices:
-                ws.data_validation(3, j, 1_048_575, j, {
-                    "validate": "list", "source": _choice_source(sh.choices[c], lists),
-                    "error_message": "请从下拉列表中选择", "ignore_blank": True,
-                })
+                ws.data_validation(
+                    3,
+                    j,
+                    1_048_575,
+                    j,
+                    {
+                        "validate": "list",
+                        "source": _choice_source(sh.choices[c], lists),
+                        "error_message": "请从下拉列表中选择",
+                        "ignore_blank": True,
+                    },
+                )
         for i, r in enumerate(sh.rows, start=3):
             for j, c in enumerate(cols):
                 v = r.get(c)
@@ -115,8 +127,14 @@ def _is_number(v: object) -> bool:
         return False
 
 
-def csv_text(kind: Kind, rows: Sequence[dict], unit: str = "万元", title: str = "",
-             columns: Optional[list[str]] = None, code: Optional[str] = None) -> str:
+def csv_text(
+    kind: Kind,
+    rows: Sequence[dict],
+    unit: str = "万元",
+    title: str = "",
+    columns: list[str] | None = None,
+    code: str | None = None,
+) -> str:
     """A CSV in the contract's layout: an optional title line (with the 填报单位代码 when given), header, rows."""
     cols = columns or column_order(kind)
     buf = io.StringIO()
@@ -129,7 +147,15 @@ def csv_text(kind: Kind, rows: Sequence[dict], unit: str = "万元", title: str 
     return buf.getvalue()
 
 
-def write_csv(path: Path, kind: Kind, rows: Sequence[dict], unit: str = "万元", title: str = "",
-              encoding: str = "utf-8", columns: Optional[list[str]] = None, code: Optional[str] = None) -> None:
+def write_csv(
+    path: Path,
+    kind: Kind,
+    rows: Sequence[dict],
+    unit: str = "万元",
+    title: str = "",
+    encoding: str = "utf-8",
+    columns: list[str] | None = None,
+    code: str | None = None,
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(csv_text(kind, rows, unit, title, columns, code).encode(encoding))

@@ -28,13 +28,19 @@ class StrictLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.MarkedYAMLError(
-                None, None, f"不允许使用 YAML 别名（*{event.anchor}）；请直接写出取值 / aliases are not allowed",
-                event.start_mark)
+                None,
+                None,
+                f"不允许使用 YAML 别名（*{event.anchor}）；请直接写出取值 / aliases are not allowed",
+                event.start_mark,
+            )
         event = self.peek_event()
         if getattr(event, "anchor", None):
             raise yaml.MarkedYAMLError(
-                None, None, f"不允许使用 YAML 锚点（&{event.anchor}）；请直接写出取值 / anchors are not allowed",
-                event.start_mark)
+                None,
+                None,
+                f"不允许使用 YAML 锚点（&{event.anchor}）；请直接写出取值 / anchors are not allowed",
+                event.start_mark,
+            )
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -43,8 +49,12 @@ class StrictLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise yaml.MarkedYAMLError(
-                    None, None, f"键“{key}”重复出现（第 {seen[key].start_mark.line + 1} 行已有）；请删除其中一个 / "
-                    f"duplicate key '{key}'", key_node.start_mark)
+                    None,
+                    None,
+                    f"键“{key}”重复出现（第 {seen[key].start_mark.line + 1} 行已有）；请删除其中一个 / "
+                    f"duplicate key '{key}'",
+                    key_node.start_mark,
+                )
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
 

@@ -40,8 +40,9 @@ def as_superuser(sql: str) -> None:
 
 def local_cluster() -> tuple[str, str]:
     """(version, name) of the local cluster listening on PORT, from Debian's pg_lsclusters."""
-    listing = subprocess.run([require_program("pg_lsclusters"), "--no-header"], capture_output=True, text=True,
-                             check=True, timeout=30).stdout
+    listing = subprocess.run(
+        [require_program("pg_lsclusters"), "--no-header"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
     for line in listing.splitlines():
         version, name, port, *_ = line.split()
         if port == str(PORT):

@@ -11,8 +11,8 @@ import datetime as dt
 import json
 import logging
 import re
-import socket
 import shutil
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -37,7 +37,8 @@ PAYMENTS = Path("bureau/finance/payments.csv")
 # A log line as the daemon prints it: time, zone, logger, level; what `grep ERROR` finds.
 # Where a queued run says it comes from: the evaluate job of the workspace's code location.
 EVALUATE_ORIGIN = RemoteJobOrigin(
-    RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("pes_evaluation"), "__repository__"), "evaluate")
+    RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("pes_evaluation"), "__repository__"), "evaluate"
+)
 ALERT_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} - dagster - ERROR - .*告警 / ALERT .*$", re.M)
 
 
@@ -108,8 +109,9 @@ def finish(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
     """The queued or started run completes: it materialises the summary for the content it was requested for."""
     instance.delete_run(run.run_id)
     tags = {k: v for k, v in run.tags.items() if not k.startswith("dagster/")}
-    assert dg.materialize([manifest_stub], instance=instance, partition_key=run.tags["dagster/partition"],
-                          tags=tags).success
+    assert dg.materialize(
+        [manifest_stub], instance=instance, partition_key=run.tags["dagster/partition"], tags=tags
+    ).success
 
 
 def test_first_sensor_tick_registers_and_runs_every_evaluation(instance, paths):
@@ -120,8 +122,9 @@ def test_first_sensor_tick_registers_and_runs_every_evaluation(instance, paths):
     fingerprint = evaluation_fingerprint(RAW / HOHHOT)
     assert json.loads(cursor) == {HOHHOT: fingerprint, OTHER: fingerprint}
     # <evaluation>:<content>:<code>:after:<the run whose outputs it replaces>, the same key the schedule would use.
-    assert [r.run_key for r in result.run_requests] == [f"{e}:{fingerprint[:16]}:{code_version()}:after:none"
-                                                        for e in (HOHHOT, OTHER)]
+    assert [r.run_key for r in result.run_requests] == [
+        f"{e}:{fingerprint[:16]}:{code_version()}:after:none" for e in (HOHHOT, OTHER)
+    ]
     assert result.run_requests[0].tags == {"evaluation": HOHHOT, CONTENT_TAG: fingerprint, CODE_TAG: code_version()}
     assert [r.run_key for r in nightly(instance, paths)] == [r.run_key for r in result.run_requests]
 
@@ -166,8 +169,9 @@ def test_schedule_is_nightly_at_two_in_shanghai():
 def test_schedule_runs_only_evaluations_changed_since_their_last_materialisation(instance, paths):
     from pipeline.materialize import materialize_evaluation
 
-    outcome = materialize_evaluation(HOHHOT, raw_root=paths.raw_root, out_root=paths.out_root,
-                                     dagster_instance=instance)
+    outcome = materialize_evaluation(
+        HOHHOT, raw_root=paths.raw_root, out_root=paths.out_root, dagster_instance=instance
+    )
     assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
 
     skipped = nightly(instance, paths)
@@ -275,8 +279,10 @@ def test_a_failing_tick_alerts_and_still_fails(instance, paths, capfd):
     with pytest.raises(EvaluationError):
         nightly(instance, gone)
     alerts_dir = Path(paths.out_root) / "alerts"
-    assert sorted(p.name for p in alerts_dir.iterdir()) == ["tick-failure-nightly_evaluations.json",
-                                                            "tick-failure-raw_submissions_sensor.json"]
+    assert sorted(p.name for p in alerts_dir.iterdir()) == [
+        "tick-failure-nightly_evaluations.json",
+        "tick-failure-raw_submissions_sensor.json",
+    ]
     sensor_alert = json.loads((alerts_dir / "tick-failure-raw_submissions_sensor.json").read_text(encoding="utf-8"))
     assert sensor_alert["message"].startswith("raw_submissions_sensor 本次执行失败 / tick failed: EvaluationError: ")
     assert len(ALERT_LINE.findall(capfd.readouterr().err)) == 2
@@ -312,9 +318,14 @@ def webhook(monkeypatch):
 
 def test_an_alert_is_sent_once_per_cause_and_again_after_the_repeat_interval(tmp_path, webhook, monkeypatch, caplog):
     log = logging.getLogger("test.alerts")
-    t0 = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.timezone.utc)
-    alert = alerts.Alert("run-failure", HOHHOT, "评价 2023-hohhot-pes 运行失败：indicator_scoring 失败",
-                         details={"run_id": "run-123"}, content="abc")
+    t0 = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+    alert = alerts.Alert(
+        "run-failure",
+        HOHHOT,
+        "评价 2023-hohhot-pes 运行失败：indicator_scoring 失败",
+        details={"run_id": "run-123"},
+        content="abc",
+    )
     with caplog.at_level(logging.INFO, logger="test.alerts"):
         assert alerts.raise_alert(tmp_path, alert, log, now=t0)
         assert not alerts.raise_alert(tmp_path, alert, log, now=t0 + dt.timedelta(minutes=59))
@@ -330,8 +341,14 @@ def test_an_alert_is_sent_once_per_cause_and_again_after_the_repeat_interval(tmp
     assert state["occurrences"] == 2 and state["first_seen_at"] == "2026-11-30T02:02:00+00:00"
     assert [r.levelname for r in caplog.records] == ["ERROR"] * 5
     assert [w["message"] for w in webhook] == [alert.message] * 2 + [changed.message] * 2
-    assert webhook[0] == {"kind": "run-failure", "key": HOHHOT, "message": alert.message,
-                          "details": {"run_id": "run-123"}, "first_seen_at": t0.isoformat(), "occurrences": 1}
+    assert webhook[0] == {
+        "kind": "run-failure",
+        "key": HOHHOT,
+        "message": alert.message,
+        "details": {"run_id": "run-123"},
+        "first_seen_at": t0.isoformat(),
+        "occurrences": 1,
+    }
 
 
 def test_an_unreachable_webhook_is_logged_and_retried_not_raised(tmp_path, monkeypatch, caplog):
@@ -349,31 +366,46 @@ def test_an_unreachable_webhook_is_logged_and_retried_not_raised(tmp_path, monke
     assert sum("alert webhook failed" in r.getMessage() for r in caplog.records) == 2
 
 
-def test_run_failure_alert_names_the_evaluation_the_failed_step_and_its_error(instance, tmp_path, monkeypatch,
-                                                                              webhook, capfd):
+def test_run_failure_alert_names_the_evaluation_the_failed_step_and_its_error(
+    instance, tmp_path, monkeypatch, webhook, capfd
+):
     @dg.asset(partitions_def=evaluations)
     def validated_submissions():
         raise ValueError("payments.csv 第 3 行金额不是数字 / amount is not a number")
 
     instance.add_dynamic_partitions(evaluations.name, [HOHHOT])
-    result = dg.materialize([validated_submissions], instance=instance, partition_key=HOHHOT, raise_on_error=False,
-                            tags={CONTENT_TAG: "c0ffee"})
+    result = dg.materialize(
+        [validated_submissions],
+        instance=instance,
+        partition_key=HOHHOT,
+        raise_on_error=False,
+        tags={CONTENT_TAG: "c0ffee"},
+    )
     assert not result.success
     run = instance.get_run_by_id(result.run_id)
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE]
     out = tmp_path / "configured-out"
     monkeypatch.chdir(tmp_path)  # a regression to a relative "out" would write here, not into the checkout
     with dg.build_run_status_sensor_context(
-        sensor_name="run_failure_alert", dagster_event=failure, dagster_instance=instance, dagster_run=run,
+        sensor_name="run_failure_alert",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=run,
         resources={"paths": PipelinePaths(raw_root=str(RAW), out_root=str(out))},
     ).for_run_failure() as context:
         run_failure_alert(context)
 
     alert = json.loads((out / "alerts" / f"run-failure-{HOHHOT}.json").read_text(encoding="utf-8"))
-    assert alert["message"] == (f"评价 {HOHHOT} 运行失败 / run failed，步骤 validated_submissions / step "
-                                "validated_submissions：ValueError: payments.csv 第 3 行金额不是数字 / amount is not a number")
-    assert alert["details"] == {"run_id": result.run_id, "job": run.job_name, "evaluation": HOHHOT,
-                                "step": "validated_submissions"}
+    assert alert["message"] == (
+        f"评价 {HOHHOT} 运行失败 / run failed，步骤 validated_submissions / step "
+        "validated_submissions：ValueError: payments.csv 第 3 行金额不是数字 / amount is not a number"
+    )
+    assert alert["details"] == {
+        "run_id": result.run_id,
+        "job": run.job_name,
+        "evaluation": HOHHOT,
+        "step": "validated_submissions",
+    }
     assert alert["content"] == "c0ffee"
     assert [w["message"] for w in webhook] == [alert["message"]]
     [line] = ALERT_LINE.findall(capfd.readouterr().err)
@@ -392,7 +424,10 @@ def test_the_cause_is_found_under_dagsters_wrappers(instance):
     def subprojects():
         return 1
 
-    result = dg.materialize([subprojects], instance=instance, resources={"duckdb": UnwritableOutput()},
-                            raise_on_error=False)
+    result = dg.materialize(
+        [subprojects], instance=instance, resources={"duckdb": UnwritableOutput()}, raise_on_error=False
+    )
     assert first_failure(instance, result.run_id) == (
-        "subprojects", 'OSError: Could not read from file "pipeline.duckdb": Is a directory')
+        "subprojects",
+        'OSError: Could not read from file "pipeline.duckdb": Is a directory',
+    )

@@ -11,8 +11,10 @@ def test_a_failed_identity_check_blocks_the_report(tmp_path, monkeypatch, capsys
     real = reconcile.identity_checks
 
     def broken(rec, tables):  # as if a bug made two levels disagree
-        return [dataclasses.replace(c, passed=False, detail="injected") if c.name == "levels_sum_to_same_totals" else c
-                for c in real(rec, tables)]
+        return [
+            dataclasses.replace(c, passed=False, detail="injected") if c.name == "levels_sum_to_same_totals" else c
+            for c in real(rec, tables)
+        ]
 
     monkeypatch.setattr(reconcile, "identity_checks", broken)
     outcome = materialize_evaluation(HOHHOT, raw_root=str(RAW), out_root=str(tmp_path))

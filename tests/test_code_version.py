@@ -40,8 +40,14 @@ SCRIPT = textwrap.dedent("""
 
 def _state(proj: Path, home: Path, mode: str, tmp: Path) -> dict[str, list[str]]:
     env = {**os.environ, "PYTHONPATH": str(proj), "DAGSTER_HOME": str(home)}
-    done = subprocess.run([sys.executable, "-c", SCRIPT, mode, EVALUATION, str(REPO / "raw"), str(tmp / "out")],
-                          cwd=proj, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode, EVALUATION, str(REPO / "raw"), str(tmp / "out")],
+        cwd=proj,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -62,10 +68,23 @@ def test_one_changed_scoring_module_makes_its_assets_and_downstream_stale_and_no
 
     changed = {k for k in after if after[k][0] != before[k][0]}
     stale = {k for k, (_, status) in after.items() if status == "STALE"}
-    scoring = {"indicator_scores", "dimension_scores", "subproject_status", "scoring_findings", "scoring_lineage",
-               "scoring_summary"}
-    downstream = {"findings", "lineage", "evaluation_figures", "data_quality", "evaluation_report",
-                  "evaluation_summary", "run_manifest"}
+    scoring = {
+        "indicator_scores",
+        "dimension_scores",
+        "subproject_status",
+        "scoring_findings",
+        "scoring_lineage",
+        "scoring_summary",
+    }
+    downstream = {
+        "findings",
+        "lineage",
+        "evaluation_figures",
+        "data_quality",
+        "evaluation_report",
+        "evaluation_summary",
+        "run_manifest",
+    }
     upstream = set(after) - scoring - downstream
     assert scoring <= changed and not (changed & upstream)
     assert stale == scoring | downstream

@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_contract_doc_is_generated_from_the_models():
     assert (ROOT / "docs" / "contract.md").read_text(encoding="utf-8") == render(), (
-        "docs/contract.md is stale: run `python -m pipeline.contract_docs > docs/contract.md`")
+        "docs/contract.md is stale: run `python -m pipeline.contract_docs > docs/contract.md`"
+    )
 
 
 def test_every_contract_column_is_documented_in_both_languages():

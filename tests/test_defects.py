@@ -23,7 +23,9 @@ FEN_PER_WAN = 1_000_000
 
 SUBMISSIONS = sorted(
     p.relative_to(RAW).as_posix()
-    for top in ("bureau", "county", "evaluator") for p in (RAW / EVALUATION / top).rglob("*") if p.is_file()
+    for top in ("bureau", "county", "evaluator")
+    for p in (RAW / EVALUATION / top).rglob("*")
+    if p.is_file()
 )
 UNRECOGNISED = {"defects/county/150199.xlsx"}  # a county code that does not exist: not read at all
 REJECTED = {
@@ -96,13 +98,17 @@ def test_no_record_names_a_file_outside_the_corpus(ingested):
 def test_messages_say_what_to_fix(ingested):
     q = ingested.quarantine.set_index(["file", "rule"])["message"]
     assert q[("defects/bureau/finance/receipts_text_amount.csv", "not_a_number")].iloc[0] == (
-        "“金额（万元）”的值“待核实”不是有效数字；请填写数字（如 1234.56），不要带文字或单位。")
+        "“金额（万元）”的值“待核实”不是有效数字；请填写数字（如 1234.56），不要带文字或单位。"
+    )
     assert q[("defects/bureau/finance/receipts_yuan_in_wan.csv", "implausible_amount")].iloc[0] == (
-        "“金额（万元）”的值“5,200,000.00”（万元）超过单笔合理上限 20000 万元，疑似按“元”填入了“万元”文件；请核对金额单位。")
+        "“金额（万元）”的值“5,200,000.00”（万元）超过单笔合理上限 20000 万元，疑似按“元”填入了“万元”文件；请核对金额单位。"
+    )
     assert q[("defects/bureau/finance/receipts_missing_column.csv", "missing_column")].iloc[0] == (
-        "缺少必填列：到账日期。请按模板补齐表头后重新报送。")
+        "缺少必填列：到账日期。请按模板补齐表头后重新报送。"
+    )
     assert q[("defects/county/150124.xlsx", "missing_sheet")].iloc[0] == (
-        "缺少工作表“档案清单”；请按模板补齐该工作表（无数据时保留表头）。")
+        "缺少工作表“档案清单”；请按模板补齐该工作表（无数据时保留表头）。"
+    )
 
 
 @pytest.mark.parametrize("file", sorted(PARTIAL))
@@ -150,8 +156,10 @@ def test_nothing_lost(ingested):
     inv = ingested.inventory
     assert (inv["rows_read"] == inv["rows_accepted"] + inv["rows_quarantined"]).all()
     sheets = ingested.sheets
-    assert (sheets["lines"] == sheets[["lines_title", "lines_header", "lines_blank", "lines_accepted",
-                                       "lines_quarantined"]].sum(axis=1)).all()
+    assert (
+        sheets["lines"]
+        == sheets[["lines_title", "lines_header", "lines_blank", "lines_accepted", "lines_quarantined"]].sum(axis=1)
+    ).all()
     # quarantined counts distinct rows: two records on one row, two rows sharing an id.
     q = ingested.quarantine.dropna(subset=["row"])
     distinct = q.drop_duplicates(["file", "sheet", "row"]).groupby("file").size()
@@ -160,7 +168,11 @@ def test_nothing_lost(ingested):
     assert sum(len(df) for df in ingested.tables.values()) == ingested.rows["accepted"]
     # A wholly rejected file's rows are quarantined with it (one file-level record, no row records).
     rejected = inv[inv["status"] == "rejected"]
-    assert ingested.rows["quarantined"] == len(q.drop_duplicates(["file", "sheet", "row"])) + rejected["rows_read"].sum() == 22
+    assert (
+        ingested.rows["quarantined"]
+        == len(q.drop_duplicates(["file", "sheet", "row"])) + rejected["rows_read"].sum()
+        == 22
+    )
 
 
 def test_a_valid_reversal_passes_and_its_amount_stays_negative(ingested):
@@ -183,7 +195,14 @@ def test_duplicate_county_ids_are_scoped_per_county(ingested):
     """150105 repeats PT2023-001 within its workbook; every county has its own SX2023-001 (150104's is bad)."""
     r = ingested.tables["county_receipts"]
     assert sorted(r.loc[r["receipt_id"] == "SX2023-001", "county_code"]) == [
-        "150102", "150103", "150105", "150121", "150122", "150123", "150124"]
+        "150102",
+        "150103",
+        "150105",
+        "150121",
+        "150122",
+        "150123",
+        "150124",
+    ]
     assert not ((r["county_code"] == "150105") & (r["receipt_id"] == "PT2023-001")).any()
 
 
@@ -232,7 +251,8 @@ def test_english_canonical_headers_are_accepted(ingested):
 
 def test_a_missing_county_submission_is_a_finding(ingested):
     assert ingested.missing.to_dict("records") == [
-        {"submitter_type": "county", "submitter": "150125", "kind": "county_workbook"}]
+        {"submitter_type": "county", "submitter": "150125", "kind": "county_workbook"}
+    ]
     f = ingested.findings.set_index("finding_id").loc["submission_missing:150125"]
     assert f["code"] == "submission_missing"
     assert f["message"] == "武川县（150125）未提交项目报送工作簿（未提交）。"
@@ -249,25 +269,48 @@ def test_pii_values_are_never_echoed_or_kept(ingested):
 
 def pipeline_check(*files: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", "check", "--raw", "tests/corpus/raw", "--evaluation", EVALUATION,
-         *[f"tests/corpus/raw/{f}" for f in files]],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "check",
+            "--raw",
+            "tests/corpus/raw",
+            "--evaluation",
+            EVALUATION,
+            *[f"tests/corpus/raw/{f}" for f in files],
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
-@pytest.mark.parametrize("file, line", [
-    ("defects/bureau/finance/receipts_negative.csv",
-     "tests/corpus/raw/defects/bureau/finance/receipts_negative.csv 第 3 行 列“金额（万元）” [negative_not_reversal] "
-     "“金额（万元）”为负数“-50”，但未填写“冲红凭证号”；负数仅用于冲红，请填写被冲红的凭证号，或改为正数。"),
-    ("defects/county/150104.xlsx",
-     "tests/corpus/raw/defects/county/150104.xlsx [资金到位] 第 4 行 列“金额（万元）” [too_many_decimals] "
-     "“金额（万元）”的值“120.125”超过两位小数；金额最多保留两位小数（单位：万元），请核对后重填。"),
-    ("defects/bureau/finance/payments_empty.csv",
-     "tests/corpus/raw/defects/bureau/finance/payments_empty.csv [empty_file] 文件为空（0 字节）；请重新导出后报送。"),
-    ("defects/evaluator/survey_id_card.csv",
-     "tests/corpus/raw/defects/evaluator/survey_id_card.csv 列“身份证号” [pii_column] "
-     "文件含有个人敏感信息列（身份证号）；请删除身份证号、手机号等列，仅保留匿名编号后重新报送。"),
-])
+@pytest.mark.parametrize(
+    "file, line",
+    [
+        (
+            "defects/bureau/finance/receipts_negative.csv",
+            "tests/corpus/raw/defects/bureau/finance/receipts_negative.csv 第 3 行 列“金额（万元）” [negative_not_reversal] "
+            "“金额（万元）”为负数“-50”，但未填写“冲红凭证号”；负数仅用于冲红，请填写被冲红的凭证号，或改为正数。",
+        ),
+        (
+            "defects/county/150104.xlsx",
+            "tests/corpus/raw/defects/county/150104.xlsx [资金到位] 第 4 行 列“金额（万元）” [too_many_decimals] "
+            "“金额（万元）”的值“120.125”超过两位小数；金额最多保留两位小数（单位：万元），请核对后重填。",
+        ),
+        (
+            "defects/bureau/finance/payments_empty.csv",
+            "tests/corpus/raw/defects/bureau/finance/payments_empty.csv [empty_file] 文件为空（0 字节）；请重新导出后报送。",
+        ),
+        (
+            "defects/evaluator/survey_id_card.csv",
+            "tests/corpus/raw/defects/evaluator/survey_id_card.csv 列“身份证号” [pii_column] "
+            "文件含有个人敏感信息列（身份证号）；请删除身份证号、手机号等列，仅保留匿名编号后重新报送。",
+        ),
+    ],
+)
 def test_check_prints_the_problem_and_exits_1_on_a_bad_file(file, line):
     proc = pipeline_check(file)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -275,11 +318,14 @@ def test_check_prints_the_problem_and_exits_1_on_a_bad_file(file, line):
     assert not any(v in proc.stdout for v in PII_VALUES)
 
 
-@pytest.mark.parametrize("file", [
-    "defects/county/150102.xlsx",
-    "defects/bureau/finance/receipts_gb18030.csv",
-    "defects/bureau/project_office/subprojects.xlsx",
-])
+@pytest.mark.parametrize(
+    "file",
+    [
+        "defects/county/150102.xlsx",
+        "defects/bureau/finance/receipts_gb18030.csv",
+        "defects/bureau/project_office/subprojects.xlsx",
+    ],
+)
 def test_check_exits_0_on_a_good_file(file):
     proc = pipeline_check(file)
     assert proc.returncode == 0, proc.stdout + proc.stderr

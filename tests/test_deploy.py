@@ -50,8 +50,11 @@ def test_dockerfile_builds_from_the_locks_as_a_non_root_user_with_data_volumes()
     assert d["FROM"] == ["python:3.11-slim"]
     assert 'requires-python = ">=3.11"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     pip = [s for s in steps(DEPLOY / "Dockerfile") if s.startswith("pip ")]
-    assert pip == ["pip install --require-hashes --no-deps -r requirements.lock -r requirements-k8s.lock", "pip check",
-                   "pip install --no-deps ."]
+    assert pip == [
+        "pip install --require-hashes --no-deps -r requirements.lock -r requirements-k8s.lock",
+        "pip check",
+        "pip install --no-deps .",
+    ]
     [user] = d["USER"]
     uid = re.search(r"useradd --uid (\d+) .* " + user + r"\b", " ".join(d["RUN"]))[1]
     assert user != "root" and uid == "10001"
@@ -101,12 +104,17 @@ def test_helm_values_keep_the_instance_settings_of_deploy_dagster_yaml():
 
 def test_every_chart_key_the_docs_name_is_in_the_values():
     doc = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
-    section = doc[doc.index("### Kubernetes"):doc.index("### Overriding the executor")]
+    section = doc[doc.index("### Kubernetes") : doc.index("### Overriding the executor")]
     top = tuple(values())
     named = sorted({m for m in re.findall(r"`([\w-]+(?:\.[\w-]+)+)", section) if m.startswith(top)})
-    assert {"runLauncher.type", "concurrency.runs.tagConcurrencyLimits", "postgresql.enabled",
-            "pythonLogs.pythonLogLevel", "dagster-user-deployments.deployments",
-            "dagsterDaemon.runMonitoring.enabled"} <= set(named)
+    assert {
+        "runLauncher.type",
+        "concurrency.runs.tagConcurrencyLimits",
+        "postgresql.enabled",
+        "pythonLogs.pythonLogLevel",
+        "dagster-user-deployments.deployments",
+        "dagsterDaemon.runMonitoring.enabled",
+    } <= set(named)
     for dotted in named:
         node = values()
         for part in dotted.split("."):

@@ -27,10 +27,13 @@ def script(tmp_path, name: str, password: str) -> str:
     """The marked blocks with the throwaway names, in one shell as a person types them; any failure stops it."""
     text = DOC.read_text(encoding="utf-8")
     replacements = [
-        ("ROLE dagster ", f"ROLE {name} "), ("DATABASE dagster OWNER dagster", f"DATABASE {name} OWNER {name}"),
+        ("ROLE dagster ", f"ROLE {name} "),
+        ("DATABASE dagster OWNER dagster", f"DATABASE {name} OWNER {name}"),
         ("DAGSTER_PG_DB=dagster\n", f"DAGSTER_PG_DB={name}\n"),
         ("DAGSTER_PG_USERNAME=dagster\n", f"DAGSTER_PG_USERNAME={name}\n"),
-        ("change-me", password), ("/srv/pes", f"{tmp_path}/srv/pes"), ("/etc/pes", f"{tmp_path}/etc/pes"),
+        ("change-me", password),
+        ("/srv/pes", f"{tmp_path}/srv/pes"),
+        ("/etc/pes", f"{tmp_path}/etc/pes"),
     ]
     parts = ["set -euo pipefail"]
     for expected_exit, body in BLOCK.findall(text):
@@ -38,9 +41,17 @@ def script(tmp_path, name: str, password: str) -> str:
             body = body.replace(written, throwaway)
         want = int(expected_exit or 0)
         parts.append(f"echo '### block (expects exit {want})'")
-        parts += [body] if not want else [
-            "set +e", f"(\n{body})", "status=$?", "set -e",
-            f'[ "$status" -eq {want} ] || {{ echo "block exited $status, not {want}"; exit 1; }}']
+        parts += (
+            [body]
+            if not want
+            else [
+                "set +e",
+                f"(\n{body})",
+                "status=$?",
+                "set -e",
+                f'[ "$status" -eq {want} ] || {{ echo "block exited $status, not {want}"; exit 1; }}',
+            ]
+        )
     blocks = "\n".join(b for _, b in BLOCK.findall(text))
     for written, _ in replacements:
         assert written in blocks, f"docs/deployment.md no longer says {written!r}: update this test"
@@ -56,8 +67,14 @@ def test_the_documented_commands_run_as_written(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "PIPELINE_"))}
     env["PATH"] = f"{os.path.dirname(sys.executable)}:{env['PATH']}"  # the set-up's `export PATH=.venv/bin:…`
     try:
-        proc = subprocess.run(["bash", "-c", script(tmp_path, name, password)], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            ["bash", "-c", script(tmp_path, name, password)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     finally:
         as_superuser(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         as_superuser(f"DROP ROLE IF EXISTS {name}")

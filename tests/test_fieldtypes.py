@@ -18,16 +18,27 @@ from tests.conftest import HOHHOT, RAW
 @pytest.fixture
 def postcode():
     """A toy type, 邮政编码: six digits; registered for one test."""
+
     def parse(text, col, ctx):
         bad = text.notna() & ~text.fillna("").str.fullmatch(r"\d{6}")
         return text.astype(object).where(text.notna(), None), [Bad("not_a_postcode", bad)]
 
-    toy = fieldtypes.register(FieldType(
-        "postcode", "六位邮政编码", "必填；六位数字邮政编码", 2, None, parse,
-        checks=lambda name, col, ctx: [pa.Check(lambda s: s.str.len() == 6, name="postcode_length")],
-        expectations=lambda name, col, ctx, cols: [ex.matches(name, r"^\d{6}$", "邮编为六位数字 / six digits")],
-        messages={"not_a_postcode": "“{col}”的值“{value}”不是六位邮政编码；请核对。",
-                  "postcode_length": "“{col}”的值“{value}”不是六位邮政编码；请核对。"}))
+    toy = fieldtypes.register(
+        FieldType(
+            "postcode",
+            "六位邮政编码",
+            "必填；六位数字邮政编码",
+            2,
+            None,
+            parse,
+            checks=lambda name, col, ctx: [pa.Check(lambda s: s.str.len() == 6, name="postcode_length")],
+            expectations=lambda name, col, ctx, cols: [ex.matches(name, r"^\d{6}$", "邮编为六位数字 / six digits")],
+            messages={
+                "not_a_postcode": "“{col}”的值“{value}”不是六位邮政编码；请核对。",
+                "postcode_length": "“{col}”的值“{value}”不是六位邮政编码；请核对。",
+            },
+        )
+    )
     yield toy
     del fieldtypes.REGISTRY["postcode"]
 
@@ -54,19 +65,25 @@ def test_a_type_registered_once_is_found_everywhere(postcode):
     assert note(kind, "postcode", "万元") == "必填；六位数字邮政编码"
     assert header(kind, "postcode", "万元") == "邮政编码"
     assert "| 邮政编码 | `postcode` | 必填；六位数字邮政编码 | postcode of the sender |" in render({"letters": kind})
+    import pyarrow as arrow
+
     from pipeline.ingest.read import RawTable, SourceFile
     from pipeline.ingest.validate import validate_kind
 
-    import pyarrow as arrow
-
-    table = RawTable(SourceFile(RAW, "letters.csv", "", "bureau", "finance"), "", kind,
-                     arrow.table({"letter_id": ["L1", "L2"], "postcode": ["150102", "1501"], "row": [2, 3], "span": [1, 1]}),
-                     {})
+    table = RawTable(
+        SourceFile(RAW, "letters.csv", "", "bureau", "finance"),
+        "",
+        kind,
+        arrow.table({"letter_id": ["L1", "L2"], "postcode": ["150102", "1501"], "row": [2, 3], "span": [1, 1]}),
+        {},
+    )
     result = validate_kind(kind, [table], ev, ctx.codes)
     assert result.accepted["letter_id"].tolist() == ["L1"]
     assert result.quarantine[["row", "rule", "message"]].values.tolist() == [
         [3, "not_a_postcode", "“邮政编码”的值“1501”不是六位邮政编码；请核对。"],
-        [3, "postcode_length", "“邮政编码”的值“1501”不是六位邮政编码；请核对。"]]
+        [3, "postcode_length", "“邮政编码”的值“1501”不是六位邮政编码；请核对。"],
+    ]
     suite = submission_suite(kind, ev, ctx.codes, ["letter_id", "postcode"])
-    assert ("expect_column_values_to_match_regex", "postcode") in [(e.type, e.kwargs.get("column"))
-                                                                   for e in suite.expectations]
+    assert ("expect_column_values_to_match_regex", "postcode") in [
+        (e.type, e.kwargs.get("column")) for e in suite.expectations
+    ]

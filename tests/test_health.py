@@ -15,8 +15,13 @@ import dagster as dg
 import pytest
 from dagster._core.definitions.run_request import InstigatorType
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteInstigatorOrigin, RemoteRepositoryOrigin
-from dagster._core.scheduler.instigation import (InstigatorState, InstigatorStatus, SensorInstigatorData, TickData,
-                                                 TickStatus)
+from dagster._core.scheduler.instigation import (
+    InstigatorState,
+    InstigatorStatus,
+    SensorInstigatorData,
+    TickData,
+    TickStatus,
+)
 from dagster._daemon.types import DaemonHeartbeat
 from dagster._utils.error import serializable_error_info_from_exc_info
 
@@ -40,10 +45,12 @@ def instance(tmp_path, monkeypatch):
 @pytest.fixture
 def sensor_on(instance) -> InstigatorState:
     """raw_submissions_sensor switched on (RUNNING), as `dagster sensor start` stores it."""
-    origin = RemoteInstigatorOrigin(RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("pes_evaluation"),
-                                                           "__repository__"), SENSOR)
-    return instance.add_instigator_state(InstigatorState(origin, InstigatorType.SENSOR, InstigatorStatus.RUNNING,
-                                                         SensorInstigatorData(min_interval=60)))
+    origin = RemoteInstigatorOrigin(
+        RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("pes_evaluation"), "__repository__"), SENSOR
+    )
+    return instance.add_instigator_state(
+        InstigatorState(origin, InstigatorType.SENSOR, InstigatorStatus.RUNNING, SensorInstigatorData(min_interval=60))
+    )
 
 
 def heartbeat(instance: dg.DagsterInstance, age_s: float = 0) -> None:
@@ -53,9 +60,14 @@ def heartbeat(instance: dg.DagsterInstance, age_s: float = 0) -> None:
 
 def sensor_tick(instance: dg.DagsterInstance, state: InstigatorState, paths: PipelinePaths) -> TickStatus:
     """Evaluate the real sensor and record the tick with the outcome the daemon stores (failure with its error)."""
-    data = dict(instigator_origin_id=state.instigator_origin_id, instigator_name=SENSOR,
-                instigator_type=InstigatorType.SENSOR, timestamp=time.time(), selector_id=state.selector_id,
-                run_ids=[])
+    data = dict(
+        instigator_origin_id=state.instigator_origin_id,
+        instigator_name=SENSOR,
+        instigator_type=InstigatorType.SENSOR,
+        timestamp=time.time(),
+        selector_id=state.selector_id,
+        run_ids=[],
+    )
     try:
         with dg.build_sensor_context(instance=instance, resources={"paths": paths}) as context:
             result = raw_submissions_sensor(context)
@@ -63,8 +75,11 @@ def sensor_tick(instance: dg.DagsterInstance, state: InstigatorState, paths: Pip
         tick = TickData(status=TickStatus.FAILURE, error=serializable_error_info_from_exc_info(sys.exc_info()), **data)
     else:
         ran = bool(result.run_requests)
-        tick = TickData(status=TickStatus.SUCCESS if ran else TickStatus.SKIPPED,
-                        skip_reason=None if ran else result.skip_reason.skip_message, **data)
+        tick = TickData(
+            status=TickStatus.SUCCESS if ran else TickStatus.SKIPPED,
+            skip_reason=None if ran else result.skip_reason.skip_message,
+            **data,
+        )
     return instance.create_tick(tick).status
 
 
@@ -77,8 +92,11 @@ def test_health_fails_after_a_failed_tick_and_recovers_after_a_good_one(instance
     raw = tmp_path / "raw"
     paths = PipelinePaths(raw_root=str(raw), out_root=str(tmp_path / "out"))
     heartbeat(instance)
-    assert health(capsys) == (0, f"健康 / OK\n  ✓ sensor {SENSOR}: 尚无执行记录 / no tick yet\n" + "".join(
-        f"  ✓ daemon {d}: 正常 / heartbeat 0 s ago\n" for d in instance.get_required_daemon_types()))
+    assert health(capsys) == (
+        0,
+        f"健康 / OK\n  ✓ sensor {SENSOR}: 尚无执行记录 / no tick yet\n"
+        + "".join(f"  ✓ daemon {d}: 正常 / heartbeat 0 s ago\n" for d in instance.get_required_daemon_types()),
+    )
 
     assert sensor_tick(instance, sensor_on, paths) == TickStatus.FAILURE  # the raw root is not mounted
     code, out = health(capsys)
@@ -86,7 +104,8 @@ def test_health_fails_after_a_failed_tick_and_recovers_after_a_good_one(instance
     assert out.splitlines()[:2] == [
         "异常 / UNHEALTHY: 1 problem(s)",
         f"  ✗ sensor {SENSOR}: 最近一次执行失败 / last tick failed (0 s ago): "
-        f"pipeline.evaluation.EvaluationError: {raw}: 原始数据目录不存在 / raw root does not exist"]
+        f"pipeline.evaluation.EvaluationError: {raw}: 原始数据目录不存在 / raw root does not exist",
+    ]
 
     shutil.copytree(RAW / HOHHOT, raw / HOHHOT)
     assert sensor_tick(instance, sensor_on, paths) == TickStatus.SUCCESS

@@ -51,8 +51,12 @@ def third_party(module: str) -> set[str]:
 
 
 def upward(graph: dict[str, frozenset[str]]) -> list[str]:
-    return [f"{m} ({layer(m)}) imports {d} ({layer(d)})"
-            for m, deps in sorted(graph.items()) for d in sorted(deps) if RANK[layer(d)] > RANK[layer(m)]]
+    return [
+        f"{m} ({layer(m)}) imports {d} ({layer(d)})"
+        for m, deps in sorted(graph.items())
+        for d in sorted(deps)
+        if RANK[layer(d)] > RANK[layer(m)]
+    ]
 
 
 def test_imports_never_run_up_a_layer():
@@ -65,8 +69,10 @@ def test_imports_never_run_up_a_layer():
 def test_an_upward_import_is_caught_even_inside_a_function():
     # A domain module importing the wiring lazily, as pipeline/scoring/x.py with
     # ``def f(): from pipeline.defs.partitions import evaluations`` would be read:
-    graph = {"pipeline.scoring.x": frozenset({"pipeline.defs.partitions", "pipeline.tables"}),
-             "pipeline.defs.assets.scoring": frozenset({"pipeline.scoring.x"})}
+    graph = {
+        "pipeline.scoring.x": frozenset({"pipeline.defs.partitions", "pipeline.tables"}),
+        "pipeline.defs.assets.scoring": frozenset({"pipeline.scoring.x"}),
+    }
     assert upward(graph) == ["pipeline.scoring.x (domain) imports pipeline.defs.partitions (wiring)"]
 
 

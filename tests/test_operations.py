@@ -14,8 +14,11 @@ UNHASHED_TOPS = {"pipeline.duckdb", "data_docs", "logs", ".assets", HISTORY, MAN
 
 
 def _deterministic_files(out_dir):
-    return sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*")
-                  if p.is_file() and p.relative_to(out_dir).parts[0] not in UNHASHED_TOPS)
+    return sorted(
+        p.relative_to(out_dir).as_posix()
+        for p in out_dir.rglob("*")
+        if p.is_file() and p.relative_to(out_dir).parts[0] not in UNHASHED_TOPS
+    )
 
 
 def test_a_rerun_gives_byte_identical_outputs_and_manifest(hohhot_run, tmp_path):
@@ -25,8 +28,15 @@ def test_a_rerun_gives_byte_identical_outputs_and_manifest(hohhot_run, tmp_path)
     first, second = hohhot_run.out_dir, again.out_dir
     files = _deterministic_files(first)
     assert files == _deterministic_files(second)
-    assert {"report.html", "report.docx", "scored_tables.xlsx", "summary.json", "lineage.parquet",
-            "lineage.csv", "quarantine.csv"} <= set(files)
+    assert {
+        "report.html",
+        "report.docx",
+        "scored_tables.xlsx",
+        "summary.json",
+        "lineage.parquet",
+        "lineage.csv",
+        "quarantine.csv",
+    } <= set(files)
     different = [f for f in files if (first / f).read_bytes() != (second / f).read_bytes()]
     assert different == []
     assert (first / MANIFEST).read_bytes() == (second / MANIFEST).read_bytes()
@@ -47,8 +57,9 @@ def test_manifest_records_inputs_configuration_code_and_outputs(hohhot_run, hohh
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_trace_county_received_lists_the_county_rows_and_files(hohhot_run):
@@ -57,7 +68,8 @@ def test_trace_county_received_lists_the_county_rows_and_files(hohhot_run):
     t = json.loads(proc.stdout)
     assert t["value"] == "500.00"
     assert sorted(r["file"] for r in t["rows"]) == [
-        f"raw/{HOHHOT}/county/{c}.xlsx" for c in ("150105", "150121", "150122", "150123", "150125")]
+        f"raw/{HOHHOT}/county/{c}.xlsx" for c in ("150105", "150121", "150122", "150123", "150125")
+    ]
     assert {(r["sheet"], r["row"], r["kind"]) for r in t["rows"]} == {("资金到位", 4, "county_receipts")}
     inventory = pd.read_csv(hohhot_run.out_dir / "submission_inventory.csv", encoding="utf-8-sig")
     sha = dict(zip("raw/" + inventory["file"], inventory["sha256"]))

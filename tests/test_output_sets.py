@@ -40,16 +40,27 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance):
     old = manifest_holds(before)
 
     narrative = raw / HOHHOT / "narrative.md"
-    narrative.write_text(narrative.read_text(encoding="utf-8") + "\n评价组补充：本段为局部重算的检验。\n", encoding="utf-8")
+    narrative.write_text(
+        narrative.read_text(encoding="utf-8") + "\n评价组补充：本段为局部重算的检验。\n", encoding="utf-8"
+    )
     paths = PipelinePaths(raw_root=str(raw), out_root=str(out))
-    result = dg.materialize(list(defs.assets), selection=["evaluation_report"], instance=instance, partition_key=HOHHOT,
-                            resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)})
+    result = dg.materialize(
+        list(defs.assets),
+        selection=["evaluation_report"],
+        instance=instance,
+        partition_key=HOHHOT,
+        resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
+    )
     assert result.success
     assert (out / HOHHOT).resolve() == before  # nothing is published until the run's set is whole
 
-    with dg.build_run_status_sensor_context(sensor_name="publish_partial_runs", dagster_instance=instance,
-                                            dagster_run=result.dagster_run, dagster_event=result.get_run_success_event(),
-                                            resources={"paths": paths}) as context:
+    with dg.build_run_status_sensor_context(
+        sensor_name="publish_partial_runs",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_success_event(),
+        resources={"paths": paths},
+    ) as context:
         publish_partial_runs(context)
     after = (out / HOHHOT).resolve()
     assert after != before and after.name == result.run_id
@@ -58,12 +69,17 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance):
     changed = {rel for rel in new["outputs"] if old["outputs"].get(rel) != new["outputs"][rel]}
     assert changed == {"report.html", "report.pdf", "report.docx", "values/evaluation_report.json"}
     # The carried files are the previous set's own bytes, linked, not copies.
-    assert (after / "payments.csv").stat().st_ino == (before / "payments.csv").stat().st_ino or \
-        (after / "tables" / "payments.parquet").stat().st_ino == (before / "tables" / "payments.parquet").stat().st_ino
+    assert (after / "payments.csv").stat().st_ino == (before / "payments.csv").stat().st_ino or (
+        after / "tables" / "payments.parquet"
+    ).stat().st_ino == (before / "tables" / "payments.parquet").stat().st_ino
     assert (after / "pipeline.duckdb").is_file() and (after / "data_docs" / "index.html").is_file()
 
     # A second evaluation of the sensor for the same run finds nothing left to do.
-    with dg.build_run_status_sensor_context(sensor_name="publish_partial_runs", dagster_instance=instance,
-                                            dagster_run=result.dagster_run, dagster_event=result.get_run_success_event(),
-                                            resources={"paths": paths}) as context:
+    with dg.build_run_status_sensor_context(
+        sensor_name="publish_partial_runs",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_success_event(),
+        resources={"paths": paths},
+    ) as context:
         assert isinstance(publish_partial_runs(context), dg.SkipReason)

@@ -18,8 +18,13 @@ SEED_SOURCES = {
 }
 MEASURES = ("planned", "received", "spent", "carried_forward", "recovered")
 UNMET = [
-    "新增城镇就业人员规模", "登记失业人员规模", "打造特色培训品牌数量", "“一网通办”政策经办系统服务率",
-    "新增技能人才数", "技能劳动者总量占比", "接受职业培训后取得职业资格证书人员比例",
+    "新增城镇就业人员规模",
+    "登记失业人员规模",
+    "打造特色培训品牌数量",
+    "“一网通办”政策经办系统服务率",
+    "新增技能人才数",
+    "技能劳动者总量占比",
+    "接受职业培训后取得职业资格证书人员比例",
 ]
 NOT_COLLECTED = ["服务高校毕业生就业人次", "“一网通办”求职招聘系统服务人次", "公共就业服务事项网办率"]
 SATISFACTION = ["公共就业服务满意度", "职业技能培训对象满意度", "就业扶持政策经办服务满意度"]
@@ -70,13 +75,18 @@ def test_subproject_status_lists_are_the_seeds(hohhot_summary):
 
 def test_tables_are_queryable_in_duckdb_with_money_in_fen(hohhot_run):
     with duckdb.connect(str(hohhot_run.out_dir / "pipeline.duckdb"), read_only=True) as con:
-        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                 "WHERE table_name = 'payments'").fetchall())
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'payments'"
+            ).fetchall()
+        )
         assert types["amount_fen"] == "BIGINT"
         county = con.execute("SELECT received FROM funds_by_source WHERE key = 'county'").fetchone()[0]
         assert county == 500 * 1_000_000  # 500.00 万元 in 分
-        n = con.execute("SELECT count(*) FROM funds_lineage WHERE output_table = 'cells' "
-                        "AND output_key LIKE '%|county|%' AND measure = 'received'").fetchone()[0]
+        n = con.execute(
+            "SELECT count(*) FROM funds_lineage WHERE output_table = 'cells' "
+            "AND output_key LIKE '%|county|%' AND measure = 'received'"
+        ).fetchone()[0]
         assert n == 5  # five counties' own matching receipts make up 500.00
 
 
@@ -100,7 +110,8 @@ def test_missing_county_workbook_is_a_finding(tmp_path):
 
 @pytest.mark.parametrize("args", [["run", "--evaluation", "no-such-evaluation"]])
 def test_cli_reports_an_unknown_evaluation_clearly(args, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "pipeline", *args, "--out", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", *args, "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "no-such-evaluation" in proc.stderr and "evaluation.yaml" in proc.stderr

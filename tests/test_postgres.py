@@ -17,8 +17,13 @@ from tests.helpers_pg import throwaway_database
 
 DEPLOY_YAML = ROOT / "deploy" / "dagster.yaml"
 # The environment variables deploy/dagster.yaml reads, by postgres_db field.
-PG_ENV = {"username": "DAGSTER_PG_USERNAME", "password": "DAGSTER_PG_PASSWORD", "hostname": "DAGSTER_PG_HOST",
-          "db_name": "DAGSTER_PG_DB", "port": "DAGSTER_PG_PORT"}
+PG_ENV = {
+    "username": "DAGSTER_PG_USERNAME",
+    "password": "DAGSTER_PG_PASSWORD",
+    "hostname": "DAGSTER_PG_HOST",
+    "db_name": "DAGSTER_PG_DB",
+    "port": "DAGSTER_PG_PORT",
+}
 
 
 @pytest.fixture
@@ -37,8 +42,9 @@ def pg_instance(tmp_path, monkeypatch):
 
 
 def query(db: dict, sql: str, *params) -> list[tuple]:
-    con = psycopg2.connect(user=db["username"], password=db["password"], host=db["hostname"],
-                           port=db["port"], dbname=db["db_name"])
+    con = psycopg2.connect(
+        user=db["username"], password=db["password"], host=db["hostname"], port=db["port"], dbname=db["db_name"]
+    )
     try:
         with con.cursor() as cur:
             cur.execute(sql, params)
@@ -59,8 +65,20 @@ def test_deploy_yaml_puts_every_storage_in_postgres(pg_instance):
 def test_turning_the_schedule_on_is_recorded_in_postgres(pg_instance):
     _, db = pg_instance
     # As docs/deployment.md says to do it; the CLI reads DAGSTER_HOME and DAGSTER_PG_* from the environment.
-    proc = subprocess.run([str(Path(sys.executable).parent / "dagster"), "schedule", "start", "nightly_evaluations",
-                           "-w", "workspace.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "schedule",
+            "start",
+            "nightly_evaluations",
+            "-w",
+            "workspace.yaml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     [(kind, status, body)] = query(db, "SELECT instigator_type, status, instigator_body FROM instigators")
     assert (kind, status) == ("SCHEDULE", "RUNNING")
@@ -74,24 +92,36 @@ def test_hohhot_run_against_postgres_is_recorded_there(pg_instance, tmp_path):
     from pipeline.materialize import materialize_evaluation
 
     instance, db = pg_instance
-    outcome = materialize_evaluation(HOHHOT, raw_root=str(RAW), out_root=str(tmp_path / "out"),
-                                     dagster_instance=instance)
+    outcome = materialize_evaluation(
+        HOHHOT, raw_root=str(RAW), out_root=str(tmp_path / "out"), dagster_instance=instance
+    )
     assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
     assert outcome.summary["score"]["total"] == "84.88"
     assert outcome.summary["funds"]["by_source"]["county"]["received"] == "500.00"
 
     [(run_id, status)] = query(db, "SELECT run_id, status FROM runs")
     assert status == "SUCCESS"
-    assert query(db, "SELECT value FROM run_tags WHERE run_id = %s AND key = 'dagster/partition'", run_id) == [(HOHHOT,)]
-    assert query(db, "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'evaluations'") == [(HOHHOT,)]
+    assert query(db, "SELECT value FROM run_tags WHERE run_id = %s AND key = 'dagster/partition'", run_id) == [
+        (HOHHOT,)
+    ]
+    assert query(db, "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'evaluations'") == [
+        (HOHHOT,)
+    ]
 
-    materialised = query(db, "SELECT asset_key, partition FROM event_logs "
-                             "WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'", run_id)
+    materialised = query(
+        db,
+        "SELECT asset_key, partition FROM event_logs "
+        "WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",
+        run_id,
+    )
     graph = defs.resolve_asset_graph()
     assert {dg.AssetKey.from_db_string(key) for key, _ in materialised} == set(graph.materializable_asset_keys)
     assert {partition for _, partition in materialised} == {HOHHOT}
-    [(checks,)] = query(db, "SELECT count(*) FROM event_logs "
-                            "WHERE run_id = %s AND dagster_event_type = 'ASSET_CHECK_EVALUATION'", run_id)
+    [(checks,)] = query(
+        db,
+        "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_CHECK_EVALUATION'",
+        run_id,
+    )
     assert checks == len(graph.asset_check_keys)
 
     # What the nightly schedule reads back from PostgreSQL matches the inputs and code just run: no rerun.

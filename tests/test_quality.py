@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from pipeline.store import TABLES, read_table
 from pipeline.evaluation import find
 from pipeline.quality.expectations import quality_rows, run_suites, suites
+from pipeline.store import TABLES, read_table
 from tests.conftest import HOHHOT, RAW, ROOT
 
 # 到位 by source in the Hohhot seed: 10000 + 5000 + 9710 + 500 + 2265 万元, in 分.
@@ -59,8 +59,18 @@ def corrupted(tables, evaluation, tmp_path_factory):
 def test_every_expected_table_has_a_suite_that_passes_on_hohhot(clean):
     out, results = clean
     by_table = {r.table: r for r in results}
-    assert {"payments", "receipts", "fund_plan", "county_payments", "transfers", "funds_by_source",
-            "funds_by_subproject", "funds_cells", "indicator_scores", "dimension_scores"} <= set(by_table)
+    assert {
+        "payments",
+        "receipts",
+        "fund_plan",
+        "county_payments",
+        "transfers",
+        "funds_by_source",
+        "funds_by_subproject",
+        "funds_cells",
+        "indicator_scores",
+        "dimension_scores",
+    } <= set(by_table)
     failed = {r.table: r.failures for r in results if not r.success}
     assert failed == {}
     for r in results:
@@ -71,8 +81,11 @@ def test_every_expected_table_has_a_suite_that_passes_on_hohhot(clean):
 
 def test_fund_sums_are_asserted_as_exact_integers_of_fen(tables, evaluation):
     cells = next(s for s in suites(tables, evaluation) if s.table == "funds_cells")
-    received = next(e for e in cells.expectations
-                    if e.type == "expect_column_integer_sum_to_be_between" and e.kwargs["column"] == "received")
+    received = next(
+        e
+        for e in cells.expectations
+        if e.type == "expect_column_integer_sum_to_be_between" and e.kwargs["column"] == "received"
+    )
     assert received.kwargs["min_value"] == received.kwargs["max_value"] == HOHHOT_RECEIVED_FEN
     assert type(received.kwargs["min_value"]) is int
 
@@ -150,8 +163,16 @@ def test_score_above_points_fails_compared_as_numbers(corrupted):
 def test_untouched_tables_still_pass_and_the_appendix_names_the_observed_values(corrupted):
     out, by_table = corrupted
     failing = {t for t, r in by_table.items() if not r.success}
-    assert failing == {"funds_by_source", "funds_cells", "funds_by_subproject", "funds_by_group", "funds_by_county",
-                       "payments", "county_payments", "indicator_scores"}
+    assert failing == {
+        "funds_by_source",
+        "funds_cells",
+        "funds_by_subproject",
+        "funds_by_group",
+        "funds_by_county",
+        "payments",
+        "county_payments",
+        "indicator_scores",
+    }
     rows = quality_rows(list(by_table.values())).set_index("check")
     assert not rows.loc["funds_by_source:expectations", "passed"]
     assert "-100" in rows.loc["funds_by_source:expectations", "detail"]

@@ -18,16 +18,22 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Settings
-from pipeline.findings import assess, frame as findings_frame
+from pipeline.escape import csv_bytes, escape_text
+from pipeline.findings import assess
+from pipeline.findings import frame as findings_frame
 from pipeline.report import ReportInputs, ReportMeta, load_recommendations, render, render_html, render_xlsx
 from pipeline.report.blocks import GENERATED, Heading, Paragraph, Table, walk
 from pipeline.report.inputs import FINDING_CODES, PolicyDocument
 from pipeline.report.problems import causes
-from pipeline.escape import csv_bytes, escape_text
 from pipeline.report.text import document
 
-SOURCES = {"central": "中央资金", "provincial": "自治区资金", "municipal": "市级资金", "county": "旗县区资金",
-           "self_raised": "企业自筹"}
+SOURCES = {
+    "central": "中央资金",
+    "provincial": "自治区资金",
+    "municipal": "市级资金",
+    "county": "旗县区资金",
+    "self_raised": "企业自筹",
+}
 
 # code: (planned, received, spent, carried_forward, recovered, arrival_rate, execution_rate) — the seed's figures.
 FUNDS = {
@@ -71,50 +77,260 @@ COMPLETED = [str(c) for c in (*range(1, 6), *range(9, 19))]
 DELAYED = ["6", "7", "8"]
 ONGOING = ["19"]
 
-UNMET = ["新增城镇就业人员规模", "登记失业人员规模", "打造特色培训品牌数量", "“一网通办”政策经办系统服务率",
-         "新增技能人才数", "技能劳动者总量占比", "接受职业培训后取得职业资格证书人员比例"]
+UNMET = [
+    "新增城镇就业人员规模",
+    "登记失业人员规模",
+    "打造特色培训品牌数量",
+    "“一网通办”政策经办系统服务率",
+    "新增技能人才数",
+    "技能劳动者总量占比",
+    "接受职业培训后取得职业资格证书人员比例",
+]
 NOT_COLLECTED = ["服务高校毕业生就业人次", "“一网通办”求职招聘系统服务人次", "公共就业服务事项网办率"]
 SATISFACTION = ["公共就业服务满意度", "职业技能培训对象满意度", "就业扶持政策经办服务满意度"]
 TOO_HIGH = "unrealistic"  # the history check's verdict; the reason is in REALISM_REASONS
 
-DIMENSIONS = [("decision", "决策", "15", "14.00"), ("process", "过程", "15", "12.55"),
-              ("output", "产出", "40", "28.33"), ("outcome", "效益", "30", "30.00")]
+DIMENSIONS = [
+    ("decision", "决策", "15", "14.00"),
+    ("process", "过程", "15", "12.55"),
+    ("output", "产出", "40", "28.33"),
+    ("outcome", "效益", "30", "30.00"),
+]
 
 # code, name, dimension, level2, unit, target, actual, completion_rate, points, score, status, deviation_reason, target_flag
 INDICATORS = [
     ("D1", "立项依据充分性", "decision", "项目立项", "", "好", "好", None, "3", "3.00", None, "", ""),
     ("D2", "立项程序规范性", "decision", "项目立项", "", "好", "好", None, "2", "2.00", None, "", ""),
-    ("D3", "绩效目标合理性", "decision", "绩效目标", "", "好", "较好", None, "3", "2.70", None, "个别子项目绩效目标不明确", ""),
+    (
+        "D3",
+        "绩效目标合理性",
+        "decision",
+        "绩效目标",
+        "",
+        "好",
+        "较好",
+        None,
+        "3",
+        "2.70",
+        None,
+        "个别子项目绩效目标不明确",
+        "",
+    ),
     ("D4", "绩效指标明确性", "decision", "绩效目标", "", "好", "较好", None, "2", "1.60", None, "部分指标口径不清", ""),
-    ("D5", "预算编制科学性", "decision", "资金投入", "", "好", "较好", None, "3", "2.70", None, "预算编制科学论证不足", ""),
+    (
+        "D5",
+        "预算编制科学性",
+        "decision",
+        "资金投入",
+        "",
+        "好",
+        "较好",
+        None,
+        "3",
+        "2.70",
+        None,
+        "预算编制科学论证不足",
+        "",
+    ),
     ("D6", "资金分配合理性", "decision", "资金投入", "", "好", "好", None, "2", "2.00", None, "", ""),
-    ("P1", "资金到位率", "process", "资金管理", "%", "100", "89.23", "89.23", "3", "2.68", None, "旗县区配套资金到位不足", ""),
-    ("P2", "预算执行率", "process", "资金管理", "%", "100", "38.99", "38.99", "3", "1.17", None, "部分子项目延后实施", ""),
+    (
+        "P1",
+        "资金到位率",
+        "process",
+        "资金管理",
+        "%",
+        "100",
+        "89.23",
+        "89.23",
+        "3",
+        "2.68",
+        None,
+        "旗县区配套资金到位不足",
+        "",
+    ),
+    (
+        "P2",
+        "预算执行率",
+        "process",
+        "资金管理",
+        "%",
+        "100",
+        "38.99",
+        "38.99",
+        "3",
+        "1.17",
+        None,
+        "部分子项目延后实施",
+        "",
+    ),
     ("P3", "资金使用合规性", "process", "资金管理", "", "好", "好", None, "3", "3.00", None, "", ""),
     ("P4", "管理制度健全性", "process", "组织实施", "", "好", "好", None, "3", "3.00", None, "", ""),
     ("P5", "制度执行有效性", "process", "组织实施", "", "好", "较好", None, "3", "2.70", None, "过程管理待完善", ""),
-    ("O1", "新增城镇就业人员规模", "output", "产出数量", "人", "45000", "44500", "98.89", "4", "3.96", "unmet",
-     "受企业用工需求收缩影响，新增就业规模低于预期", ""),
-    ("O2", "登记失业人员规模", "output", "产出数量", "人", "20000", "20800", "96.15", "4", "3.85", "unmet",
-     "登记失业人员规模高于控制目标", ""),
-    ("O3", "服务高校毕业生就业人次", "output", "产出数量", "人次", "60000", None, None, "4", "0.00", "not_collected",
-     "指标涉及多个业务科室，累计数未完成统计", TOO_HIGH),
-    ("O4", "打造特色培训品牌数量", "output", "产出数量", "个", "5", "4", "80.00", "3", "2.40", "unmet",
-     "培训工种与当地人才市场需求匹配性不足", ""),
-    ("O5", "“一网通办”政策经办系统服务率", "output", "产出质量", "%", "100", "96", "96.00", "3", "2.88", "unmet",
-     "部分政策经办事项尚未接入系统", ""),
-    ("O6", "“一网通办”求职招聘系统服务人次", "output", "产出数量", "人次", "100000", None, None, "3", "0.00",
-     "not_collected", "智慧就业服务云平台延期，服务人次未完成统计", ""),
-    ("O7", "新增技能人才数", "output", "产出数量", "人", "20000", "18500", "92.50", "4", "3.70", "unmet",
-     "技能价值激励导向机制未建立，企业及学员培训意愿不强", TOO_HIGH),
-    ("O8", "技能劳动者总量占比", "output", "产出质量", "%", "30", "28", "93.33", "3", "2.80", "unmet",
-     "技术工种和高技能人才培训偏少", ""),
-    ("O9", "公共就业服务事项网办率", "output", "产出质量", "%", "90", None, None, "3", "0.00", "not_collected",
-     "公共就业服务事项网办清单未明确，未完成采集", ""),
-    ("O10", "接受职业培训后取得职业资格证书人员比例", "output", "产出质量", "%", "80", "73", "91.25", "3", "2.74",
-     "unmet", "培训时间不够灵活，低端常规培训过多", ""),
-    ("O11", "乳业高技能人才培训基地建设完成率", "output", "产出时效", "%", "100", "100", "100.00", "3", "3.00", "met",
-     "", ""),
+    (
+        "O1",
+        "新增城镇就业人员规模",
+        "output",
+        "产出数量",
+        "人",
+        "45000",
+        "44500",
+        "98.89",
+        "4",
+        "3.96",
+        "unmet",
+        "受企业用工需求收缩影响，新增就业规模低于预期",
+        "",
+    ),
+    (
+        "O2",
+        "登记失业人员规模",
+        "output",
+        "产出数量",
+        "人",
+        "20000",
+        "20800",
+        "96.15",
+        "4",
+        "3.85",
+        "unmet",
+        "登记失业人员规模高于控制目标",
+        "",
+    ),
+    (
+        "O3",
+        "服务高校毕业生就业人次",
+        "output",
+        "产出数量",
+        "人次",
+        "60000",
+        None,
+        None,
+        "4",
+        "0.00",
+        "not_collected",
+        "指标涉及多个业务科室，累计数未完成统计",
+        TOO_HIGH,
+    ),
+    (
+        "O4",
+        "打造特色培训品牌数量",
+        "output",
+        "产出数量",
+        "个",
+        "5",
+        "4",
+        "80.00",
+        "3",
+        "2.40",
+        "unmet",
+        "培训工种与当地人才市场需求匹配性不足",
+        "",
+    ),
+    (
+        "O5",
+        "“一网通办”政策经办系统服务率",
+        "output",
+        "产出质量",
+        "%",
+        "100",
+        "96",
+        "96.00",
+        "3",
+        "2.88",
+        "unmet",
+        "部分政策经办事项尚未接入系统",
+        "",
+    ),
+    (
+        "O6",
+        "“一网通办”求职招聘系统服务人次",
+        "output",
+        "产出数量",
+        "人次",
+        "100000",
+        None,
+        None,
+        "3",
+        "0.00",
+        "not_collected",
+        "智慧就业服务云平台延期，服务人次未完成统计",
+        "",
+    ),
+    (
+        "O7",
+        "新增技能人才数",
+        "output",
+        "产出数量",
+        "人",
+        "20000",
+        "18500",
+        "92.50",
+        "4",
+        "3.70",
+        "unmet",
+        "技能价值激励导向机制未建立，企业及学员培训意愿不强",
+        TOO_HIGH,
+    ),
+    (
+        "O8",
+        "技能劳动者总量占比",
+        "output",
+        "产出质量",
+        "%",
+        "30",
+        "28",
+        "93.33",
+        "3",
+        "2.80",
+        "unmet",
+        "技术工种和高技能人才培训偏少",
+        "",
+    ),
+    (
+        "O9",
+        "公共就业服务事项网办率",
+        "output",
+        "产出质量",
+        "%",
+        "90",
+        None,
+        None,
+        "3",
+        "0.00",
+        "not_collected",
+        "公共就业服务事项网办清单未明确，未完成采集",
+        "",
+    ),
+    (
+        "O10",
+        "接受职业培训后取得职业资格证书人员比例",
+        "output",
+        "产出质量",
+        "%",
+        "80",
+        "73",
+        "91.25",
+        "3",
+        "2.74",
+        "unmet",
+        "培训时间不够灵活，低端常规培训过多",
+        "",
+    ),
+    (
+        "O11",
+        "乳业高技能人才培训基地建设完成率",
+        "output",
+        "产出时效",
+        "%",
+        "100",
+        "100",
+        "100.00",
+        "3",
+        "3.00",
+        "met",
+        "",
+        "",
+    ),
     ("O12", "单位培训成本", "output", "产出成本", "元/人", "1800", "1750", "102.86", "3", "3.00", "met", "", ""),
     ("E1", "城镇调查失业率", "outcome", "项目效益", "%", "5.5", "5.2", "105.77", "4", "4.00", "met", "", ""),
     ("E2", "高校毕业生总体就业率", "outcome", "项目效益", "%", "90", "91.3", "101.44", "4", "4.00", "met", "", ""),
@@ -122,9 +338,36 @@ INDICATORS = [
     ("E4", "新增就业岗位数", "outcome", "项目效益", "个", "3000", "3200", "106.67", "3", "3.00", "met", "", ""),
     ("E5", "项目可持续影响", "outcome", "项目效益", "", "好", "好", None, "5", "5.00", "met", "", ""),
     ("S1", "公共就业服务满意度", "outcome", "满意度", "%", "90", "92.4", "102.67", "3", "3.00", "met", "", TOO_HIGH),
-    ("S2", "职业技能培训对象满意度", "outcome", "满意度", "%", "90", "93.1", "103.44", "3", "3.00", "met", "", TOO_HIGH),
-    ("S3", "就业扶持政策经办服务满意度", "outcome", "满意度", "%", "90", "91.7", "101.89", "3", "3.00", "met", "",
-     TOO_HIGH),
+    (
+        "S2",
+        "职业技能培训对象满意度",
+        "outcome",
+        "满意度",
+        "%",
+        "90",
+        "93.1",
+        "103.44",
+        "3",
+        "3.00",
+        "met",
+        "",
+        TOO_HIGH,
+    ),
+    (
+        "S3",
+        "就业扶持政策经办服务满意度",
+        "outcome",
+        "满意度",
+        "%",
+        "90",
+        "91.7",
+        "101.89",
+        "3",
+        "3.00",
+        "met",
+        "",
+        TOO_HIGH,
+    ),
 ]
 REALISM_REASONS = {
     "O3": "目标值 60000人次 高于往年最好水平 41000人次（2022年）",
@@ -133,8 +376,21 @@ REALISM_REASONS = {
     "S2": "目标值 90% 高于往年最好水平 89.1%（2022年）",
     "S3": "目标值 90% 高于往年最好水平 87.9%（2022年）",
 }
-INDICATOR_COLUMNS = ["code", "name", "dimension", "level2", "unit", "target", "actual", "completion_rate", "points",
-                     "score", "status", "deviation_reason", "target_flag"]
+INDICATOR_COLUMNS = [
+    "code",
+    "name",
+    "dimension",
+    "level2",
+    "unit",
+    "target",
+    "actual",
+    "completion_rate",
+    "points",
+    "score",
+    "status",
+    "deviation_reason",
+    "target_flag",
+]
 
 NARRATIVE = """## 主要经验及做法
 
@@ -169,52 +425,159 @@ def example_findings() -> pd.DataFrame:
     rows = []
     for c, r in ind.items():
         if r[10] == "unmet":
-            rows.append({"code": "indicator_unmet", "severity": "medium", "subject_type": "indicator", "subject": c,
-                         "figure": r[6], "points_lost": lost[c],
-                         "message": f"指标“{r[1]}”未完成目标值：目标 {r[5]}{r[4]}，实际 {r[6]}{r[4]}。"})
+            rows.append(
+                {
+                    "code": "indicator_unmet",
+                    "severity": "medium",
+                    "subject_type": "indicator",
+                    "subject": c,
+                    "figure": r[6],
+                    "points_lost": lost[c],
+                    "message": f"指标“{r[1]}”未完成目标值：目标 {r[5]}{r[4]}，实际 {r[6]}{r[4]}。",
+                }
+            )
         if r[10] == "not_collected":
-            rows.append({"code": "indicator_not_collected", "severity": "medium", "subject_type": "indicator",
-                         "subject": c, "figure": "", "points_lost": lost[c],
-                         "message": f"指标“{r[1]}”未完成数据采集统计，不得分。"})
+            rows.append(
+                {
+                    "code": "indicator_not_collected",
+                    "severity": "medium",
+                    "subject_type": "indicator",
+                    "subject": c,
+                    "figure": "",
+                    "points_lost": lost[c],
+                    "message": f"指标“{r[1]}”未完成数据采集统计，不得分。",
+                }
+            )
         if r[12] == TOO_HIGH:
-            rows.append({"code": "target_unrealistic", "severity": "medium", "subject_type": "indicator", "subject": c,
-                         "figure": r[5], "points_lost": lost[c] if r[10] != "met" else "0.00",
-                         "message": f"指标“{r[1]}”年度指标值超出往年实际水平：{REALISM_REASONS[c]}。"})
+            rows.append(
+                {
+                    "code": "target_unrealistic",
+                    "severity": "medium",
+                    "subject_type": "indicator",
+                    "subject": c,
+                    "figure": r[5],
+                    "points_lost": lost[c] if r[10] != "met" else "0.00",
+                    "message": f"指标“{r[1]}”年度指标值超出往年实际水平：{REALISM_REASONS[c]}。",
+                }
+            )
     for c in DELAYED:
-        rows.append({"code": "subproject_delayed", "severity": "medium", "subject_type": "subproject", "subject": c,
-                     "figure": "2023-12-31", "stake_fen": _fen(SUBPROJECTS[c][2]),
-                     "message": f"子项目“{c}--{SUBPROJECTS[c][0]}”未按计划时间完成，延后实施或暂停实施。"})
-    rows.append({"code": "subproject_extended", "severity": "medium", "subject_type": "subproject", "subject": "19",
-                 "figure": "2024-06-30", "stake_fen": _fen("4000"),
-                 "message": "子项目“19--呼和浩特市智慧就业服务云平台建设项目”计划完成时间调整至 2024-06-30，仍在持续推进中。"})
-    rows.append({"code": "funds_recovered", "severity": "medium", "subject_type": "source", "subject": "central",
-                 "figure": "2114.00", "stake_fen": _fen("2114"), "message": "中央资金未使用部分被收回 2114.00 万元。"})
-    rows.append({"code": "low_arrival", "severity": "medium", "subject_type": "source", "subject": "county",
-                 "figure": "13.11", "stake_fen": _fen("3315"),
-                 "message": "旗县区资金计划 3815.00 万元，实际到位 500.00 万元，到位率 13.11%，低于 60% 的阈值。"})
+        rows.append(
+            {
+                "code": "subproject_delayed",
+                "severity": "medium",
+                "subject_type": "subproject",
+                "subject": c,
+                "figure": "2023-12-31",
+                "stake_fen": _fen(SUBPROJECTS[c][2]),
+                "message": f"子项目“{c}--{SUBPROJECTS[c][0]}”未按计划时间完成，延后实施或暂停实施。",
+            }
+        )
+    rows.append(
+        {
+            "code": "subproject_extended",
+            "severity": "medium",
+            "subject_type": "subproject",
+            "subject": "19",
+            "figure": "2024-06-30",
+            "stake_fen": _fen("4000"),
+            "message": "子项目“19--呼和浩特市智慧就业服务云平台建设项目”计划完成时间调整至 2024-06-30，仍在持续推进中。",
+        }
+    )
+    rows.append(
+        {
+            "code": "funds_recovered",
+            "severity": "medium",
+            "subject_type": "source",
+            "subject": "central",
+            "figure": "2114.00",
+            "stake_fen": _fen("2114"),
+            "message": "中央资金未使用部分被收回 2114.00 万元。",
+        }
+    )
+    rows.append(
+        {
+            "code": "low_arrival",
+            "severity": "medium",
+            "subject_type": "source",
+            "subject": "county",
+            "figure": "13.11",
+            "stake_fen": _fen("3315"),
+            "message": "旗县区资金计划 3815.00 万元，实际到位 500.00 万元，到位率 13.11%，低于 60% 的阈值。",
+        }
+    )
     for c in ("provincial", "municipal", "county"):
         received, spent = FUNDS[c][1], FUNDS[c][2]
-        rows.append({"code": "low_execution_source", "severity": "medium", "subject_type": "source", "subject": c,
-                     "figure": FUNDS[c][6], "stake_fen": _fen(received) - _fen(spent),
-                     "message": f"{SOURCES[c]}预算执行率 {FUNDS[c][6]}%，低于 60% 的阈值。"})
-    rows.append({"code": "low_execution_subproject", "severity": "medium", "subject_type": "subproject", "subject": "8",
-                 "figure": "44.79", "stake_fen": _fen("276.07"), "message": "子项目 8 预算执行率 44.79%，低于 60% 的阈值。"})
-    rows.append({"code": "low_execution_subproject", "severity": "medium", "subject_type": "subproject", "subject": "9",
-                 "figure": "28.66", "stake_fen": _fen("713.43"), "message": "子项目 9 预算执行率 28.66%，低于 60% 的阈值。"})
-    rows.append({"code": "archive_not_synced", "severity": "medium", "subject_type": "county", "subject": "150121",
-                 "figure": "2/4", "message": "土默特左旗（150121）子项目 8 的组织管理机制、工作目标等 2 项档案资料未同步至总项目管理组。"})
+        rows.append(
+            {
+                "code": "low_execution_source",
+                "severity": "medium",
+                "subject_type": "source",
+                "subject": c,
+                "figure": FUNDS[c][6],
+                "stake_fen": _fen(received) - _fen(spent),
+                "message": f"{SOURCES[c]}预算执行率 {FUNDS[c][6]}%，低于 60% 的阈值。",
+            }
+        )
+    rows.append(
+        {
+            "code": "low_execution_subproject",
+            "severity": "medium",
+            "subject_type": "subproject",
+            "subject": "8",
+            "figure": "44.79",
+            "stake_fen": _fen("276.07"),
+            "message": "子项目 8 预算执行率 44.79%，低于 60% 的阈值。",
+        }
+    )
+    rows.append(
+        {
+            "code": "low_execution_subproject",
+            "severity": "medium",
+            "subject_type": "subproject",
+            "subject": "9",
+            "figure": "28.66",
+            "stake_fen": _fen("713.43"),
+            "message": "子项目 9 预算执行率 28.66%，低于 60% 的阈值。",
+        }
+    )
+    rows.append(
+        {
+            "code": "archive_not_synced",
+            "severity": "medium",
+            "subject_type": "county",
+            "subject": "150121",
+            "figure": "2/4",
+            "message": "土默特左旗（150121）子项目 8 的组织管理机制、工作目标等 2 项档案资料未同步至总项目管理组。",
+        }
+    )
     return assess(findings_frame(rows), Settings(), PLANNED_FEN, {c: r[8] for c, r in ind.items()})
 
 
 def example_cells() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two lineage cells of county money in sub-project 8, shared by the county source's and sub-project 8's findings."""
-    cells = pd.DataFrame([
-        ("8|county|150105", "8", "county", "150105", _fen("300"), _fen("300"), _fen("150"), 0, 0, 0, 0),
-        ("8|county|150121", "8", "county", "150121", _fen("200"), _fen("200"), _fen("73.93"), 0, 0, 0, 0),
-    ], columns=["key", "subproject_code", "source_code", "county_code", "planned", "received", "spent",
-                "carried_forward", "recovered", "transfers_in", "transfers_out"])
-    links = pd.DataFrame([(f, c) for f in ("low_execution_source:county", "low_execution_subproject:8") for c in cells["key"]],
-                         columns=["finding_id", "cell"])
+    cells = pd.DataFrame(
+        [
+            ("8|county|150105", "8", "county", "150105", _fen("300"), _fen("300"), _fen("150"), 0, 0, 0, 0),
+            ("8|county|150121", "8", "county", "150121", _fen("200"), _fen("200"), _fen("73.93"), 0, 0, 0, 0),
+        ],
+        columns=[
+            "key",
+            "subproject_code",
+            "source_code",
+            "county_code",
+            "planned",
+            "received",
+            "spent",
+            "carried_forward",
+            "recovered",
+            "transfers_in",
+            "transfers_out",
+        ],
+    )
+    links = pd.DataFrame(
+        [(f, c) for f in ("low_execution_source:county", "low_execution_subproject:8") for c in cells["key"]],
+        columns=["finding_id", "cell"],
+    )
     return cells, links
 
 
@@ -235,22 +598,29 @@ def example_inputs(narrative: str = NARRATIVE) -> ReportInputs:
         commissioned_by="呼和浩特市财政局",
         report_type="简版",
         approved=(2022, 5),
-        policy_basis=(PolicyDocument("关于组织申报2022年公共就业服务能力提升示范项目的通知", use="approval"),
-                      PolicyDocument("项目支出绩效评价管理办法", "财预〔2020〕10号")),
+        policy_basis=(
+            PolicyDocument("关于组织申报2022年公共就业服务能力提升示范项目的通知", use="approval"),
+            PolicyDocument("项目支出绩效评价管理办法", "财预〔2020〕10号"),
+        ),
         evaluation_approach="现场评价",
         projects_visited=19,
         region_coverage_pct="100",
     )
     indicators = pd.DataFrame(INDICATORS, columns=INDICATOR_COLUMNS)
     # Verdicts other than "unrealistic" must not flag anything: targets with history pass, the rest have none.
-    indicators["target_flag"] = indicators["target_flag"].where(indicators["target_flag"] != "", indicators["code"].map(
-        lambda c: "realistic" if c.startswith(("O", "E")) else "no_history"))
+    indicators["target_flag"] = indicators["target_flag"].where(
+        indicators["target_flag"] != "",
+        indicators["code"].map(lambda c: "realistic" if c.startswith(("O", "E")) else "no_history"),
+    )
     indicators["realism_reason"] = indicators["code"].map(REALISM_REASONS)
     indicators["comparator"] = indicators["code"].map(lambda c: "<=" if c == "O2" else ">=")
     indicators["method"] = indicators["target"].map(lambda t: "qualitative" if t == "好" else "proportional")
     indicators["scoring_rule"] = indicators["method"].map(
-        {"qualitative": "定性：好 100%、较好 80%、一般 60%、差 0%，各评价人员平均",
-         "proportional": "按完成比例计分：实际完成值 ÷ 年度指标值 × 分值，满分为止"})
+        {
+            "qualitative": "定性：好 100%、较好 80%、一般 60%、差 0%，各评价人员平均",
+            "proportional": "按完成比例计分：实际完成值 ÷ 年度指标值 × 分值，满分为止",
+        }
+    )
     summary = {
         "evaluation_id": "2023-hohhot-pes",
         "funds": {
@@ -262,45 +632,86 @@ def example_inputs(narrative: str = NARRATIVE) -> ReportInputs:
         "score": {"total": "84.88", "grade": "良", "by_dimension": {c: s for c, _, _, s in DIMENSIONS}},
         "subprojects": {"completed": COMPLETED, "delayed_or_paused": DELAYED, "ongoing": ONGOING},
         "indicators": {
-            "unmet": UNMET, "not_collected": NOT_COLLECTED, "met_count": 10, "total_count": 20,
-            "by_code": {r[0]: {"name": r[1], "dimension": r[2], "target": r[5], "actual": r[6], "status": r[10],
-                               "points": r[8], "score": r[9]} for r in INDICATORS},
+            "unmet": UNMET,
+            "not_collected": NOT_COLLECTED,
+            "met_count": 10,
+            "total_count": 20,
+            "by_code": {
+                r[0]: {
+                    "name": r[1],
+                    "dimension": r[2],
+                    "target": r[5],
+                    "actual": r[6],
+                    "status": r[10],
+                    "points": r[8],
+                    "score": r[9],
+                }
+                for r in INDICATORS
+            },
         },
         "rows": {"read": 1864, "accepted": 1864, "quarantined": 0},
         "files": {"read": 17, "rejected": 0, "missing": 0},
     }
-    status = {**{c: "completed" for c in COMPLETED}, **{c: "delayed_or_paused" for c in DELAYED},
-              **{c: "ongoing" for c in ONGOING}}
+    status = {
+        **dict.fromkeys(COMPLETED, "completed"),
+        **dict.fromkeys(DELAYED, "delayed_or_paused"),
+        **dict.fromkeys(ONGOING, "ongoing"),
+    }
     subprojects = pd.DataFrame(
         [(c, name, g, GROUPS[g], alloc, status[c]) for c, (name, g, alloc) in SUBPROJECTS.items()],
         columns=["subproject_code", "name", "group_code", "group_name", "allocation", "status"],
     )
-    files = [("bureau/finance/receipts.csv", "receipts", "finance", 40, "csv"),
-             ("bureau/project_office/subprojects.xlsx", "subprojects", "project_office", 19, "xlsx"),
-             ("county/150102.xlsx", "county_match_plan,county_receipts", "150102", 12, "xlsx")]
+    files = [
+        ("bureau/finance/receipts.csv", "receipts", "finance", 40, "csv"),
+        ("bureau/project_office/subprojects.xlsx", "subprojects", "project_office", 19, "xlsx"),
+        ("county/150102.xlsx", "county_match_plan,county_receipts", "150102", 12, "xlsx"),
+    ]
     inputs = pd.DataFrame(
         [(f, k, s, n, hashlib.sha256(f.encode()).hexdigest(), fmt) for f, k, s, n, fmt in files],
         columns=["file", "kind", "submitter", "rows", "sha256", "format"],
     )
     quality = pd.DataFrame(
-        [("subprojects:contract", True, "rows_checked=19, failure_count=0, failure_cases=none"),
-         ("subprojects:expectations", True, "6/6 项期望通过 / expectations met"),
-         ("submission_inventory:rows_accounted", True, "files_checked=17, rows_read=1864, rows_accepted=1864, rows_quarantined=0"),
-         ("funds_by_source:levels_sum_to_same_totals", True, "planned 30790.00, received 27475.00, spent 10713.76")],
+        [
+            ("subprojects:contract", True, "rows_checked=19, failure_count=0, failure_cases=none"),
+            ("subprojects:expectations", True, "6/6 项期望通过 / expectations met"),
+            (
+                "submission_inventory:rows_accounted",
+                True,
+                "files_checked=17, rows_read=1864, rows_accepted=1864, rows_quarantined=0",
+            ),
+            ("funds_by_source:levels_sum_to_same_totals", True, "planned 30790.00, received 27475.00, spent 10713.76"),
+        ],
         columns=["check", "passed", "detail"],
     )
     cells, links = example_cells()
     return ReportInputs(
-        meta=meta, summary=summary, sources=SOURCES, subprojects=subprojects,
+        meta=meta,
+        summary=summary,
+        sources=SOURCES,
+        subprojects=subprojects,
         dimensions=pd.DataFrame(DIMENSIONS, columns=["code", "name", "weight", "score"]),
-        indicators=indicators, findings=example_findings(),
+        indicators=indicators,
+        findings=example_findings(),
         quarantine=pd.DataFrame(columns=["file", "sheet", "row", "column", "rule", "value", "message"]),
-        inputs=inputs, quality=quality, narrative=narrative, recommendations=load_recommendations(),
-        names={"150102": "新城区", "150105": "赛罕区", "150121": "土默特左旗", "finance": "市人社局规划财务科",
-               "project_office": "市人社局项目办"},
-        kind_labels={"receipts": "资金到位", "subprojects": "子项目登记表", "county_match_plan": "配套计划",
-                     "county_receipts": "资金到位"},
-        funds_cells=cells, finding_cells=links,
+        inputs=inputs,
+        quality=quality,
+        narrative=narrative,
+        recommendations=load_recommendations(),
+        names={
+            "150102": "新城区",
+            "150105": "赛罕区",
+            "150121": "土默特左旗",
+            "finance": "市人社局规划财务科",
+            "project_office": "市人社局项目办",
+        },
+        kind_labels={
+            "receipts": "资金到位",
+            "subprojects": "子项目登记表",
+            "county_match_plan": "配套计划",
+            "county_receipts": "资金到位",
+        },
+        funds_cells=cells,
+        finding_cells=links,
     )
 
 
@@ -339,11 +750,11 @@ def html_text(page: bytes) -> list[str]:
 def body_text(page: bytes) -> list[str]:
     """The text after the table of contents, which repeats every heading."""
     cells = html_text(page)
-    return cells[cells.index("一、基本情况", cells.index("一、基本情况") + 1):]
+    return cells[cells.index("一、基本情况", cells.index("一、基本情况") + 1) :]
 
 
 def section(text: str, start: str, end: str) -> str:
-    return text[text.index(start):text.index(end, text.index(start))]
+    return text[text.index(start) : text.index(end, text.index(start))]
 
 
 @pytest.fixture(scope="module")
@@ -361,7 +772,7 @@ def _status_lists(cells: list[str]) -> dict[str, list[str]]:
     start = cells.index("19 项子项目完成情况表")
     lists: dict[str, list[str]] = {}
     current = None
-    for cell in cells[start + 1:]:
+    for cell in cells[start + 1 :]:
         if cell.startswith(("一、基本完成", "二、未按计划时间完成", "三、计划时间调整后")):
             current = cell.split("（")[0]
             lists[current] = []
@@ -377,28 +788,57 @@ def test_html_holds_every_seed_figure(page):
     for figure in seed_figures() + ["89.23", "38.99", "1279.74", "2114.00", "13.11"]:
         assert figure in text, figure
     assert "本次绩效评价最终评价得分为 84.88 分，评级为“良”。" in text
-    assert "计划投资总额 30790.00 万元，其中：中央资金 10000.00 万元，自治区资金 5000.00 万元，市级资金 9710.00 万元，" \
-           "旗县区资金 3815.00 万元，企业自筹 2265.00 万元。" in text
+    assert (
+        "计划投资总额 30790.00 万元，其中：中央资金 10000.00 万元，自治区资金 5000.00 万元，市级资金 9710.00 万元，"
+        "旗县区资金 3815.00 万元，企业自筹 2265.00 万元。" in text
+    )
     assert "中央资金支出 6606.26 万元，结转下年支出 1279.74 万元，回收金额 2114.00 万元" in text
 
 
 def test_cover_title_and_header_facts_come_from_the_metadata(page):
     cells = html_text(page)
-    assert cells[:5] == ["2023年公共就业服务能力提升示范项目绩效评价简版报告"] * 2 + ["委托方：呼和浩特市财政局",
-                         "评价机构：内蒙古腾冠管理咨询有限公司", "报告日期：2024 年 3 月 29 日"]
+    assert cells[:5] == ["2023年公共就业服务能力提升示范项目绩效评价简版报告"] * 2 + [
+        "委托方：呼和浩特市财政局",
+        "评价机构：内蒙古腾冠管理咨询有限公司",
+        "报告日期：2024 年 3 月 29 日",
+    ]
     text = "\n".join(cells)
-    assert ("2022 年 5 月，呼和浩特市人力资源和社会保障局根据《关于组织申报2022年公共就业服务能力提升示范项目的通知》"
-            "要求，申报公共就业服务能力提升示范项目并获批准。") in text
-    assert "本次评价受呼和浩特市财政局委托，由内蒙古腾冠管理咨询有限公司组织实施，评价依据《项目支出绩效评价管理办法》" \
-           "（财预〔2020〕10号）等文件开展。" in text
-    assert "采用现场评价方式，实地调研共计 19 个项目，覆盖项目范围占具体项目地区总数的 100%、项目预算总额的 100.00%" in text
+    assert (
+        "2022 年 5 月，呼和浩特市人力资源和社会保障局根据《关于组织申报2022年公共就业服务能力提升示范项目的通知》"
+        "要求，申报公共就业服务能力提升示范项目并获批准。"
+    ) in text
+    assert (
+        "本次评价受呼和浩特市财政局委托，由内蒙古腾冠管理咨询有限公司组织实施，评价依据《项目支出绩效评价管理办法》"
+        "（财预〔2020〕10号）等文件开展。" in text
+    )
+    assert (
+        "采用现场评价方式，实地调研共计 19 个项目，覆盖项目范围占具体项目地区总数的 100%、项目预算总额的 100.00%"
+        in text
+    )
 
 
 def test_older_metadata_without_the_new_keys_still_reports(inp):
-    old = dataclasses.replace(inp, meta=ReportMeta(**{f.name: getattr(inp.meta, f.name) for f in dataclasses.fields(ReportMeta)
-                                                      if f.name in ("title", "programme", "region", "evaluator",
-                                                                    "report_date", "programme_start", "programme_end",
-                                                                    "evaluation_start", "evaluation_end")}))
+    old = dataclasses.replace(
+        inp,
+        meta=ReportMeta(
+            **{
+                f.name: getattr(inp.meta, f.name)
+                for f in dataclasses.fields(ReportMeta)
+                if f.name
+                in (
+                    "title",
+                    "programme",
+                    "region",
+                    "evaluator",
+                    "report_date",
+                    "programme_start",
+                    "programme_end",
+                    "evaluation_start",
+                    "evaluation_end",
+                )
+            }
+        ),
+    )
     text = "\n".join(html_text(render_html(old)))
     assert "2023年公共就业服务能力提升示范项目绩效评价报告" in text and "委托方" not in text
     assert "评价共覆盖 19 个子项目（子项目总数 19 个），覆盖项目预算总额的 100.00%。" in text
@@ -406,20 +846,37 @@ def test_older_metadata_without_the_new_keys_still_reports(inp):
 
 def test_html_follows_the_seed_sections(page):
     cells = body_text(page)
-    headings = ["一、基本情况", "二、绩效评价工作开展情况", "三、综合评价情况及评价结论",
-                "四、主要经验及做法、存在的问题及原因分析", "（一）主要经验及做法", "（二）存在的问题及原因分析",
-                "五、相关建议", "附件一：绩效指标评分表", "附件二：问题发现清单", "附件三：数据质量摘要", "附件四：输入文件清单"]
+    headings = [
+        "一、基本情况",
+        "二、绩效评价工作开展情况",
+        "三、综合评价情况及评价结论",
+        "四、主要经验及做法、存在的问题及原因分析",
+        "（一）主要经验及做法",
+        "（二）存在的问题及原因分析",
+        "五、相关建议",
+        "附件一：绩效指标评分表",
+        "附件二：问题发现清单",
+        "附件三：数据质量摘要",
+        "附件四：输入文件清单",
+    ]
     positions = [cells.index(h) for h in headings]
     assert positions == sorted(positions)
-    toc = html_text(page)[:html_text(page).index("一、基本情况", html_text(page).index("一、基本情况") + 1)]
+    toc = html_text(page)[: html_text(page).index("一、基本情况", html_text(page).index("一、基本情况") + 1)]
     assert [c for c in toc if c in headings] == headings
-    alloc = cells[cells.index("19 项子项目名称及资金分配情况统计表"):]
-    for label, value in (("子项目 1-5 小计", "7830.00"), ("子项目 6-18 小计", "18960.00"),
-                         ("子项目 19 小计", "4000.00"), ("总项目合计（1-19）", "30790.00")):
+    alloc = cells[cells.index("19 项子项目名称及资金分配情况统计表") :]
+    for label, value in (
+        ("子项目 1-5 小计", "7830.00"),
+        ("子项目 6-18 小计", "18960.00"),
+        ("子项目 19 小计", "4000.00"),
+        ("总项目合计（1-19）", "30790.00"),
+    ):
         assert alloc[alloc.index(label) + 1] == value
     assert "一、开展特色技能培训，提升就业创业能力" in alloc
-    assert _status_lists(cells) == {"一、基本完成": COMPLETED, "二、未按计划时间完成延后实施或暂停实施": DELAYED,
-                                    "三、计划时间调整后仍在实施期内持续推进中": ONGOING}
+    assert _status_lists(cells) == {
+        "一、基本完成": COMPLETED,
+        "二、未按计划时间完成延后实施或暂停实施": DELAYED,
+        "三、计划时间调整后仍在实施期内持续推进中": ONGOING,
+    }
 
 
 def _problems(inp: ReportInputs) -> list[tuple[str, list]]:
@@ -428,7 +885,7 @@ def _problems(inp: ReportInputs) -> list[tuple[str, list]]:
     start = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "（二）存在的问题及原因分析")
     end = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "五、相关建议")
     out: list[tuple[str, list]] = []
-    for b in blocks[start + 1:end]:
+    for b in blocks[start + 1 : end]:
         if isinstance(b, Heading) and b.level == 3:
             out.append((b.text, []))
         elif out:
@@ -456,7 +913,10 @@ def test_problems_are_one_per_cause_with_evidence_not_bullets(inp):
 def test_money_shared_by_lineage_cells_is_counted_once(inp):
     schedule = _problems(inp)[0][1]
     text = "\n".join(b.text for b in schedule if isinstance(b, Paragraph))
-    assert "旗县区资金与子项目 8（调整落实职业介绍补贴项目）的已到位未支出资金为同一笔资金（276.07 万元），只计一次。" in text
+    assert (
+        "旗县区资金与子项目 8（调整落实职业介绍补贴项目）的已到位未支出资金为同一笔资金（276.07 万元），只计一次。"
+        in text
+    )
     # the union of the two findings' cells: 300 + 200 received − 150 − 73.93 spent, not 2 × 276.07
     assert "已到位未支出资金 276.07 万元" in text and "552.14" not in text
 
@@ -482,7 +942,9 @@ def test_report_findings_are_the_stages_findings(inp):
     assert f"本次评价各环节共形成问题发现 {len(inp.findings)} 项" in listing
 
 
-HOHHOT_LIKE_NARRATIVE = NARRATIVE + """
+HOHHOT_LIKE_NARRATIVE = (
+    NARRATIVE
+    + """
 ## 存在的问题及原因分析
 
 ### 部分绩效目标值设定偏高
@@ -515,13 +977,17 @@ HOHHOT_LIKE_NARRATIVE = NARRATIVE + """
 
 ### (1) 建议强化全民终身技能学习意识。
 """
+)
 
 
 def test_the_evaluators_problems_come_first_with_their_cause_analysis(inp):
     narrated = dataclasses.replace(inp, narrative=HOHHOT_LIKE_NARRATIVE)
     problems = _problems(narrated)
-    assert [h for h, _ in problems[:3]] == ["1. 部分绩效目标值设定偏高", "2. 培训学员技能人才产出不理想",
-                                             "3. 评价机构另行发现的问题"]
+    assert [h for h, _ in problems[:3]] == [
+        "1. 部分绩效目标值设定偏高",
+        "2. 培训学员技能人才产出不理想",
+        "3. 评价机构另行发现的问题",
+    ]
     first = problems[0][1]
     texts = [b.text if isinstance(b, Paragraph) else b for b in first]
     analysis = texts.index("原因分析")
@@ -552,8 +1018,11 @@ def test_recommendations_take_the_evaluators_first_then_one_per_remaining_proble
 
 def test_generated_text_agrees_with_the_tables(inp):
     """No generated sentence calls a completed sub-project delayed, a met target too high, or a head-count fractional."""
-    blocks = [b for b in walk(document(dataclasses.replace(inp, narrative=HOHHOT_LIKE_NARRATIVE)))
-              if getattr(b, "origin", GENERATED) == GENERATED]
+    blocks = [
+        b
+        for b in walk(document(dataclasses.replace(inp, narrative=HOHHOT_LIKE_NARRATIVE)))
+        if getattr(b, "origin", GENERATED) == GENERATED
+    ]
     lines = [b.text for b in blocks if isinstance(b, (Paragraph, Heading))]
     lines += ["｜".join(r.cells) for b in blocks if isinstance(b, Table) for r in b.rows]
     met = [r[1] for r in INDICATORS if r[10] == "met"]
@@ -570,11 +1039,22 @@ def test_generated_text_agrees_with_the_tables(inp):
 
 def test_scoring_rules_are_disclosed_in_the_indicator_appendix(page):
     cells = body_text(page)
-    table = cells[cells.index("附件一：绩效指标评分表"):]
-    assert table[1:12] == ["绩效指标评分表", "三级指标", "方向", "年度指标值", "实际完成值", "完成率（%）", "分值", "得分",
-                           "评分规则", "完成状态", "偏差原因"]
+    table = cells[cells.index("附件一：绩效指标评分表") :]
+    assert table[1:12] == [
+        "绩效指标评分表",
+        "三级指标",
+        "方向",
+        "年度指标值",
+        "实际完成值",
+        "完成率（%）",
+        "分值",
+        "得分",
+        "评分规则",
+        "完成状态",
+        "偏差原因",
+    ]
     row = table.index("登记失业人员规模")
-    assert table[row + 1:row + 3] == ["≤", "20000人"]
+    assert table[row + 1 : row + 3] == ["≤", "20000人"]
     assert "按完成比例计分：实际完成值 ÷ 年度指标值 × 分值，满分为止" in table
 
 
@@ -583,7 +1063,10 @@ def test_appendices_speak_chinese(page):
     quality = section(text, "附件三：数据质量摘要", "附件四")
     assert "子项目登记表" in quality and "结构校验 19 行，0 个问题；质量期望 6/6 项通过" in quality
     assert "报送文件 17 份：读取 1864 行 = 采用 1864 行 + 隔离 0 行" in quality
-    assert "来源、子项目、项目组、旗县区各层级合计一致（计划 30790.00 万元，到位 27475.00 万元，支出 10713.76 万元）" in quality
+    assert (
+        "来源、子项目、项目组、旗县区各层级合计一致（计划 30790.00 万元，到位 27475.00 万元，支出 10713.76 万元）"
+        in quality
+    )
     files = section(text, "附件四：输入文件清单", "说明：")
     assert "市人社局规划财务科" in files and "配套计划、资金到位" in files
     assert hashlib.sha256(b"county/150102.xlsx").hexdigest()[:12] in files
@@ -597,7 +1080,9 @@ def test_html_is_self_contained_and_prints_on_a4(page):
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, flags=re.I)
     assert not re.search(r"@import|url\(", html, flags=re.I)
     assert "http://" not in html and "https://" not in html
-    assert "size: A4" in html and "page-break-before: always" in html and 'counter(page) " 页 共 " counter(pages)' in html
+    assert (
+        "size: A4" in html and "page-break-before: always" in html and 'counter(page) " 页 共 " counter(pages)' in html
+    )
     assert '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimSun", sans-serif' in html
     svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
     assert len(svgs) == 3
@@ -610,15 +1095,33 @@ def test_html_is_self_contained_and_prints_on_a4(page):
 def test_xlsx_sheets_are_chinese_with_units_and_numeric_rates(inp):
     book = openpyxl.load_workbook(io.BytesIO(render_xlsx(inp)))
     assert book.properties.created == dt.datetime(2024, 3, 29) and book.properties.creator == inp.meta.evaluator
-    assert book.sheetnames == ["资金", "维度得分", "子项目", "指标", "问题发现", "隔离记录", "输入文件", "输入文件_技术"]
+    assert book.sheetnames == [
+        "资金",
+        "维度得分",
+        "子项目",
+        "指标",
+        "问题发现",
+        "隔离记录",
+        "输入文件",
+        "输入文件_技术",
+    ]
     for ws in book:
         assert ws.freeze_panes == "A2"
         assert ws.print_title_rows == "$1:$1" and ws.page_setup.paperSize == 9
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0  # one page wide
         assert all(re.search(r"[\u4e00-\u9fff]", c.value) for c in ws[1]), ws.title
     funds = book["资金"]
-    assert [c.value for c in funds[1]] == ["资金来源", "资金来源编码", "计划资金（万元）", "到位资金（万元）", "实际支出（万元）",
-                                           "结转下年（万元）", "收回（万元）", "到位率", "执行率"]
+    assert [c.value for c in funds[1]] == [
+        "资金来源",
+        "资金来源编码",
+        "计划资金（万元）",
+        "到位资金（万元）",
+        "实际支出（万元）",
+        "结转下年（万元）",
+        "收回（万元）",
+        "到位率",
+        "执行率",
+    ]
     rows = {r[0].value: r for r in funds.iter_rows(min_row=2)}
     for code, values in {**{SOURCES[c]: v for c, v in FUNDS.items()}, "合计": TOTAL}.items():
         assert [f"{c.value:.2f}" for c in rows[code][2:7]] == list(values[:5]), code
@@ -642,20 +1145,66 @@ def test_xlsx_sheets_are_chinese_with_units_and_numeric_rates(inp):
 
 
 def test_xlsx_extra_tables_get_chinese_headers_and_money_in_wan(inp):
-    extra = {"资金核对_来源": pd.DataFrame({"key": ["county"], "source_code": ["county"], "planned": [3815 * WAN],
-                                          "received": [500 * WAN], "arrival_rate": ["13.11"]})}
+    extra = {
+        "资金核对_来源": pd.DataFrame(
+            {
+                "key": ["county"],
+                "source_code": ["county"],
+                "planned": [3815 * WAN],
+                "received": [500 * WAN],
+                "arrival_rate": ["13.11"],
+            }
+        )
+    }
     sheet = openpyxl.load_workbook(io.BytesIO(render_xlsx(inp, extra)))["资金核对_来源"]
-    assert [c.value for c in sheet[1]] == ["键", "资金来源编码", "资金来源", "计划资金（万元）", "到位资金（万元）", "到位率"]
+    assert [c.value for c in sheet[1]] == [
+        "键",
+        "资金来源编码",
+        "资金来源",
+        "计划资金（万元）",
+        "到位资金（万元）",
+        "到位率",
+    ]
     assert [c.value for c in sheet[2]] == ["county", "county", "旗县区资金", 3815, 500, pytest.approx(0.1311)]
     assert sheet.cell(2, 6).number_format == "0.00%"
 
 
 def _injected(inp: ReportInputs) -> ReportInputs:
-    findings = pd.concat([inp.findings, assess(findings_frame([
-        {"code": "submission_missing", "severity": "high", "subject_type": "submitter", "subject": "=SUM(1)",
-         "figure": "-5", "message": "=SUM(1)"}]), Settings(), PLANNED_FEN)], ignore_index=True)
-    quarantine = pd.DataFrame([{"file": "county/150103.xlsx", "sheet": "资金到位", "row": 7, "column": "金额",
-                                "rule": "not_a_number", "value": "=SUM(1)", "message": "+cmd|' /C calc'!A0"}])
+    findings = pd.concat(
+        [
+            inp.findings,
+            assess(
+                findings_frame(
+                    [
+                        {
+                            "code": "submission_missing",
+                            "severity": "high",
+                            "subject_type": "submitter",
+                            "subject": "=SUM(1)",
+                            "figure": "-5",
+                            "message": "=SUM(1)",
+                        }
+                    ]
+                ),
+                Settings(),
+                PLANNED_FEN,
+            ),
+        ],
+        ignore_index=True,
+    )
+    quarantine = pd.DataFrame(
+        [
+            {
+                "file": "county/150103.xlsx",
+                "sheet": "资金到位",
+                "row": 7,
+                "column": "金额",
+                "rule": "not_a_number",
+                "value": "=SUM(1)",
+                "message": "+cmd|' /C calc'!A0",
+            }
+        ]
+    )
     return dataclasses.replace(inp, findings=findings, quarantine=quarantine)
 
 
@@ -666,8 +1215,16 @@ def test_submitted_text_never_becomes_a_formula(inp):
     values = [c for ws in book for row in ws.iter_rows() for c in row if c.value is not None]
     assert not [c for c in values if c.data_type == "f"]
     assert not [c.value for c in values if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
-    assert [c.value for c in book["隔离记录"][2]] == ["county/150103.xlsx", "资金到位", 7, "金额", "不是有效数字",
-                                                  "not_a_number", "'=SUM(1)", "'+cmd|' /C calc'!A0"]
+    assert [c.value for c in book["隔离记录"][2]] == [
+        "county/150103.xlsx",
+        "资金到位",
+        7,
+        "金额",
+        "不是有效数字",
+        "not_a_number",
+        "'=SUM(1)",
+        "'+cmd|' /C calc'!A0",
+    ]
     header = [c.value for c in book["问题发现"][1]]
     finding = next(r for r in book["问题发现"].iter_rows(min_row=2) if r[2].value == "submission_missing")
     assert [finding[header.index(h)].value for h in ("对象编码", "数值", "说明")] == ["'=SUM(1)", -5, "'=SUM(1)"]
@@ -677,21 +1234,30 @@ def test_submitted_text_never_becomes_a_formula(inp):
 
 def test_quarantine_summary_names_rules_in_chinese(inp):
     quarantine = pd.DataFrame(
-        [("county/150103.xlsx", "资金到位", 7, "金额", "not_a_number", "abc", "金额不是数字"),
-         ("county/150103.xlsx", "资金到位", 9, "金额", "too_many_decimals", "1.234", "金额最多两位小数"),
-         ("county/150104.xlsx", "", None, "", "unreadable", "", "文件无法读取")],
-        columns=["file", "sheet", "row", "column", "rule", "value", "message"])
+        [
+            ("county/150103.xlsx", "资金到位", 7, "金额", "not_a_number", "abc", "金额不是数字"),
+            ("county/150103.xlsx", "资金到位", 9, "金额", "too_many_decimals", "1.234", "金额最多两位小数"),
+            ("county/150104.xlsx", "", None, "", "unreadable", "", "文件无法读取"),
+        ],
+        columns=["file", "sheet", "row", "column", "rule", "value", "message"],
+    )
     cells = body_text(render_html(dataclasses.replace(inp, quarantine=quarantine)))
-    summary = cells[cells.index("隔离记录汇总（按文件及问题）"):]
+    summary = cells[cells.index("隔离记录汇总（按文件及问题）") :]
     assert summary[summary.index("合计") + 1] == "3"
     assert "不是有效数字" in summary and "金额超过两位小数" in summary and "not_a_number" not in summary
 
 
 def test_csv_helper_escapes_text_not_numbers():
-    df = pd.DataFrame({"value": ["=SUM(1)", "@A1", "-2+3", "正常"], "amount": [-5, 3, 0, 12],
-                       "rate": [-1.5, 2.0, None, 0.5]})
+    df = pd.DataFrame(
+        {"value": ["=SUM(1)", "@A1", "-2+3", "正常"], "amount": [-5, 3, 0, 12], "rate": [-1.5, 2.0, None, 0.5]}
+    )
     assert csv_bytes(df).decode("utf-8-sig").splitlines() == [
-        "value,amount,rate", "'=SUM(1),-5,-1.5", "'@A1,3,2.0", "'-2+3,0,", "正常,12,0.5"]
+        "value,amount,rate",
+        "'=SUM(1),-5,-1.5",
+        "'@A1,3,2.0",
+        "'-2+3,0,",
+        "正常,12,0.5",
+    ]
     assert csv_bytes(df).startswith(b"\xef\xbb\xbf")
     no_text = pd.DataFrame({"n": pd.Series([-1, 2], dtype=object), "c": pd.Categorical(["-x", "y"])})
     assert csv_bytes(no_text).decode("utf-8-sig").splitlines() == ["n,c", "-1,'-x", "2,y"]
@@ -700,17 +1266,38 @@ def test_csv_helper_escapes_text_not_numbers():
 
 def test_every_file_is_byte_identical_across_renders():
     first, second = render(example_inputs()), render(example_inputs())
-    assert set(first) == {"report.html", "report.pdf", "report.docx", "scored_tables.xlsx",
-                          "charts/chart-1-funds-by-source.png", "charts/chart-2-score-by-dimension.png",
-                          "charts/chart-3-indicator-completion.png"}
-    assert {k: hashlib.sha256(v).hexdigest() for k, v in first.items()} == \
-        {k: hashlib.sha256(v).hexdigest() for k, v in second.items()}
+    assert set(first) == {
+        "report.html",
+        "report.pdf",
+        "report.docx",
+        "scored_tables.xlsx",
+        "charts/chart-1-funds-by-source.png",
+        "charts/chart-2-score-by-dimension.png",
+        "charts/chart-3-indicator-completion.png",
+    }
+    assert {k: hashlib.sha256(v).hexdigest() for k, v in first.items()} == {
+        k: hashlib.sha256(v).hexdigest() for k, v in second.items()
+    }
 
 
 def test_national_scale_problems_show_the_worst_20(inp):
-    many = assess(findings_frame([
-        {"code": "submission_missing", "severity": "high", "subject_type": "submitter", "subject": f"county-{n:04d}",
-         "figure": "", "message": f"县 {n:04d} 未提交资金到位表。"} for n in range(2850)]), Settings(), PLANNED_FEN)
+    many = assess(
+        findings_frame(
+            [
+                {
+                    "code": "submission_missing",
+                    "severity": "high",
+                    "subject_type": "submitter",
+                    "subject": f"county-{n:04d}",
+                    "figure": "",
+                    "message": f"县 {n:04d} 未提交资金到位表。",
+                }
+                for n in range(2850)
+            ]
+        ),
+        Settings(),
+        PLANNED_FEN,
+    )
     big = dataclasses.replace(inp, findings=pd.concat([inp.findings, many], ignore_index=True))
     text = "\n".join(body_text(render_html(big)))
     problems = section(text, "（二）存在的问题及原因分析", "五、相关建议")
@@ -735,7 +1322,9 @@ def test_every_known_finding_code_has_a_category():
 
 
 def test_narrative_parts_go_where_the_seed_puts_them(inp):
-    narrative = NARRATIVE + """
+    narrative = (
+        NARRATIVE
+        + """
 ## 综合评价
 
 项目立项依据充分，但个别子项目绩效目标不明确。
@@ -746,11 +1335,15 @@ def test_narrative_parts_go_where_the_seed_puts_them(inp):
 
 建议积极加大政策宣传引导作用。
 """
+    )
     cells = body_text(render_html(dataclasses.replace(inp, narrative=narrative)))
-    experience, problems, advice = (cells.index(h) for h in ("（一）主要经验及做法", "（二）存在的问题及原因分析", "五、相关建议"))
+    experience, problems, advice = (
+        cells.index(h) for h in ("（一）主要经验及做法", "（二）存在的问题及原因分析", "五、相关建议")
+    )
     assert experience < cells.index("2. 乳业技能人才培养服务绩效显著，具有先进性创新性。") < problems
-    assert cells.index("本次绩效评价最终评价得分为 84.88 分，评级为“良”。") + 1 == \
-        cells.index("项目立项依据充分，但个别子项目绩效目标不明确。")
+    assert cells.index("本次绩效评价最终评价得分为 84.88 分，评级为“良”。") + 1 == cells.index(
+        "项目立项依据充分，但个别子项目绩效目标不明确。"
+    )
     assert advice < cells.index("(1) 建议强化全民终身技能学习意识。") < cells.index("附件一：绩效指标评分表")
     assert "1. 项目实施在促进全市高质量充分就业方面起到了积极助力作用。" in cells
 

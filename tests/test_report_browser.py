@@ -13,8 +13,14 @@ from pipeline.report import render_html
 from tests.conftest import require_program
 from tests.test_report import COMPLETED, NOT_COLLECTED, UNMET, example_inputs, seed_figures
 
-HEADINGS = ["一、基本情况", "二、绩效评价工作开展情况", "三、综合评价情况及评价结论",
-            "四、主要经验及做法、存在的问题及原因分析", "五、相关建议", "附件一：绩效指标评分表"]
+HEADINGS = [
+    "一、基本情况",
+    "二、绩效评价工作开展情况",
+    "三、综合评价情况及评价结论",
+    "四、主要经验及做法、存在的问题及原因分析",
+    "五、相关建议",
+    "附件一：绩效指标评分表",
+]
 
 
 def _chromium() -> str:
@@ -27,8 +33,16 @@ def _chromium() -> str:
 
 def _run(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
     # Offline and quiet: no first-run pages, no background fetches, a throwaway profile.
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
     return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=120)
 
 
@@ -45,15 +59,25 @@ def test_report_renders_in_chromium(tmp_path):
     assert dom.stdout.count("<svg") == 3
 
     png = tmp_path / "report.png"
-    shot = _run(browser, tmp_path / "profile", f"--screenshot={png}", "--window-size=1240,1754",
-                "--hide-scrollbars", page.as_uri())
+    shot = _run(
+        browser,
+        tmp_path / "profile",
+        f"--screenshot={png}",
+        "--window-size=1240,1754",
+        "--hide-scrollbars",
+        page.as_uri(),
+    )
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 20_000  # a blank or error page compresses far smaller
 
 
-OFFLINE = ["--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>", "--host-resolver-rules=MAP * ~NOTFOUND",
-           "--virtual-time-budget=5000"]
+OFFLINE = [
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--virtual-time-budget=5000",
+]
 
 
 def test_data_docs_render_offline_and_name_no_remote_resource(hohhot_run, tmp_path):
@@ -64,7 +88,9 @@ def test_data_docs_render_offline_and_name_no_remote_resource(hohhot_run, tmp_pa
     docs = hohhot_run.out_dir / "data_docs"
     pages = sorted(docs.rglob("*.html"))
     assert len(pages) > 10
-    remote = re.compile(r"""(?:\b(?:src|href|action)\s*=\s*["']?\s*|url\(\s*["']?|@import\s+["']?)(?:https?:)?//""", re.I)
+    remote = re.compile(
+        r"""(?:\b(?:src|href|action)\s*=\s*["']?\s*|url\(\s*["']?|@import\s+["']?)(?:https?:)?//""", re.I
+    )
     for p in pages:
         assert not remote.search(p.read_text(encoding="utf-8")), p
     browser = _chromium()

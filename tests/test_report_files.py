@@ -17,14 +17,18 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from pipeline.report import charts
 from pipeline.materialize import materialize_evaluation
+from pipeline.report import charts
 from tests.conftest import HOHHOT, RAW
 from tests.test_report import body_text, html_text, section
 
 # The seed's four problems (四（二）), as the evaluator's narrative words them, in the seed's order.
-SEED_PROBLEMS = ["部分绩效目标值设定偏高，个别指标口径不清", "个别子项目组织管理不到位，智慧就业服务云平台建设延期",
-                 "培训学员技能人才产出不理想", "涉旗县区子项目档案管理尚需加强"]
+SEED_PROBLEMS = [
+    "部分绩效目标值设定偏高，个别指标口径不清",
+    "个别子项目组织管理不到位，智慧就业服务云平台建设延期",
+    "培训学员技能人才产出不理想",
+    "涉旗县区子项目档案管理尚需加强",
+]
 # Codes and identifiers the report must never print as body text.
 IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b\w+:\w+\b|\b(?:czj|finance|county|central|provincial)\b")
 
@@ -46,23 +50,28 @@ def _docx_text(d) -> list[str]:
 
 def test_the_four_seed_problems_each_with_evidence_and_cause_analysis(out):
     cells = body_text((out / "report.html").read_bytes())
-    problems = cells[cells.index("（二）存在的问题及原因分析"):cells.index("五、相关建议")]
+    problems = cells[cells.index("（二）存在的问题及原因分析") : cells.index("五、相关建议")]
     headings = [c for c in problems if re.match(r"^\d+\. ", c) and c[3:] in SEED_PROBLEMS]
     assert headings == [f"{n}. {h}" for n, h in enumerate(SEED_PROBLEMS, start=1)]
     assert not [c for c in problems if re.match(r"^\d+\. ", c) and c not in headings]  # nothing else is a problem
     for n, heading in enumerate(headings):
-        part = problems[problems.index(heading):problems.index(headings[n + 1]) if n + 1 < len(headings) else None]
+        part = problems[problems.index(heading) : problems.index(headings[n + 1]) if n + 1 < len(headings) else None]
         assert any(c.startswith("本问题涉及") for c in part), heading
         assert any(c.startswith("表 4-") for c in part), heading  # its evidence table
-        assert "原因分析" in part and part.index("原因分析") > next(i for i, c in enumerate(part) if c.startswith("表 4-"))
+        assert "原因分析" in part and part.index("原因分析") > next(
+            i for i, c in enumerate(part) if c.startswith("表 4-")
+        )
     text = "\n".join(problems)
     # the seed's evidence: the platform's delay and the recovery, the nine counties' matching funds in one table,
     # sub-project 8's county money counted once, project 8's six counties' archives
     assert "完成时间调整至 2024-06-30" in text and "收回 2114.00 万元" in text
-    assert "旗县区资金与子项目 8（调整落实职业介绍补贴项目）的已到位未支出资金为同一笔资金（276.07 万元），只计一次。" in text
+    assert (
+        "旗县区资金与子项目 8（调整落实职业介绍补贴项目）的已到位未支出资金为同一笔资金（276.07 万元），只计一次。"
+        in text
+    )
     assert "新城区、回民区、玉泉区等 9 个旗县区的未到位资金均包含在旗县区资金的未到位资金（3315.00 万元）之中" in text
     assert text.count("未同步至总项目管理组") == 6
-    advice = "\n".join(cells[cells.index("五、相关建议"):cells.index("附件一：绩效指标评分表")])
+    advice = "\n".join(cells[cells.index("五、相关建议") : cells.index("附件一：绩效指标评分表")])
     for seed in ("市场需求调研", "信息化领域专家", "薪酬分配指引", "档案纳入总项目管理体系"):
         assert seed in advice, seed
 
@@ -82,19 +91,25 @@ def test_without_the_narrative_every_finding_still_has_a_place(tmp_path):
     ids = {r[0] for r in rows[1:]}
     stages = set()
     for table in ("ingest_findings", "reconciliation_findings", "scoring_findings"):
-        stages |= {line.split(",")[0] for line in
-                   (outcome.out_dir / f"{table}.csv").read_text(encoding="utf-8-sig").splitlines()[1:]}
+        stages |= {
+            line.split(",")[0]
+            for line in (outcome.out_dir / f"{table}.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+        }
     assert ids == stages  # the report's findings are the union of the stages' findings, by id
     cells = body_text((outcome.out_dir / "report.html").read_bytes())
-    problems = cells[cells.index("（二）存在的问题及原因分析"):cells.index("五、相关建议")]
+    problems = cells[cells.index("（二）存在的问题及原因分析") : cells.index("五、相关建议")]
     assert "1. 部分子项目未按计划实施，资金使用进度滞后" in problems  # the most at stake first
     assert "部分资金未足额到位" in "\n".join(problems) and "表 4-" in "\n".join(problems)
 
 
 def test_docx_has_cover_header_page_numbers_contents_and_charts(out, document):
     first = [p.text for p in document.paragraphs if p.text.strip()][:4]
-    assert first == ["2023年公共就业服务能力提升示范项目绩效评价简版报告", "委托方：呼和浩特市财政局",
-                     "评价机构：内蒙古腾冠管理咨询有限公司", "报告日期：2024 年 3 月 29 日"]
+    assert first == [
+        "2023年公共就业服务能力提升示范项目绩效评价简版报告",
+        "委托方：呼和浩特市财政局",
+        "评价机构：内蒙古腾冠管理咨询有限公司",
+        "报告日期：2024 年 3 月 29 日",
+    ]
     section = document.sections[0]
     assert section.different_first_page_header_footer  # the cover goes without header and footer
     assert section.header.paragraphs[0].text == "2023年公共就业服务能力提升示范项目绩效评价简版报告"
@@ -176,9 +191,13 @@ def test_chart_images_have_chinese_text_rendered_with_a_cjk_font(out):
         image = Image.open(out / "charts" / f"{name}.png")
         assert image.width >= 1200  # twice the SVG's 680 px
     # resvg draws nothing for a glyph it cannot find: two different Chinese words must give different ink
-    svg = ('<svg viewBox="0 0 200 40" width="200" height="40" font-family="' + charts.FONT + '">'
-           '<rect width="200" height="40" fill="#fff"/><text x="4" y="28" font-size="24">{}</text></svg>')
-    one, two, blank = (Image.open(io.BytesIO(charts.png(svg.format(w)))).convert("L") for w in ("资金到位", "绩效评价", ""))
+    svg = (
+        '<svg viewBox="0 0 200 40" width="200" height="40" font-family="' + charts.FONT + '">'
+        '<rect width="200" height="40" fill="#fff"/><text x="4" y="28" font-size="24">{}</text></svg>'
+    )
+    one, two, blank = (
+        Image.open(io.BytesIO(charts.png(svg.format(w)))).convert("L") for w in ("资金到位", "绩效评价", "")
+    )
 
     def ink(im):
         return sum(1 for v in im.getdata() if v < 128)
@@ -195,9 +214,15 @@ def test_every_xlsx_sheet_is_chinese_with_units_and_numeric_rates(out):
     for ws in book:
         headers = [c.value for c in ws[1]]
         assert all(re.search(r"[\u4e00-\u9fff]", h) for h in headers), (ws.title, headers)
-        money = [h for h in headers if re.search(r"资金|金额|支出|结转|收回|结余|缺口|下拨转|差额", h) and "率" not in h
-                 and "编码" not in h and "来源" != h and not h.endswith(("文件", "工作表", "行号", "编号", "文号", "日期",
-                                                                           "方式", "类型", "资金来源"))]
+        money = [
+            h
+            for h in headers
+            if re.search(r"资金|金额|支出|结转|收回|结余|缺口|下拨转|差额", h)
+            and "率" not in h
+            and "编码" not in h
+            and h != "来源"
+            and not h.endswith(("文件", "工作表", "行号", "编号", "文号", "日期", "方式", "类型", "资金来源"))
+        ]
         assert all(h.endswith("（万元）") for h in money), (ws.title, money)
         for j, h in enumerate(headers):
             if h in ("到位率", "执行率", "完成率"):
@@ -210,8 +235,15 @@ def test_every_xlsx_sheet_is_chinese_with_units_and_numeric_rates(out):
 def test_manifest_hashes_every_new_output(out):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    for rel in ("report.pdf", "report.docx", "report.html", "scored_tables.xlsx", "charts/chart-1-funds-by-source.png",
-                "charts/chart-2-score-by-dimension.png", "charts/chart-3-indicator-completion.png"):
+    for rel in (
+        "report.pdf",
+        "report.docx",
+        "report.html",
+        "scored_tables.xlsx",
+        "charts/chart-1-funds-by-source.png",
+        "charts/chart-2-score-by-dimension.png",
+        "charts/chart-3-indicator-completion.png",
+    ):
         assert rel in manifest["outputs"], rel
         assert any(a["path"] == rel and a["sha256"] == manifest["outputs"][rel] for a in summary["artifacts"].values())
 

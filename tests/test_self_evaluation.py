@@ -37,7 +37,7 @@ def run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def form(run):
     ws = openpyxl.load_workbook(run.out_dir / "self_evaluation_form.xlsx").active
-    return [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    return [list(row) for row in ws.iter_rows(values_only=True)]
 
 
 def _shown(value) -> str:
@@ -63,7 +63,7 @@ def test_the_funding_block_matches_the_source_table(form):
 def test_the_indicator_rows_and_the_total_match_the_source_table(form):
     _, indicators = _readme_tables()
     start = next(i for i, r in enumerate(form) if r[1] == "一级指标")
-    got = [[_shown(v) for v in r[1:8]] for r in form[start + 1:] if r[0] != "总分"]
+    got = [[_shown(v) for v in r[1:8]] for r in form[start + 1 :] if r[0] != "总分"]
     expected = [[*r[:5], f"{float(r[5]):.2f}", r[6]] for r in indicators if r[0] != "总分"]
     assert got == expected
     total = next(r for r in form if r[0] == "总分")
@@ -99,10 +99,14 @@ def test_a_carry_in_source_must_be_a_known_budget_line(tmp_path):
     folder = tmp_path / SELF_EVALUATION
     shutil.copytree(RAW / SELF_EVALUATION, folder)
     assert ReportMeta.from_config(load(folder).config).budget_lines == {
-        "banner_budget": "current", "regional_grant": "current", "carry_in": "carry_in"}
+        "banner_budget": "current",
+        "regional_grant": "current",
+        "carry_in": "carry_in",
+    }
     path = folder / "evaluation.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("budget_line: carry_in", "budget_line: last_year"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("budget_line: carry_in", "budget_line: last_year"), encoding="utf-8"
+    )
     with pytest.raises(EvaluationError, match=r"sources\[2=carry_in\]\.budget_line"):  # refused at load, naming the key
         load(folder)
     assert re.search(r"county-only|counties: \[\]", (RAW / SELF_EVALUATION / "README.md").read_text(encoding="utf-8"))

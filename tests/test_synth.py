@@ -22,8 +22,20 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_same_seed_gives_the_same_bytes_whatever_the_folder(tmp_path):
-    args = ["--counties", "5", "--subprojects", "6", "--indicators", "10", "--seed", "7", "--defects", "0.05",
-            "--evaluation-id", "syn-bytes"]
+    args = [
+        "--counties",
+        "5",
+        "--subprojects",
+        "6",
+        "--indicators",
+        "10",
+        "--seed",
+        "7",
+        "--defects",
+        "0.05",
+        "--evaluation-id",
+        "syn-bytes",
+    ]
     assert synth.main(["--out", str(tmp_path / "a" / "first"), "--workers", "1", *args]) == 0
     assert synth.main(["--out", str(tmp_path / "b" / "second"), "--workers", "2", *args]) == 0
     first, second = _files(tmp_path / "a" / "first"), _files(tmp_path / "b" / "second")
@@ -119,8 +131,12 @@ def test_every_seeded_defect_is_quarantined_or_a_finding(defects_run):
     ledger, outcome, _ = defects_run
     quarantine = pd.read_csv(outcome.out_dir / "quarantine.csv", dtype=str, keep_default_na=False)
     caught = set(zip(quarantine["file"], quarantine["sheet"], quarantine["row"], quarantine["rule"]))
-    findings = pd.concat([pd.read_csv(outcome.out_dir / f"{stage}_findings.csv", dtype=str, keep_default_na=False)
-                          for stage in ("ingest", "reconciliation")])
+    findings = pd.concat(
+        [
+            pd.read_csv(outcome.out_dir / f"{stage}_findings.csv", dtype=str, keep_default_na=False)
+            for stage in ("ingest", "reconciliation")
+        ]
+    )
     found = set(zip(findings["code"], findings["subject"]))
     row_defects = [d for d in ledger["defects"] if d["kind"] in synth.ROW_DEFECTS]
     assert len(row_defects) > 50

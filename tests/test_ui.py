@@ -21,13 +21,19 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-
 from tests.conftest import HOHHOT, RAW, ROOT, SELF_EVALUATION
 from tests.test_report_browser import _chromium
 
 LOCATION, REPOSITORY = "pes_evaluation", "__repository__"
 # One asset per stage, raw → ingest → reconciliation → scoring → report.
-STAGE_ASSETS = ["raw_submissions", "payments", "quarantine", "funds_by_source", "indicator_scores", "evaluation_summary"]
+STAGE_ASSETS = [
+    "raw_submissions",
+    "payments",
+    "quarantine",
+    "funds_by_source",
+    "indicator_scores",
+    "evaluation_summary",
+]
 RUN_TIMEOUT_S = 300
 
 
@@ -50,8 +56,9 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, interva
 
 def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     # Its own process group, so stopping it also stops the code server and run workers it spawns.
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -98,11 +105,22 @@ class DevTools:
         from websockets.sync.client import connect
 
         # Offline and quiet: no first-run pages, no background fetches, a throwaway profile.
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
-                 "--remote-debugging-port=0", f"--window-size={window}", "about:blank"]
-        self.proc = subprocess.Popen([browser, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            f"--window-size={window}",
+            "about:blank",
+        ]
+        self.proc = subprocess.Popen(
+            [browser, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         try:
             port_file = profile / "DevToolsActivePort"
             wait_for(lambda: port_file.exists() and port_file.read_text().strip(), 30, "Chromium's DevTools port", 0.1)
@@ -130,8 +148,14 @@ class DevTools:
 
     def alt_key(self, letter: str) -> None:
         for kind in ("keyDown", "keyUp"):
-            self.send("Input.dispatchKeyEvent", type=kind, modifiers=1, key=letter, code=f"Key{letter.upper()}",
-                      windowsVirtualKeyCode=ord(letter.upper()))
+            self.send(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                modifiers=1,
+                key=letter,
+                code=f"Key{letter.upper()}",
+                windowsVirtualKeyCode=ord(letter.upper()),
+            )
 
     def screenshot(self, path: Path) -> None:
         path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"]))
@@ -143,22 +167,31 @@ class DevTools:
 
 def launch_hohhot_run(gql: GraphQL) -> str:
     repo = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
-    added = gql("""mutation($repo: RepositorySelector!, $key: String!) {
+    added = gql(
+        """mutation($repo: RepositorySelector!, $key: String!) {
         addDynamicPartition(repositorySelector: $repo, partitionsDefName: "evaluations", partitionKey: $key) {
           __typename ... on AddDynamicPartitionSuccess { partitionKey } ... on PythonError { message } } }""",
-                repo=repo, key=HOHHOT)["addDynamicPartition"]
+        repo=repo,
+        key=HOHHOT,
+    )["addDynamicPartition"]
     assert added == {"__typename": "AddDynamicPartitionSuccess", "partitionKey": HOHHOT}, added
-    launched = gql("""mutation($params: ExecutionParams!) {
+    launched = gql(
+        """mutation($params: ExecutionParams!) {
         launchRun(executionParams: $params) {
           __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
-                   params={"selector": {**repo, "jobName": "evaluate"},
-                           "executionMetadata": {"tags": [{"key": "dagster/partition", "value": HOHHOT}]}})["launchRun"]
+        params={
+            "selector": {**repo, "jobName": "evaluate"},
+            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": HOHHOT}]},
+        },
+    )["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     return launched["run"]["runId"]
 
 
 def run_status(gql: GraphQL, run_id: str) -> str:
-    return gql("query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", id=run_id)["runOrError"]["status"]
+    return gql("query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", id=run_id)["runOrError"][
+        "status"
+    ]
 
 
 def location_loaded(gql: GraphQL) -> bool:
@@ -182,13 +215,24 @@ def test_ui_runs_hohhot_and_renders_the_asset_graph(tmp_path):
     web_log, daemon_log = tmp_path / "webserver.log", tmp_path / "daemon.log"
     # Create and migrate the fresh SQLite store once, before the webserver and the daemon both open it:
     # started together on an empty store they race to migrate it (alembic: "more than one head").
-    migrated = subprocess.run([str(bin_dir / "dagster"), "instance", "migrate"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)
+    migrated = subprocess.run(
+        [str(bin_dir / "dagster"), "instance", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert migrated.returncode == 0, migrated.stderr
     servers = []
     try:
-        servers.append(start([str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1",
-                              "-p", str(port)], env, web_log))
+        servers.append(
+            start(
+                [str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+                env,
+                web_log,
+            )
+        )
         servers.append(start([str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"], env, daemon_log))
         gql = GraphQL(port)
 
@@ -202,8 +246,12 @@ def test_ui_runs_hohhot_and_renders_the_asset_graph(tmp_path):
         wait_for(up, 180, "the webserver to load the code location")
 
         run_id = launch_hohhot_run(gql)
-        status = wait_for(lambda: (s := run_status(gql, run_id)) in {"SUCCESS", "FAILURE", "CANCELED"} and s,
-                          RUN_TIMEOUT_S, f"run {run_id} to finish", interval=2)
+        status = wait_for(
+            lambda: (s := run_status(gql, run_id)) in {"SUCCESS", "FAILURE", "CANCELED"} and s,
+            RUN_TIMEOUT_S,
+            f"run {run_id} to finish",
+            interval=2,
+        )
         assert status == "SUCCESS", tail(daemon_log)
         summary = json.loads((out / HOHHOT / "summary.json").read_text(encoding="utf-8"))
         assert summary["score"]["total"] == "84.88"
@@ -212,10 +260,15 @@ def test_ui_runs_hohhot_and_renders_the_asset_graph(tmp_path):
         page = DevTools(browser, tmp_path / "profile")
         try:
             page.send("Page.navigate", url=f"http://127.0.0.1:{port}/asset-groups~{urllib.parse.quote(selection)}")
-            wait_for(lambda: page.js("document.querySelectorAll('svg foreignObject').length"), 60,
-                     "the asset graph to render")
-            nodes_js = ("Object.fromEntries([...document.querySelectorAll('[class*=assetNodeContainer]')]"
-                        ".map(e => [e.querySelector('[class*=assetName]')?.textContent, e.innerText]))")
+            wait_for(
+                lambda: page.js("document.querySelectorAll('svg foreignObject').length"),
+                60,
+                "the asset graph to render",
+            )
+            nodes_js = (
+                "Object.fromEntries([...document.querySelectorAll('[class*=assetNodeContainer]')]"
+                ".map(e => [e.querySelector('[class*=assetName]')?.textContent, e.innerText]))"
+            )
             last_press = 0.0
 
             def expanded() -> dict | None:
@@ -257,18 +310,32 @@ def test_make_run_then_make_ui_show_the_run_its_partition_and_checks(tmp_path):
     home.mkdir()
     (home / "dagster.yaml").write_bytes((ROOT / "deploy" / "dagster-local.yaml").read_bytes())
     env = {**os.environ, "DAGSTER_HOME": str(home), "PIPELINE_RAW_ROOT": str(RAW), "PIPELINE_OUT_ROOT": str(out)}
-    run = subprocess.run([sys.executable, "-m", "pipeline", "run", "--raw", str(RAW), "--out", str(out)], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", "--raw", str(RAW), "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr
     assert "Telemetry" not in run.stdout + run.stderr
-    registered = subprocess.run([sys.executable, "-m", "pipeline", "partitions", "--raw", str(RAW)], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=300)
-    assert registered.returncode == 0 and HOHHOT in registered.stdout and SELF_EVALUATION in registered.stdout, \
+    registered = subprocess.run(
+        [sys.executable, "-m", "pipeline", "partitions", "--raw", str(RAW)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert registered.returncode == 0 and HOHHOT in registered.stdout and SELF_EVALUATION in registered.stdout, (
         registered.stderr
+    )
     port = free_port()
     web_log = tmp_path / "webserver.log"
-    server = start([str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-                   env, web_log)
+    server = start(
+        [str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], env, web_log
+    )
     try:
         gql = GraphQL(port)
 
@@ -280,21 +347,31 @@ def test_make_run_then_make_ui_show_the_run_its_partition_and_checks(tmp_path):
                 return False
 
         wait_for(up, 180, "the webserver to load the code location")
-        runs = gql('{ runsOrError { ... on Runs { results { status tags { key value } } } } }')["runsOrError"]["results"]
+        runs = gql("{ runsOrError { ... on Runs { results { status tags { key value } } } } }")["runsOrError"][
+            "results"
+        ]
         # one run per evaluation folder under raw/: the Hohhot reconstruction and the self-evaluation example
         assert [r["status"] for r in runs] == ["SUCCESS", "SUCCESS"]
-        assert {t["value"] for r in runs for t in r["tags"] if t["key"] == "dagster/partition"} == {HOHHOT, SELF_EVALUATION}
+        assert {t["value"] for r in runs for t in r["tags"] if t["key"] == "dagster/partition"} == {
+            HOHHOT,
+            SELF_EVALUATION,
+        }
         repo = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
-        keys = gql("""query($repo: RepositorySelector!) { partitionSetsOrError(repositorySelector: $repo,
+        keys = gql(
+            """query($repo: RepositorySelector!) { partitionSetsOrError(repositorySelector: $repo,
                       pipelineName: "evaluate") { ... on PartitionSets { results { partitionsOrError {
-                      ... on Partitions { results { name } } } } } } }""", repo=repo)
-        names = [p["name"] for ps in keys["partitionSetsOrError"]["results"]
-                 for p in ps["partitionsOrError"]["results"]]
+                      ... on Partitions { results { name } } } } } } }""",
+            repo=repo,
+        )
+        names = [
+            p["name"] for ps in keys["partitionSetsOrError"]["results"] for p in ps["partitionsOrError"]["results"]
+        ]
         assert HOHHOT in names
         checks = gql("""{ assetNodes(assetKeys: [{path: ["payments"]}]) { assetChecksOrError {
                        ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } } } }""")
         [node] = checks["assetNodes"]
-        assert {c["name"]: c["executionForLatestMaterialization"]["status"]
-                for c in node["assetChecksOrError"]["checks"]} == {"contract": "SUCCEEDED"}
+        assert {
+            c["name"]: c["executionForLatestMaterialization"]["status"] for c in node["assetChecksOrError"]["checks"]
+        } == {"contract": "SUCCEEDED"}
     finally:
         stop(server)

@@ -27,8 +27,12 @@ EVALUATION_TAG = "evaluation"
 CONTENT_TAG = "pipeline/content"
 CODE_TAG = "pipeline/code_version"
 # Statuses of a run that has not written its outputs yet but will (a cancelling run will not).
-PENDING_STATUSES = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.QUEUED,
-                    dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+PENDING_STATUSES = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 PARTITION_TAG = "dagster/partition"
 
 
@@ -49,14 +53,18 @@ def last_versions(instance: dg.DagsterInstance, evaluation_id: str) -> tuple[str
 
 def _materialised(instance: dg.DagsterInstance, evaluation_id: str) -> Version:
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=MANIFEST_KEY, asset_partitions=[evaluation_id]), limit=1).records
+        dg.AssetRecordsFilter(asset_key=MANIFEST_KEY, asset_partitions=[evaluation_id]), limit=1
+    ).records
     if not records:
         return Version(None, None)
     materialization = records[0].asset_materialization
     assert materialization is not None  # a materialisation record holds its materialisation
     fp, cv = materialization.metadata.get("input_fingerprint"), materialization.metadata.get("code_version")
-    return Version(fp.value if isinstance(fp, dg.TextMetadataValue) else None,
-                   cv.value if isinstance(cv, dg.TextMetadataValue) else None, records[0].run_id)
+    return Version(
+        fp.value if isinstance(fp, dg.TextMetadataValue) else None,
+        cv.value if isinstance(cv, dg.TextMetadataValue) else None,
+        records[0].run_id,
+    )
 
 
 def expected_version(instance: dg.DagsterInstance, evaluation_id: str) -> Version:
@@ -65,8 +73,9 @@ def expected_version(instance: dg.DagsterInstance, evaluation_id: str) -> Versio
     Runs of one evaluation queue one after another (the ``dagster/partition`` limit), so the newest pending
     run is the last to write; a run launched by hand carries no content tag and counts as unknown content.
     """
-    pending = instance.get_runs(filters=dg.RunsFilter(tags={PARTITION_TAG: evaluation_id}, statuses=PENDING_STATUSES),
-                                limit=1)
+    pending = instance.get_runs(
+        filters=dg.RunsFilter(tags={PARTITION_TAG: evaluation_id}, statuses=PENDING_STATUSES), limit=1
+    )
     if pending:
         tags = pending[0].tags
         return Version(tags.get(CONTENT_TAG), tags.get(CODE_TAG), pending[0].run_id)
@@ -90,16 +99,24 @@ def run_request(instance: dg.DagsterInstance, ev: evaluation.Evaluation) -> dg.R
     )
 
 
-def scan(context: dg.SensorEvaluationContext | dg.ScheduleEvaluationContext, paths: PipelinePaths
-         ) -> tuple[list[evaluation.Evaluation], list[evaluation.FolderError]]:
+def scan(
+    context: dg.SensorEvaluationContext | dg.ScheduleEvaluationContext, paths: PipelinePaths
+) -> tuple[list[evaluation.Evaluation], list[evaluation.FolderError]]:
     """Every loadable evaluation, and the folders skipped this tick, each alerted with its reason."""
     out = Path(paths.out_root)
     found, errors = evaluation.scan(Path(paths.raw_root))
     for err in errors:
-        raise_alert(out, Alert(FOLDER_ERROR, err.id,
-                               f"评价目录 {err.folder} 无法读取，本次跳过 / evaluation folder skipped: {err.message}",
-                               details={"folder": str(err.folder)}, content=evaluation_fingerprint(err.folder)),
-                    context.log)
+        raise_alert(
+            out,
+            Alert(
+                FOLDER_ERROR,
+                err.id,
+                f"评价目录 {err.folder} 无法读取，本次跳过 / evaluation folder skipped: {err.message}",
+                details={"folder": str(err.folder)},
+                content=evaluation_fingerprint(err.folder),
+            ),
+            context.log,
+        )
     for ev in found:
         resolve(out, FOLDER_ERROR, ev.id, context.log)
     return found, errors
@@ -111,14 +128,18 @@ def skip_reason(reason: str, skipped: list[evaluation.FolderError]) -> str:
 
 
 @contextlib.contextmanager
-def alert_on_failure(context: dg.SensorEvaluationContext | dg.ScheduleEvaluationContext, paths: PipelinePaths,
-                     name: str) -> Iterator[None]:
+def alert_on_failure(
+    context: dg.SensorEvaluationContext | dg.ScheduleEvaluationContext, paths: PipelinePaths, name: str
+) -> Iterator[None]:
     """Around a tick's body: a failure raises an alert and is re-raised, so the tick shows as failed."""
     out = Path(paths.out_root)
     try:
         yield
     except Exception as exc:
-        raise_alert(out, Alert(TICK_FAILURE, name, f"{name} 本次执行失败 / tick failed: {type(exc).__name__}: {exc}"),
-                    context.log)
+        raise_alert(
+            out,
+            Alert(TICK_FAILURE, name, f"{name} 本次执行失败 / tick failed: {type(exc).__name__}: {exc}"),
+            context.log,
+        )
         raise
     resolve(out, TICK_FAILURE, name, context.log)

@@ -24,15 +24,21 @@ MAX_FAILURES_KEPT = 50
 
 def pandera_check_spec(kind: Kind) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
-        "contract", asset=kind.name, blocking=True,
+        "contract",
+        asset=kind.name,
+        blocking=True,
         description=f"Accepted rows conform to the {kind.model.__name__} contract (types, nullability).",
     )
 
 
 def check_result(check: Check) -> dg.AssetCheckResult:
     """A stage's :class:`pipeline.checks.Check` as the blocking asset check it stands for."""
-    return dg.AssetCheckResult(check_name=check.name, asset_key=check.asset, passed=bool(check.passed),
-                               metadata={k: _metadata(v) for k, v in check.metadata.items()} or {"detail": check.detail})
+    return dg.AssetCheckResult(
+        check_name=check.name,
+        asset_key=check.asset,
+        passed=bool(check.passed),
+        metadata={k: _metadata(v) for k, v in check.metadata.items()} or {"detail": check.detail},
+    )
 
 
 def _metadata(value: Any) -> RawMetadataValue:
@@ -45,15 +51,26 @@ def _metadata(value: Any) -> RawMetadataValue:
 
 def schema_check_spec(name: str) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
-        "schema", asset=name, blocking=True,
+        "schema",
+        asset=name,
+        blocking=True,
         description=f"{TABLES[name].title}：列、类型、可否为空与唯一键符合 pipeline/tables.py / "
-                    "columns, dtypes, nullability and key as declared.",
+        "columns, dtypes, nullability and key as declared.",
     )
 
 
 def schema_check_result(name: str, df: pd.DataFrame) -> dg.AssetCheckResult:
     """Check an output table against its declared schema; failure cases become check metadata."""
     failures = schema_failures(TABLES[name], df, MAX_FAILURES_KEPT)
-    return check_result(Check(name, "schema", failures.empty, {
-        "rows_checked": len(df), "failure_count": len(failures),
-        "failure_cases": failures.astype(str).to_markdown(index=False) if len(failures) else "none"}))
+    return check_result(
+        Check(
+            name,
+            "schema",
+            failures.empty,
+            {
+                "rows_checked": len(df),
+                "failure_count": len(failures),
+                "failure_cases": failures.astype(str).to_markdown(index=False) if len(failures) else "none",
+            },
+        )
+    )

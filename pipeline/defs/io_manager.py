@@ -33,7 +33,9 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
         else:
             path = folder / "values" / f"{name}.json"
             path.parent.mkdir(exist_ok=True)
-            atomic_write(path, (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n").encode())
+            atomic_write(
+                path, (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n").encode()
+            )
         outputs.record(folder, name, [path.relative_to(folder).as_posix()])
 
     def load_input(self, context: dg.InputContext):
@@ -48,5 +50,7 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
             value = folder / "values" / f"{name}.json"
             if value.is_file():
                 return json.loads(value.read_text(encoding="utf-8"))
-        raise dg.Failure(f"评价 {evaluation_id} 还没有 {name} 的结果；请先物化上游资产 / "
-                         f"asset {name} of evaluation {evaluation_id} has not been materialised yet")
+        raise dg.Failure(
+            f"评价 {evaluation_id} 还没有 {name} 的结果；请先物化上游资产 / "
+            f"asset {name} of evaluation {evaluation_id} has not been materialised yet"
+        )

@@ -1,6 +1,5 @@
 """Where the raw submissions are read from and the outputs are written to."""
 
-
 import os
 from pathlib import Path
 

@@ -13,9 +13,13 @@ from pipeline.defs.resources import PipelinePaths
 CRON = os.environ.get("PIPELINE_NIGHTLY_CRON", "0 2 * * *")
 
 
-@dg.schedule(job=evaluate_job, cron_schedule=CRON, execution_timezone="Asia/Shanghai",
-             default_status=dg.DefaultScheduleStatus.STOPPED,
-             description="Nightly at 02:00 (Asia/Shanghai): runs only evaluations whose inputs or code changed.")
+@dg.schedule(
+    job=evaluate_job,
+    cron_schedule=CRON,
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Nightly at 02:00 (Asia/Shanghai): runs only evaluations whose inputs or code changed.",
+)
 def nightly_evaluations(context: dg.ScheduleEvaluationContext, paths: PipelinePaths):
     with alert_on_failure(context, paths, "nightly_evaluations"):
         found, skipped = scan(context, paths)

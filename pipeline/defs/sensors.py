@@ -14,15 +14,20 @@ from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
 
 
-def changed_evaluations(found: list[evaluation.Evaluation], cursor: dict[str, str]
-                        ) -> tuple[dict[str, str], list[evaluation.Evaluation]]:
+def changed_evaluations(
+    found: list[evaluation.Evaluation], cursor: dict[str, str]
+) -> tuple[dict[str, str], list[evaluation.Evaluation]]:
     """(new cursor: content hash by evaluation, the evaluations whose hash changed or that are new)."""
     current = {ev.id: evaluation_fingerprint(ev.folder) for ev in found}
     return current, [ev for ev in found if cursor.get(ev.id) != current[ev.id]]
 
 
-@dg.sensor(job=evaluate_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Notices a new or changed submission (content-hash cursor) and runs only that evaluation.")
+@dg.sensor(
+    job=evaluate_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Notices a new or changed submission (content-hash cursor) and runs only that evaluation.",
+)
 def raw_submissions_sensor(context: dg.SensorEvaluationContext, paths: PipelinePaths):
     with alert_on_failure(context, paths, "raw_submissions_sensor"):
         cursor = json.loads(context.cursor) if context.cursor else {}
@@ -54,9 +59,11 @@ def first_failure(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str] 
     return event.step_key, (error.message.strip() if error else "step failed")
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING,
-                       description="Writes an alert (log line, file under the output folder, optional webhook) "
-                                   "naming the evaluation, the first failed step and its error.")
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Writes an alert (log line, file under the output folder, optional webhook) "
+    "naming the evaluation, the first failed step and its error.",
+)
 def run_failure_alert(context: dg.RunFailureSensorContext, paths: PipelinePaths):
     run = context.dagster_run
     evaluation_id = run.tags.get(PARTITION_TAG)
@@ -64,18 +71,27 @@ def run_failure_alert(context: dg.RunFailureSensorContext, paths: PipelinePaths)
     step, cause = failed or ("", context.failure_event.message or "run failed")
     subject = f"评价 {evaluation_id} 运行失败" if evaluation_id else f"运行 {run.run_id} 失败"
     message = f"{subject} / run failed" + (f"，步骤 {step} / step {step}" if step else "") + f"：{cause}"
-    raise_alert(Path(paths.out_root),
-                Alert(RUN_FAILURE, evaluation_id or run.run_id, message,
-                      details={"run_id": run.run_id, "job": run.job_name, "evaluation": evaluation_id, "step": step},
-                      content=run.tags.get(CONTENT_TAG, "")),
-                context.log)
+    raise_alert(
+        Path(paths.out_root),
+        Alert(
+            RUN_FAILURE,
+            evaluation_id or run.run_id,
+            message,
+            details={"run_id": run.run_id, "job": run.job_name, "evaluation": evaluation_id, "step": step},
+            content=run.tags.get(CONTENT_TAG, ""),
+        ),
+        context.log,
+    )
 
 
-@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, default_status=dg.DefaultSensorStatus.RUNNING,
-                      minimum_interval_seconds=15,
-                      description="Publishes the output set of a successful run that materialised only some assets "
-                                  "(a materialisation from the UI): the rest of the set is carried over from the "
-                                  "previous one, then DuckDB, the CSVs and the manifest are rebuilt.")
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=15,
+    description="Publishes the output set of a successful run that materialised only some assets "
+    "(a materialisation from the UI): the rest of the set is carried over from the "
+    "previous one, then DuckDB, the CSVs and the manifest are rebuilt.",
+)
 def publish_partial_runs(context: dg.RunStatusSensorContext, paths: PipelinePaths):
     from pipeline import outputs
 

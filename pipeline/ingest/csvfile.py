@@ -25,7 +25,6 @@ import io
 import itertools
 import os
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import pyarrow as pa
@@ -76,15 +75,21 @@ def detect_encoding(path: Path, limits: Limits) -> Encoding:
                 head, sample = block[:4096], block[:SAMPLE_BYTES]
                 _reject_not_text(head)
             if block.count(b"\x00") * NUL_SHARE > len(block):  # a stray NUL is a cell's problem; many are not text
-                raise Rejected("encoding", "文件含有大量 NUL 字节：不是文本 CSV（可能是不带 BOM 的 UTF-16 编码或二进制文件）；"
-                                           "请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。")
+                raise Rejected(
+                    "encoding",
+                    "文件含有大量 NUL 字节：不是文本 CSV（可能是不带 BOM 的 UTF-16 编码或二进制文件）；"
+                    "请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。",
+                )
             newlines = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
             longest = carry + (int(newlines[0]) if len(newlines) else len(block))
             if len(newlines) > 1:
                 longest = max(longest, int(np.diff(newlines).max()) - 1)
             carry = len(block) - int(newlines[-1]) - 1 if len(newlines) else carry + len(block)
             if longest > limits.line_bytes:
-                raise Rejected("resource_limit", limits.message("max_line_kb", f"约 {longest // 1024} KB（第 {offset_line} 行附近）"))
+                raise Rejected(
+                    "resource_limit",
+                    limits.message("max_line_kb", f"约 {longest // 1024} KB（第 {offset_line} 行附近）"),
+                )
             if utf8_bad is None:
                 utf8_bad = _feed(utf8, block, offset_line)
             if gb_bad is None:
@@ -101,13 +106,19 @@ def detect_encoding(path: Path, limits: Limits) -> Encoding:
         return Encoding("utf-8-sig", lines)
     if gb_bad is None and _final(gb) is None:
         if _looks_like_big5(sample):
-            raise Rejected("encoding", "文件疑似繁体中文 Big5 编码（按 GB18030 解读会变成乱码）；"
-                                       "请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。")
+            raise Rejected(
+                "encoding",
+                "文件疑似繁体中文 Big5 编码（按 GB18030 解读会变成乱码）；"
+                "请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。",
+            )
         return Encoding("gb18030", lines)
     line, byte = max(x for x in (utf8_bad, gb_bad, (offset_line, -1)) if x is not None)
     what = f"（0x{byte:02X}）" if byte >= 0 else ""
-    raise Rejected("encoding", f"第 {line} 行含有无法识别的字节{what}：文件既不是 UTF-8 也不是 GB18030 编码；"
-                               "请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。")
+    raise Rejected(
+        "encoding",
+        f"第 {line} 行含有无法识别的字节{what}：文件既不是 UTF-8 也不是 GB18030 编码；"
+        "请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。",
+    )
 
 
 def _reject_not_text(head: bytes) -> None:
@@ -115,20 +126,23 @@ def _reject_not_text(head: bytes) -> None:
         raise Rejected("encoding", "文件为 UTF-16 编码；请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。")
     start = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
     if start.startswith(_HTML_STARTS):
-        raise Rejected("html", "文件实为网页（HTML/XML）格式，并非 CSV 或 Excel 工作簿（常见于系统“导出 Excel”功能）；"
-                               "请用 Excel 打开后“另存为” .xlsx 工作簿再报送。")
+        raise Rejected(
+            "html",
+            "文件实为网页（HTML/XML）格式，并非 CSV 或 Excel 工作簿（常见于系统“导出 Excel”功能）；"
+            "请用 Excel 打开后“另存为” .xlsx 工作簿再报送。",
+        )
 
 
-def _feed(decoder: codecs.IncrementalDecoder, block: bytes, first_line: int) -> Optional[tuple[int, int]]:
+def _feed(decoder: codecs.IncrementalDecoder, block: bytes, first_line: int) -> tuple[int, int] | None:
     """Decode one block; on failure the (line, byte) of the first bad byte."""
     try:
         decoder.decode(block)
         return None
     except UnicodeDecodeError as exc:
-        return first_line + block[:exc.start].count(b"\n"), block[exc.start]
+        return first_line + block[: exc.start].count(b"\n"), block[exc.start]
 
 
-def _final(decoder: codecs.IncrementalDecoder) -> Optional[tuple[int, int]]:
+def _final(decoder: codecs.IncrementalDecoder) -> tuple[int, int] | None:
     try:
         decoder.decode(b"", final=True)
         return None
@@ -171,17 +185,30 @@ def parse(path: Path, encoding: Encoding, delimiter: str, limits: Limits) -> Csv
                 chunks.append(arr)
                 counts.append(len(batch))
         except csv.Error as exc:
-            raise Rejected("unreadable", f"第 {reader.line_num} 行附近 CSV 格式错误（{exc}）；请检查引号是否成对、单元格内容是否过长。") from exc
-    records = pa.chunked_array(chunks, type=pa.list_(pa.string())).combine_chunks() if chunks else pa.array([], pa.list_(pa.string()))
+            raise Rejected(
+                "unreadable",
+                f"第 {reader.line_num} 行附近 CSV 格式错误（{exc}）；请检查引号是否成对、单元格内容是否过长。",
+            ) from exc
+    records = (
+        pa.chunked_array(chunks, type=pa.list_(pa.string())).combine_chunks()
+        if chunks
+        else pa.array([], pa.list_(pa.string()))
+    )
     n = len(records)
-    fields = pc.list_value_length(records).to_numpy(zero_copy_only=False).astype(np.int64) if n else np.zeros(0, np.int64)
+    fields = (
+        pc.list_value_length(records).to_numpy(zero_copy_only=False).astype(np.int64) if n else np.zeros(0, np.int64)
+    )
     width = int(fields.max()) if n else 0
     if width > limits.max_columns:
         at = int(np.argmax(fields > limits.max_columns))
         raise Rejected("resource_limit", limits.message("max_columns", f"{width}（第 {at + 1} 条记录）"))
     # Lines a record spans: 1 + the newlines inside its quoted fields; blank lines are records with no field.
     flat = pc.list_flatten(records)
-    inner = pc.count_substring(flat, "\n").to_numpy(zero_copy_only=False).astype(np.int64) if len(flat) else np.zeros(0, np.int64)
+    inner = (
+        pc.count_substring(flat, "\n").to_numpy(zero_copy_only=False).astype(np.int64)
+        if len(flat)
+        else np.zeros(0, np.int64)
+    )
     offsets = records.offsets.to_numpy()
     per_record = np.add.reduceat(np.append(inner, 0), offsets[:-1]) if n else np.zeros(0, np.int64)
     per_record[fields == 0] = 0
@@ -192,5 +219,11 @@ def parse(path: Path, encoding: Encoding, delimiter: str, limits: Limits) -> Csv
         columns = {f"c{j}": fixed.take(pa.array(np.arange(j, n * width, width))) for j in range(width)}
     else:
         columns = {"c0": pa.nulls(n, pa.string())}
-    return CsvGrid(grid=pa.table(columns), line=line, span=span, fields=fields,
-                   lines=max(encoding.lines, int(line[-1] + span[-1] - 1) if n else 0), delimiter=delimiter)
+    return CsvGrid(
+        grid=pa.table(columns),
+        line=line,
+        span=span,
+        fields=fields,
+        lines=max(encoding.lines, int(line[-1] + span[-1] - 1) if n else 0),
+        delimiter=delimiter,
+    )

@@ -28,10 +28,11 @@ import os
 import resource
 import struct
 import sys
+from collections.abc import Iterator, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -46,15 +47,20 @@ READER_VERSION = "read-3"  # bump whenever reading changes what a file yields: i
 MAGIC = b"PESREAD3"
 BATCH_FILES = 64
 BATCH_BYTES = 8 * 1024 * 1024
-WORKER_FAILED = "文件无法读取（超出资源限制或文件损坏）；解析该文件的进程被终止。请用 Excel 或 WPS 打开检查后另存为 .xlsx 再报送。"
+WORKER_FAILED = (
+    "文件无法读取（超出资源限制或文件损坏）；解析该文件的进程被终止。请用 Excel 或 WPS 打开检查后另存为 .xlsx 再报送。"
+)
 _U64 = struct.Struct("<Q")
 
 
 # --- one serialised read result ------------------------------------------------------------------
 
+
 def dump(sf: SourceFile, tables: Sequence[RawTable]) -> bytes:
     meta = {
-        "format": sf.format, "warnings": sf.warnings, "declared_code": sf.declared_code,
+        "format": sf.format,
+        "warnings": sf.warnings,
+        "declared_code": sf.declared_code,
         "problems": [dataclasses.asdict(p) for p in sf.problems],
         "sheets": [dataclasses.asdict(a) for a in sf.sheets],
         "tables": [{"sheet": t.sheet, "kind": t.kind.name, "units": t.units, "titles": t.titles} for t in tables],
@@ -85,8 +91,17 @@ def load(data: bytes, sf: SourceFile) -> list[RawTable]:
     for t in meta["tables"]:
         frame, pos = _unchunk(view, pos)
         issues, pos = _unchunk(view, pos)
-        tables.append(RawTable(file=sf, sheet=t["sheet"], kind=KINDS[t["kind"]], frame=_table(frame), units=t["units"],
-                               titles=t["titles"], issues=_table(issues)))
+        tables.append(
+            RawTable(
+                file=sf,
+                sheet=t["sheet"],
+                kind=KINDS[t["kind"]],
+                frame=_table(frame),
+                units=t["units"],
+                titles=t["titles"],
+                issues=_table(issues),
+            )
+        )
     return tables
 
 
@@ -100,7 +115,7 @@ def _unchunk(view: memoryview, pos: int) -> tuple[memoryview, int]:
     start = pos + _U64.size
     if start + n > len(view):
         raise ValueError("truncated read result")
-    return view[start:start + n], start + n
+    return view[start : start + n], start + n
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -116,6 +131,7 @@ def _table(data: memoryview) -> pa.Table:
 
 
 # --- the worker side --------------------------------------------------------------------------------
+
 
 def _init_worker(memory_bytes: int) -> None:
     """Runs in each worker before any file: cap its address space; no core file when a parser aborts."""
@@ -135,18 +151,34 @@ def _work(batch: list[dict[str, Any]], limits: Limits) -> list[bytes]:
         except MemoryError:
             sf.problems, sf.sheets, tables = [Problem("resource_limit", WORKER_FAILED)], [], []
         except Exception as exc:  # a parser's own error on a corrupt file: that file is rejected, the batch goes on
-            sf.problems, sf.sheets, tables = [Problem("unreadable", f"文件无法读取（{type(exc).__name__}: {exc}）；"
-                                                                    "请用 Excel 或 WPS 打开检查后另存为 .xlsx 再报送。")], [], []
+            sf.problems, sf.sheets, tables = (
+                [
+                    Problem(
+                        "unreadable",
+                        f"文件无法读取（{type(exc).__name__}: {exc}）；"
+                        "请用 Excel 或 WPS 打开检查后另存为 .xlsx 再报送。",
+                    )
+                ],
+                [],
+                [],
+            )
         out.append(dump(sf, tables))
     return out
 
 
 def _fields(sf: SourceFile) -> dict[str, Any]:
-    return {"path": sf.path, "rel": sf.rel, "sha256": sf.sha256, "submitter_type": sf.submitter_type,
-            "submitter": sf.submitter, "stamp": sf.stamp}
+    return {
+        "path": sf.path,
+        "rel": sf.rel,
+        "sha256": sf.sha256,
+        "submitter_type": sf.submitter_type,
+        "submitter": sf.submitter,
+        "stamp": sf.stamp,
+    }
 
 
 # --- the parent side --------------------------------------------------------------------------------
+
 
 def cache_key(sf: SourceFile, limits: Limits) -> str:
     """What a file's read result depends on: reader version, where it sits (its name gives its kind), its bytes, limits."""
@@ -154,14 +186,15 @@ def cache_key(sf: SourceFile, limits: Limits) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def read_files(files: Sequence[SourceFile], limits: Limits, cache_dir: Optional[Path] = None,
-               workers: Optional[int] = None) -> list[list[RawTable]]:
+def read_files(
+    files: Sequence[SourceFile], limits: Limits, cache_dir: Path | None = None, workers: int | None = None
+) -> list[list[RawTable]]:
     """Each file's tables (in ``files``' order), read in isolated workers or from the cache; fills each SourceFile.
 
     With a cache, entries not used by this call are removed, so the cache holds exactly the
     current inputs.
     """
-    results: list[Optional[list[RawTable]]] = [None] * len(files)
+    results: list[list[RawTable] | None] = [None] * len(files)
     todo = []
     used = set()
     for i, sf in enumerate(files):
@@ -225,8 +258,9 @@ def _pool(workers: int, memory_mb: int) -> pebble.ProcessPool:
     if pool is None or not pool.active:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["pipeline.ingest.read", "fastexcel", "pyarrow"])
-        pool = pebble.ProcessPool(max_workers=workers, initializer=_init_worker, initargs=(memory_mb << 20,),
-                                  context=context)
+        pool = pebble.ProcessPool(
+            max_workers=workers, initializer=_init_worker, initargs=(memory_mb << 20,), context=context
+        )
         if not _pools:
             atexit.register(shutdown)
         _pools[key] = pool
@@ -241,7 +275,7 @@ def shutdown() -> None:
         pool.join()
 
 
-def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: Optional[int]) -> dict[int, bytes]:
+def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: int | None) -> dict[int, bytes]:
     """Serialised read results by index into ``files``; a file whose worker died or hung gets a problem."""
     import pebble
 
@@ -250,8 +284,10 @@ def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: Optiona
     batches = _batches(files, n)
     with _workers_skip_main():
         pool = _pool(n, limits.worker_memory_mb)
-        pending = [(b, pool.schedule(_work, args=([_fields(files[i]) for i in b], limits), timeout=limits.parse_timeout_s))
-                   for b in batches]
+        pending = [
+            (b, pool.schedule(_work, args=([_fields(files[i]) for i in b], limits), timeout=limits.parse_timeout_s))
+            for b in batches
+        ]
         while pending:
             batch, future = pending.pop(0)
             try:
@@ -265,8 +301,10 @@ def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: Optiona
             except (pebble.ProcessExpired, FutureTimeout, OSError) as exc:
                 failure = exc
             if len(batch) > 1:  # retry the batch's files one by one: only the culprit fails alone
-                pending.extend(([i], pool.schedule(_work, args=([_fields(files[i])], limits), timeout=limits.parse_timeout_s))
-                               for i in batch)
+                pending.extend(
+                    ([i], pool.schedule(_work, args=([_fields(files[i])], limits), timeout=limits.parse_timeout_s))
+                    for i in batch
+                )
                 continue
             [i] = batch
             sf = files[i]

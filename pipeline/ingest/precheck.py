@@ -24,7 +24,9 @@ from pipeline.ingest.inventory import RECOGNISED, REJECTED, identify, kind_from_
 from pipeline.ingest.read import Problem, SourceFile
 from pipeline.ingest.stage import STATUS_LABELS, Ingested, ingest_files, source_files
 
-COUNTY_ONLY_SHEETS = {k.label for k in KINDS.values() if k.county_scoped} - {k.label for k in KINDS.values() if not k.county_scoped}
+COUNTY_ONLY_SHEETS = {k.label for k in KINDS.values() if k.county_scoped} - {
+    k.label for k in KINDS.values() if not k.county_scoped
+}
 
 
 @dataclasses.dataclass
@@ -49,15 +51,19 @@ def _guess(ev: Evaluation, path: Path, code: str | None = None) -> tuple[SourceF
         i = parts.index("bureau") if "bureau" in parts else -1
         dept = path.parts[i + 1] if 0 <= i < len(path.parts) - 2 else _department_for(ev, path.stem)
         county = re.match(r"\d{6}", path.stem)
-        typ, rel = ("county", ("county", name)) if county and "bureau" not in parts else ("bureau", ("bureau", dept, name))
+        typ, rel = (
+            ("county", ("county", name)) if county and "bureau" not in parts else ("bureau", ("bureau", dept, name))
+        )
     ident = identify(ev, rel)
     naming = []
     submitter = ident.submitter
     if typ == "county":
         submitter = code or ident.submitter or (re.match(r"\d{6}", path.stem) or [path.stem])[0]
         if code and path.stem != code:
-            naming.append(f"文件名不符合要求：文件中的填报单位代码为 {code}（{ev.submitter_name(code)}），"
-                          f"报送时文件应命名为 county/{code}{path.suffix.lower() or '.xlsx'}。")
+            naming.append(
+                f"文件名不符合要求：文件中的填报单位代码为 {code}（{ev.submitter_name(code)}），"
+                f"报送时文件应命名为 county/{code}{path.suffix.lower() or '.xlsx'}。"
+            )
     if ident.status != RECOGNISED and not naming:
         naming.append(f"按现在的位置和名称报送，夜间运行将不读取此文件：{ident.message}")
     sf = SourceFile(path=path, rel=path.as_posix(), sha256="", submitter_type=typ, submitter=submitter)
@@ -102,8 +108,11 @@ def check_files(ev: Evaluation, raw_root: Path, paths: list[Path]) -> Checked:
         files.append(sf)
     checked = {p.resolve() for p in paths}
     # The registry is the evaluation's own unless the clerk is checking a registry file.
-    registry = [f for f in source_files(ev, raw_root)
-                if f.submitter == "project_office" and f.listing == RECOGNISED and f.path.resolve() not in checked]
+    registry = [
+        f
+        for f in source_files(ev, raw_root)
+        if f.submitter == "project_office" and f.listing == RECOGNISED and f.path.resolve() not in checked
+    ]
     result = ingest_files(ev, files, registry_files=registry)
     # A file whose 填报单位代码 names another submitter than its place or name: check it as that submitter's.
     redo = False
@@ -116,8 +125,10 @@ def check_files(ev: Evaluation, raw_root: Path, paths: list[Path]) -> Checked:
             files[i], naming[sf.rel] = again, notes
             redo = True
         elif sf.listing == RECOGNISED and code is None and sf.submitter_type == "bureau" and _looks_like_county(sf):
-            naming[sf.rel] = ["这看起来是旗县区报送工作簿，但文件名不是旗县区编码：请在标题处填写“填报单位代码”，"
-                              "并把文件命名为本旗县区编码（如 county/150102.xlsx）后再检查。"]
+            naming[sf.rel] = [
+                "这看起来是旗县区报送工作簿，但文件名不是旗县区编码：请在标题处填写“填报单位代码”，"
+                "并把文件命名为本旗县区编码（如 county/150102.xlsx）后再检查。"
+            ]
     if redo:
         result = ingest_files(ev, files, registry_files=registry)
     return Checked(result, naming)
@@ -125,7 +136,8 @@ def check_files(ev: Evaluation, raw_root: Path, paths: list[Path]) -> Checked:
 
 def _looks_like_county(sf: SourceFile) -> bool:
     return any(p.rule == "unknown_sheet" and p.sheet in COUNTY_ONLY_SHEETS for p in sf.problems) or any(
-        a.sheet in COUNTY_ONLY_SHEETS for a in sf.sheets)
+        a.sheet in COUNTY_ONLY_SHEETS for a in sf.sheets
+    )
 
 
 def print_problems(checked: Checked) -> int:
@@ -138,7 +150,9 @@ def print_problems(checked: Checked) -> int:
             print(f"{file} [文件名] {note}")
             problems += 1
     for r in q.itertuples():
-        where = str(r.file) + (f" [{r.sheet!s}]" if r.sheet else "") + (f" 第 {r.row!s} 行" if not pd.isna(r.row) else "")
+        where = (
+            str(r.file) + (f" [{r.sheet!s}]" if r.sheet else "") + (f" 第 {r.row!s} 行" if not pd.isna(r.row) else "")
+        )
         col = f" 列“{r.column!s}”" if r.column else ""
         print(f"{where}{col} [{r.rule!s}] {r.message!s}")
         problems += 1
@@ -151,12 +165,16 @@ def print_problems(checked: Checked) -> int:
         for s in sheets[sheets["file"] == r.file].itertuples():
             name = f"工作表“{s.sheet!s}”" if s.sheet else "全文"
             if s.status == "read":
-                print(f"{r.file} {name}: 共 {s.lines} 行 = 标题/说明 {s.lines_title} + 表头 {s.lines_header} + 空行 {s.lines_blank}"
-                      f" + 数据 {s.rows_read} 行（通过 {s.rows_accepted}，有问题 {s.rows_quarantined}）")
+                print(
+                    f"{r.file} {name}: 共 {s.lines} 行 = 标题/说明 {s.lines_title} + 表头 {s.lines_header} + 空行 {s.lines_blank}"
+                    f" + 数据 {s.rows_read} 行（通过 {s.rows_accepted}，有问题 {s.rows_quarantined}）"
+                )
             elif s.rows_read:
                 print(f"{r.file!s} {name}: 共 {s.lines!s} 行，其中 {s.rows_read!s} 行有内容，未读取")
-        print(f"{r.file}: 读取 {r.rows_read} 行，通过 {r.rows_accepted} 行，问题 {r.rows_quarantined} 行"
-              f"（{STATUS_LABELS[str(r.status)]}）")
+        print(
+            f"{r.file}: 读取 {r.rows_read} 行，通过 {r.rows_accepted} 行，问题 {r.rows_quarantined} 行"
+            f"（{STATUS_LABELS[str(r.status)]}）"
+        )
     if problems:
         print(f"共 {problems} 个问题，请修正后再报送。/ {problems} problem(s) found.")
         return 1

@@ -19,7 +19,7 @@ import functools
 import os
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -87,13 +87,13 @@ class SourceFile:
     sha256: str
     submitter_type: str  # bureau / county / evaluator
     submitter: str
-    format: Optional[str] = None  # "xlsx" or "csv" after sniffing
+    format: str | None = None  # "xlsx" or "csv" after sniffing
     warnings: list[str] = dataclasses.field(default_factory=list)
     problems: list[Problem] = dataclasses.field(default_factory=list)
     sheets: list[SheetAccount] = dataclasses.field(default_factory=list)
-    declared_code: Optional[str] = None  # the 填报单位代码 written in the file
+    declared_code: str | None = None  # the 填报单位代码 written in the file
     listing: str = "recognised"  # what the inventory decided before reading: recognised / unrecognised / rejected
-    stamp: Optional[Stamp] = None  # the version the inventory hashed: reading checks it is still that one
+    stamp: Stamp | None = None  # the version the inventory hashed: reading checks it is still that one
 
 
 @dataclasses.dataclass
@@ -109,7 +109,7 @@ class RawTable:
     issues: pa.Table = dataclasses.field(default_factory=lambda: ISSUE_SCHEMA.empty_table())
 
 
-def sniff(data: bytes) -> Optional[str]:
+def sniff(data: bytes) -> str | None:
     """The real format of a file from its first bytes: xlsx (a zip), xls (OLE2) or csv (text)."""
     if data.startswith(b"PK"):
         return "xlsx"
@@ -122,7 +122,7 @@ def _norm_header(text: str) -> str:
     return re.sub(r"\s+", "", str(text)).replace("（", "(").replace("）", ")").lower()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _header_map(kind_name: str) -> dict[str, str]:
     """Normalised header text → canonical column name (Chinese title, aliases, canonical name)."""
     out = {}
@@ -133,7 +133,7 @@ def _header_map(kind_name: str) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _match_header(cell: object, kind_name: str) -> tuple[Optional[str], Optional[str]]:
+def _match_header(cell: object, kind_name: str) -> tuple[str | None, str | None]:
     """(canonical name, unit declared in the header) for one header cell; cached, as headers repeat across files."""
     if cell is None:
         return None, None
@@ -173,7 +173,7 @@ class Grid:
     line: np.ndarray
     span: np.ndarray
     position: list[int]  # 0-based sheet column of each grid column
-    scan: Optional[xlsx.SheetScan] = None
+    scan: xlsx.SheetScan | None = None
     full_calc: bool = False
     delimiter: str = ""
 
@@ -182,7 +182,7 @@ class Grid:
         return int(self.line[-1] + self.span[-1] - 1) if len(self.line) else 0
 
 
-def _header_row(head: list[list[Any]], kind: Kind) -> tuple[Optional[int], int]:
+def _header_row(head: list[list[Any]], kind: Kind) -> tuple[int | None, int]:
     """(index of the header row in ``head``, header cells it matched)."""
     required = [n for n, c in kind.columns.items() if not c.metadata.get("optional")]
     best_row, best_hits = None, 0
@@ -198,7 +198,7 @@ def _header_row(head: list[list[Any]], kind: Kind) -> tuple[Optional[int], int]:
     return best_row, best_hits
 
 
-def _declared_code(rows: list[list[Any]]) -> Optional[str]:
+def _declared_code(rows: list[list[Any]]) -> str | None:
     """The 填报单位代码 written above the header: "填报单位代码" then the code in the next cell, or "填报单位代码：150102"."""
     for values in rows:
         cells = [str(v).strip() for v in values if v is not None and str(v).strip()]
@@ -215,14 +215,22 @@ def _table(sf: SourceFile, sheet: str, kind: Kind, grid: Grid) -> tuple[RawTable
     columns = kind.columns
     cells = grid.cells
     filled = _filled(cells)
-    account = SheetAccount(sheet=sheet, kind=kind.name, status="rejected", lines=grid.lines,
-                           lines_blank=int((~filled).sum()) + grid.lines - int(grid.span.sum()),
-                           rows=int(filled.sum()), row_lines=int(grid.span[filled].sum()))
+    account = SheetAccount(
+        sheet=sheet,
+        kind=kind.name,
+        status="rejected",
+        lines=grid.lines,
+        lines_blank=int((~filled).sum()) + grid.lines - int(grid.span.sum()),
+        rows=int(filled.sum()),
+        row_lines=int(grid.span[filled].sum()),
+    )
     head = _rows(cells, 0, HEADER_SCAN_ROWS)
     best_row, _ = _header_row(head, kind)
     if best_row is None:
         expected = "、".join(columns[n].title for n, c in columns.items() if not c.metadata.get("optional"))
-        return Problem("missing_header", f"未找到表头行；表头应包含：{expected}。请使用模板表头。", sheet=sheet), account
+        return Problem(
+            "missing_header", f"未找到表头行；表头应包含：{expected}。请使用模板表头。", sheet=sheet
+        ), account
 
     first = best_row + 1
     body_mask = filled.copy()
@@ -254,20 +262,33 @@ def _table(sf: SourceFile, sheet: str, kind: Kind, grid: Grid) -> tuple[RawTable
         elif text:
             unknown.append((pos, text))
     if pii:
-        return Problem("pii_column", f"文件含有个人敏感信息列（{'、'.join(pii)}）；请删除身份证号、手机号等列，仅保留匿名编号后重新报送。",
-                       sheet=sheet, column="、".join(pii)), account
+        return Problem(
+            "pii_column",
+            f"文件含有个人敏感信息列（{'、'.join(pii)}）；请删除身份证号、手机号等列，仅保留匿名编号后重新报送。",
+            sheet=sheet,
+            column="、".join(pii),
+        ), account
     doubled = {n: p for n, p in seen.items() if len(p) > 1}
     if doubled:
         name, where = next(iter(doubled.items()))
         letters = "、".join(column_letter(grid.position[p]) for p in where)
-        return Problem("duplicate_header", f"表头“{header[where[0]]}”出现了 {len(where)} 次（第 {letters} 列），无法判断以哪一列为准；"
-                                           "请删除重复的列后重新报送。", sheet=sheet, column=str(header[where[0]])), account
+        return Problem(
+            "duplicate_header",
+            f"表头“{header[where[0]]}”出现了 {len(where)} 次（第 {letters} 列），无法判断以哪一列为准；"
+            "请删除重复的列后重新报送。",
+            sheet=sheet,
+            column=str(header[where[0]]),
+        ), account
     titles = {n: str(header[p]).strip() for n, p in zip(names, positions)}
     required = [n for n, c in columns.items() if not c.metadata.get("optional")]
     missing = [columns[n].title for n in required if n not in names]
     if missing:
-        return Problem("missing_column", f"缺少必填列：{'、'.join(missing)}。请按模板补齐表头后重新报送。",
-                       sheet=sheet, column="、".join(missing)), account
+        return Problem(
+            "missing_column",
+            f"缺少必填列：{'、'.join(missing)}。请按模板补齐表头后重新报送。",
+            sheet=sheet,
+            column="、".join(missing),
+        ), account
 
     above = head[:best_row]
     title_text = " ".join(str(v) for row in above for v in row if v is not None)
@@ -277,46 +298,83 @@ def _table(sf: SourceFile, sheet: str, kind: Kind, grid: Grid) -> tuple[RawTable
             continue
         if name not in units:
             if not title_unit:
-                return Problem("undeclared_unit", f"金额列“{titles[name]}”未声明单位；请在表头写明“{col.title}（万元）”或“{col.title}（元）”。",
-                               sheet=sheet, column=titles[name]), account
+                return Problem(
+                    "undeclared_unit",
+                    f"金额列“{titles[name]}”未声明单位；请在表头写明“{col.title}（万元）”或“{col.title}（元）”。",
+                    sheet=sheet,
+                    column=titles[name],
+                ), account
             units[name] = title_unit.group(1)
         elif title_unit and title_unit.group(1) != units[name]:
-            return Problem("unit_conflict", f"标题写明“单位：{title_unit.group(1)}”，但表头“{titles[name]}”写明{units[name]}，单位自相矛盾；"
-                                            "请统一金额单位后重新报送。", sheet=sheet, column=titles[name]), account
+            return Problem(
+                "unit_conflict",
+                f"标题写明“单位：{title_unit.group(1)}”，但表头“{titles[name]}”写明{units[name]}，单位自相矛盾；"
+                "请统一金额单位后重新报送。",
+                sheet=sheet,
+                column=titles[name],
+            ), account
     code = _declared_code(above)
     if code is not None:
         sf.declared_code = sf.declared_code or code
         if code != sf.declared_code:
-            return Problem("submitter_mismatch", f"各工作表填写的填报单位代码不一致（{sf.declared_code}、{code}）；"
-                                                 "请确认本文件只含一个单位的数据。", sheet=sheet), account
+            return Problem(
+                "submitter_mismatch",
+                f"各工作表填写的填报单位代码不一致（{sf.declared_code}、{code}）；请确认本文件只含一个单位的数据。",
+                sheet=sheet,
+            ), account
 
     body = cells.filter(pa.array(body_mask))
     frame = body.select(positions).rename_columns(names)
     frame = frame.append_column("row", pa.array(line, pa.int64())).append_column("span", pa.array(span, pa.int64()))
 
     if kind.submitter == "evaluator":
-        bad = [titles[n] for n in names if pc.any(pc.match_substring_regex(
-            pc.replace_substring_regex(frame[n].cast(pa.string()), r"[\s\-]", ""), PII_VALUE.pattern)).as_py()]
+        bad = [
+            titles[n]
+            for n in names
+            if pc.any(
+                pc.match_substring_regex(
+                    pc.replace_substring_regex(frame[n].cast(pa.string()), r"[\s\-]", ""), PII_VALUE.pattern
+                )
+            ).as_py()
+        ]
         if bad:
-            return Problem("pii_column", f"列“{'、'.join(bad)}”中含有身份证号或手机号；请改为匿名编号后重新报送。",
-                           sheet=sheet, column="、".join(bad)), account
+            return Problem(
+                "pii_column",
+                f"列“{'、'.join(bad)}”中含有身份证号或手机号；请改为匿名编号后重新报送。",
+                sheet=sheet,
+                column="、".join(bad),
+            ), account
     if county_col is not None:
         codes = body.column(county_col).cast(pa.string())
         other = pc.and_(pc.is_valid(codes), pc.not_equal(pc.utf8_trim_whitespace(codes), sf.submitter))
         if pc.any(other).as_py():
             at = int(np.flatnonzero(pc.fill_null(other, False).to_numpy(zero_copy_only=False))[0])
-            return Problem("county_code_mismatch", f"第 {int(line[at])} 行“{header[county_col]}”为 {codes[at].as_py()}，"
-                                                   f"与本文件的旗县区 {sf.submitter} 不符；请确认没有报错旗县区的数据。",
-                           sheet=sheet, column=str(header[county_col])), account
+            return Problem(
+                "county_code_mismatch",
+                f"第 {int(line[at])} 行“{header[county_col]}”为 {codes[at].as_py()}，"
+                f"与本文件的旗县区 {sf.submitter} 不符；请确认没有报错旗县区的数据。",
+                sheet=sheet,
+                column=str(header[county_col]),
+            ), account
 
     issues = _issues(sf, sheet, kind, grid, body, line, positions, names, titles, unknown, county_col)
     account.status = "read"
     return RawTable(file=sf, sheet=sheet, kind=kind, frame=frame, units=units, titles=titles, issues=issues), account
 
 
-def _issues(sf: SourceFile, sheet: str, kind: Kind, grid: Grid, body: pa.Table, line: np.ndarray,
-            positions: list[int], names: list[str], titles: dict[str, str], unknown: list[tuple[int, str]],
-            county_col: Optional[int]) -> pa.Table:
+def _issues(
+    sf: SourceFile,
+    sheet: str,
+    kind: Kind,
+    grid: Grid,
+    body: pa.Table,
+    line: np.ndarray,
+    positions: list[int],
+    names: list[str],
+    titles: dict[str, str],
+    unknown: list[tuple[int, str]],
+    county_col: int | None,
+) -> pa.Table:
     """Cell-level problems found while reading; each quarantines its row."""
     rows, cols, rules, values = [], [], [], []
 
@@ -329,7 +387,7 @@ def _issues(sf: SourceFile, sheet: str, kind: Kind, grid: Grid, body: pa.Table, 
             values.append(np.array(pc.fill_null(value.take(pa.array(idx)), "").to_pylist(), dtype=object))
 
     def add_cell(i: int, column: str, rule: str, value: str) -> None:
-        rows.append(line[i:i + 1])
+        rows.append(line[i : i + 1])
         cols.append(np.array([column], dtype=object))
         rules.append(np.array([rule], dtype=object))
         values.append(np.array([value], dtype=object))
@@ -339,14 +397,20 @@ def _issues(sf: SourceFile, sheet: str, kind: Kind, grid: Grid, body: pa.Table, 
     for pos, text in unknown:
         col = body.column(pos).cast(pa.string())
         used = pc.sum(pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(col), ""), False)).as_py() or 0
-        sf.warnings.append(f"{where}的列“{text}”（第 {column_letter(grid.position[pos])} 列）不在模板中，{used} 行有内容，未读取。")
+        sf.warnings.append(
+            f"{where}的列“{text}”（第 {column_letter(grid.position[pos])} 列）不在模板中，{used} 行有内容，未读取。"
+        )
     named = known | {p for p, _ in unknown}
     for pos in range(body.num_columns):
         if pos in named:
             continue
         col = pc.utf8_trim_whitespace(body.column(pos).cast(pa.string()))
         has = pc.fill_null(pc.not_equal(col, ""), False).to_numpy(zero_copy_only=False)
-        label = f"第 {pos + 1} 个字段（表头之外）" if grid.delimiter else f"第 {column_letter(grid.position[pos])} 列（无表头）"
+        label = (
+            f"第 {pos + 1} 个字段（表头之外）"
+            if grid.delimiter
+            else f"第 {column_letter(grid.position[pos])} 列（无表头）"
+        )
         add(has, label, "extra_fields", col)
 
     if grid.delimiter:  # a quoted CSV field that holds line ends: fine in free text, never elsewhere
@@ -362,7 +426,7 @@ def _issues(sf: SourceFile, sheet: str, kind: Kind, grid: Grid, body: pa.Table, 
 
     scan = grid.scan
     if scan is not None and (scan.formulas or scan.errors):
-        by_position = {p: n for p, n in zip(positions, names)}
+        by_position = dict(zip(positions, names))
         grid_col = {sheet_pos: j for j, sheet_pos in enumerate(grid.position)}
         row_of_line = {int(v): i for i, v in enumerate(line)}
         listed = []
@@ -380,16 +444,24 @@ def _issues(sf: SourceFile, sheet: str, kind: Kind, grid: Grid, body: pa.Table, 
             else:
                 listed.append(f"{column_letter(cell.col)}{cell.row}（{titles[name]}）=“{cell.text}”")
         if listed:
-            shown = "、".join(listed[:MAX_LISTED_FORMULAS]) + (f" 等共 {len(listed)} 个" if len(listed) > MAX_LISTED_FORMULAS else "")
+            shown = "、".join(listed[:MAX_LISTED_FORMULAS]) + (
+                f" 等共 {len(listed)} 个" if len(listed) > MAX_LISTED_FORMULAS else ""
+            )
             sf.warnings.append(f"{where}含公式，已采用其计算结果，请核对：{shown}。")
     if not rows:
         return ISSUE_SCHEMA.empty_table()
-    return pa.table({"row": pa.array(np.concatenate(rows), pa.int64()), "column": pa.array(np.concatenate(cols), pa.string()),
-                     "rule": pa.array(np.concatenate(rules), pa.string()), "value": pa.array(np.concatenate(values), pa.string())},
-                    schema=ISSUE_SCHEMA)
+    return pa.table(
+        {
+            "row": pa.array(np.concatenate(rows), pa.int64()),
+            "column": pa.array(np.concatenate(cols), pa.string()),
+            "rule": pa.array(np.concatenate(rules), pa.string()),
+            "value": pa.array(np.concatenate(values), pa.string()),
+        },
+        schema=ISSUE_SCHEMA,
+    )
 
 
-def read_file(sf: SourceFile, limits: Optional[Limits] = None) -> list[RawTable]:
+def read_file(sf: SourceFile, limits: Limits | None = None) -> list[RawTable]:
     """Read every table in a submission file; problems are recorded on ``sf.problems``, every line on ``sf.sheets``."""
     limits = limits or Limits()
     try:
@@ -417,7 +489,9 @@ def read_file(sf: SourceFile, limits: Optional[Limits] = None) -> list[RawTable]
         if _ENCRYPTED_STREAM in data:
             sf.problems.append(Problem("encrypted", "文件已加密（设置了打开密码）；请取消密码后另存为 .xlsx 再报送。"))
         else:
-            sf.problems.append(Problem("unreadable", "文件为旧版 Excel（.xls）格式，无法读取；请另存为 .xlsx 或 CSV（UTF-8）后报送。"))
+            sf.problems.append(
+                Problem("unreadable", "文件为旧版 Excel（.xls）格式，无法读取；请另存为 .xlsx 或 CSV（UTF-8）后报送。")
+            )
         return []
     if ext not in EXTENSIONS[fmt]:
         sf.warnings.append(f"文件扩展名为 .{ext}，但内容是 {fmt.upper()}；已按 {fmt.upper()} 读取，请改正扩展名。")
@@ -450,9 +524,15 @@ def _check_identity(sf: SourceFile, tables: list[RawTable]) -> list[RawTable]:
             sf.warnings.append("文件未填写“填报单位代码”；请使用最新模板并在标题处填写本单位代码。")
         return tables
     if sf.declared_code != sf.submitter:
-        sf.problems.append(Problem("submitter_mismatch", f"文件中填写的填报单位代码为 {sf.declared_code}，与文件位置和名称所示的"
-                                                         f"报送单位 {sf.submitter} 不符，已整份拒收；请确认报送的是本单位的表，"
-                                                         "并按本单位代码命名文件。", value=sf.declared_code))
+        sf.problems.append(
+            Problem(
+                "submitter_mismatch",
+                f"文件中填写的填报单位代码为 {sf.declared_code}，与文件位置和名称所示的"
+                f"报送单位 {sf.submitter} 不符，已整份拒收；请确认报送的是本单位的表，"
+                "并按本单位代码命名文件。",
+                value=sf.declared_code,
+            )
+        )
         return _reject_all(sf)
     return tables
 
@@ -473,8 +553,11 @@ def _read_csv(sf: SourceFile, limits: Limits) -> list[RawTable]:
     kinds = [k for k in [kind_from_name(sf.path.stem, sf.submitter_type)] if k] or kinds_for(sf.submitter_type)
     delimiter, kind = _choose_delimiter(head_lines, kinds)
     if delimiter not in csvfile.ACCEPTED_DELIMITERS:
-        raise Rejected("delimiter", f"文件以{csvfile.DELIMITERS[delimiter]}（{delimiter}）分隔，不是逗号分隔的 CSV；"
-                                    "请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。")
+        raise Rejected(
+            "delimiter",
+            f"文件以{csvfile.DELIMITERS[delimiter]}（{delimiter}）分隔，不是逗号分隔的 CSV；"
+            "请用 Excel 或 WPS 另存为“CSV UTF-8（逗号分隔）”后报送。",
+        )
     if kind is None:
         names = "、".join(f"{k.name}（{k.label}）" for k in kinds)
         sf.problems.append(Problem("unknown_kind", f"无法判断报送表类型；文件名或表头应对应以下之一：{names}。"))
@@ -491,7 +574,7 @@ def _read_csv(sf: SourceFile, limits: Limits) -> list[RawTable]:
     return [table]
 
 
-def _choose_delimiter(lines: list[str], kinds: list[Kind]) -> tuple[str, Optional[Kind]]:
+def _choose_delimiter(lines: list[str], kinds: list[Kind]) -> tuple[str, Kind | None]:
     """The delimiter (and, for a file named by its submitter only, the kind) under which the header is found."""
     best: tuple[int, str, Kind | None] = (0, ",", None)
     for delimiter in csvfile.DELIMITERS:
@@ -511,16 +594,21 @@ def _read_xlsx(sf: SourceFile, data: bytes, limits: Limits) -> list[RawTable]:
         reader = fastexcel.read_excel(data)
         names = reader.sheet_names
     except Exception as exc:  # calamine raises its own error types for corrupt parts
-        raise Rejected("unreadable", f"无法打开 Excel 文件（{type(exc).__name__}）；请用 Excel 重新另存为 .xlsx 后报送。") from exc
+        raise Rejected(
+            "unreadable", f"无法打开 Excel 文件（{type(exc).__name__}）；请用 Excel 重新另存为 .xlsx 后报送。"
+        ) from exc
     stem_kind = kind_from_name(sf.path.stem, sf.submitter_type)
-    plan: list[tuple[str, Optional[Kind]]] = []
+    plan: list[tuple[str, Kind | None]] = []
     for name in names:
         kind = kind_from_name(name, sf.submitter_type)
         if stem_kind is not None:  # a file named for one kind holds that kind only (its one sheet may have any name)
             kind = stem_kind if kind == stem_kind or len(names) == 1 else None
         plan.append((name, kind))
-    expected = [stem_kind] if stem_kind else ([k for k in KINDS.values() if k.county_scoped]
-                                              if sf.submitter_type == "county" else [])
+    expected = (
+        [stem_kind]
+        if stem_kind
+        else ([k for k in KINDS.values() if k.county_scoped] if sf.submitter_type == "county" else [])
+    )
     tables = []
     for name, kind in plan:
         sheet_scan = xlsx.find_sheet(scan, name)
@@ -529,9 +617,17 @@ def _read_xlsx(sf: SourceFile, data: bytes, limits: Limits) -> list[RawTable]:
             cells = pa.Table.from_batches([loaded.to_arrow()])
             position = [c.absolute_index for c in loaded.available_columns()]
         except Exception as exc:
-            raise Rejected("unreadable", f"工作表“{name}”无法读取（{type(exc).__name__}）；请用 Excel 重新另存为 .xlsx 后报送。") from exc
-        grid = Grid(cells, np.arange(1, cells.num_rows + 1), np.ones(cells.num_rows, dtype=np.int64), position,
-                    scan=sheet_scan, full_calc=scan.full_calc_on_load)
+            raise Rejected(
+                "unreadable", f"工作表“{name}”无法读取（{type(exc).__name__}）；请用 Excel 重新另存为 .xlsx 后报送。"
+            ) from exc
+        grid = Grid(
+            cells,
+            np.arange(1, cells.num_rows + 1),
+            np.ones(cells.num_rows, dtype=np.int64),
+            position,
+            scan=sheet_scan,
+            full_calc=scan.full_calc_on_load,
+        )
         if kind is None:
             _other_sheet(sf, name, grid, sheet_scan, expected)
             continue
@@ -552,7 +648,7 @@ def _read_xlsx(sf: SourceFile, data: bytes, limits: Limits) -> list[RawTable]:
     return tables
 
 
-def _other_sheet(sf: SourceFile, name: str, grid: Grid, scan: Optional[xlsx.SheetScan], expected: list[Kind]) -> None:
+def _other_sheet(sf: SourceFile, name: str, grid: Grid, scan: xlsx.SheetScan | None, expected: list[Kind]) -> None:
     """A sheet that is not a submission kind: counted line by line; with data in it, a problem naming its rows."""
     filled = _filled(grid.cells)
     rows = int(filled.sum())
@@ -560,15 +656,27 @@ def _other_sheet(sf: SourceFile, name: str, grid: Grid, scan: Optional[xlsx.Shee
         sf.sheets.append(SheetAccount(name, "", "template", grid.lines, lines_title=grid.lines))
         return
     status = "unrecognised" if rows else "empty"
-    sf.sheets.append(SheetAccount(name, "", status, grid.lines, lines_blank=grid.lines - rows, rows=rows, row_lines=rows))
+    sf.sheets.append(
+        SheetAccount(name, "", status, grid.lines, lines_blank=grid.lines - rows, rows=rows, row_lines=rows)
+    )
     if rows:
         labels = "、".join(k.label for k in expected) or "、".join(k.label for k in kinds_for(sf.submitter_type))
-        sf.problems.append(Problem("unknown_sheet", f"工作表“{name}”不是可识别的报送表，其中 {rows} 行有内容，未读取；"
-                                                    f"工作表名应为：{labels}（改名的工作表请改回模板名称）。", sheet=name))
+        sf.problems.append(
+            Problem(
+                "unknown_sheet",
+                f"工作表“{name}”不是可识别的报送表，其中 {rows} 行有内容，未读取；"
+                f"工作表名应为：{labels}（改名的工作表请改回模板名称）。",
+                sheet=name,
+            )
+        )
 
 
-def _missing_sheets(sf: SourceFile, expected: list[Kind], found: Optional[set[str]] = None) -> None:
+def _missing_sheets(sf: SourceFile, expected: list[Kind], found: set[str] | None = None) -> None:
     found = found if found is not None else {a.kind for a in sf.sheets}
     for k in expected:
         if k.name not in found:
-            sf.problems.append(Problem("missing_sheet", f"缺少工作表“{k.label}”；请按模板补齐该工作表（无数据时保留表头）。", sheet=k.label))
+            sf.problems.append(
+                Problem(
+                    "missing_sheet", f"缺少工作表“{k.label}”；请按模板补齐该工作表（无数据时保留表头）。", sheet=k.label
+                )
+            )

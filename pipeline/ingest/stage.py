@@ -10,7 +10,6 @@ import dataclasses
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 
@@ -41,14 +40,21 @@ class Ingested:
     @property
     def rows(self) -> dict[str, int]:
         inv = self.inventory
-        return {"read": int(inv["rows_read"].sum()), "accepted": int(inv["rows_accepted"].sum()),
-                "quarantined": int(inv["rows_quarantined"].sum())}
+        return {
+            "read": int(inv["rows_read"].sum()),
+            "accepted": int(inv["rows_accepted"].sum()),
+            "quarantined": int(inv["rows_quarantined"].sum()),
+        }
 
     @property
     def files(self) -> dict[str, int]:
         status = self.inventory["status"]
-        return {"read": int((status != "unrecognised").sum()), "rejected": int((status == "rejected").sum()),
-                "unrecognised": int((status == "unrecognised").sum()), "missing": len(self.missing)}
+        return {
+            "read": int((status != "unrecognised").sum()),
+            "rejected": int((status == "rejected").sum()),
+            "unrecognised": int((status == "unrecognised").sum()),
+            "missing": len(self.missing),
+        }
 
 
 def source_files(ev: Evaluation, raw_root: Path) -> list[SourceFile]:
@@ -56,28 +62,39 @@ def source_files(ev: Evaluation, raw_root: Path) -> list[SourceFile]:
     out = []
     for x in list_submissions(ev, raw_root):
         ident = x.identity
-        sf = SourceFile(path=x.entry.path, rel=x.rel, sha256=x.sha256, submitter_type=ident.submitter_type,
-                        submitter=ident.submitter, listing=ident.status, stamp=x.stamp)
+        sf = SourceFile(
+            path=x.entry.path,
+            rel=x.rel,
+            sha256=x.sha256,
+            submitter_type=ident.submitter_type,
+            submitter=ident.submitter,
+            listing=ident.status,
+            stamp=x.stamp,
+        )
         if ident.status != RECOGNISED:
             sf.problems.append(Problem(ident.rule, ident.message))
         out.append(sf)
     return out
 
 
-def ingest(ev: Evaluation, raw_root: Path, cache_dir: Optional[Path] = None) -> Ingested:
+def ingest(ev: Evaluation, raw_root: Path, cache_dir: Path | None = None) -> Ingested:
     """Read and validate the evaluation's submissions. ``cache_dir`` keeps read files by content."""
     return ingest_files(ev, source_files(ev, raw_root), cache_dir=cache_dir)
 
 
-def ingest_files(ev: Evaluation, files: list[SourceFile], registry_files: Optional[list[SourceFile]] = None,
-                 cache_dir: Optional[Path] = None) -> Ingested:
+def ingest_files(
+    ev: Evaluation,
+    files: list[SourceFile],
+    registry_files: list[SourceFile] | None = None,
+    cache_dir: Path | None = None,
+) -> Ingested:
     """Ingest these files. ``registry_files`` supply the sub-project registry without being reported (``check``)."""
     raw = read_all(ev, files, cache_dir)
     results = validate_all(ev, raw, registry_files)
     return account(ev, files, raw, results)
 
 
-def read_all(ev: Evaluation, files: list[SourceFile], cache_dir: Optional[Path] = None) -> dict[str, list[RawTable]]:
+def read_all(ev: Evaluation, files: list[SourceFile], cache_dir: Path | None = None) -> dict[str, list[RawTable]]:
     """Stage "read": every readable file's raw tables by kind, parsed in isolated workers (or from the cache)."""
     raw: dict[str, list[RawTable]] = {k: [] for k in KINDS}
     readable = [sf for sf in files if sf.listing == RECOGNISED]
@@ -87,8 +104,9 @@ def read_all(ev: Evaluation, files: list[SourceFile], cache_dir: Optional[Path] 
     return raw
 
 
-def validate_all(ev: Evaluation, raw: dict[str, list[RawTable]],
-                 registry_files: Optional[list[SourceFile]] = None) -> dict[str, Validated]:
+def validate_all(
+    ev: Evaluation, raw: dict[str, list[RawTable]], registry_files: list[SourceFile] | None = None
+) -> dict[str, Validated]:
     """Stage "validate": every kind, the registry first (other kinds' sub-project codes are checked against it)."""
     codes = Codes.for_evaluation(ev, [], ev.indicator_codes)
     registry = validate_kind(KINDS["subprojects"], raw["subprojects"], ev, codes)
@@ -105,26 +123,45 @@ def validate_all(ev: Evaluation, raw: dict[str, list[RawTable]],
     return results
 
 
-def account(ev: Evaluation, files: list[SourceFile], raw: dict[str, list[RawTable]],
-            results: dict[str, Validated]) -> Ingested:
+def account(
+    ev: Evaluation, files: list[SourceFile], raw: dict[str, list[RawTable]], results: dict[str, Validated]
+) -> Ingested:
     """Quarantine (file-, sheet- and row-level), the sheet and file inventories, missing submissions, findings."""
     row_q = pd.concat([r.quarantine for r in results.values()], ignore_index=True)
-    file_q = pd.DataFrame([
-        dict(file=sf.rel, sheet=p.sheet, row=pd.NA, column=p.column, rule=p.rule, value=p.value,
-             message=p.message, submitter=sf.submitter, kind="")
-        for sf in files for p in sf.problems
-    ], columns=QUARANTINE_COLUMNS)
+    file_q = pd.DataFrame(
+        [
+            dict(
+                file=sf.rel,
+                sheet=p.sheet,
+                row=pd.NA,
+                column=p.column,
+                rule=p.rule,
+                value=p.value,
+                message=p.message,
+                submitter=sf.submitter,
+                kind="",
+            )
+            for sf in files
+            for p in sf.problems
+        ],
+        columns=QUARANTINE_COLUMNS,
+    )
     quarantine = pd.concat([file_q, row_q], ignore_index=True) if len(file_q) else row_q
     quarantine["row"] = quarantine["row"].astype("Int64")
-    quarantine = quarantine.sort_values(["file", "sheet", "row", "column", "rule"], na_position="first",
-                                        kind="stable").reset_index(drop=True)
+    quarantine = quarantine.sort_values(
+        ["file", "sheet", "row", "column", "rule"], na_position="first", kind="stable"
+    ).reset_index(drop=True)
 
     sheets = _sheet_frame(files, results)
     inv = _inventory_frame(files, raw, sheets)
     missing = _missing(ev, files, raw)
     return Ingested(
-        tables={k: r.accepted for k, r in results.items()}, quarantine=quarantine[QUARANTINE_COLUMNS],
-        inventory=inv, sheets=sheets, missing=missing, findings=_findings(ev, inv, missing, files),
+        tables={k: r.accepted for k, r in results.items()},
+        quarantine=quarantine[QUARANTINE_COLUMNS],
+        inventory=inv,
+        sheets=sheets,
+        missing=missing,
+        findings=_findings(ev, inv, missing, files),
     )
 
 
@@ -137,14 +174,29 @@ def _sheet_frame(files: list[SourceFile], results: dict[str, Validated]) -> pd.D
         for a in sf.sheets:
             v: pd.Series | None = (
                 validated.loc[(sf.rel, a.sheet)]  # type: ignore[assignment]  # stubs: a row, typed as a scalar
-                if a.status == "read" and (sf.rel, a.sheet) in validated.index else None)
+                if a.status == "read" and (sf.rel, a.sheet) in validated.index
+                else None
+            )
             accepted = int(v["accepted"]) if v is not None else 0
             accepted_lines = int(v["accepted_lines"]) if v is not None else 0
-            rows.append(dict(file=sf.rel, sheet=a.sheet, kind=a.kind, status=a.status, lines=a.lines,
-                             lines_title=a.lines_title, lines_header=a.lines_header, lines_blank=a.lines_blank,
-                             rows_read=a.rows, rows_accepted=accepted, rows_quarantined=a.rows - accepted,
-                             lines_accepted=accepted_lines, lines_quarantined=a.row_lines - accepted_lines))
-    return pd.DataFrame(rows, columns=SHEET_COLUMNS).astype({c: "int64" for c in SHEET_COLUMNS[4:]})
+            rows.append(
+                dict(
+                    file=sf.rel,
+                    sheet=a.sheet,
+                    kind=a.kind,
+                    status=a.status,
+                    lines=a.lines,
+                    lines_title=a.lines_title,
+                    lines_header=a.lines_header,
+                    lines_blank=a.lines_blank,
+                    rows_read=a.rows,
+                    rows_accepted=accepted,
+                    rows_quarantined=a.rows - accepted,
+                    lines_accepted=accepted_lines,
+                    lines_quarantined=a.row_lines - accepted_lines,
+                )
+            )
+    return pd.DataFrame(rows, columns=SHEET_COLUMNS).astype(dict.fromkeys(SHEET_COLUMNS[4:], "int64"))
 
 
 def _inventory_frame(files: list[SourceFile], raw: dict[str, list[RawTable]], sheets: pd.DataFrame) -> pd.DataFrame:
@@ -152,15 +204,28 @@ def _inventory_frame(files: list[SourceFile], raw: dict[str, list[RawTable]], sh
     for tables in raw.values():
         for t in tables:
             kinds[t.file.rel].add(t.kind.name)
-    per_file = sheets.assign(structural=sheets["lines_title"] + sheets["lines_header"] + sheets["lines_blank"]).groupby(
-        "file")[["lines", "structural", "rows_read", "rows_accepted", "rows_quarantined"]].sum()
-    inv = pd.DataFrame({
-        "file": [f.rel for f in files], "sha256": [f.sha256 for f in files],
-        "submitter_type": [f.submitter_type for f in files], "submitter": [f.submitter for f in files],
-        "format": [f.format or "" for f in files], "kinds": [",".join(sorted(kinds[f.rel])) for f in files],
-    })
-    for out, col in (("lines", "lines"), ("lines_structural", "structural"), ("rows_read", "rows_read"),
-                     ("rows_accepted", "rows_accepted"), ("rows_quarantined", "rows_quarantined")):
+    per_file = (
+        sheets.assign(structural=sheets["lines_title"] + sheets["lines_header"] + sheets["lines_blank"])
+        .groupby("file")[["lines", "structural", "rows_read", "rows_accepted", "rows_quarantined"]]
+        .sum()
+    )
+    inv = pd.DataFrame(
+        {
+            "file": [f.rel for f in files],
+            "sha256": [f.sha256 for f in files],
+            "submitter_type": [f.submitter_type for f in files],
+            "submitter": [f.submitter for f in files],
+            "format": [f.format or "" for f in files],
+            "kinds": [",".join(sorted(kinds[f.rel])) for f in files],
+        }
+    )
+    for out, col in (
+        ("lines", "lines"),
+        ("lines_structural", "structural"),
+        ("rows_read", "rows_read"),
+        ("rows_accepted", "rows_accepted"),
+        ("rows_quarantined", "rows_quarantined"),
+    ):
         inv[out] = inv["file"].map(per_file[col]).fillna(0).astype("int64")
     read_any = inv["file"].isin(sheets.loc[sheets["status"] == "read", "file"])
     problems = inv["file"].isin({f.rel for f in files if f.problems})
@@ -180,8 +245,12 @@ def _missing(ev: Evaluation, files: list[SourceFile], raw: dict[str, list[RawTab
     present = [f for f in files if f.listing != UNRECOGNISED]
     got_counties = {f.submitter for f in present if f.submitter_type == "county"}
     got = {(t.file.submitter_type, t.file.submitter, t.kind.name) for ts in raw.values() for t in ts}
-    got |= {(f.submitter_type, f.submitter, k.name) for f in present
-            for k in [kind_from_name(f.path.stem, f.submitter_type)] if k}
+    got |= {
+        (f.submitter_type, f.submitter, k.name)
+        for f in present
+        for k in [kind_from_name(f.path.stem, f.submitter_type)]
+        if k
+    }
     rows = []
     seen_county = set()
     for typ, sub, kind in ev.expected_submissions():
@@ -195,30 +264,80 @@ def _missing(ev: Evaluation, files: list[SourceFile], raw: dict[str, list[RawTab
 
 
 def _findings(ev: Evaluation, inv: pd.DataFrame, missing: pd.DataFrame, files: list[SourceFile]) -> pd.DataFrame:
-    problem_sheets = {f.rel: "、".join(dict.fromkeys(f"工作表“{p.sheet}”" if p.sheet else "部分内容" for p in f.problems))
-                      for f in files if f.problems}
+    problem_sheets = {
+        f.rel: "、".join(dict.fromkeys(f"工作表“{p.sheet}”" if p.sheet else "部分内容" for p in f.problems))
+        for f in files
+        if f.problems
+    }
     first_problem = {f.rel: f.problems[0].message for f in files if f.problems}
     rows = []
     for m in missing.itertuples():
         what = "项目报送工作簿" if m.kind == "county_workbook" else f"“{KINDS[str(m.kind)].label}”"
-        rows.append(dict(code="submission_missing", severity="high", subject_type="submitter", subject=m.submitter,
-                         figure="", message=f"{ev.submitter_name(str(m.submitter))}（{m.submitter}）未提交{what}（未提交）。"))
+        rows.append(
+            dict(
+                code="submission_missing",
+                severity="high",
+                subject_type="submitter",
+                subject=m.submitter,
+                figure="",
+                message=f"{ev.submitter_name(str(m.submitter))}（{m.submitter}）未提交{what}（未提交）。",
+            )
+        )
     for r in inv[inv["status"] == "rejected"].itertuples():
-        rows.append(dict(code="file_rejected", severity="high", subject_type="file", subject=r.file, figure="",
-                         message=f"文件 {r.file} 已整份拒收，需报送单位修正后重报：{first_problem.get(str(r.file), '')}"))
+        rows.append(
+            dict(
+                code="file_rejected",
+                severity="high",
+                subject_type="file",
+                subject=r.file,
+                figure="",
+                message=f"文件 {r.file} 已整份拒收，需报送单位修正后重报：{first_problem.get(str(r.file), '')}",
+            )
+        )
     for r in inv[inv["status"] == "unrecognised"].itertuples():
-        rows.append(dict(code="file_unrecognised", severity="medium", subject_type="file", subject=r.file, figure="",
-                         message=f"文件 {r.file} 未识别，未读取：{first_problem.get(str(r.file), '')}"))
+        rows.append(
+            dict(
+                code="file_unrecognised",
+                severity="medium",
+                subject_type="file",
+                subject=r.file,
+                figure="",
+                message=f"文件 {r.file} 未识别，未读取：{first_problem.get(str(r.file), '')}",
+            )
+        )
     sheet_problems = inv[(inv["status"] == "partial") & inv["file"].isin(problem_sheets)]
     for r in sheet_problems.itertuples():
-        rows.append(dict(code="sheet_rejected", severity="high", subject_type="file", subject=r.file, figure="",
-                         message=f"文件 {r.file} 的{problem_sheets[str(r.file)]}无法使用，已隔离；其余工作表已采用，需报送单位补正后重报。"))
+        rows.append(
+            dict(
+                code="sheet_rejected",
+                severity="high",
+                subject_type="file",
+                subject=r.file,
+                figure="",
+                message=f"文件 {r.file} 的{problem_sheets[str(r.file)]}无法使用，已隔离；其余工作表已采用，需报送单位补正后重报。",
+            )
+        )
     partial = inv[(inv["status"] == "partial") & (inv["rows_quarantined"] > 0)]
     for r in partial.itertuples():
-        rows.append(dict(code="rows_quarantined", severity="medium", subject_type="file", subject=r.file,
-                         figure=str(r.rows_quarantined),
-                         message=f"文件 {r.file} 共 {r.rows_read} 行，其中 {r.rows_quarantined} 行未通过校验已隔离，其余 {r.rows_accepted} 行已采用。"))
+        rows.append(
+            dict(
+                code="rows_quarantined",
+                severity="medium",
+                subject_type="file",
+                subject=r.file,
+                figure=str(r.rows_quarantined),
+                message=f"文件 {r.file} 共 {r.rows_read} 行，其中 {r.rows_quarantined} 行未通过校验已隔离，其余 {r.rows_accepted} 行已采用。",
+            )
+        )
     for r in inv[inv["warnings"] != ""].itertuples():
-        rows.append(dict(code="file_warning", severity="low", subject_type="file", subject=r.file, figure="",
-                         message=f"文件 {r.file}：{r.warnings}"))
+        rows.append(
+            dict(
+                code="file_warning",
+                severity="low",
+                subject_type="file",
+                subject=r.file,
+                figure="",
+                message=f"文件 {r.file}：{r.warnings}",
+            )
+        )
     return findings.frame(rows)

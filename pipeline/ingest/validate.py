@@ -69,15 +69,18 @@ class Codes:
     county_labels: dict[str, str]
 
     @classmethod
-    def for_evaluation(cls, ev: Evaluation, subprojects: list[str], indicators: list[str]) -> "Codes":
+    def for_evaluation(cls, ev: Evaluation, subprojects: list[str], indicators: list[str]) -> Codes:
         source_labels = {}
         for code, label in ev.sources.items():
             source_labels[label] = code
             source_labels[label.removesuffix("资金")] = code
         counties = list(ev.counties)
         return cls(
-            subproject=list(subprojects), source=list(ev.sources), county=counties,
-            county_or_city=[ev.city_code, *counties], indicator=list(indicators),
+            subproject=list(subprojects),
+            source=list(ev.sources),
+            county=counties,
+            county_or_city=[ev.city_code, *counties],
+            indicator=list(indicators),
             source_labels=source_labels,
             county_labels={**{n: c for c, n in ev.counties.items()}, ev.city_name: ev.city_code},
         )
@@ -90,18 +93,33 @@ class Validated:
     by_sheet: pd.DataFrame  # per (file, sheet): rows and their lines, and how many of each were accepted
 
 
-def _records(frame: pd.DataFrame, mask: pd.Series, column: pd.Series | str, rule: str, message: pd.Series | str,
-             raw: pd.Series, kind: Kind) -> pd.DataFrame:
+def _records(
+    frame: pd.DataFrame,
+    mask: pd.Series,
+    column: pd.Series | str,
+    rule: str,
+    message: pd.Series | str,
+    raw: pd.Series,
+    kind: Kind,
+) -> pd.DataFrame:
     idx = mask[mask].index
     if len(idx) == 0:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     msg = message[idx] if isinstance(message, pd.Series) else message
     col = column[idx] if isinstance(column, pd.Series) else column
-    return pd.DataFrame({
-        "file": frame.loc[idx, "file"], "sheet": frame.loc[idx, "sheet"], "row": frame.loc[idx, "row"],
-        "column": col, "rule": rule, "value": raw[idx].astype(object).where(raw[idx].notna(), ""),
-        "message": msg, "submitter": frame.loc[idx, "submitter"], "kind": kind.name,
-    })
+    return pd.DataFrame(
+        {
+            "file": frame.loc[idx, "file"],
+            "sheet": frame.loc[idx, "sheet"],
+            "row": frame.loc[idx, "row"],
+            "column": col,
+            "rule": rule,
+            "value": raw[idx].astype(object).where(raw[idx].notna(), ""),
+            "message": msg,
+            "submitter": frame.loc[idx, "submitter"],
+            "kind": kind.name,
+        }
+    )
 
 
 def _fmt(rule: str, **kw: object) -> str:
@@ -123,8 +141,9 @@ def _messages(bad: Bad, text: pd.Series, title: pd.Series) -> pd.Series:
         return _per_value(bad.rule, text, idx, title, **bad.kwargs)
     fixed = {k: v for k, v in bad.kwargs.items() if k not in per_row}
     columns = {"value": text[idx].fillna(""), "col": title[idx], **{k: v[idx] for k, v in per_row.items()}}
-    return pd.Series([_fmt(bad.rule, **dict(zip(columns, row)), **fixed) for row in zip(*columns.values())],
-                     index=idx, dtype=object)
+    return pd.Series(
+        [_fmt(bad.rule, **dict(zip(columns, row)), **fixed) for row in zip(*columns.values())], index=idx, dtype=object
+    )
 
 
 def table_frame(kind: Kind, tables: list[RawTable]) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
@@ -137,10 +156,13 @@ def table_frame(kind: Kind, tables: list[RawTable]) -> tuple[pd.DataFrame, pd.Se
     names = list(kind.columns)
     if not tables:
         empty = pd.DataFrame({c: pd.Series(dtype="string") for c in names})
-        empty = empty.assign(row=pd.Series(dtype="int64"), span=pd.Series(dtype="int64"), file="", sheet="", submitter="")
+        empty = empty.assign(
+            row=pd.Series(dtype="int64"), span=pd.Series(dtype="int64"), file="", sheet="", submitter=""
+        )
         return empty.iloc[:0], pd.Series(dtype=object), np.zeros(0, dtype=np.int64)
-    parts = [t.frame.append_column("_t", arrow.array(np.full(t.frame.num_rows, i, np.int32)))
-             for i, t in enumerate(tables)]
+    parts = [
+        t.frame.append_column("_t", arrow.array(np.full(t.frame.num_rows, i, np.int32))) for i, t in enumerate(tables)
+    ]
     grid = arrow.concat_tables(parts, promote_options="default")
     cleaned = {}
     for name in names:
@@ -198,8 +220,11 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
 
     typed = pd.DataFrame(out, index=raw.index)
     records.append(_pandera_records(kind, typed, raw, unit, ev, codes, titles))
-    quarantine = pd.concat([r for r in records if not r.empty], ignore_index=True) if any(
-        not r.empty for r in records) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    quarantine = (
+        pd.concat([r for r in records if not r.empty], ignore_index=True)
+        if any(not r.empty for r in records)
+        else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    )
     quarantine = _explained_blanks_dropped(quarantine)
     bad_rows = pd.MultiIndex.from_frame(quarantine[["file", "sheet", "row"]]) if len(quarantine) else None
     keys = pd.MultiIndex.from_frame(typed[["file", "sheet", "row"]])
@@ -208,9 +233,20 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
     if kind.county_scoped:
         accepted["county_code"] = accepted["submitter"]
     span = raw["span"].to_numpy(dtype="int64")
-    by_sheet = pd.DataFrame({"file": raw["file"], "sheet": raw["sheet"], "rows": 1, "row_lines": span,
-                             "accepted": keep.astype("int64"), "accepted_lines": span * keep}
-                            ).groupby(["file", "sheet"], sort=False).sum()
+    by_sheet = (
+        pd.DataFrame(
+            {
+                "file": raw["file"],
+                "sheet": raw["sheet"],
+                "rows": 1,
+                "row_lines": span,
+                "accepted": keep.astype("int64"),
+                "accepted_lines": span * keep,
+            }
+        )
+        .groupby(["file", "sheet"], sort=False)
+        .sum()
+    )
     return Validated(accepted=accepted, quarantine=quarantine[QUARANTINE_COLUMNS], by_sheet=by_sheet)
 
 
@@ -233,26 +269,47 @@ def _read_records(kind: Kind, tables: list[RawTable]) -> pd.DataFrame:
         if t.issues.num_rows == 0:
             continue
         issues = t.issues.to_pandas()
-        messages = [_fmt(rule, col=col, value=value.replace("\n", " ⏎ ")) for rule, col, value in
-                    zip(issues["rule"], issues["column"], issues["value"])]
-        parts.append(pd.DataFrame({
-            "file": t.file.rel, "sheet": t.sheet, "row": issues["row"].astype("int64"), "column": issues["column"],
-            "rule": issues["rule"], "value": issues["value"], "message": messages,
-            "submitter": t.file.submitter, "kind": kind.name,
-        }))
+        messages = [
+            _fmt(rule, col=col, value=value.replace("\n", " ⏎ "))
+            for rule, col, value in zip(issues["rule"], issues["column"], issues["value"])
+        ]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "file": t.file.rel,
+                    "sheet": t.sheet,
+                    "row": issues["row"].astype("int64"),
+                    "column": issues["column"],
+                    "rule": issues["rule"],
+                    "value": issues["value"],
+                    "message": messages,
+                    "submitter": t.file.submitter,
+                    "kind": kind.name,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS)
 
 
 def contract_schema(kind: Kind, ctx: Context) -> pa.DataFrameSchema:
     """The checks a kind's typed rows must pass before they are accepted, from its fields' types (and unique ids)."""
-    cols = {name: pa.Column(None, checks=fieldtypes.of(col).checks(name, col, ctx), nullable=True, required=False)
-            for name, col in kind.columns.items()}
+    cols = {
+        name: pa.Column(None, checks=fieldtypes.of(col).checks(name, col, ctx), nullable=True, required=False)
+        for name, col in kind.columns.items()
+    }
     df_checks = [c for name, col in kind.columns.items() for c in fieldtypes.of(col).frame_checks(name, col, ctx)]
     return pa.DataFrameSchema(cols, checks=df_checks, unique=kind.unique_key, report_duplicates="all")
 
 
-def _pandera_records(kind: Kind, typed: pd.DataFrame, raw: pd.DataFrame, unit: pd.Series, ev: Evaluation,
-                     codes: Codes, titles: dict[str, pd.Series]) -> pd.DataFrame:
+def _pandera_records(
+    kind: Kind,
+    typed: pd.DataFrame,
+    raw: pd.DataFrame,
+    unit: pd.Series,
+    ev: Evaluation,
+    codes: Codes,
+    titles: dict[str, pd.Series],
+) -> pd.DataFrame:
     """Run the contract's checks (codes, ids, period, plausibility, reversals) lazily with pandera."""
     if typed.empty:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
@@ -264,15 +321,24 @@ def _pandera_records(kind: Kind, typed: pd.DataFrame, raw: pd.DataFrame, unit: p
         return _failures_to_records(kind, exc.failure_cases, typed, raw, unit, ev, titles)
 
 
-def _failures_to_records(kind: Kind, fc: pd.DataFrame, typed: pd.DataFrame, raw: pd.DataFrame,
-                         unit: pd.Series, ev: Evaluation, titles: dict[str, pd.Series]) -> pd.DataFrame:
+def _failures_to_records(
+    kind: Kind,
+    fc: pd.DataFrame,
+    typed: pd.DataFrame,
+    raw: pd.DataFrame,
+    unit: pd.Series,
+    ev: Evaluation,
+    titles: dict[str, pd.Series],
+) -> pd.DataFrame:
     """Map pandera's failure cases (check, column, index) to quarantine records with messages."""
     out = []
     fc = fc[fc["index"].notna()].copy()
     fc["index"] = fc["index"].astype("int64")
     columns = kind.columns
     # DataFrame-level checks report one failure case per column of a failing row: key them by check alone.
-    wide = fc["check"].astype(str).str.startswith("negative_not_reversal:") | fc["check"].astype(str).str.contains("uniqueness")
+    wide = fc["check"].astype(str).str.startswith("negative_not_reversal:") | fc["check"].astype(str).str.contains(
+        "uniqueness"
+    )
     fc.loc[wide, "column"] = ""
     for (check, column), grp in fc.groupby(["check", "column"], dropna=False, sort=True):
         check, column = str(check), str(column)
@@ -294,8 +360,13 @@ def _failures_to_records(kind: Kind, fc: pd.DataFrame, typed: pd.DataFrame, raw:
         elif check == "date_out_of_period":
             kw.update(start=ev.period_start.isoformat(), cutoff=ev.cutoff.isoformat())
         if check == "implausible_amount":
-            msgs = pd.Series([_fmt(check, value=v, unit=u, col=c, limit=ev.settings.max_amount_wan)
-                              for v, u, c in zip(text[idx].fillna(""), unit[idx], title[idx])], index=idx)
+            msgs = pd.Series(
+                [
+                    _fmt(check, value=v, unit=u, col=c, limit=ev.settings.max_amount_wan)
+                    for v, u, c in zip(text[idx].fillna(""), unit[idx], title[idx])
+                ],
+                index=idx,
+            )
         elif check in RULE_HINTS or fieldtypes.message(check):
             msgs = _per_value(check, text, idx, title, **kw)
         else:

@@ -16,7 +16,6 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
-from typing import Optional
 from xml.sax.saxutils import unescape
 
 from pipeline.ingest.limits import Limits
@@ -70,7 +69,7 @@ class WorkbookScan:
 
 
 def column_index(letters: bytes | str) -> int:
-    """"A" → 0, "Z" → 25, "AA" → 26."""
+    """ "A" → 0, "Z" → 25, "AA" → 26."""
     n = 0
     for ch in letters.decode() if isinstance(letters, bytes) else letters:
         n = n * 26 + ord(ch) - 64
@@ -97,25 +96,37 @@ def scan(data: bytes, limits: Limits) -> WorkbookScan:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, ValueError, EOFError) as exc:
-        raise Rejected("unreadable", f"文件不是有效的 Excel 工作簿（压缩结构损坏：{exc}）；请用 Excel 或 WPS 打开后另存为 .xlsx 再报送。") from exc
+        raise Rejected(
+            "unreadable",
+            f"文件不是有效的 Excel 工作簿（压缩结构损坏：{exc}）；请用 Excel 或 WPS 打开后另存为 .xlsx 再报送。",
+        ) from exc
     if not infos:
         raise Rejected("not_a_workbook", "文件是一个空的压缩包，不是 Excel 工作簿；请重新导出为 .xlsx 后报送。")
     if len(infos) > MAX_ENTRIES:
-        raise Rejected("resource_limit", f"文件内含 {len(infos)} 个部件，超过 {MAX_ENTRIES}；不是正常的 Excel 工作簿，已拒收。")
+        raise Rejected(
+            "resource_limit", f"文件内含 {len(infos)} 个部件，超过 {MAX_ENTRIES}；不是正常的 Excel 工作簿，已拒收。"
+        )
     names = {i.filename: i for i in infos}
     if any(i.flag_bits & 0x1 for i in infos):
         raise Rejected("encrypted", "文件已加密（设置了打开密码）；请取消密码后另存为 .xlsx 再报送。")
     if "xl/workbook.xml" not in names:
-        what = "Word 文档" if "word/document.xml" in names else ("PowerPoint 文档" if "ppt/presentation.xml" in names else "其他压缩文件")
+        what = (
+            "Word 文档"
+            if "word/document.xml" in names
+            else ("PowerPoint 文档" if "ppt/presentation.xml" in names else "其他压缩文件")
+        )
         raise Rejected("not_a_workbook", f"文件是{what}，不是 Excel 工作簿；请报送 .xlsx 格式的工作簿。")
     for info in infos:
         if info.file_size > limits.inflated_bytes:
-            raise Rejected("resource_limit", limits.message(
-                "max_inflated_mb", f"{info.file_size / (1 << 20):.0f} MB（{info.filename} 解压后）"))
+            raise Rejected(
+                "resource_limit",
+                limits.message("max_inflated_mb", f"{info.file_size / (1 << 20):.0f} MB（{info.filename} 解压后）"),
+            )
 
     workbook = _read_part(zf, names["xl/workbook.xml"], limits)
-    rels = _relationships(_read_part(zf, names["xl/_rels/workbook.xml.rels"], limits)
-                          if "xl/_rels/workbook.xml.rels" in names else b"")
+    rels = _relationships(
+        _read_part(zf, names["xl/_rels/workbook.xml.rels"], limits) if "xl/_rels/workbook.xml.rels" in names else b""
+    )
     sheets = []
     for raw in _SHEET.findall(workbook):
         a = _attrs(raw)
@@ -158,12 +169,17 @@ def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, consume:
                     break
                 seam = tail + chunk[:16]  # a marker split across two chunks
                 if any(marker in chunk or marker in seam for marker in _DTD):
-                    raise Rejected("xml_dtd", f"文件内部（{info.filename}）含有 XML 文档类型声明（DTD/实体），"
-                                              "可能是恶意构造的文件，已拒收；请用 Excel 或 WPS 重新另存为 .xlsx 后报送。")
+                    raise Rejected(
+                        "xml_dtd",
+                        f"文件内部（{info.filename}）含有 XML 文档类型声明（DTD/实体），"
+                        "可能是恶意构造的文件，已拒收；请用 Excel 或 WPS 重新另存为 .xlsx 后报送。",
+                    )
                 tail = chunk[-16:]
                 consume(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-        raise Rejected("unreadable", f"文件内部（{info.filename}）已损坏，无法解压（{exc}）；请用 Excel 重新另存为 .xlsx 后报送。") from exc
+        raise Rejected(
+            "unreadable", f"文件内部（{info.filename}）已损坏，无法解压（{exc}）；请用 Excel 重新另存为 .xlsx 后报送。"
+        ) from exc
 
 
 def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: SheetScan, limits: Limits) -> None:
@@ -202,7 +218,7 @@ def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: SheetScan, li
 
 
 @functools.lru_cache(maxsize=8)
-def _columns_beyond(limit: int) -> Optional[re.Pattern[bytes]]:
+def _columns_beyond(limit: int) -> re.Pattern[bytes] | None:
     """A pattern finding a cell reference whose column is past ``limit`` (1-based), or None if limit > ZZ.
 
     Column letters order like numbers in base 26 among references of one length: a longer reference is
@@ -224,18 +240,23 @@ def _columns_beyond(limit: int) -> Optional[re.Pattern[bytes]]:
             later.append(f"{first}[{chr(ord(second) + 1)}-Z]")
     # Starts with a literal, which the regular-expression engine skips to quickly; a false hit (another attribute
     # ending in r) only costs the exact count that follows. Row references are digits only.
-    return re.compile(rb'r="(?:' + "|".join(later).encode() + rb')\d')
+    return re.compile(rb'r="(?:' + "|".join(later).encode() + rb")\d")
 
 
 def _check_size(sheet: SheetScan, limits: Limits) -> None:
     if sheet.max_row > limits.max_rows:
         raise Rejected("resource_limit", limits.message("max_rows", f"{sheet.max_row}（工作表“{sheet.name}”）"))
     if sheet.max_col > limits.max_columns:
-        raise Rejected("resource_limit", limits.message(
-            "max_columns", f"{sheet.max_col}（工作表“{sheet.name}”用到第 {column_letter(sheet.max_col - 1)} 列）"))
+        raise Rejected(
+            "resource_limit",
+            limits.message(
+                "max_columns", f"{sheet.max_col}（工作表“{sheet.name}”用到第 {column_letter(sheet.max_col - 1)} 列）"
+            ),
+        )
     if sheet.max_row * sheet.max_col > limits.max_cells:
-        raise Rejected("resource_limit", limits.message(
-            "max_cells", f"{sheet.max_row} × {sheet.max_col}（工作表“{sheet.name}”）"))
+        raise Rejected(
+            "resource_limit", limits.message("max_cells", f"{sheet.max_row} × {sheet.max_col}（工作表“{sheet.name}”）")
+        )
 
 
 def _special_cells(body: bytes, sheet: SheetScan) -> None:
@@ -260,7 +281,7 @@ def _text(raw: bytes) -> str:
     return unescape(raw.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"})
 
 
-def find_sheet(scan_: Optional[WorkbookScan], name: str) -> Optional[SheetScan]:
+def find_sheet(scan_: WorkbookScan | None, name: str) -> SheetScan | None:
     if scan_ is None:
         return None
     return next((s for s in scan_.sheets if s.name == name), None)

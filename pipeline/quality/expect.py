@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 INTEGER_TYPES = ["int64", "Int64"]  # numpy int64, or pandas' nullable Int64
 
@@ -15,7 +16,7 @@ class Expect:
     type: str
     kwargs: Mapping[str, Any]
     why: str
-    where: Optional[tuple[str, str, Any]] = None  # only rows where (column, operator, value) holds
+    where: tuple[str, str, Any] | None = None  # only rows where (column, operator, value) holds
 
 
 def not_null(column: str, why: str) -> Expect:

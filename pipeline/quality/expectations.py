@@ -32,9 +32,10 @@ import functools
 import math
 import operator
 import shutil
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -48,8 +49,8 @@ from pipeline.formats import parse_decimal
 from pipeline.ingest.validate import Codes
 from pipeline.quality import expect as ex
 from pipeline.quality.expect import Expect
-from pipeline.tables import MEASURES
 from pipeline.quality.offline import make_offline
+from pipeline.tables import MEASURES
 
 DOCS_DIR = "data_docs"
 DOCS_SITE = "local_site"
@@ -103,17 +104,23 @@ class SuiteResult:
 
 
 def _at_least(column_a: str, column_b: str, why: str) -> Expect:
-    return Expect("expect_column_pair_values_a_to_be_greater_than_b",
-                  {"column_A": column_a, "column_B": column_b, "or_equal": True}, why)
+    return Expect(
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        {"column_A": column_a, "column_B": column_b, "or_equal": True},
+        why,
+    )
 
 
 def _sum_is(column: str, total: int, why: str) -> Expect:
-    return Expect("expect_column_integer_sum_to_be_between", {"column": column, "min_value": total, "max_value": total},
-                  why)
+    return Expect(
+        "expect_column_integer_sum_to_be_between", {"column": column, "min_value": total, "max_value": total}, why
+    )
 
 
 def _rate(column: str) -> Expect:
-    return ex.matches(column, RATE, "率以百分数两位小数文本保存 / rates are percent text with two decimals (empty where undefined)")
+    return ex.matches(
+        column, RATE, "率以百分数两位小数文本保存 / rates are percent text with two decimals (empty where undefined)"
+    )
 
 
 def submission_suite(kind: Kind, ev: Evaluation, codes: Codes, columns: Sequence[str]) -> Suite:
@@ -122,15 +129,16 @@ def submission_suite(kind: Kind, ev: Evaluation, codes: Codes, columns: Sequence
     out: list[Expect] = []
     if kind.id_column:
         assert kind.unique_key is not None  # a kind with an id column has a unique key
-        out += [ex.not_null(kind.id_column, "每行须有编号 / every row has an id"),
-                ex.unique(kind.unique_key, "编号不重复（旗县区按报送单位）/ ids are unique (per submitter for counties)")]
+        out += [
+            ex.not_null(kind.id_column, "每行须有编号 / every row has an id"),
+            ex.unique(kind.unique_key, "编号不重复（旗县区按报送单位）/ ids are unique (per submitter for counties)"),
+        ]
     for name, col in kind.columns.items():
         out += fieldtypes.of(col).expectations(name, col, ctx, list(columns))
     return Suite(kind.name, tuple(out), SOURCE_ROW)
 
 
-def funds_suite(table: str, keys: Sequence[str], columns: Sequence[str],
-                totals: Optional[Mapping[str, int]]) -> Suite:
+def funds_suite(table: str, keys: Sequence[str], columns: Sequence[str], totals: Mapping[str, int] | None) -> Suite:
     """A reconciliation level: a unique key, integer 分 measures, and column sums equal to the by-source totals."""
     money = [c for c in (*MEASURES, "transfers_in", "transfers_out", "balance") if c in columns]
     out = [ex.not_null("key", "每行有键 / every row has a key"), ex.unique(["key"], "键不重复 / keys are unique")]
@@ -139,8 +147,12 @@ def funds_suite(table: str, keys: Sequence[str], columns: Sequence[str],
     out += [ex.not_null(m, "金额必填 / measures are never empty") for m in money if m in MEASURES]
     out += [ex.integer(m, "金额为整数分 / money is integer 分") for m in money]
     if totals is not None:
-        out += [_sum_is(m, int(totals[m]), f"合计等于按资金来源汇总 / the column sums to the by-source total of {m}, exactly")
-                for m in MEASURES]
+        out += [
+            _sum_is(
+                m, int(totals[m]), f"合计等于按资金来源汇总 / the column sums to the by-source total of {m}, exactly"
+            )
+            for m in MEASURES
+        ]
     out += [_rate(c) for c in ("arrival_rate", "execution_rate") if c in columns]
     return Suite(table, tuple(out), ("key",))
 
@@ -156,20 +168,35 @@ def by_source_suite(ev: Evaluation, columns: Sequence[str]) -> Suite:
 
 def score_suite(table: str, cap: str, cap_zh: str, zh: str, en: str, extra: tuple[Expect, ...] = ()) -> Suite:
     """A score table: one row per framework and code; each score a number from 0 to its ``cap`` column."""
-    return Suite(table, (
-        ex.unique(["framework", "code"], f"每个框架中{zh}只出现一次 / one row per framework and {en}"),
-        ex.not_null(cap, f"每个{zh}有{cap_zh} / every {en} has its {cap}"),
-        ex.not_null("score", f"每个{zh}有得分 / every {en} has a score"),
-        ex.between("score", 0, why="得分不为负 / a score is never negative"),
-        _at_least(cap, "score", f"得分不超过{cap_zh} / a score never exceeds its {cap}"),
-        *extra,
-    ), ("framework", "code"), decimals=(cap, "score"))
+    return Suite(
+        table,
+        (
+            ex.unique(["framework", "code"], f"每个框架中{zh}只出现一次 / one row per framework and {en}"),
+            ex.not_null(cap, f"每个{zh}有{cap_zh} / every {en} has its {cap}"),
+            ex.not_null("score", f"每个{zh}有得分 / every {en} has a score"),
+            ex.between("score", 0, why="得分不为负 / a score is never negative"),
+            _at_least(cap, "score", f"得分不超过{cap_zh} / a score never exceeds its {cap}"),
+            *extra,
+        ),
+        ("framework", "code"),
+        decimals=(cap, "score"),
+    )
 
 
 SCORE_TABLES = {
-    "indicator_scores": ("points", "分值", "三级指标", "indicator", (ex.in_set(
-        "status", INDICATOR_STATUSES,
-        "完成状态为 met、unmet、not_collected 或空 / status is met, unmet, not_collected or empty"),)),
+    "indicator_scores": (
+        "points",
+        "分值",
+        "三级指标",
+        "indicator",
+        (
+            ex.in_set(
+                "status",
+                INDICATOR_STATUSES,
+                "完成状态为 met、unmet、not_collected 或空 / status is met, unmet, not_collected or empty",
+            ),
+        ),
+    ),
     "dimension_scores": ("weight", "权重", "一级指标", "dimension", ()),
 }
 
@@ -189,14 +216,18 @@ def suites(tables: Mapping[str, pd.DataFrame], ev: Evaluation) -> list[Suite]:
         return list(dict.fromkeys(tables[table][col])) if table in tables else []
 
     codes = Codes.for_evaluation(ev, column("subprojects", "subproject_code"), column("indicator_scores", "code"))
-    out = [submission_suite(kind, ev, codes, list(tables[name].columns))
-           for name, kind in KINDS.items() if name in tables]
+    out = [
+        submission_suite(kind, ev, codes, list(tables[name].columns)) for name, kind in KINDS.items() if name in tables
+    ]
     by_source = tables.get("funds_by_source")
     if by_source is not None:
         out.append(by_source_suite(ev, list(by_source.columns)))
     totals = {m: int(by_source[m].sum()) for m in MEASURES} if by_source is not None else None
-    out += [funds_suite(name, keys, list(tables[name].columns), totals)
-            for name, keys in FUND_LEVELS.items() if name in tables]
+    out += [
+        funds_suite(name, keys, list(tables[name].columns), totals)
+        for name, keys in FUND_LEVELS.items()
+        if name in tables
+    ]
     out += [score_suite(name, *spec) for name, spec in SCORE_TABLES.items() if name in tables]
     return out
 
@@ -210,35 +241,56 @@ def run_suites(tables: Mapping[str, pd.DataFrame], out_dir: Path, evaluation: Ev
     """Validate every table that has a suite, write Data Docs under ``out_dir / "data_docs"``, return the outcomes."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.base import (DataContextConfig, InMemoryStoreBackendDefaults,
-                                                            ProgressBarsConfig)
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
     docs = Path(out_dir) / DOCS_DIR
     shutil.rmtree(docs, ignore_errors=True)  # the site shows this run only
-    context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
-        analytics_enabled=False, progress_bars=ProgressBarsConfig(globally=False),
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)))
-    context.add_data_docs_site(DOCS_SITE, {
-        "class_name": "SiteBuilder",
-        "show_how_to_buttons": False,  # type: ignore[typeddict-unknown-key]  # SiteBuilder takes it; not in GX's type
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs.resolve())},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
+    context = gx.get_context(
+        mode="ephemeral",
+        project_config=DataContextConfig(
+            analytics_enabled=False,
+            progress_bars=ProgressBarsConfig(globally=False),
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        ),
+    )
+    context.add_data_docs_site(
+        DOCS_SITE,
+        {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,  # type: ignore[typeddict-unknown-key]  # SiteBuilder takes it; not in GX's type
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs.resolve())},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
     source = context.data_sources.add_pandas(evaluation.id)
     run_id = RunIdentifier(run_name=evaluation.id)
 
     ran = []
     for suite in suites(tables, evaluation):
-        gx_suite = context.suites.add(gx.ExpectationSuite(
-            name=suite.name, expectations=[_gx_expectation(e) for e in suite.expectations]))
+        gx_suite = context.suites.add(
+            gx.ExpectationSuite(name=suite.name, expectations=[_gx_expectation(e) for e in suite.expectations])
+        )
         declared = {g.id: (i, e) for i, (g, e) in enumerate(zip(gx_suite.expectations, suite.expectations))}
         batch = source.add_dataframe_asset(suite.table).add_batch_definition_whole_dataframe("whole table")
-        validation = context.validation_definitions.add(gx.ValidationDefinition(
-            name=suite.name, data=batch, suite=gx_suite))
-        checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=suite.name, validation_definitions=[validation], actions=[],
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": PARTIAL_UNEXPECTED,
-                           "unexpected_index_column_names": list(suite.row_id)}))
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+        )
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=suite.name,
+                validation_definitions=[validation],
+                actions=[],
+                result_format={
+                    "result_format": "SUMMARY",
+                    "partial_unexpected_count": PARTIAL_UNEXPECTED,
+                    "unexpected_index_column_names": list(suite.row_id),
+                },
+            )
+        )
         outcome = checkpoint.run(batch_parameters={"dataframe": suite.frame(tables[suite.table])}, run_id=run_id)
         ((identifier, result),) = outcome.run_results.items()
         ran.append((suite, declared, identifier, result))
@@ -250,17 +302,30 @@ def run_suites(tables: Mapping[str, pd.DataFrame], out_dir: Path, evaluation: Ev
         (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=DOCS_SITE)
         assert page["site_url"] is not None  # the site was built above
         stats = result.statistics
-        failed = sorted((declared[r.expectation_config.id] + (r,)  # type: ignore[union-attr]  # GX: always set here
-                         for r in result.results if not r.success),
-                        key=lambda t: t[0])
+        failed = sorted(
+            (
+                declared[r.expectation_config.id] + (r,)  # type: ignore[union-attr]  # GX: always set here
+                for r in result.results
+                if not r.success
+            ),
+            key=lambda t: t[0],
+        )
         failures = [_failure(e, r) for _, e, r in failed]
-        results.append(SuiteResult(
-            name=suite.name, table=suite.table, success=bool(result.success),
-            statistics={"evaluated": int(stats["evaluated_expectations"]),
-                        "successful": int(stats["successful_expectations"]),
-                        "unsuccessful": int(stats["unsuccessful_expectations"])},
-            failures=failures, docs_page=_relative(page["site_url"], out_dir), docs_index=index,
-        ))
+        results.append(
+            SuiteResult(
+                name=suite.name,
+                table=suite.table,
+                success=bool(result.success),
+                statistics={
+                    "evaluated": int(stats["evaluated_expectations"]),
+                    "successful": int(stats["successful_expectations"]),
+                    "unsuccessful": int(stats["unsuccessful_expectations"]),
+                },
+                failures=failures,
+                docs_page=_relative(page["site_url"], out_dir),
+                docs_index=index,
+            )
+        )
     return results
 
 
@@ -275,13 +340,23 @@ def _integer_expectations() -> list[type]:
     import great_expectations.expectations as gxe
     from great_expectations.compatibility.pydantic import StrictInt
 
-    bounds = {"__annotations__": {"min_value": Optional[StrictInt], "max_value": Optional[StrictInt]},
-              "min_value": None, "max_value": None, "__module__": __name__}
+    bounds = {
+        "__annotations__": {"min_value": StrictInt | None, "max_value": StrictInt | None},
+        "min_value": None,
+        "max_value": None,
+        "__module__": __name__,
+    }
     return [
-        type("ExpectColumnIntegerValuesToBeBetween", (gxe.ExpectColumnValuesToBeBetween,),
-             {**bounds, "__doc__": "Each value lies between two integers (inclusive), compared exactly."}),
-        type("ExpectColumnIntegerSumToBeBetween", (gxe.ExpectColumnSumToBeBetween,),
-             {**bounds, "__doc__": "The column's sum lies between two integers (inclusive), compared exactly."}),
+        type(
+            "ExpectColumnIntegerValuesToBeBetween",
+            (gxe.ExpectColumnValuesToBeBetween,),
+            {**bounds, "__doc__": "Each value lies between two integers (inclusive), compared exactly."},
+        ),
+        type(
+            "ExpectColumnIntegerSumToBeBetween",
+            (gxe.ExpectColumnSumToBeBetween,),
+            {**bounds, "__doc__": "The column's sum lies between two integers (inclusive), compared exactly."},
+        ),
     ]
 
 
@@ -300,8 +375,12 @@ def _gx_expectation(e: Expect):
 def _failure(e: Expect, r) -> dict[str, Any]:
     """A failed expectation as JSON: what was expected, what was observed, which rows."""
     res = r.result or {}
-    out: dict[str, Any] = {"expectation": e.type, "kwargs": _json_safe(dict(e.kwargs)),
-                           "where": _json_safe(e.where), "why": e.why}
+    out: dict[str, Any] = {
+        "expectation": e.type,
+        "kwargs": _json_safe(dict(e.kwargs)),
+        "where": _json_safe(e.where),
+        "why": e.why,
+    }
     if "observed_value" in res:
         out["observed"] = _json_safe(res["observed_value"])
     else:

@@ -48,8 +48,9 @@ the ``key`` column of the output row (a source code, a sub-project code, "1|cent
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import pandas as pd
 
@@ -83,7 +84,7 @@ class Reconciliation:
     matching: pd.DataFrame  # county matching funds (配套) per county
     findings: pd.DataFrame  # pipeline.findings.COLUMNS
     summary: dict[str, Any]  # the ``funds`` and ``coverage`` blocks of summary.json
-    rates: dict[str, Optional[Fraction]]  # exact overall arrival_rate and execution_rate for scoring
+    rates: dict[str, Fraction | None]  # exact overall arrival_rate and execution_rate for scoring
 
 
 def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Reconciliation:
@@ -97,7 +98,9 @@ def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Rec
     by_source, by_subproject, by_group, by_county, orders = build_levels(cells, registry, evaluation)
     cells = sort_by_orders(cells.drop(columns="group_code"), orders)
     cells, by_county = (with_rates(t, denominator, transfers=True) for t in (cells, by_county))
-    by_source, by_subproject, by_group = (with_rates(t, denominator, transfers=False) for t in (by_source, by_subproject, by_group))
+    by_source, by_subproject, by_group = (
+        with_rates(t, denominator, transfers=False) for t in (by_source, by_subproject, by_group)
+    )
 
     matching, edges["matching"], plan_detail = county_matching(tables, facts, evaluation)
     pairs, pair_edges = transfer_pairs(tables, evaluation, settings.transfer_match_window_days)
@@ -109,8 +112,15 @@ def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Rec
     edges["transfer_discrepancies"] = edge_subset(pair_edges, transfer_discrepancies["key"], "transfer_discrepancies")
 
     findings, finding_edges = reconciliation_findings(
-        settings, evaluation, edges, by_source=by_source, by_subproject=by_subproject, cells=cells,
-        matching=matching, plan_detail=plan_detail, discrepancies=transfer_discrepancies,
+        settings,
+        evaluation,
+        edges,
+        by_source=by_source,
+        by_subproject=by_subproject,
+        cells=cells,
+        matching=matching,
+        plan_detail=plan_detail,
+        discrepancies=transfer_discrepancies,
     )
     totals = cells[MEASURES].sum()
     rates = {
@@ -126,11 +136,21 @@ def reconcile(tables: Mapping[str, pd.DataFrame], evaluation: Evaluation) -> Rec
         "coverage": coverage(tables, facts, registry, by_subproject),
     }
     return Reconciliation(
-        cells=cells, by_source=by_source, by_subproject=by_subproject, by_group=by_group, by_county=by_county,
+        cells=cells,
+        by_source=by_source,
+        by_subproject=by_subproject,
+        by_group=by_group,
+        by_county=by_county,
         # Coarser levels are sums of cells: their edges follow from the cells' codes (``derived_edges``),
         # so only the finest grain is stored — at national scale that is 1 edge per input row, not 5.
-        lineage=concat_edges([e for name, e in edges.items() if name not in DERIVED_LEVELS]
-                              + [edges["by_subproject"].pipe(lambda e: e[e["measure"] == "allocation"]), finding_edges]),
-        transfer_matches=transfer_matches, transfer_discrepancies=transfer_discrepancies,
-        matching=matching, findings=findings, summary=summary, rates=rates,
+        lineage=concat_edges(
+            [e for name, e in edges.items() if name not in DERIVED_LEVELS]
+            + [edges["by_subproject"].pipe(lambda e: e[e["measure"] == "allocation"]), finding_edges]
+        ),
+        transfer_matches=transfer_matches,
+        transfer_discrepancies=transfer_discrepancies,
+        matching=matching,
+        findings=findings,
+        summary=summary,
+        rates=rates,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -13,12 +13,17 @@ from pipeline.reconcile.levels import UNREGISTERED_GROUP
 from pipeline.tables import LINEAGE_COLUMNS
 
 # Levels whose lineage is not stored but derived from the cells' edges (see derived_edges).
-DERIVED_LEVELS = {"by_source": "source_code", "by_subproject": "subproject_code", "by_group": "group_code",
-                  "by_county": "county_code"}
+DERIVED_LEVELS = {
+    "by_source": "source_code",
+    "by_subproject": "subproject_code",
+    "by_group": "group_code",
+    "by_county": "county_code",
+}
 
 
-def derived_edges(level: str, keys: Optional[list[str]], cell_edges: pd.DataFrame, cells: pd.DataFrame,
-                  groups: Mapping[str, str]) -> pd.DataFrame:
+def derived_edges(
+    level: str, keys: list[str] | None, cell_edges: pd.DataFrame, cells: pd.DataFrame, groups: Mapping[str, str]
+) -> pd.DataFrame:
     """The edges of rows of a coarser level (``by_source`` …), from the cells' edges and codes.
 
     ``cell_edges`` are the stored edges with output_table ``cells``; ``cells`` has key and the three
@@ -37,7 +42,9 @@ def derived_edges(level: str, keys: Optional[list[str]], cell_edges: pd.DataFram
     return e.assign(output_table=level, output_key=e["output_key"].astype(str).map(owner))
 
 
-def level_edges(cid: np.ndarray, cells: pd.DataFrame, facts: pd.DataFrame, registry: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def level_edges(
+    cid: np.ndarray, cells: pd.DataFrame, facts: pd.DataFrame, registry: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
     """Lineage of every level: each fact links to its cell, and through the cell's codes to each coarser row."""
     owners = pd.Categorical.from_codes(cid, categories=pd.Index(cells["key"]))  # type: ignore[arg-type]  # stubs: codes
     edges = {"cells": make_edges("cells", owners, facts)}
@@ -58,26 +65,29 @@ def level_edges(cid: np.ndarray, cells: pd.DataFrame, facts: pd.DataFrame, regis
 
 
 def make_edges(
-    table: str, keys: pd.Categorical, rows: pd.DataFrame, *, measure: Optional[str] = None, kind: Optional[str] = None
+    table: str, keys: pd.Categorical, rows: pd.DataFrame, *, measure: str | None = None, kind: str | None = None
 ) -> pd.DataFrame:
     """Edges from output rows (``keys``, one per input row) to the input ``rows``."""
     n = len(rows)
-    return pd.DataFrame({
-        "output_table": constant(table, [table], n),
-        "output_key": keys,
-        "measure": constant(measure, EDGE_MEASURES, n) if measure else rows["measure"].array,
-        "input_kind": constant(kind, INPUT_KINDS, n) if kind else rows["input_kind"].array,
-        "file": rows["file"].array,
-        "sheet": rows["sheet"].array,
-        "row": rows["row"].to_numpy(dtype="int64"),
-    })
+    return pd.DataFrame(
+        {
+            "output_table": constant(table, [table], n),
+            "output_key": keys,
+            "measure": constant(measure, EDGE_MEASURES, n) if measure else rows["measure"].array,
+            "input_kind": constant(kind, INPUT_KINDS, n) if kind else rows["input_kind"].array,
+            "file": rows["file"].array,
+            "sheet": rows["sheet"].array,
+            "row": rows["row"].to_numpy(dtype="int64"),
+        }
+    )
 
 
 def concat_edges(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate edge frames keeping every text column categorical (the edge table can be millions of rows)."""
     parts = [p for p in parts if len(p)] or [make_edges("cells", pd.Categorical([]), empty_facts())]
     columns: dict[str, pd.Categorical | np.ndarray] = {
-        c: union_categoricals([categorical(p[c]) for p in parts]) for c in LINEAGE_COLUMNS if c != "row"}
+        c: union_categoricals([categorical(p[c]) for p in parts]) for c in LINEAGE_COLUMNS if c != "row"
+    }
     columns["row"] = np.concatenate([p["row"].to_numpy(dtype="int64") for p in parts])
     return pd.DataFrame(columns)[LINEAGE_COLUMNS]
 
@@ -87,7 +97,12 @@ def categorical(column: pd.Series) -> pd.Categorical:
 
 
 def empty_facts() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in ("measure", "input_kind", "file", "sheet", "row")})
+    return pd.DataFrame(
+        {
+            c: pd.Series(dtype="int64" if c == "row" else object)
+            for c in ("measure", "input_kind", "file", "sheet", "row")
+        }
+    )
 
 
 def edge_subset(edges: pd.DataFrame, keys: pd.Series, table: str) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -21,8 +21,16 @@ EDGE_MEASURES = MEASURES + TRANSFER_MEASURES + ["stated_plan", "allocation", "tr
 
 
 INPUT_KINDS = [
-    "fund_plan", "receipts", "payments", "carry_forwards", "recoveries", "transfers",
-    "county_match_plan", "county_receipts", "county_payments", "subprojects",
+    "fund_plan",
+    "receipts",
+    "payments",
+    "carry_forwards",
+    "recoveries",
+    "transfers",
+    "county_match_plan",
+    "county_receipts",
+    "county_payments",
+    "subprojects",
 ]
 
 
@@ -57,22 +65,24 @@ def input_facts(tables: Mapping[str, pd.DataFrame], city_code: str) -> pd.DataFr
     parts.append(fact_rows(transfers, "transfers", "transfers_in"))
     parts.append(fact_rows(transfers.assign(county_code=city_code), "transfers", "transfers_out"))
     facts = pd.concat(parts, ignore_index=True)
-    return facts.astype({c: "category" for c in CELL + ["file", "sheet"]})
+    return facts.astype(dict.fromkeys(CELL + ["file", "sheet"], "category"))
 
 
 def fact_rows(df: pd.DataFrame, kind: str, measure: str) -> pd.DataFrame:
     county = df["county_code"] if "county_code" in df else df["submitter"]  # a county kind's rows are its submitter's
-    return pd.DataFrame({
-        "measure": constant(measure, EDGE_MEASURES, len(df)),
-        "input_kind": constant(kind, INPUT_KINDS, len(df)),
-        "subproject_code": df["subproject_code"].astype(str).to_numpy(),
-        "source_code": df["source_code"].astype(str).to_numpy(),
-        "county_code": county.astype(str).to_numpy(),
-        "amount_fen": df["amount_fen"].to_numpy(dtype="int64"),
-        "file": df["file"].to_numpy(),
-        "sheet": df["sheet"].to_numpy(),
-        "row": df["row"].to_numpy(dtype="int64"),
-    })
+    return pd.DataFrame(
+        {
+            "measure": constant(measure, EDGE_MEASURES, len(df)),
+            "input_kind": constant(kind, INPUT_KINDS, len(df)),
+            "subproject_code": df["subproject_code"].astype(str).to_numpy(),
+            "source_code": df["source_code"].astype(str).to_numpy(),
+            "county_code": county.astype(str).to_numpy(),
+            "amount_fen": df["amount_fen"].to_numpy(dtype="int64"),
+            "file": df["file"].to_numpy(),
+            "sheet": df["sheet"].to_numpy(),
+            "row": df["row"].to_numpy(dtype="int64"),
+        }
+    )
 
 
 def constant(value: str, categories: list[str], n: int) -> pd.Categorical:

@@ -43,8 +43,9 @@ def group_of(registry: pd.DataFrame) -> dict[str, str]:
     return dict(zip(registry["subproject_code"], registry["group_code"]))
 
 
-def build_levels(cells: pd.DataFrame, registry: pd.DataFrame, evaluation: Evaluation
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, list[str]]]:
+def build_levels(
+    cells: pd.DataFrame, registry: pd.DataFrame, evaluation: Evaluation
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, list[str]]]:
     """by_source, by_subproject, by_group and by_county (every configured code present), and the code orders."""
     orders = {
         "subproject_code": ordered(pd.concat([cells["subproject_code"], registry["subproject_code"]])),
@@ -58,11 +59,15 @@ def build_levels(cells: pd.DataFrame, registry: pd.DataFrame, evaluation: Evalua
     by_subproject = level_table(cells, "subproject_code", orders["subproject_code"], MEASURES)
     code = by_subproject["subproject_code"]
     allocation = registry.groupby("subproject_code")["allocation_fen"].sum()
-    by_subproject.insert(2, "subproject_name", code.map(dict(zip(registry["subproject_code"], registry["name"]))).fillna("").astype(str))
+    by_subproject.insert(
+        2, "subproject_name", code.map(dict(zip(registry["subproject_code"], registry["name"]))).fillna("").astype(str)
+    )
     by_subproject.insert(3, "group_code", code.map(group_of(registry)).fillna(UNREGISTERED_GROUP).astype(str))
     by_subproject.insert(4, "allocation", code.map(allocation).fillna(0).astype("int64"))
 
-    by_group = level_table(cells, "group_code", ordered(pd.concat([cells["group_code"], registry["group_code"]])), MEASURES)
+    by_group = level_table(
+        cells, "group_code", ordered(pd.concat([cells["group_code"], registry["group_code"]])), MEASURES
+    )
     group_names = dict(zip(registry["group_code"], registry["group_name"]))
     by_group.insert(2, "group_name", by_group["group_code"].map(group_names).fillna("").astype(str))
 
@@ -78,7 +83,9 @@ def join_keys(df: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 def level_table(cells: pd.DataFrame, by: str, order: list[str], measures: list[str]) -> pd.DataFrame:
     sums = cells.groupby(by, sort=False)[measures].sum()
-    out = sums.reindex(pd.Index(order, name=by, dtype=object), fill_value=0).astype("int64").reset_index()  # silent codes show as zeros
+    out = (
+        sums.reindex(pd.Index(order, name=by, dtype=object), fill_value=0).astype("int64").reset_index()
+    )  # silent codes show as zeros
     out.insert(0, "key", out[by])
     return out
 
@@ -118,5 +125,8 @@ def ordered(present: pd.Series, first: Any = ()) -> list[str]:
 
 def sort_by_orders(df: pd.DataFrame, orders: dict[str, list[str]]) -> pd.DataFrame:
     """Rows in the given code orders, column by column; missing codes last."""
-    ranks = [df[c].map({code: i for i, code in enumerate(order)}).fillna(len(order)).to_numpy() for c, order in orders.items()]
+    ranks = [
+        df[c].map({code: i for i, code in enumerate(order)}).fillna(len(order)).to_numpy()
+        for c, order in orders.items()
+    ]
     return df.iloc[np.lexsort(ranks[::-1])].reset_index(drop=True)

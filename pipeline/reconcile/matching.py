@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -27,10 +27,13 @@ def county_matching(
         & (facts["county_code"] != evaluation.city_code).to_numpy()
     ]
     stated = input_table(tables, "county_match_plan").assign(source_code=source)
-    rows = pd.concat([
-        ours.astype({c: str for c in CELL + ["file", "sheet"]}),
-        fact_rows(stated, "county_match_plan", "stated_plan").astype({c: str for c in ("file", "sheet")}),
-    ], ignore_index=True)
+    rows = pd.concat(
+        [
+            ours.astype(dict.fromkeys(CELL + ["file", "sheet"], str)),
+            fact_rows(stated, "county_match_plan", "stated_plan").astype(dict.fromkeys(("file", "sheet"), str)),
+        ],
+        ignore_index=True,
+    )
     rows["measure"] = rows["measure"].astype(str)
 
     pivot = rows.pivot_table(index="county_code", columns="measure", values="amount_fen", aggfunc="sum", fill_value=0)
@@ -44,13 +47,22 @@ def county_matching(
     edges = make_edges("matching", pd.Categorical(rows["county_code"]), rows.astype({"measure": "category"}))
 
     compared = rows[rows["measure"] != "received"]
-    detail = compared.pivot_table(
-        index=["county_code", "subproject_code"], columns="measure", values="amount_fen", aggfunc="sum", fill_value=0
-    ).reindex(columns=["planned", "stated_plan"], fill_value=0).reset_index()
+    detail = (
+        compared.pivot_table(
+            index=["county_code", "subproject_code"],
+            columns="measure",
+            values="amount_fen",
+            aggfunc="sum",
+            fill_value=0,
+        )
+        .reindex(columns=["planned", "stated_plan"], fill_value=0)
+        .reset_index()
+    )
     detail = detail[detail["county_code"].isin(set(stated["submitter"]))]  # only counties that stated a plan
     detail.insert(0, "key", join_keys(detail, ["county_code", "subproject_code"]))
     detail_edges = make_edges(
-        "county_subproject", pd.Categorical(join_keys(compared, ["county_code", "subproject_code"])),
+        "county_subproject",
+        pd.Categorical(join_keys(compared, ["county_code", "subproject_code"])),
         compared.astype({"measure": "category"}),
     )
     return matching, edges, (detail.reset_index(drop=True), detail_edges)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import pandas as pd
 
@@ -12,14 +13,17 @@ from pipeline.reconcile.facts import input_table
 from pipeline.tables import MEASURES
 
 
-def money_block(sums: pd.Series, rates: dict[str, Optional[Fraction]]) -> dict[str, Any]:
+def money_block(sums: pd.Series, rates: dict[str, Fraction | None]) -> dict[str, Any]:
     return {**{m: fen_to_wan(sums[m]) for m in MEASURES}, **{k: percent(v) for k, v in rates.items()}}
 
 
 def keyed_blocks(level: pd.DataFrame, code: str) -> dict[str, dict[str, Any]]:
     return {
-        row[code]: {**{m: fen_to_wan(row[m]) for m in MEASURES},
-                    "arrival_rate": row["arrival_rate"], "execution_rate": row["execution_rate"]}
+        row[code]: {
+            **{m: fen_to_wan(row[m]) for m in MEASURES},
+            "arrival_rate": row["arrival_rate"],
+            "execution_rate": row["execution_rate"],
+        }
         for _, row in level.iterrows()  # one row per source or group, never per movement
     }
 

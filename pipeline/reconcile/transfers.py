@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -44,14 +44,19 @@ def transfer_pairs(
 
     r_left = _unpaired(_unpaired(r, by_doc, "r"), duplicates_doc, "r")
     by_amount = _pair_closest(_unpaired(t, by_doc, "t"), r_left, window).assign(status="matched")
-    paired = pd.concat([by_doc.assign(match_method="doc_no"), by_amount.assign(match_method="amount_date")], ignore_index=True)
+    paired = pd.concat(
+        [by_doc.assign(match_method="doc_no"), by_amount.assign(match_method="amount_date")], ignore_index=True
+    )
     duplicates_amount = _duplicates_by_amount(_unpaired(r_left, by_amount, "r"), paired, t, window)
 
-    pairs = pd.concat([
-        paired,
-        duplicates_doc.assign(status="duplicate_receipt", match_method="doc_no"),
-        duplicates_amount.assign(status="duplicate_receipt", match_method="amount_date"),
-    ], ignore_index=True)
+    pairs = pd.concat(
+        [
+            paired,
+            duplicates_doc.assign(status="duplicate_receipt", match_method="doc_no"),
+            duplicates_amount.assign(status="duplicate_receipt", match_method="amount_date"),
+        ],
+        ignore_index=True,
+    )
     lone_t = _unpaired(t, pairs, "t")[["pos"]].rename(columns={"pos": "t"}).assign(status="unmatched_transfer")
     lone_r = _unpaired(r, pairs, "r")[["pos"]].rename(columns={"pos": "r"}).assign(status="unmatched_receipt")
     pairs = pd.concat([pairs, lone_t, lone_r], ignore_index=True).astype({"t": "Int64", "r": "Int64"})
@@ -62,16 +67,23 @@ def transfer_pairs(
     out = out.merge(_prefixed(r, "receipt"), left_on="r", right_on="receipt_pos", how="left")
     for c in ("county_code", "subproject_code", "source_code"):
         out[c] = out[f"transfer_{c}"].fillna(out[f"receipt_{c}"])
-    out["difference"] = (out["receipt_amount"] - out["transfer_amount"]).where(out["status"].isin(["matched", "amount_differs"]))
-    out["key"] = join_keys(out.fillna({"transfer_id": "", "receipt_id": ""}), ["transfer_id", "county_code", "receipt_id"])
+    out["difference"] = (out["receipt_amount"] - out["transfer_amount"]).where(
+        out["status"].isin(["matched", "amount_differs"])
+    )
+    out["key"] = join_keys(
+        out.fillna({"transfer_id": "", "receipt_id": ""}), ["transfer_id", "county_code", "receipt_id"]
+    )
     # by county, then in the order the rows stand in their files, so a clerk reads them top-down
     out = out.sort_values(["transfer_file", "transfer_row", "receipt_file", "receipt_row"], na_position="last")
     out = sort_by_orders(out, {"county_code": ordered(out["county_code"], evaluation.counties)})
 
-    edge_rows = pd.concat([
-        out[["key", "t"]].dropna().merge(t_rows, left_on="t", right_on="pos").assign(measure="transfer_amount"),
-        out[["key", "r"]].dropna().merge(r_rows, left_on="r", right_on="pos").assign(measure="receipt_amount"),
-    ], ignore_index=True)
+    edge_rows = pd.concat(
+        [
+            out[["key", "t"]].dropna().merge(t_rows, left_on="t", right_on="pos").assign(measure="transfer_amount"),
+            out[["key", "r"]].dropna().merge(r_rows, left_on="r", right_on="pos").assign(measure="receipt_amount"),
+        ],
+        ignore_index=True,
+    )
     edges = make_edges("transfer_pairs", pd.Categorical(edge_rows["key"]), edge_rows)
     return out[PAIR_COLUMNS], edges
 
@@ -90,23 +102,30 @@ def _side(df: pd.DataFrame, id_column: str, kind: str) -> tuple[pd.DataFrame, pd
     position = pd.Series(np.arange(len(base)), index=pd.MultiIndex.from_arrays([base["submitter"], ids[~folds]]))
     pos = position.reindex(pd.MultiIndex.from_arrays([df["submitter"], ids.where(~folds, reverses)])).to_numpy()
     net = df["amount_fen"].groupby(pos).sum()
-    side = pd.DataFrame({
-        "pos": np.arange(len(base)),
-        "county_code": base["county_code"].astype(str).to_numpy(),
-        "id": ids[~folds].to_numpy(),
-        "doc": base["doc_no"].fillna("").astype(str).str.strip().to_numpy(),
-        "amount": net.reindex(np.arange(len(base))).to_numpy(dtype="int64"),
-        "date": base["date"].to_numpy(),
-        "subproject_code": base["subproject_code"].to_numpy(),
-        "source_code": base["source_code"].to_numpy(),
-        "file": base["file"].to_numpy(),
-        "sheet": base["sheet"].to_numpy(),
-        "row": base["row"].to_numpy(dtype="int64"),
-    })
-    rows = pd.DataFrame({
-        "pos": pos, "input_kind": kind, "file": df["file"].to_numpy(), "sheet": df["sheet"].to_numpy(),
-        "row": df["row"].to_numpy(dtype="int64"),
-    })
+    side = pd.DataFrame(
+        {
+            "pos": np.arange(len(base)),
+            "county_code": base["county_code"].astype(str).to_numpy(),
+            "id": ids[~folds].to_numpy(),
+            "doc": base["doc_no"].fillna("").astype(str).str.strip().to_numpy(),
+            "amount": net.reindex(np.arange(len(base))).to_numpy(dtype="int64"),
+            "date": base["date"].to_numpy(),
+            "subproject_code": base["subproject_code"].to_numpy(),
+            "source_code": base["source_code"].to_numpy(),
+            "file": base["file"].to_numpy(),
+            "sheet": base["sheet"].to_numpy(),
+            "row": base["row"].to_numpy(dtype="int64"),
+        }
+    )
+    rows = pd.DataFrame(
+        {
+            "pos": pos,
+            "input_kind": kind,
+            "file": df["file"].to_numpy(),
+            "sheet": df["sheet"].to_numpy(),
+            "row": df["row"].to_numpy(dtype="int64"),
+        }
+    )
     return side[side["amount"] != 0].reset_index(drop=True), rows
 
 
@@ -116,6 +135,7 @@ def _unpaired(side: pd.DataFrame, pairs: pd.DataFrame, which: str) -> pd.DataFra
 
 def _pair_in_order(t: pd.DataFrame, r: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """One-to-one pairs sharing ``keys``: the n-th transfer (by date, id) with the n-th receipt."""
+
     def numbered(side: pd.DataFrame) -> pd.DataFrame:
         side = side.sort_values(["date", "id"])
         return side.assign(nth=side.groupby(keys).cumcount())[keys + ["nth", "pos"]]
@@ -142,19 +162,25 @@ def _pair_closest(t: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> pd.
 
 def _duplicates_by_doc(r_left: pd.DataFrame, pairs: pd.DataFrame, t: pd.DataFrame, r: pd.DataFrame) -> pd.DataFrame:
     """Leftover receipts bearing the document number of a paired transfer or of its receipt."""
-    docs = pd.concat([
-        pairs.merge(t[["pos", "county_code", "doc"]], left_on="t", right_on="pos"),
-        pairs.merge(r[["pos", "county_code", "doc"]], left_on="r", right_on="pos"),
-    ])[["county_code", "doc", "t"]]
+    docs = pd.concat(
+        [
+            pairs.merge(t[["pos", "county_code", "doc"]], left_on="t", right_on="pos"),
+            pairs.merge(r[["pos", "county_code", "doc"]], left_on="r", right_on="pos"),
+        ]
+    )[["county_code", "doc", "t"]]
     docs = docs[docs["doc"] != ""].drop_duplicates(["county_code", "doc"])
     found = r_left[r_left["doc"] != ""].merge(docs, on=["county_code", "doc"])
     return _pair_frame(found["t"], found["pos"])
 
 
-def _duplicates_by_amount(r_left: pd.DataFrame, pairs: pd.DataFrame, t: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
+def _duplicates_by_amount(
+    r_left: pd.DataFrame, pairs: pd.DataFrame, t: pd.DataFrame, window: pd.Timedelta
+) -> pd.DataFrame:
     """Leftover receipts of the amount of a paired transfer and within the window of its date."""
     paired_t = t[t["pos"].isin(pairs["t"])][["pos", "county_code", "amount", "date"]]
-    found = r_left[["pos", "county_code", "amount", "date"]].merge(paired_t, on=["county_code", "amount"], suffixes=("_r", "_t"))
+    found = r_left[["pos", "county_code", "amount", "date"]].merge(
+        paired_t, on=["county_code", "amount"], suffixes=("_r", "_t")
+    )
     found["gap"] = (found["date_r"] - found["date_t"]).abs()
     found = found[found["gap"] <= window].sort_values(["gap", "pos_t"]).drop_duplicates("pos_r")
     return _pair_frame(found["pos_t"], found["pos_r"])

@@ -7,8 +7,8 @@ Every file is a pure function of the inputs: two runs give the same bytes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping, Optional
 
 import pandas as pd
 
@@ -24,13 +24,27 @@ from pipeline.report.selfeval import render_form_xlsx
 from pipeline.report.text import document
 from pipeline.report.xlsx import render_xlsx
 
-ARTIFACTS = {"report_html": "report.html", "report_pdf": "report.pdf", "report_docx": "report.docx",
-             "scored_tables_xlsx": "scored_tables.xlsx"}
+ARTIFACTS = {
+    "report_html": "report.html",
+    "report_pdf": "report.pdf",
+    "report_docx": "report.docx",
+    "scored_tables_xlsx": "scored_tables.xlsx",
+}
 SELF_EVALUATION_FORM = "self_evaluation_form.xlsx"
 CHARTS_DIR = "charts"
 
-__all__ = ["ARTIFACTS", "ReportInputs", "ReportMeta", "load_recommendations", "render", "render_docx", "render_html",
-           "render_pdf", "render_xlsx", "write_all"]
+__all__ = [
+    "ARTIFACTS",
+    "ReportInputs",
+    "ReportMeta",
+    "load_recommendations",
+    "render",
+    "render_docx",
+    "render_html",
+    "render_pdf",
+    "render_xlsx",
+    "write_all",
+]
 
 
 def chart_images(blocks: list[Block]) -> dict[str, bytes]:
@@ -38,7 +52,7 @@ def chart_images(blocks: list[Block]) -> dict[str, bytes]:
     return {b.name: charts.png(b.svg) for b in walk(blocks) if isinstance(b, Figure)}
 
 
-def render(inp: ReportInputs, extra_tables: Optional[Mapping[str, pd.DataFrame]] = None) -> dict[str, bytes]:
+def render(inp: ReportInputs, extra_tables: Mapping[str, pd.DataFrame] | None = None) -> dict[str, bytes]:
     """Every file of the report, by its path relative to the output folder."""
     blocks = document(inp)
     html = page(blocks, inp.meta)
@@ -63,8 +77,9 @@ def render_docx(inp: ReportInputs) -> bytes:
     return write_docx(blocks, inp.meta, chart_images(blocks), pages, inp.reference_docx)
 
 
-def write_all(inp: ReportInputs, out_dir: Path,
-              extra_tables: Optional[Mapping[str, pd.DataFrame]] = None) -> dict[str, dict[str, str]]:
+def write_all(
+    inp: ReportInputs, out_dir: Path, extra_tables: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, dict[str, str]]:
     """Write every file; returns summary.json's ``artifacts`` block (paths relative to out_dir, SHA-256)."""
     out_dir = Path(out_dir)
     artifacts = {}

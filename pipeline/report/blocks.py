@@ -8,7 +8,7 @@ generated ones, since an evaluator may judge, as the seed's does, that a met tar
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Union
+from collections.abc import Iterable
 
 GENERATED = "generated"
 
@@ -70,7 +70,7 @@ class Landscape:
     blocks: tuple
 
 
-Block = Union[Heading, Paragraph, Table, Figure, Cover, Contents, Landscape]
+Block = Heading | Paragraph | Table | Figure | Cover | Contents | Landscape
 
 
 def walk(blocks: Iterable[Block]) -> Iterable[Block]:

@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
+from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
-from typing import Optional, Sequence
+from pathlib import Path
 
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',SimSun,sans-serif"
 WIDTH = 680
 BAR = 14
-COLOURS = {"planned": "#a9c1de", "received": "#4f81bd", "spent": "#1f4e79",
-           "weight": "#e3e9f0", "score": "#4f81bd", "met": "#4f9a6b", "unmet": "#d9822b", "axis": "#7f8c99"}
+COLOURS = {
+    "planned": "#a9c1de",
+    "received": "#4f81bd",
+    "spent": "#1f4e79",
+    "weight": "#e3e9f0",
+    "score": "#4f81bd",
+    "met": "#4f9a6b",
+    "unmet": "#d9822b",
+    "axis": "#7f8c99",
+}
 MAX_INDICATOR_BARS = 40
 PNG_SCALE = 2  # twice the SVG's pixel size: sharp at 300 dpi when the DOCX shows the chart 16 cm wide
 # Where Debian's fonts-noto-cjk puts the fonts: registered explicitly, since resvg renders a glyph it
@@ -30,10 +38,14 @@ def _n(x: float) -> str:
     return f"{x:.1f}"
 
 
-def _text(x: float, y: float, s: str, *, anchor: str = "start", size: int = 12, fill: str = "#222", bold: bool = False) -> str:
+def _text(
+    x: float, y: float, s: str, *, anchor: str = "start", size: int = 12, fill: str = "#222", bold: bool = False
+) -> str:
     weight = ' font-weight="bold"' if bold else ""
-    return (f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" font-size="{size}" fill="{fill}"{weight}>'
-            f"{escape(s)}</text>")
+    return (
+        f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" font-size="{size}" fill="{fill}"{weight}>'
+        f"{escape(s)}</text>"
+    )
 
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, stroke: str = "none") -> str:
@@ -42,9 +54,11 @@ def _rect(x: float, y: float, w: float, h: float, fill: str, stroke: str = "none
 
 def _svg(height: float, title: str, body: list[str]) -> str:
     # No xmlns: inline SVG in HTML needs none, and the page then holds no URL at all.
-    return (f'<svg viewBox="0 0 {WIDTH} {_n(height)}" width="{WIDTH}" '
-            f'height="{_n(height)}" role="img" aria-label="{escape(title)}" font-family="{FONT}">'
-            f"<title>{escape(title)}</title>{''.join(body)}</svg>")
+    return (
+        f'<svg viewBox="0 0 {WIDTH} {_n(height)}" width="{WIDTH}" '
+        f'height="{_n(height)}" role="img" aria-label="{escape(title)}" font-family="{FONT}">'
+        f"<title>{escape(title)}</title>{''.join(body)}</svg>"
+    )
 
 
 def _legend(items: Sequence[tuple[str, str]], x: float, y: float) -> list[str]:
@@ -67,7 +81,7 @@ def _fmt(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def funds_by_source(rows: Sequence[tuple[str, Optional[Decimal], Optional[Decimal], Optional[Decimal]]], unit: str) -> str:
+def funds_by_source(rows: Sequence[tuple[str, Decimal | None, Decimal | None, Decimal | None]], unit: str) -> str:
     """Planned, received and spent per funding source."""
     left, right, top = 96, 78, 34
     area = WIDTH - left - right
@@ -86,12 +100,14 @@ def funds_by_source(rows: Sequence[tuple[str, Optional[Decimal], Optional[Decima
         for j, (value, key) in enumerate(zip(values, ("planned", "received", "spent"))):
             y = y0 + j * (BAR + 2)
             length = 0.0 if value is None else area * float(value) / top_value
-            body += [_rect(left, y, length, BAR, COLOURS[key]),
-                     _text(left + length + 4, y + BAR - 3, "—" if value is None else _fmt(value), size=10)]
+            body += [
+                _rect(left, y, length, BAR, COLOURS[key]),
+                _text(left + length + 4, y + BAR - 3, "—" if value is None else _fmt(value), size=10),
+            ]
     return _svg(height, f"分资金来源计划、到位及支出（{unit}）", body)
 
 
-def score_by_dimension(rows: Sequence[tuple[str, Optional[Decimal], Optional[Decimal]]]) -> str:
+def score_by_dimension(rows: Sequence[tuple[str, Decimal | None, Decimal | None]]) -> str:
     """Each dimension's score drawn inside a bar as long as its weight."""
     left, right, top, step = 110, 120, 34, 30
     area = WIDTH - left - right
@@ -102,15 +118,19 @@ def score_by_dimension(rows: Sequence[tuple[str, Optional[Decimal], Optional[Dec
         y = top + i * step
         full = area * float(weight or 0) / top_weight
         got = area * float(score or 0) / top_weight
-        label = f"{'—' if score is None else _fmt(score)} / {'—' if weight is None else format(weight.normalize(), 'f')} 分"
-        body += [_text(left - 8, y + 14, name, anchor="end"),
-                 _rect(left, y, full, 20, COLOURS["weight"], "#c5ced8"),
-                 _rect(left, y + 3, got, 14, COLOURS["score"]),
-                 _text(left + full + 6, y + 14, label, size=11)]
+        label = (
+            f"{'—' if score is None else _fmt(score)} / {'—' if weight is None else format(weight.normalize(), 'f')} 分"
+        )
+        body += [
+            _text(left - 8, y + 14, name, anchor="end"),
+            _rect(left, y, full, 20, COLOURS["weight"], "#c5ced8"),
+            _rect(left, y + 3, got, 14, COLOURS["score"]),
+            _text(left + full + 6, y + 14, label, size=11),
+        ]
     return _svg(height, "各评价维度得分与权重", body)
 
 
-def indicator_completion(rows: Sequence[tuple[str, Optional[Decimal], str]]) -> str:
+def indicator_completion(rows: Sequence[tuple[str, Decimal | None, str]]) -> str:
     """Completion rate per performance indicator against the 100% line; uncollected ones say so."""
     shown = list(rows)
     note = ""
@@ -128,7 +148,9 @@ def indicator_completion(rows: Sequence[tuple[str, Optional[Decimal], str]]) -> 
     left, right, top, step, cap = 250, 70, 34 + (18 if note else 0), 20, 120.0
     area = WIDTH - left - right
     height = top + len(shown) * step + 24
-    body = _legend([("达到目标", COLOURS["met"]), ("未达目标", COLOURS["unmet"]), ("未采集", COLOURS["axis"])], left, 16)
+    body = _legend(
+        [("达到目标", COLOURS["met"]), ("未达目标", COLOURS["unmet"]), ("未采集", COLOURS["axis"])], left, 16
+    )
     if note:
         body.append(_text(left, 40, note, size=10, fill=COLOURS["axis"]))
     hundred = left + area * 100 / cap
@@ -148,8 +170,10 @@ def indicator_completion(rows: Sequence[tuple[str, Optional[Decimal], str]]) -> 
         length = area * min(float(rate), cap) / cap
         colour = COLOURS["met"] if status == "met" else COLOURS["unmet"]
         body += [_rect(left, y + 2, length, BAR, colour), _text(left + length + 4, y + 13, f"{_fmt(rate)}%", size=10)]
-    body.append(f'<line x1="{_n(hundred)}" y1="{top - 4}" x2="{_n(hundred)}" y2="{_n(height - 20)}" '
-                f'stroke="#555" stroke-dasharray="4 3"/>')
+    body.append(
+        f'<line x1="{_n(hundred)}" y1="{top - 4}" x2="{_n(hundred)}" y2="{_n(height - 20)}" '
+        f'stroke="#555" stroke-dasharray="4 3"/>'
+    )
     return _svg(height, "绩效指标完成率", body)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
@@ -33,7 +33,16 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from pipeline.report.blocks import (
-    Block, Contents, Cover, Figure, Heading, Landscape, Paragraph, Table, column_widths, toc_entries,
+    Block,
+    Contents,
+    Cover,
+    Figure,
+    Heading,
+    Landscape,
+    Paragraph,
+    Table,
+    column_widths,
+    toc_entries,
 )
 
 LATIN = "Times New Roman"
@@ -46,14 +55,32 @@ HEADER_FILL = "DCE6F1"
 GROUP_FILL = "F3F6FA"
 MARGIN_MM = 25
 CHART_WIDTH_MM = 150
-SETTINGS_AFTER_UPDATE_FIELDS = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids",
-                                "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
-                                "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
-                                "smartTagType", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")
+SETTINGS_AFTER_UPDATE_FIELDS = (
+    "hdrShapeDefaults",
+    "footnotePr",
+    "endnotePr",
+    "compat",
+    "docVars",
+    "rsids",
+    "attachedSchema",
+    "themeFontLang",
+    "clrSchemeMapping",
+    "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures",
+    "forceUpgrade",
+    "captions",
+    "readModeInkLockDown",
+    "smartTagType",
+    "shapeDefaults",
+    "doNotEmbedSmartTags",
+    "decimalSymbol",
+    "listSeparator",
+)
 
 
-def write_docx(blocks: list[Block], meta, charts: Mapping[str, bytes], toc_pages: Mapping[str, int],
-                template: Optional[bytes] = None) -> bytes:
+def write_docx(
+    blocks: list[Block], meta, charts: Mapping[str, bytes], toc_pages: Mapping[str, int], template: bytes | None = None
+) -> bytes:
     """The report as DOCX bytes; the same inputs give the same bytes.
 
     ``charts`` maps each figure's name to its PNG; ``toc_pages`` each heading to its page in report.pdf.
@@ -374,7 +401,8 @@ def _instr(p, text: str) -> None:
 
 def _has_field(part, name: str) -> bool:
     return any(name in (t.text or "") for t in part._element.iter(qn("w:instrText"))) or any(
-        name in (f.get(qn("w:instr")) or "") for f in part._element.iter(qn("w:fldSimple")))
+        name in (f.get(qn("w:instr")) or "") for f in part._element.iter(qn("w:fldSimple"))
+    )
 
 
 def _header_footer(doc, title: str) -> None:

@@ -4,7 +4,8 @@ stages' column names, and where the evaluator's own files in the folder (``narra
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -18,11 +19,21 @@ NARRATIVE_FILE = "narrative.md"  # the evaluator's cause analysis and judgements
 REFERENCE_DOCX = "reference.docx"  # a firm's reference Word file: styles, letterhead, logo
 
 
-def gather(ev: Evaluation, figures: Mapping[str, Any], subproject_status: pd.DataFrame,
-           dimension_scores: pd.DataFrame, indicator_scores: pd.DataFrame, all_findings: pd.DataFrame,
-           quarantine: pd.DataFrame, inventory: pd.DataFrame, quality: pd.DataFrame,
-           funds_by_subproject: Optional[pd.DataFrame] = None, county_matching: Optional[pd.DataFrame] = None,
-           funds_cells: Optional[pd.DataFrame] = None, lineage: Optional[pd.DataFrame] = None) -> ReportInputs:
+def gather(
+    ev: Evaluation,
+    figures: Mapping[str, Any],
+    subproject_status: pd.DataFrame,
+    dimension_scores: pd.DataFrame,
+    indicator_scores: pd.DataFrame,
+    all_findings: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    inventory: pd.DataFrame,
+    quality: pd.DataFrame,
+    funds_by_subproject: pd.DataFrame | None = None,
+    county_matching: pd.DataFrame | None = None,
+    funds_cells: pd.DataFrame | None = None,
+    lineage: pd.DataFrame | None = None,
+) -> ReportInputs:
     """The report's inputs for ``ev``: the primary framework's dimensions and indicators, every finding,
     the funds tables (in 分) and the cells each finding rests on."""
     primary = ev.primary_framework
@@ -36,7 +47,8 @@ def gather(ev: Evaluation, figures: Mapping[str, Any], subproject_status: pd.Dat
         subprojects=subs,
         dimensions=dimension_scores[dimension_scores["framework"] == primary].reset_index(drop=True),
         indicators=indicator_scores[indicator_scores["framework"] == primary]
-        .rename(columns={"target_realism": "target_flag"}).reset_index(drop=True),
+        .rename(columns={"target_realism": "target_flag"})
+        .reset_index(drop=True),
         findings=all_findings,
         quarantine=quarantine,
         inputs=inventory.rename(columns={"kinds": "kind", "rows_read": "rows"}),
@@ -55,5 +67,5 @@ def gather(ev: Evaluation, figures: Mapping[str, Any], subproject_status: pd.Dat
     )
 
 
-def _or_empty(df: Optional[pd.DataFrame]) -> pd.DataFrame:
+def _or_empty(df: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame() if df is None else df

@@ -8,11 +8,20 @@ what they do not support, so the page reads the same on screen.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from html import escape
-from typing import Iterable, Iterator
 
 from pipeline.report.blocks import (
-    Block, Contents, Cover, Figure, Heading, Landscape, Paragraph, Table, column_widths, toc_entries,
+    Block,
+    Contents,
+    Cover,
+    Figure,
+    Heading,
+    Landscape,
+    Paragraph,
+    Table,
+    column_widths,
+    toc_entries,
 )
 from pipeline.report.inputs import ReportInputs, ReportMeta
 from pipeline.report.text import document
@@ -82,16 +91,18 @@ def page(blocks: list[Block], meta: ReportMeta) -> bytes:
     # Level 1-2 headings get ids s1, s2, … in reading order; the table of contents links to them.
     toc = toc_entries(blocks)
     ids = iter(f"s{n}" for n in range(1, len(toc) + 1))
-    contents = "".join(f'<li class="l{h.level}"><a href="#s{n}">{escape(h.text)}</a></li>' for n, h in enumerate(toc, 1))
+    contents = "".join(
+        f'<li class="l{h.level}"><a href="#s{n}">{escape(h.text)}</a></li>' for n, h in enumerate(toc, 1)
+    )
     body = _blocks(blocks, ids, f'<nav class="toc"><h2>目 录</h2><ol>{contents}</ol></nav>')
     title = escape(next(b.text for b in blocks if isinstance(b, Heading) and b.level == 0))
     html = (
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n"
+        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{title}</title>\n'
         # document properties of report.pdf: fixed, from the evaluation (never the clock)
-        f"<meta name=\"author\" content=\"{escape(meta.evaluator)}\">\n"
-        f"<meta name=\"dcterms.created\" content=\"{meta.report_date.isoformat()}\">\n"
-        f"<meta name=\"dcterms.modified\" content=\"{meta.report_date.isoformat()}\">\n"
+        f'<meta name="author" content="{escape(meta.evaluator)}">\n'
+        f'<meta name="dcterms.created" content="{meta.report_date.isoformat()}">\n'
+        f'<meta name="dcterms.modified" content="{meta.report_date.isoformat()}">\n'
         f"<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
     return html.encode("utf-8")
@@ -147,8 +158,10 @@ def _table(t: Table, landscape: bool) -> str:
         rows.append(f'<tr class="{r.kind}">{cells}</tr>' if r.kind != "data" else f"<tr>{cells}</tr>")
     widths = column_widths(t, LANDSCAPE_MM if landscape else PORTRAIT_MM)
     cols = "".join(f'<col style="width:{w * 100 / sum(widths):.1f}%">' for w in widths)
-    return (f"<table><caption>{escape(t.caption)}{unit}</caption><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    return (
+        f"<table><caption>{escape(t.caption)}{unit}</caption><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _cell_class(t: Table, j: int) -> str:

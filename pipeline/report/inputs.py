@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -58,9 +59,17 @@ FINDING_CODES: dict[str, str] = {
     "rows_quarantined": "报送数据未通过校验",
     "file_warning": "报送文件格式不规范",
 }
-SUBJECT_TYPES = {"indicator": "绩效指标", "subproject": "子项目", "source": "资金来源", "county": "旗县区",
-                 "file": "报送文件", "submitter": "报送单位", "transfer": "资金下拨", "cell": "资金明细",
-                 "county_subproject": "旗县区子项目"}
+SUBJECT_TYPES = {
+    "indicator": "绩效指标",
+    "subproject": "子项目",
+    "source": "资金来源",
+    "county": "旗县区",
+    "file": "报送文件",
+    "submitter": "报送单位",
+    "transfer": "资金下拨",
+    "cell": "资金明细",
+    "county_subproject": "旗县区子项目",
+}
 
 TARGET_FLAG_LABELS = {"unrealistic": "超出往年实际水平", "realistic": "与往年水平相符", "no_history": "无往年数据"}
 INDICATOR_STATUS_LABELS = {"met": "达到目标", "unmet": "未达目标", "not_collected": "未完成采集"}
@@ -69,8 +78,19 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "subprojects": ("subproject_code", "name", "group_code", "group_name", "allocation", "status"),
     "dimensions": ("code", "name", "weight", "score"),
     "indicators": (
-        "code", "name", "dimension", "level2", "unit", "target", "actual", "completion_rate",
-        "points", "score", "status", "deviation_reason", "target_flag",
+        "code",
+        "name",
+        "dimension",
+        "level2",
+        "unit",
+        "target",
+        "actual",
+        "completion_rate",
+        "points",
+        "score",
+        "status",
+        "deviation_reason",
+        "target_flag",
     ),
     "findings": tuple(FINDING_COLUMNS),
     "quarantine": ("file", "sheet", "row", "column", "rule", "value", "message"),
@@ -116,11 +136,11 @@ class ReportMeta:
     implementing_unit: str = ""
     commissioned_by: str = ""  # 委托方
     report_type: str = ""  # a word for the title, e.g. 简版 → “…绩效评价简版报告”
-    approved: Optional[tuple[int, int]] = None  # (year, month) the programme was approved
+    approved: tuple[int, int] | None = None  # (year, month) the programme was approved
     policy_basis: tuple[PolicyDocument, ...] = ()
     evaluation_approach: str = ""  # 评价方式, e.g. 现场评价
-    projects_visited: Optional[int] = None  # 实地调研项目数
-    region_coverage_pct: Optional[str] = None  # 覆盖具体项目地区总数的百分比
+    projects_visited: int | None = None  # 实地调研项目数
+    region_coverage_pct: str | None = None  # 覆盖具体项目地区总数的百分比
     competent_department: str = ""  # 主管部门 (自评表)
     goal_expected: str = ""  # 年度总体目标：预期目标 (自评表)
     goal_achieved: str = ""  # 年度总体目标：实际完成情况 (自评表)
@@ -132,7 +152,7 @@ class ReportMeta:
         return f"{self.title}{self.report_type}报告"
 
     @classmethod
-    def from_config(cls, config: EvaluationConfig) -> "ReportMeta":
+    def from_config(cls, config: EvaluationConfig) -> ReportMeta:
         """Build from the evaluation's validated ``evaluation.yaml`` (every key checked at load)."""
         approved = None
         if config.approved:
@@ -197,7 +217,7 @@ class ReportInputs:
     funds_cells: pd.DataFrame = dataclasses.field(default_factory=_empty)  # the finest grain (分), lineage cells
     finding_cells: pd.DataFrame = dataclasses.field(default_factory=_empty)  # finding_id → cell (key of funds_cells)
     self_evaluation: bool = False  # the primary framework is a unit self-evaluation form (自评表)
-    reference_docx: Optional[bytes] = None  # a firm's reference Word file: styles, letterhead, logo
+    reference_docx: bytes | None = None  # a firm's reference Word file: styles, letterhead, logo
 
     def __post_init__(self) -> None:
         for name, columns in TABLE_COLUMNS.items():

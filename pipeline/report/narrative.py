@@ -39,8 +39,13 @@ from pipeline.report.blocks import Block, Paragraph
 
 EVALUATOR = "evaluator"  # the origin of every block written from this file
 
-PARTS = (("经验", "experience"), ("综合评价", "overall"), ("评价结论", "overall"), ("问题", "problems"),
-         ("建议", "recommendations"))
+PARTS = (
+    ("经验", "experience"),
+    ("综合评价", "overall"),
+    ("评价结论", "overall"),
+    ("问题", "problems"),
+    ("建议", "recommendations"),
+)
 SELECTORS = re.compile(r"^(?:发现|findings)\s*[：:]\s*(?P<list>.*)$", re.I)
 _NUMBERED = re.compile(r"^(\d+[.、．]|[（(]\d+[)）])\s*")
 _BULLET = re.compile(r"^[-*•]\s+")
@@ -93,8 +98,16 @@ def _problem_blocks(lines: list[str]) -> tuple[list[Block], list[NarrativeProble
     for line in lines:
         stripped = line.strip()
         if line.startswith("### "):
-            found.append({"heading": _clean(_NUMBERED.sub("", line[4:].strip())), "selectors": [],
-                          "description": [], "analysis": [], "recommendation": [], "at": "description"})
+            found.append(
+                {
+                    "heading": _clean(_NUMBERED.sub("", line[4:].strip())),
+                    "selectors": [],
+                    "description": [],
+                    "analysis": [],
+                    "recommendation": [],
+                    "at": "description",
+                }
+            )
         elif not found:
             intro.append(line)
         elif line.startswith("#### "):
@@ -106,8 +119,16 @@ def _problem_blocks(lines: list[str]) -> tuple[list[Block], list[NarrativeProble
             found[-1]["selectors"] += [s.strip() for s in re.split(r"[、,，;；\s]+", listed) if s.strip()]
         else:
             found[-1][found[-1]["at"]].append(line)
-    problems = [NarrativeProblem(f["heading"], tuple(f["selectors"]), tuple(blocks(f["description"])),
-                                 tuple(blocks(f["analysis"])), tuple(blocks(f["recommendation"]))) for f in found]
+    problems = [
+        NarrativeProblem(
+            f["heading"],
+            tuple(f["selectors"]),
+            tuple(blocks(f["description"])),
+            tuple(blocks(f["analysis"])),
+            tuple(blocks(f["recommendation"])),
+        )
+        for f in found
+    ]
     return blocks(intro), problems
 
 

@@ -12,7 +12,7 @@ table of contents (Word recomputes the PAGEREF fields when the document is opene
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class FetchRefused(ValueError):

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Mapping, Optional
 
 import pandas as pd
 import yaml
@@ -34,12 +34,21 @@ OTHER_HEADING = "其他需要关注的问题"
 
 # The measure of each money finding's stake, summed over the union of the problem's cells.
 MEASURE_OF_CODE = {
-    "low_arrival": "unarrived", "county_matching_short": "unarrived",
-    "low_execution_source": "unspent", "low_execution_subproject": "unspent", "funds_recovered": "recovered",
-    "subproject_delayed": "planned", "subproject_extended": "planned", "subproject_status_conflict": "planned",
+    "low_arrival": "unarrived",
+    "county_matching_short": "unarrived",
+    "low_execution_source": "unspent",
+    "low_execution_subproject": "unspent",
+    "funds_recovered": "recovered",
+    "subproject_delayed": "planned",
+    "subproject_extended": "planned",
+    "subproject_status_conflict": "planned",
 }
-MEASURE_LABELS = {"planned": "计划资金", "unarrived": "未到位资金", "unspent": "已到位未支出资金",
-                  "recovered": "被收回资金"}
+MEASURE_LABELS = {
+    "planned": "计划资金",
+    "unarrived": "未到位资金",
+    "unspent": "已到位未支出资金",
+    "recovered": "被收回资金",
+}
 CELL_MEASURES = ("planned", "received", "spent", "carried_forward", "recovered", "transfers_in", "transfers_out")
 
 
@@ -59,11 +68,13 @@ def causes() -> dict[str, Cause]:
     data = yaml.safe_load(CAUSES_FILE.read_text(encoding="utf-8"))
     out = {}
     for n, (key, c) in enumerate(data.items()):
-        out[key] = Cause(key, c["heading"], tuple(c["codes"]), dict(c.get("when") or {}), c["recommendation"].strip(), n)
+        out[key] = Cause(
+            key, c["heading"], tuple(c["codes"]), dict(c.get("when") or {}), c["recommendation"].strip(), n
+        )
     return out
 
 
-def load_recommendations(evaluation_folder: Optional[Path] = None) -> dict[str, str]:
+def load_recommendations(evaluation_folder: Path | None = None) -> dict[str, str]:
     """Category → generated recommendation, overridden by the evaluation's ``recommendations.yaml``.
 
     A key of the override file is a category or a finding code (standing for its category).
@@ -92,8 +103,9 @@ class Money:
     @property
     def at_stake(self) -> int:
         """What ranks problems: not arrived + arrived but not spent; else the planned funds concerned."""
-        flow = self.by_measure.get("unarrived", 0) + max(self.by_measure.get("unspent", 0),
-                                                         self.by_measure.get("recovered", 0))
+        flow = self.by_measure.get("unarrived", 0) + max(
+            self.by_measure.get("unspent", 0), self.by_measure.get("recovered", 0)
+        )
         return (flow or self.by_measure.get("planned", 0)) + self.unlinked_fen
 
 
@@ -102,7 +114,7 @@ class Problem:
     heading: str
     findings: pd.DataFrame  # the findings it explains, in report order
     cause: str  # its category; for an evaluator's problem the category of its most severe finding
-    narrative: Optional[NarrativeProblem]  # the evaluator's words, when the narrative wrote or attached them
+    narrative: NarrativeProblem | None  # the evaluator's words, when the narrative wrote or attached them
     money: Money
 
     @property
@@ -114,15 +126,21 @@ class Problem:
     @property
     def points_lost(self) -> Decimal:
         """Points the problem's indicators lost, each indicator once (an unmet target and its realism finding share them)."""
-        lost = {s: Decimal(p) for s, p, t in zip(self.findings["subject"], self.findings["points_lost"],
-                                                 self.findings["subject_type"]) if p and t == "indicator"}
+        lost = {
+            s: Decimal(p)
+            for s, p, t in zip(self.findings["subject"], self.findings["points_lost"], self.findings["subject_type"])
+            if p and t == "indicator"
+        }
         return sum(lost.values(), Decimal(0))
 
     @property
     def by_evaluator(self) -> bool:
         """Written by the evaluator (not a generated problem the evaluator only added words to)."""
-        return self.narrative is not None and self.heading == self.narrative.heading and (
-            bool(self.narrative.selectors) or self.heading not in {c.heading for c in causes().values()})
+        return (
+            self.narrative is not None
+            and self.heading == self.narrative.heading
+            and (bool(self.narrative.selectors) or self.heading not in {c.heading for c in causes().values()})
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,8 +150,9 @@ class Grouping:
     unmatched: tuple[str, ...]  # narrative selectors that matched no finding
 
 
-def category(findings: pd.DataFrame, indicator_status: Mapping[str, str],
-             subproject_status: Mapping[str, str]) -> pd.Series:
+def category(
+    findings: pd.DataFrame, indicator_status: Mapping[str, str], subproject_status: Mapping[str, str]
+) -> pd.Series:
     """The category (cause key) of every finding, by its code and, where a category says so, its subject."""
     out = pd.Series(OTHER, index=findings.index, dtype=object)
     for key, c in reversed(list(causes().items())):  # the first category listing a code wins
@@ -141,7 +160,9 @@ def category(findings: pd.DataFrame, indicator_status: Mapping[str, str],
             hit = findings["code"] == code
             cond = c.when.get(code)
             if cond:
-                hit &= findings["subject"].map(lambda s, cond=cond: _holds(cond, s, indicator_status, subproject_status))
+                hit &= findings["subject"].map(
+                    lambda s, cond=cond: _holds(cond, s, indicator_status, subproject_status)
+                )
             out[hit] = key
     return out
 
@@ -154,9 +175,14 @@ def _holds(cond: str, subject: str, indicators: Mapping[str, str], subprojects: 
     raise ValueError(f"causes.yaml: unknown condition {cond!r}")
 
 
-def group(findings: pd.DataFrame, narrative: Narrative, indicator_status: Mapping[str, str],
-          subproject_status: Mapping[str, str], cells: Optional[pd.DataFrame] = None,
-          finding_cells: Optional[pd.DataFrame] = None) -> Grouping:
+def group(
+    findings: pd.DataFrame,
+    narrative: Narrative,
+    indicator_status: Mapping[str, str],
+    subproject_status: Mapping[str, str],
+    cells: pd.DataFrame | None = None,
+    finding_cells: pd.DataFrame | None = None,
+) -> Grouping:
     """Problems in rank order, the findings left to the appendix, and selectors that matched nothing."""
     df = findings.reset_index(drop=True)
     cat = category(df, indicator_status, subproject_status)
@@ -190,8 +216,13 @@ def group(findings: pd.DataFrame, narrative: Narrative, indicator_status: Mappin
     # generated ones by what is at stake.
     order = {k: c.order for k, c in causes().items()}
     written = {id(p): n for n, p in enumerate(narrative.problems)}
-    problems.sort(key=lambda p: (0, written[id(p.narrative)]) if p.by_evaluator else (
-        1, SEVERITY_RANK[p.severity], -p.money.at_stake, -p.points_lost, order.get(p.cause, len(order))))
+    problems.sort(
+        key=lambda p: (
+            (0, written[id(p.narrative)])
+            if p.by_evaluator
+            else (1, SEVERITY_RANK[p.severity], -p.money.at_stake, -p.points_lost, order.get(p.cause, len(order)))
+        )
+    )
     left = pd.concat(appendix) if appendix else df.iloc[:0]
     return Grouping(tuple(problems), left.sort_index(), tuple(unmatched))
 
@@ -206,7 +237,7 @@ def _main_category(findings: pd.DataFrame, cat: pd.Series) -> str:
 class _Money:
     """Money at stake counted once, from the lineage cells each finding concerns."""
 
-    def __init__(self, cells: Optional[pd.DataFrame], finding_cells: Optional[pd.DataFrame]) -> None:
+    def __init__(self, cells: pd.DataFrame | None, finding_cells: pd.DataFrame | None) -> None:
         self.cells = None if cells is None or cells.empty else cells.set_index("key")
         links = finding_cells if finding_cells is not None else pd.DataFrame(columns=["finding_id", "cell"])
         self.links = links.groupby("finding_id")["cell"].agg(frozenset).to_dict() if len(links) else {}
@@ -241,11 +272,15 @@ class _Money:
         by_measure = {m: self.value(m, frozenset().union(*s.values())) for m, s in sets.items()}
         if "recovered" in sets and "unspent" in sets:
             # recovered money was arrived and not spent: the outstanding total covers both
-            by_measure["unspent"] = self.value("unspent", frozenset().union(*sets["unspent"].values(), *sets["recovered"].values()))
+            by_measure["unspent"] = self.value(
+                "unspent", frozenset().union(*sets["unspent"].values(), *sets["recovered"].values())
+            )
         return Money(by_measure, tuple(s for m, found in sets.items() for s in _same(m, found, findings)), unlinked)
 
 
-def _same(measure: str, found: Mapping[str, frozenset], findings: pd.DataFrame) -> list[tuple[str, tuple[str, ...], str]]:
+def _same(
+    measure: str, found: Mapping[str, frozenset], findings: pd.DataFrame
+) -> list[tuple[str, tuple[str, ...], str]]:
     """(finding id, the ids whose cells equal or sit inside its own, measure) for each covering finding."""
     out = []
     covered: set[str] = set()
@@ -267,14 +302,20 @@ def severity_counts(findings: pd.DataFrame) -> str:
     return "、".join(f"{labels[s]} {int(counts[s])} 项" for s in SEVERITIES if s in counts)
 
 
-
 def finding_cells(lineage: pd.DataFrame) -> pd.DataFrame:
     """finding_id → cell key, from the lineage: a finding's input rows and the cells those rows feed."""
     table = lineage["output_table"].astype(str)
     found = lineage[table.isin(["reconciliation_findings", "scoring_findings"])]
     cells = lineage[table == "funds_cells"]
     keys = ["file", "sheet", "row"]
-    joined = found[[*keys, "output_key"]].astype({"file": str, "sheet": str}).merge(
-        cells[[*keys, "output_key"]].astype({"file": str, "sheet": str}), on=keys, suffixes=("_finding", "_cell"))
-    out = pd.DataFrame({"finding_id": joined["output_key_finding"].astype(str), "cell": joined["output_key_cell"].astype(str)})
+    joined = (
+        found[[*keys, "output_key"]]
+        .astype({"file": str, "sheet": str})
+        .merge(
+            cells[[*keys, "output_key"]].astype({"file": str, "sheet": str}), on=keys, suffixes=("_finding", "_cell")
+        )
+    )
+    out = pd.DataFrame(
+        {"finding_id": joined["output_key_finding"].astype(str), "cell": joined["output_key_cell"].astype(str)}
+    )
     return out.drop_duplicates().sort_values(["finding_id", "cell"]).reset_index(drop=True)

@@ -8,9 +8,9 @@ stages' findings grouped by :mod:`pipeline.report.problems`; everything else is 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Iterable, Optional
 
 import pandas as pd
 
@@ -59,17 +59,29 @@ CODE_DIMENSION = {
     "subproject_extended": "output",
 }
 INDICATOR_CODES = ("indicator_unmet", "indicator_not_collected", "target_unrealistic", "indicator_conflicting_actuals")
-SUBPROJECT_CODES = ("subproject_delayed", "subproject_extended", "subproject_status_conflict", "low_execution_subproject",
-                    "allocation_differs", "arrival_over_100_subproject", "execution_over_100_subproject")
-SOURCE_CODES = ("low_arrival", "low_execution_source", "funds_recovered", "arrival_over_100_source",
-                "execution_over_100_source")
+SUBPROJECT_CODES = (
+    "subproject_delayed",
+    "subproject_extended",
+    "subproject_status_conflict",
+    "low_execution_subproject",
+    "allocation_differs",
+    "arrival_over_100_subproject",
+    "execution_over_100_subproject",
+)
+SOURCE_CODES = (
+    "low_arrival",
+    "low_execution_source",
+    "funds_recovered",
+    "arrival_over_100_source",
+    "execution_over_100_source",
+)
 COUNTY_CODES = ("county_matching_short", "county_plan_differs")
 
 
 # ---------------------------------------------------------------- value formatting
 
 
-def dec(value: object) -> Optional[Decimal]:
+def dec(value: object) -> Decimal | None:
     """Exact Decimal from a string or number; None for missing or non-numeric text."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
@@ -191,13 +203,16 @@ def _ordered_findings(inp: ReportInputs) -> pd.DataFrame:
     """The findings in report order: severity, then money or points at stake, then framework order."""
     df = inp.findings.reset_index(drop=True)
     framework = {str(c): n for n, c in enumerate(inp.indicators["code"])}
-    key = pd.DataFrame({
-        "severity": df["severity"].map(SEVERITY_RANK).fillna(len(SEVERITY_RANK)),
-        "stake": -df["stake_fen"].astype("Float64").fillna(0),
-        "lost": -df["points_lost"].map(lambda p: float(Decimal(p)) if p else 0.0),
-        "framework": df["subject"].map(framework).where(df["subject_type"] == "indicator").fillna(-1),
-        "given": range(len(df)),
-    }, index=df.index)
+    key = pd.DataFrame(
+        {
+            "severity": df["severity"].map(SEVERITY_RANK).fillna(len(SEVERITY_RANK)),
+            "stake": -df["stake_fen"].astype("Float64").fillna(0),
+            "lost": -df["points_lost"].map(lambda p: float(Decimal(p)) if p else 0.0),
+            "framework": df["subject"].map(framework).where(df["subject_type"] == "indicator").fillna(-1),
+            "given": range(len(df)),
+        },
+        index=df.index,
+    )
     return df.loc[key.sort_values(list(key.columns)).index].reset_index(drop=True)
 
 
@@ -219,8 +234,10 @@ def _basic_information(inp: ReportInputs) -> list[Block]:
     opening = ""
     if meta.approved and approval:
         who = meta.implementing_unit or "项目实施单位"
-        opening = (f"{meta.approved[0]} 年 {meta.approved[1]} 月，{who}根据{'、'.join(approval)}要求，"
-                   f"申报{meta.programme}并获批准。")
+        opening = (
+            f"{meta.approved[0]} 年 {meta.approved[1]} 月，{who}根据{'、'.join(approval)}要求，"
+            f"申报{meta.programme}并获批准。"
+        )
     else:
         opening = meta.programme + (f"由{meta.implementing_unit}组织实施，" if meta.implementing_unit else "")
     opening += (
@@ -239,9 +256,14 @@ def _basic_information(inp: ReportInputs) -> list[Block]:
         Paragraph(opening),
         Paragraph(received),
         _funds_table(inp),
-        Figure("图 1  分资金来源计划、到位及支出情况", charts.funds_by_source(
-            [(label, dec(f.get("planned")), dec(f.get("received")), dec(f.get("spent"))) for label, f in sources], unit),
-            "chart-1-funds-by-source"),
+        Figure(
+            "图 1  分资金来源计划、到位及支出情况",
+            charts.funds_by_source(
+                [(label, dec(f.get("planned")), dec(f.get("received")), dec(f.get("spent"))) for label, f in sources],
+                unit,
+            ),
+            "chart-1-funds-by-source",
+        ),
         _allocation_table(inp),
     ]
 
@@ -263,8 +285,13 @@ def _funds_table(inp: ReportInputs) -> Table:
     rows = [Row((label, *(two(f.get(k)) for k in FUND_KEYS))) for _, label, f in source_rows(inp)]
     total = inp.summary["funds"]
     rows.append(Row(("合计", *(two(total.get(k)) for k in FUND_KEYS)), "total"))
-    return Table("资金来源及使用情况表", ("资金来源", *FUND_HEADERS), tuple(rows),
-                 frozenset(range(1, 8)), f"单位：{inp.meta.money_unit}")
+    return Table(
+        "资金来源及使用情况表",
+        ("资金来源", *FUND_HEADERS),
+        tuple(rows),
+        frozenset(range(1, 8)),
+        f"单位：{inp.meta.money_unit}",
+    )
 
 
 def _ordered_subprojects(inp: ReportInputs) -> pd.DataFrame:
@@ -283,14 +310,22 @@ def _allocation_table(inp: ReportInputs) -> Table:
     rows: list[Row] = []
     for n, (_, group_) in enumerate(sp.groupby("group_code", sort=False), start=1):
         rows.append(Row((f"{cn_numeral(n)}、{group_['group_name'].iat[0]}", ""), "group"))
-        rows += [Row((f"{c}--{name}", two(a))) for c, name, a in zip(group_["subproject_code"], group_["name"], group_["allocation"])]
+        rows += [
+            Row((f"{c}--{name}", two(a)))
+            for c, name, a in zip(group_["subproject_code"], group_["name"], group_["allocation"])
+        ]
         subtotal = sum((dec(a) or Decimal(0) for a in group_["allocation"]), Decimal(0))
         rows.append(Row((f"子项目 {_code_range(list(group_['subproject_code']))} 小计", two(subtotal)), "subtotal"))
     total = sum((dec(a) or Decimal(0) for a in sp["allocation"]), Decimal(0))
     codes = sorted(sp["subproject_code"], key=natural_key)
     rows.append(Row((f"总项目合计（{_code_range(codes)}）", two(total)), "total"))
-    return Table(f"{len(sp)} 项子项目名称及资金分配情况统计表", ("项目实施内容", "资金额"), tuple(rows),
-                 frozenset({1}), f"单位：{inp.meta.money_unit}")
+    return Table(
+        f"{len(sp)} 项子项目名称及资金分配情况统计表",
+        ("项目实施内容", "资金额"),
+        tuple(rows),
+        frozenset({1}),
+        f"单位：{inp.meta.money_unit}",
+    )
 
 
 def _evaluation_work(inp: ReportInputs) -> list[Block]:
@@ -304,24 +339,33 @@ def _evaluation_work(inp: ReportInputs) -> list[Block]:
         who.append(f"评价依据{'、'.join(basis)}等文件开展")
     if who:
         blocks.append(Paragraph("，".join(who) + "。"))
-    scope = (f"本项目评价地域范围为{meta.region}，评价时间范围自 {cn_date(meta.evaluation_start)}至 "
-             f"{cn_date(meta.evaluation_end)}，")
+    scope = (
+        f"本项目评价地域范围为{meta.region}，评价时间范围自 {cn_date(meta.evaluation_start)}至 "
+        f"{cn_date(meta.evaluation_end)}，"
+    )
     if meta.evaluation_approach:
         visited = f"实地调研共计 {meta.projects_visited} 个项目，" if meta.projects_visited is not None else ""
-        regions = (f"占具体项目地区总数的 {plain(meta.region_coverage_pct)}%、"
-                   if meta.region_coverage_pct is not None else "")
-        scope += (f"采用{meta.evaluation_approach}方式，{visited}覆盖项目范围{regions}项目预算总额的 "
-                  f"{two(cov.get('budget_share'))}%（评价覆盖 {cov['projects_evaluated']} 个子项目，"
-                  f"子项目总数 {cov['projects_total']} 个）。")
+        regions = (
+            f"占具体项目地区总数的 {plain(meta.region_coverage_pct)}%、" if meta.region_coverage_pct is not None else ""
+        )
+        scope += (
+            f"采用{meta.evaluation_approach}方式，{visited}覆盖项目范围{regions}项目预算总额的 "
+            f"{two(cov.get('budget_share'))}%（评价覆盖 {cov['projects_evaluated']} 个子项目，"
+            f"子项目总数 {cov['projects_total']} 个）。"
+        )
     else:
-        scope += (f"评价共覆盖 {cov['projects_evaluated']} 个子项目（子项目总数 {cov['projects_total']} 个），"
-                  f"覆盖项目预算总额的 {two(cov.get('budget_share'))}%。")
+        scope += (
+            f"评价共覆盖 {cov['projects_evaluated']} 个子项目（子项目总数 {cov['projects_total']} 个），"
+            f"覆盖项目预算总额的 {two(cov.get('budget_share'))}%。"
+        )
     blocks.append(Paragraph(scope))
-    blocks.append(Paragraph(
-        f"评价数据来自各实施单位报送的 {files['read']} 份资料（无法读取 {files['rejected']} 份，"
-        f"应报未报 {files['missing']} 份），共读取数据 {rows['read']} 行，其中通过校验 {rows['accepted']} 行，"
-        f"未通过校验隔离 {rows['quarantined']} 行，数据质量情况详见附件。"
-    ))
+    blocks.append(
+        Paragraph(
+            f"评价数据来自各实施单位报送的 {files['read']} 份资料（无法读取 {files['rejected']} 份，"
+            f"应报未报 {files['missing']} 份），共读取数据 {rows['read']} 行，其中通过校验 {rows['accepted']} 行，"
+            f"未通过校验隔离 {rows['quarantined']} 行，数据质量情况详见附件。"
+        )
+    )
     return blocks
 
 
@@ -338,24 +382,46 @@ def _share(score: object, weight: object) -> str:
 def _overall_evaluation(inp: ReportInputs, grouping: Grouping, narrative: Narrative) -> list[Block]:
     score = inp.summary["score"]
     dims = inp.dimensions
-    rows = [Row((str(r.name), plain(r.weight), two(r.score), _share(r.score, r.weight))) for r in dims.itertuples(index=False)]
-    rows.append(Row(("合计", plain(_total_weight(inp)), two(score["total"]), _share(score["total"], _total_weight(inp))), "total"))
+    rows = [
+        Row((str(r.name), plain(r.weight), two(r.score), _share(r.score, r.weight)))
+        for r in dims.itertuples(index=False)
+    ]
+    rows.append(
+        Row(
+            ("合计", plain(_total_weight(inp)), two(score["total"]), _share(score["total"], _total_weight(inp))),
+            "total",
+        )
+    )
     blocks: list[Block] = [
         Heading(1, "三、综合评价情况及评价结论"),
         Paragraph(f"本次绩效评价最终评价得分为 {two(score['total'])} 分，评级为“{score['grade']}”。"),
         *narrative.overall,
-        Table("评价维度得分表", ("评价维度", "权重（分）", "得分（分）", "得分率（%）"), tuple(rows), frozenset({1, 2, 3})),
-        Figure("图 2  各评价维度得分与权重", charts.score_by_dimension(
-            [(str(r.name), dec(r.weight), dec(r.score)) for r in dims.itertuples(index=False)]),
-            "chart-2-score-by-dimension"),
+        Table(
+            "评价维度得分表", ("评价维度", "权重（分）", "得分（分）", "得分率（%）"), tuple(rows), frozenset({1, 2, 3})
+        ),
+        Figure(
+            "图 2  各评价维度得分与权重",
+            charts.score_by_dimension(
+                [(str(r.name), dec(r.weight), dec(r.score)) for r in dims.itertuples(index=False)]
+            ),
+            "chart-2-score-by-dimension",
+        ),
     ]
     numbers = _problem_numbers_by_dimension(inp, grouping)
-    blocks += [Paragraph(_dimension_paragraph(inp, r, numbers.get(str(r.code), []))) for r in dims.itertuples(index=False)]
+    blocks += [
+        Paragraph(_dimension_paragraph(inp, r, numbers.get(str(r.code), []))) for r in dims.itertuples(index=False)
+    ]
     perf = inp.indicators[inp.indicators["status"].isin(INDICATOR_STATUS_LABELS)]
     if not perf.empty:
-        blocks.append(Figure("图 3  绩效指标完成情况", charts.indicator_completion(
-            [(str(r.name), dec(r.completion_rate), str(r.status)) for r in perf.itertuples(index=False)]),
-            "chart-3-indicator-completion"))
+        blocks.append(
+            Figure(
+                "图 3  绩效指标完成情况",
+                charts.indicator_completion(
+                    [(str(r.name), dec(r.completion_rate), str(r.status)) for r in perf.itertuples(index=False)]
+                ),
+                "chart-3-indicator-completion",
+            )
+        )
     blocks.append(_completion_table(inp))
     return blocks
 
@@ -365,8 +431,10 @@ def _problem_numbers_by_dimension(inp: ReportInputs, grouping: Grouping) -> dict
     of_indicator = dict(zip(inp.indicators["code"].astype(str), inp.indicators["dimension"].astype(str)))
     out: dict[str, list[int]] = {}
     for n, p in enumerate(grouping.problems, start=1):
-        dims = {of_indicator.get(s) if t == "indicator" and c != "target_unrealistic" else CODE_DIMENSION.get(c)
-                for c, s, t in zip(p.findings["code"], p.findings["subject"], p.findings["subject_type"])}
+        dims = {
+            of_indicator.get(s) if t == "indicator" and c != "target_unrealistic" else CODE_DIMENSION.get(c)
+            for c, s, t in zip(p.findings["code"], p.findings["subject"], p.findings["subject_type"])
+        }
         for d in dims - {None}:
             out.setdefault(d, []).append(n)
     return out
@@ -375,8 +443,10 @@ def _problem_numbers_by_dimension(inp: ReportInputs, grouping: Grouping) -> dict
 def _dimension_paragraph(inp: ReportInputs, dim, problem_numbers: list[int]) -> str:
     name = str(dim.name)
     subject = name if name.startswith("项目") else f"项目{name}"
-    text = (f"从{subject}方面来看，该部分权重 {plain(dim.weight)} 分，得分 {two(dim.score)} 分，"
-            f"得分率 {_share(dim.score, dim.weight)}%。")
+    text = (
+        f"从{subject}方面来看，该部分权重 {plain(dim.weight)} 分，得分 {two(dim.score)} 分，"
+        f"得分率 {_share(dim.score, dim.weight)}%。"
+    )
     ind = inp.indicators[inp.indicators["dimension"].astype(str) == str(dim.code)]
     full = [n for n, p, sc in zip(ind["name"], ind["points"], ind["score"]) if dec(p) is not None and dec(sc) == dec(p)]
     unmet = list(ind.loc[ind["status"] == "unmet", "name"])
@@ -429,7 +499,9 @@ def _experience_and_problems(inp: ReportInputs, grouping: Grouping, narrative: N
             blocks.append(Paragraph("原因分析", "subhead"))
             blocks += p.narrative.analysis
     if grouping.unmatched:
-        blocks.append(Paragraph(f"（评价机构叙述中“发现：{'、'.join(grouping.unmatched)}”未对应任何问题发现，请核对。）", "note"))
+        blocks.append(
+            Paragraph(f"（评价机构叙述中“发现：{'、'.join(grouping.unmatched)}”未对应任何问题发现，请核对。）", "note")
+        )
     rest = grouping.appendix_only
     if not rest.empty:
         titles = _join(dict.fromkeys(code_title(c) for c in rest["code"]), 5, "类")
@@ -464,8 +536,12 @@ def evidence(inp: ReportInputs, p: Problem, n: int) -> list[Block]:
 def _stake_sentence(inp: ReportInputs, p: Problem) -> str:
     f = p.findings
     subjects = []
-    for t, label, unit in (("indicator", "绩效指标", "项"), ("subproject", "子项目", "个"), ("source", "资金来源", "类"),
-                           ("county", "旗县区", "个")):
+    for t, label, unit in (
+        ("indicator", "绩效指标", "项"),
+        ("subproject", "子项目", "个"),
+        ("source", "资金来源", "类"),
+        ("county", "旗县区", "个"),
+    ):
         count = f.loc[f["subject_type"] == t, "subject"].nunique()
         if count:
             subjects.append(f"{label} {count} {unit}")
@@ -504,11 +580,17 @@ def _same_money(inp: ReportInputs, p: Problem) -> list[str]:
         names = [_subject_name(inp, by_id[b]) for b in parts]
         label = MEASURE_LABELS[measure]
         if len(parts) == 1 and by_id[parts[0]].stake_fen == a.stake_fen:
-            out.append(f"{_subject_name(inp, a)}与{names[0]}的{label}为同一笔资金（{wan(a.stake_fen)} 万元），只计一次。")
+            out.append(
+                f"{_subject_name(inp, a)}与{names[0]}的{label}为同一笔资金（{wan(a.stake_fen)} 万元），只计一次。"
+            )
         else:
             kind = by_id[parts[0]].subject_type
-            shown = _join(names, 3, {"county": "个旗县区", "subproject": "个子项目", "source": "类资金来源"}.get(kind, "项"))
-            out.append(f"{shown}的{label}均包含在{_subject_name(inp, a)}的{label}（{wan(a.stake_fen)} 万元）之中，不重复计算。")
+            shown = _join(
+                names, 3, {"county": "个旗县区", "subproject": "个子项目", "source": "类资金来源"}.get(kind, "项")
+            )
+            out.append(
+                f"{shown}的{label}均包含在{_subject_name(inp, a)}的{label}（{wan(a.stake_fen)} 万元）之中，不重复计算。"
+            )
     return out
 
 
@@ -519,11 +601,13 @@ def subject_names(inp: ReportInputs, findings: pd.DataFrame) -> list[str]:
 
 
 def _name_tables(inp: ReportInputs) -> dict[str, dict[str, str]]:
-    return {"indicator": dict(zip(inp.indicators["code"].astype(str), inp.indicators["name"])),
-            "subproject": dict(zip(inp.subprojects["subproject_code"].astype(str), inp.subprojects["name"]))}
+    return {
+        "indicator": dict(zip(inp.indicators["code"].astype(str), inp.indicators["name"])),
+        "subproject": dict(zip(inp.subprojects["subproject_code"].astype(str), inp.subprojects["name"])),
+    }
 
 
-def _subject_name(inp: ReportInputs, f, names: Optional[dict[str, dict[str, str]]] = None) -> str:
+def _subject_name(inp: ReportInputs, f, names: dict[str, dict[str, str]] | None = None) -> str:
     s = str(f.subject)
     names = names or _name_tables(inp)
     if f.subject_type == "indicator":
@@ -546,7 +630,9 @@ def _shown(findings: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def _more(rest: int) -> tuple[Row, ...]:
-    return (Row((f"另有 {rest} 项见附件问题发现清单及 scored_tables.xlsx「问题发现」工作表",), "group"),) if rest else ()
+    return (
+        (Row((f"另有 {rest} 项见附件问题发现清单及 scored_tables.xlsx「问题发现」工作表",), "group"),) if rest else ()
+    )
 
 
 def _indicator_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
@@ -559,12 +645,26 @@ def _indicator_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
     rows = []
     for c in codes:
         r = ind.loc[c]
-        rows.append(Row((str(r["name"]), target_text(r), actual_text(r), two(r["completion_rate"]) if not _blank(r["completion_rate"]) else MISSING,
-                         f"{two(r['score'])}/{plain(r['points'])}", "；".join(x for x in notes[c] if x))))
+        rows.append(
+            Row(
+                (
+                    str(r["name"]),
+                    target_text(r),
+                    actual_text(r),
+                    two(r["completion_rate"]) if not _blank(r["completion_rate"]) else MISSING,
+                    f"{two(r['score'])}/{plain(r['points'])}",
+                    "；".join(x for x in notes[c] if x),
+                )
+            )
+        )
     unknown = [s for s in notes if s not in ind.index]
     rows += [Row((s, "", "", "", "", "；".join(notes[s]))) for s in unknown]
-    return Table("相关绩效指标完成情况", ("三级指标", "年度指标值", "实际完成值", "完成率（%）", "得分/分值", "说明"),
-                 tuple(rows) + _more(len(notes) - len(codes) - len(unknown)), frozenset({3, 4}))
+    return Table(
+        "相关绩效指标完成情况",
+        ("三级指标", "年度指标值", "实际完成值", "完成率（%）", "得分/分值", "说明"),
+        tuple(rows) + _more(len(notes) - len(codes) - len(unknown)),
+        frozenset({3, 4}),
+    )
 
 
 def _indicator_note(f, r) -> str:
@@ -584,32 +684,53 @@ def _indicator_note(f, r) -> str:
 
 
 def _subproject_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
-    sp = inp.subprojects.assign(subproject_code=inp.subprojects["subproject_code"].astype(str)).set_index("subproject_code", drop=False)
+    sp = inp.subprojects.assign(subproject_code=inp.subprojects["subproject_code"].astype(str)).set_index(
+        "subproject_code", drop=False
+    )
     funds = inp.funds_subprojects
-    money = funds.assign(subproject_code=funds["subproject_code"].astype(str)).set_index("subproject_code") if not funds.empty else None
+    money = (
+        funds.assign(subproject_code=funds["subproject_code"].astype(str)).set_index("subproject_code")
+        if not funds.empty
+        else None
+    )
     notes: dict[str, list[str]] = {}
     for r in f.itertuples(index=False):
-        notes.setdefault(r.subject, []).append(_subproject_note(r, sp.loc[r.subject] if r.subject in sp.index else None,
-                                                                money.loc[r.subject] if money is not None and r.subject in money.index else None))
+        notes.setdefault(r.subject, []).append(
+            _subproject_note(
+                r,
+                sp.loc[r.subject] if r.subject in sp.index else None,
+                money.loc[r.subject] if money is not None and r.subject in money.index else None,
+            )
+        )
     codes = sorted(notes, key=natural_key)[:MAX_ROWS]
     rows = []
     for c in codes:
         s = sp.loc[c] if c in sp.index else None
         name = f"{c}--{s['name']}" if s is not None else c
         status = SUBPROJECT_STATUS_LABELS.get(s["status"], "") if s is not None else ""
-        status = {"未按计划时间完成延后实施或暂停实施": "延后或暂停实施", "计划时间调整后仍在实施期内持续推进中": "调整后持续推进"}.get(status, status)
+        status = {
+            "未按计划时间完成延后实施或暂停实施": "延后或暂停实施",
+            "计划时间调整后仍在实施期内持续推进中": "调整后持续推进",
+        }.get(status, status)
         if money is not None and c in money.index:
             m = money.loc[c]
             figures = (wan(m["planned"]), wan(m["received"]), wan(m["spent"]), rate_of(m["spent"], m["received"]))
         else:
             figures = (two(s["allocation"]) if s is not None else MISSING, MISSING, MISSING, MISSING)
         rows.append(Row((name, status, *figures, "；".join(dict.fromkeys(x for x in notes[c] if x)))))
-    return Table("相关子项目实施及资金情况", ("子项目", "实施状态", "计划资金", "到位资金", "实际支出", "执行率（%）", "说明"),
-                 tuple(rows) + _more(len(notes) - len(codes)), frozenset({2, 3, 4, 5}), f"单位：{inp.meta.money_unit}")
+    return Table(
+        "相关子项目实施及资金情况",
+        ("子项目", "实施状态", "计划资金", "到位资金", "实际支出", "执行率（%）", "说明"),
+        tuple(rows) + _more(len(notes) - len(codes)),
+        frozenset({2, 3, 4, 5}),
+        f"单位：{inp.meta.money_unit}",
+    )
 
 
 def _subproject_note(f, s, m) -> str:
-    day = (lambda v: "" if _blank(v) else str(pd.Timestamp(v).date()))
+    def day(v):
+        return "" if _blank(v) else str(pd.Timestamp(v).date())
+
     if f.code == "subproject_delayed":
         end = day(s.get("planned_end")) if s is not None else ""
         return f"未按计划{'（' + end + '）' if end else ''}完成，延后实施或暂停实施"
@@ -631,33 +752,66 @@ def _subproject_note(f, s, m) -> str:
 def _source_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
     by_source = inp.summary["funds"].get("by_source", {})
     wanted = set(f["subject"])
-    rows = tuple(Row((label, *(two(v.get(k)) for k in FUND_KEYS))) for code, label, v in source_rows(inp) if code in wanted)
+    rows = tuple(
+        Row((label, *(two(v.get(k)) for k in FUND_KEYS))) for code, label, v in source_rows(inp) if code in wanted
+    )
     rows += tuple(Row((s, *(MISSING,) * 7)) for s in sorted(wanted - set(by_source)))
-    return Table("相关资金来源到位及执行情况", ("资金来源", *FUND_HEADERS), rows, frozenset(range(1, 8)),
-                 f"单位：{inp.meta.money_unit}")
+    return Table(
+        "相关资金来源到位及执行情况",
+        ("资金来源", *FUND_HEADERS),
+        rows,
+        frozenset(range(1, 8)),
+        f"单位：{inp.meta.money_unit}",
+    )
 
 
 def _county_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
     m = inp.county_matching
-    wanted = [s for s in dict.fromkeys(f["subject"])]
+    wanted = list(dict.fromkeys(f["subject"]))
     rows: list[Row] = []
     if not m.empty:
         t = m.assign(county_code=m["county_code"].astype(str)).set_index("county_code")
         shown = [c for c in t.index if c in wanted][:MAX_ROWS]
         for c in shown:
             r = t.loc[c]
-            rows.append(Row((str(r["county_name"]), wan(r["planned"]), wan(r["received"]), wan(r["shortfall"]),
-                             rate_of(r["received"], r["planned"]))))
+            rows.append(
+                Row(
+                    (
+                        str(r["county_name"]),
+                        wan(r["planned"]),
+                        wan(r["received"]),
+                        wan(r["shortfall"]),
+                        rate_of(r["received"], r["planned"]),
+                    )
+                )
+            )
         total = t.loc[[c for c in t.index if c in wanted]]
-        rows.append(Row(("合计", wan(total["planned"].sum()), wan(total["received"].sum()), wan(total["shortfall"].sum()),
-                         rate_of(total["received"].sum(), total["planned"].sum())), "total"))
+        rows.append(
+            Row(
+                (
+                    "合计",
+                    wan(total["planned"].sum()),
+                    wan(total["received"].sum()),
+                    wan(total["shortfall"].sum()),
+                    rate_of(total["received"].sum(), total["planned"].sum()),
+                ),
+                "total",
+            )
+        )
         rest = len([c for c in t.index if c in wanted]) - len(shown)
     else:
-        rows = [Row((inp.names.get(r.subject, r.subject), MISSING, MISSING, wan(r.stake_fen), MISSING))
-                for r in f.head(MAX_ROWS).itertuples(index=False)]
+        rows = [
+            Row((inp.names.get(r.subject, r.subject), MISSING, MISSING, wan(r.stake_fen), MISSING))
+            for r in f.head(MAX_ROWS).itertuples(index=False)
+        ]
         rest = max(len(f) - MAX_ROWS, 0)
-    return Table("旗县区配套资金到位情况", ("旗县区", "配套计划", "实际到位", "缺口", "到位率（%）"),
-                 tuple(rows) + _more(rest), frozenset({1, 2, 3, 4}), f"单位：{inp.meta.money_unit}")
+    return Table(
+        "旗县区配套资金到位情况",
+        ("旗县区", "配套计划", "实际到位", "缺口", "到位率（%）"),
+        tuple(rows) + _more(rest),
+        frozenset({1, 2, 3, 4}),
+        f"单位：{inp.meta.money_unit}",
+    )
 
 
 def _other_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
@@ -722,8 +876,18 @@ def _appendix(inp: ReportInputs, grouping: Grouping) -> list[Block]:
     return out
 
 
-INDICATOR_HEADERS = ("三级指标", "方向", "年度指标值", "实际完成值", "完成率（%）", "分值", "得分", "评分规则", "完成状态",
-                     "偏差原因")
+INDICATOR_HEADERS = (
+    "三级指标",
+    "方向",
+    "年度指标值",
+    "实际完成值",
+    "完成率（%）",
+    "分值",
+    "得分",
+    "评分规则",
+    "完成状态",
+    "偏差原因",
+)
 
 
 def _indicator_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
@@ -737,15 +901,31 @@ def _indicator_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
             if _text(r.level2) and _text(r.level2) != level2:
                 level2 = _text(r.level2)
                 rows.append(Row((f"{level2}",), "group2"))
-            rows.append(Row((str(r.name), direction(r), target_text(r).lstrip("≥≤="), actual_text(r),
-                             two(r.completion_rate) if not _blank(r.completion_rate) else "", plain(r.points),
-                             two(r.score), _text(getattr(r, "scoring_rule", "")),
-                             INDICATOR_STATUS_LABELS.get(r.status, ""), _text(r.deviation_reason))))
+            rows.append(
+                Row(
+                    (
+                        str(r.name),
+                        direction(r),
+                        target_text(r).lstrip("≥≤="),
+                        actual_text(r),
+                        two(r.completion_rate) if not _blank(r.completion_rate) else "",
+                        plain(r.points),
+                        two(r.score),
+                        _text(getattr(r, "scoring_rule", "")),
+                        INDICATOR_STATUS_LABELS.get(r.status, ""),
+                        _text(r.deviation_reason),
+                    )
+                )
+            )
         rows.append(Row((f"{d.name}小计", *blank, plain(d.weight), two(d.score), "", "", ""), "subtotal"))
-    rows.append(Row(("合计", *blank, plain(_total_weight(inp)), two(inp.summary["score"]["total"]), "", "", ""), "total"))
+    rows.append(
+        Row(("合计", *blank, plain(_total_weight(inp)), two(inp.summary["score"]["total"]), "", "", ""), "total")
+    )
     note = Paragraph(
         "说明：完成率 = 实际完成值 ÷ 年度指标值（方向为“≤”的指标为 年度指标值 ÷ 实际完成值），达到年度指标值的按满分计；"
-        "未完成数据采集的指标不得分；各指标得分按四舍五入保留两位小数，维度得分与总分为各指标得分之和。", "note")
+        "未完成数据采集的指标不得分；各指标得分按四舍五入保留两位小数，维度得分与总分为各指标得分之和。",
+        "note",
+    )
     return True, [Table("绩效指标评分表", INDICATOR_HEADERS, tuple(rows), frozenset({2, 3, 4, 5, 6})), note]
 
 
@@ -756,25 +936,60 @@ def _findings_appendix(inp: ReportInputs, grouping: Grouping) -> tuple[bool, lis
     rows = []
     names = _name_tables(inp)
     for k, r in enumerate(shown.itertuples(index=False), start=1):
-        at_stake = f"{wan(r.stake_fen)} 万元" if not pd.isna(r.stake_fen) else (f"失分 {r.points_lost}" if r.points_lost else "")
-        rows.append(Row((str(k), code_title(r.code), _subject_name(inp, r, names), r.message, SEVERITY_LABELS.get(r.severity, ""),
-                         at_stake, _text(r.rule), where.get(r.finding_id, "仅列于本表"))))
+        at_stake = (
+            f"{wan(r.stake_fen)} 万元"
+            if not pd.isna(r.stake_fen)
+            else (f"失分 {r.points_lost}" if r.points_lost else "")
+        )
+        rows.append(
+            Row(
+                (
+                    str(k),
+                    code_title(r.code),
+                    _subject_name(inp, r, names),
+                    r.message,
+                    SEVERITY_LABELS.get(r.severity, ""),
+                    at_stake,
+                    _text(r.rule),
+                    where.get(r.finding_id, "仅列于本表"),
+                )
+            )
+        )
     if len(df) > len(shown):
         rows.append(Row((f"另有 {len(df) - len(shown)} 项见 scored_tables.xlsx「问题发现」工作表",), "group"))
-    intro = Paragraph(f"本次评价各环节共形成问题发现 {len(df)} 项（{severity_counts(df) if len(df) else '无'}），"
-                      "严重程度按评价设置中声明的规则判定，“所在问题”一栏为其在四（二）中的位置。")
-    table = Table("问题发现清单", ("序号", "问题类型", "对象", "情况说明", "严重程度", "涉及金额/失分", "判定规则", "所在问题"),
-                  tuple(rows), frozenset({0}))
+    intro = Paragraph(
+        f"本次评价各环节共形成问题发现 {len(df)} 项（{severity_counts(df) if len(df) else '无'}），"
+        "严重程度按评价设置中声明的规则判定，“所在问题”一栏为其在四（二）中的位置。"
+    )
+    table = Table(
+        "问题发现清单",
+        ("序号", "问题类型", "对象", "情况说明", "严重程度", "涉及金额/失分", "判定规则", "所在问题"),
+        tuple(rows),
+        frozenset({0}),
+    )
     return True, [intro, table]
 
 
 CHECK_TABLES = {
-    "submission_inventory": "报送文件清单", "sheet_inventory": "工作表清单", "funds_by_source": "资金来源汇总表",
-    "funds_cells": "资金明细表", "funds_by_subproject": "子项目资金表", "funds_by_group": "项目组资金表",
-    "funds_by_county": "旗县区资金表", "indicator_scores": "指标得分表", "dimension_scores": "维度得分表",
+    "submission_inventory": "报送文件清单",
+    "sheet_inventory": "工作表清单",
+    "funds_by_source": "资金来源汇总表",
+    "funds_cells": "资金明细表",
+    "funds_by_subproject": "子项目资金表",
+    "funds_by_group": "项目组资金表",
+    "funds_by_county": "旗县区资金表",
+    "indicator_scores": "指标得分表",
+    "dimension_scores": "维度得分表",
 }
-MEASURE_WORDS = {"planned": "计划", "received": "到位", "spent": "支出", "carried_forward": "结转", "recovered": "收回",
-                 "transfers_in": "下拨转入", "transfers_out": "下拨转出"}
+MEASURE_WORDS = {
+    "planned": "计划",
+    "received": "到位",
+    "spent": "支出",
+    "carried_forward": "结转",
+    "recovered": "收回",
+    "transfers_in": "下拨转入",
+    "transfers_out": "下拨转出",
+}
 IDENTITY_CHECKS = {
     "levels_sum_to_same_totals": "来源、子项目、项目组、旗县区各层级合计一致",
     "finest_grain_equals_inputs": "最细粒度合计等于报送数据合计",
@@ -784,12 +999,24 @@ IDENTITY_CHECKS = {
     "lineage_complete": "每条资金记录均可追溯至报送文件行",
 }
 RULE_LABELS = {
-    "required": "必填项为空", "not_a_number": "不是有效数字", "too_many_decimals": "金额超过两位小数",
-    "too_large": "金额位数过多", "negative_amount": "金额为负数", "not_a_date": "日期无效", "not_allowed": "不在可选范围内",
-    "unknown_code": "编码不在登记范围内", "duplicate_id": "编号重复", "date_out_of_period": "日期不在实施期内",
-    "negative_not_reversal": "负数未注明冲红凭证", "implausible_amount": "金额超过单笔合理上限",
-    "control_character": "含不可见控制字符", "text_too_long": "内容过长", "formula_uncalculated": "公式未计算",
-    "excel_error": "Excel 错误值", "multiline_field": "内容跨越多行", "extra_fields": "表头之外有内容",
+    "required": "必填项为空",
+    "not_a_number": "不是有效数字",
+    "too_many_decimals": "金额超过两位小数",
+    "too_large": "金额位数过多",
+    "negative_amount": "金额为负数",
+    "not_a_date": "日期无效",
+    "not_allowed": "不在可选范围内",
+    "unknown_code": "编码不在登记范围内",
+    "duplicate_id": "编号重复",
+    "date_out_of_period": "日期不在实施期内",
+    "negative_not_reversal": "负数未注明冲红凭证",
+    "implausible_amount": "金额超过单笔合理上限",
+    "control_character": "含不可见控制字符",
+    "text_too_long": "内容过长",
+    "formula_uncalculated": "公式未计算",
+    "excel_error": "Excel 错误值",
+    "multiline_field": "内容跨越多行",
+    "extra_fields": "表头之外有内容",
 }
 
 
@@ -806,26 +1033,34 @@ def _cn_detail(check: str, passed: bool, detail: str) -> str:
         m = re.match(r"(\d+)/(\d+)", detail)
         return f"质量期望 {m[1]}/{m[2]} 项通过" if m else "质量期望"
     if check == "rows_accounted" and "files_checked" in kv:
-        return (f"报送文件 {kv['files_checked']} 份：读取 {kv.get('rows_read')} 行 = 采用 {kv.get('rows_accepted')} 行"
-                f" + 隔离 {kv.get('rows_quarantined')} 行")
+        return (
+            f"报送文件 {kv['files_checked']} 份：读取 {kv.get('rows_read')} 行 = 采用 {kv.get('rows_accepted')} 行"
+            f" + 隔离 {kv.get('rows_quarantined')} 行"
+        )
     if check == "lines_accounted" and "sheets_checked" in kv:
-        return (f"工作表 {kv['sheets_checked']} 张，共 {kv.get('lines')} 行 = 标题、表头及空行 {kv.get('lines_structural')} 行"
-                f" + 采用 {kv.get('lines_accepted')} 行 + 隔离 {kv.get('lines_quarantined')} 行")
+        return (
+            f"工作表 {kv['sheets_checked']} 张，共 {kv.get('lines')} 行 = 标题、表头及空行 {kv.get('lines_structural')} 行"
+            f" + 采用 {kv.get('lines_accepted')} 行 + 隔离 {kv.get('lines_quarantined')} 行"
+        )
     if check in IDENTITY_CHECKS:
         words = detail
         for en, cn in MEASURE_WORDS.items():
             words = re.sub(rf"\b{en}\b", cn, words)
         figures = "，".join(f"{w} {v} 万元" for w, v in re.findall(r"([\u4e00-\u9fff]+) (-?\d+\.\d{2})", words))
-        return IDENTITY_CHECKS[check] + (f"（{figures}）" if figures and passed else "" if passed else "：存在不一致，请核查")
+        return IDENTITY_CHECKS[check] + (
+            f"（{figures}）" if figures and passed else "" if passed else "：存在不一致，请核查"
+        )
     return "通过" if passed else "未通过"
 
 
 def _quality_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
     rows_, files = inp.summary["rows"], inp.summary["files"]
-    blocks: list[Block] = [Paragraph(
-        f"报送文件：读取 {files['read']} 份，无法读取 {files['rejected']} 份，应报未报 {files['missing']} 份。"
-        f"数据行：读取 {rows_['read']} 行，通过校验 {rows_['accepted']} 行，隔离 {rows_['quarantined']} 行。"
-    )]
+    blocks: list[Block] = [
+        Paragraph(
+            f"报送文件：读取 {files['read']} 份，无法读取 {files['rejected']} 份，应报未报 {files['missing']} 份。"
+            f"数据行：读取 {rows_['read']} 行，通过校验 {rows_['accepted']} 行，隔离 {rows_['quarantined']} 行。"
+        )
+    ]
     if not inp.quality.empty:
         by_table: dict[str, list[tuple[str, bool, str]]] = {}
         for c, ok, d in zip(inp.quality["check"], inp.quality["passed"], inp.quality["detail"]):
@@ -834,20 +1069,36 @@ def _quality_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
         rows = []
         for table, checks in by_table.items():
             ok = all(passed for _, passed, _ in checks)
-            rows.append(Row((_table_label(inp, table), "通过" if ok else "未通过",
-                             "；".join(_cn_detail(c, passed, d) for c, passed, d in checks))))
+            rows.append(
+                Row(
+                    (
+                        _table_label(inp, table),
+                        "通过" if ok else "未通过",
+                        "；".join(_cn_detail(c, passed, d) for c, passed, d in checks),
+                    )
+                )
+            )
         blocks.append(Table("数据校验结果", ("数据表", "结果", "校验情况"), tuple(rows)))
     if inp.quarantine.empty:
         blocks.append(Paragraph("本次评价无隔离记录。"))
         return False, blocks
     q = inp.quarantine.astype({"file": str, "rule": str})
-    counts = (q.groupby(["file", "rule"]).size().reset_index(name="n")
-              .sort_values(["n", "file", "rule"], ascending=[False, True, True], kind="stable"))
+    counts = (
+        q.groupby(["file", "rule"])
+        .size()
+        .reset_index(name="n")
+        .sort_values(["n", "file", "rule"], ascending=[False, True, True], kind="stable")
+    )
     shown = counts.head(MAX_ROWS)
-    rows = [Row((f, RULE_LABELS.get(r, "其他校验问题"), str(n))) for f, r, n in zip(shown["file"], shown["rule"], shown["n"])]
+    rows = [
+        Row((f, RULE_LABELS.get(r, "其他校验问题"), str(n)))
+        for f, r, n in zip(shown["file"], shown["rule"], shown["n"])
+    ]
     if len(counts) > len(shown):
-        rest = counts.iloc[len(shown):]
-        rows.append(Row((f"其余 {len(rest)} 组（见 scored_tables.xlsx「隔离记录」）", "", str(rest["n"].sum())), "subtotal"))
+        rest = counts.iloc[len(shown) :]
+        rows.append(
+            Row((f"其余 {len(rest)} 组（见 scored_tables.xlsx「隔离记录」）", "", str(rest["n"].sum())), "subtotal")
+        )
     rows.append(Row(("合计", "", str(len(inp.quarantine))), "total"))
     blocks.append(Table("隔离记录汇总（按文件及问题）", ("文件", "问题", "记录数"), tuple(rows), frozenset({2})))
     return False, blocks
@@ -856,13 +1107,36 @@ def _quality_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
 def _inputs_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
     rows = []
     for k, r in enumerate(inp.inputs.head(MAX_LISTED).itertuples(index=False), start=1):
-        kinds = "、".join(dict.fromkeys(inp.kind_labels.get(x, x) for x in str(r.kind or "").split(",") if x)) or "未识别"
+        kinds = (
+            "、".join(dict.fromkeys(inp.kind_labels.get(x, x) for x in str(r.kind or "").split(",") if x)) or "未识别"
+        )
         fmt = _text(getattr(r, "format", "")).upper()
-        rows.append(Row((str(k), inp.names.get(str(r.submitter), str(r.submitter)), kinds, fmt, plain(r.rows),
-                         str(r.sha256)[:12])))
+        rows.append(
+            Row(
+                (
+                    str(k),
+                    inp.names.get(str(r.submitter), str(r.submitter)),
+                    kinds,
+                    fmt,
+                    plain(r.rows),
+                    str(r.sha256)[:12],
+                )
+            )
+        )
     if len(inp.inputs) > MAX_LISTED:
         rows.append(Row((f"另有 {len(inp.inputs) - MAX_LISTED} 份见 scored_tables.xlsx「输入文件」工作表",), "group"))
-    note = Paragraph("说明：摘要为文件 SHA-256 的前 12 位，完整值及文件路径见输出目录中的 manifest.json 和 "
-                     "scored_tables.xlsx「输入文件」工作表，可用于核对报送文件未被改动。", "note")
-    return False, [Table("输入文件清单", ("序号", "报送单位", "资料类型", "格式", "数据行数", "文件摘要"), tuple(rows),
-                         frozenset({0, 4}), mono=frozenset({5})), note]
+    note = Paragraph(
+        "说明：摘要为文件 SHA-256 的前 12 位，完整值及文件路径见输出目录中的 manifest.json 和 "
+        "scored_tables.xlsx「输入文件」工作表，可用于核对报送文件未被改动。",
+        "note",
+    )
+    return False, [
+        Table(
+            "输入文件清单",
+            ("序号", "报送单位", "资料类型", "格式", "数据行数", "文件摘要"),
+            tuple(rows),
+            frozenset({0, 4}),
+            mono=frozenset({5}),
+        ),
+        note,
+    ]

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Literal, Mapping, Optional, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 
@@ -57,8 +58,8 @@ class Source:
     """
 
     type: str
-    key: Optional[str] = None
-    satisfied: Optional[tuple[str, ...]] = None
+    key: str | None = None
+    satisfied: tuple[str, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,9 +72,9 @@ class Leaf:
     level2: str
     points: Decimal
     unit: str
-    decimals: Optional[int]  # places shown for target and actual; None: exact
+    decimals: int | None  # places shown for target and actual; None: exact
     kind: str  # one of KINDS
-    target: Optional[Decimal]
+    target: Decimal | None
     comparator: str
     method: str
     params: Mapping[str, Any]
@@ -98,7 +99,7 @@ class Framework:
     leaves: tuple[Leaf, ...]
     grade_bands: tuple[tuple[Decimal, str], ...]
     grade_shares: Mapping[str, Decimal]
-    path: Optional[Path] = None
+    path: Path | None = None
     form: str = "third_party"  # or "self_evaluation": a unit's 项目支出绩效自评表, written as such when primary
 
     @property
@@ -134,7 +135,7 @@ def load_frameworks(evaluation_folder: Path, names: Iterable[str]) -> dict[str, 
     return {name: load_framework(Path(evaluation_folder) / "frameworks" / f"{name}.yaml") for name in names}
 
 
-def parse_framework(doc: Any, name: str, path: Optional[Path] = None) -> Framework:
+def parse_framework(doc: Any, name: str, path: Path | None = None) -> Framework:
     """Build a :class:`Framework` from an already-parsed document (numbers as Decimal or int)."""
     where = str(path or name)
     if not _CODE.match(name):
@@ -146,14 +147,30 @@ def parse_framework(doc: Any, name: str, path: Optional[Path] = None) -> Framewo
     except ValidationError as exc:
         raise FrameworkError(explain(exc, Path(where), doc)) from exc
     shares = spec.shares()
-    dimensions = tuple(Dimension(code=d.code, name=d.name, weight=d.weight, performance=d.performance)
-                       for d in spec.dimensions)
-    leaves = tuple(leaf.build(dim, group.name, shares)
-                   for dim, d in zip(dimensions, spec.dimensions) for group in d.groups for leaf in group.indicators)
-    bands = tuple(sorted(((b.min, b.grade) for b in spec.grade_bands), reverse=True)) if spec.grade_bands \
+    dimensions = tuple(
+        Dimension(code=d.code, name=d.name, weight=d.weight, performance=d.performance) for d in spec.dimensions
+    )
+    leaves = tuple(
+        leaf.build(dim, group.name, shares)
+        for dim, d in zip(dimensions, spec.dimensions)
+        for group in d.groups
+        for leaf in group.indicators
+    )
+    bands = (
+        tuple(sorted(((b.min, b.grade) for b in spec.grade_bands), reverse=True))
+        if spec.grade_bands
         else DEFAULT_GRADE_BANDS
-    return Framework(name=name, title=spec.title or name, dimensions=dimensions, leaves=leaves, grade_bands=bands,
-                     grade_shares=shares, path=path, form=spec.form)
+    )
+    return Framework(
+        name=name,
+        title=spec.title or name,
+        dimensions=dimensions,
+        leaves=leaves,
+        grade_bands=bands,
+        grade_shares=shares,
+        path=path,
+        form=spec.form,
+    )
 
 
 # --- the file format, as typed models (validated when the framework is loaded; documented from them) -------
@@ -168,9 +185,10 @@ class SourceSpec(Model):
 
     type: str = Field(
         description="bureau 市级报送；county_sum / county_mean 旗县区报送的合计 / 平均；reconciliation 资金核对（需 key）；"
-                    "survey 满意度问卷；grade 评价机构评分 / where the actual comes from")
-    key: Optional[str] = Field(None, description="reconciliation 的指标：arrival_rate 或 execution_rate / the figure")
-    satisfied: Optional[list[str]] = Field(None, description="survey：计为满意的回答（缺省用评价设置）/ satisfied answers")
+        "survey 满意度问卷；grade 评价机构评分 / where the actual comes from"
+    )
+    key: str | None = Field(None, description="reconciliation 的指标：arrival_rate 或 execution_rate / the figure")
+    satisfied: list[str] | None = Field(None, description="survey：计为满意的回答（缺省用评价设置）/ satisfied answers")
 
     @field_validator("type")
     @classmethod
@@ -188,30 +206,39 @@ class BandSpec(Model):
 class ParamsSpec(Model):
     """Options of the scoring method."""
 
-    bands: Optional[list[BandSpec]] = Field(None, description="banded：各区间 / the bands")
-    step: Optional[Annotated[Decimal, Field(gt=0)]] = Field(None, description="deduction：每低于目标多少（百分点）/ step")
-    deduct: Optional[Annotated[Decimal, Field(gt=0)]] = Field(None, description="deduction：每步扣多少分 / points per step")
+    bands: list[BandSpec] | None = Field(None, description="banded：各区间 / the bands")
+    step: Annotated[Decimal, Field(gt=0)] | None = Field(None, description="deduction：每低于目标多少（百分点）/ step")
+    deduct: Annotated[Decimal, Field(gt=0)] | None = Field(
+        None, description="deduction：每步扣多少分 / points per step"
+    )
     partial: bool = Field(False, description="deduction：不足一步按比例扣 / deduct part of a step")
-    shares: Optional[dict[str, Share]] = Field(None, description="qualitative：好/较好/一般/差 的得分比例 / grade shares")
+    shares: dict[str, Share] | None = Field(None, description="qualitative：好/较好/一般/差 的得分比例 / grade shares")
 
 
 class IndicatorSpec(Model):
     """A 三级 leaf: what is measured, against what target, scored how, from which source."""
 
-    code: FrameworkCode = Field(description="指标编码（报送文件用它指明指标）/ indicator code", examples=["new_urban_jobs"])
+    code: FrameworkCode = Field(
+        description="指标编码（报送文件用它指明指标）/ indicator code", examples=["new_urban_jobs"]
+    )
     name: str = Field("", description="指标名称 / name", examples=["新增城镇就业人员规模"])
     points: Number = Field(description="分值 / points", examples=["3"])
     unit: str = Field("", description="单位（% 时默认显示两位小数）/ unit", examples=["万人"])
-    decimals: Optional[Annotated[int, Field(strict=True, ge=0)]] = Field(None, description="目标值与实际值显示的小数位 / places shown")
-    kind: Optional[ValueKind] = Field(
-        None, description="指标值类型：count 数量（派生值取整显示）、percent 百分比、amount 金额、grade 定性；缺省由单位推断"
-                          "（% → percent，含“元” → amount，定性 → grade，其余 count）/ what the value is; inferred from the unit")
-    target: Optional[Number] = Field(None, description="目标值（定性指标不需要）/ target", examples=["4.5"])
-    comparator: Optional[Comparator] = Field(
-        None, description="比较方向：>= 越大越好（默认），<= 越小越好（reverse 必须），= / direction")
+    decimals: Annotated[int, Field(strict=True, ge=0)] | None = Field(
+        None, description="目标值与实际值显示的小数位 / places shown"
+    )
+    kind: ValueKind | None = Field(
+        None,
+        description="指标值类型：count 数量（派生值取整显示）、percent 百分比、amount 金额、grade 定性；缺省由单位推断"
+        "（% → percent，含“元” → amount，定性 → grade，其余 count）/ what the value is; inferred from the unit",
+    )
+    target: Number | None = Field(None, description="目标值（定性指标不需要）/ target", examples=["4.5"])
+    comparator: Comparator | None = Field(
+        None, description="比较方向：>= 越大越好（默认），<= 越小越好（reverse 必须），= / direction"
+    )
     method: str = Field(description="计分方法：" + "、".join(METHODS) + " / scoring method", examples=["proportional"])
     params: ParamsSpec = Field(default_factory=ParamsSpec, description="计分方法参数 / method options")
-    source: Optional[SourceSpec] = Field(None, description="数据来源：类型名，或含 type 的映射 / source of the actual")
+    source: SourceSpec | None = Field(None, description="数据来源：类型名，或含 type 的映射 / source of the actual")
 
     @field_validator("source", mode="before")
     @classmethod
@@ -223,7 +250,7 @@ class IndicatorSpec(Model):
         return f"指标 {self.code}（{self.name}）"
 
     @model_validator(mode="after")
-    def _coherent(self) -> "IndicatorSpec":
+    def _coherent(self) -> IndicatorSpec:
         label, method = self.label, self.method
         if method not in METHODS:
             raise ValueError(f"{label}: 未知的计分方法 '{method}'，可用 {', '.join(METHODS)} / unknown method")
@@ -235,9 +262,13 @@ class IndicatorSpec(Model):
         if (method == "reverse") != (self.direction == "<="):
             raise ValueError(f"{label}: 逆向指标（reverse）须用 <=，其他方法不得用 <= / comparator does not fit method")
         if (method == "qualitative") != (source.type == "grade"):
-            raise ValueError(f"{label}: 定性指标（qualitative）须以评价机构评分（grade）为来源，反之亦然 / method and source do not fit")
+            raise ValueError(
+                f"{label}: 定性指标（qualitative）须以评价机构评分（grade）为来源，反之亦然 / method and source do not fit"
+            )
         if source.type == "reconciliation" and not source.key:
-            raise ValueError(f"{label}: 来自资金核对（reconciliation）的指标需要 key，如 arrival_rate / reconciliation source needs a key")
+            raise ValueError(
+                f"{label}: 来自资金核对（reconciliation）的指标需要 key，如 arrival_rate / reconciliation source needs a key"
+            )
         if method == "banded" and not self.params.bands:
             raise ValueError(f"{label}: 区间法（banded）需要 params.bands / banded needs bands")
         if method == "deduction" and (self.params.step is None or self.params.deduct is None):
@@ -264,13 +295,32 @@ class IndicatorSpec(Model):
             params.update(step=self.params.step, deduct=self.params.deduct, partial=self.params.partial)
         elif self.method == "qualitative":
             params["shares"] = dict(self.params.shares) if self.params.shares else shares
-        return Leaf(code=self.code, name=self.name, dimension=dim.code, level2=level2, points=self.points, unit=self.unit,
-                    decimals=self.decimals if self.decimals is not None else (2 if self.unit == "%" else None),
-                    kind=self.kind or ("grade" if self.method == "qualitative" else "percent" if self.unit == "%"
-                                       else "amount" if "元" in self.unit else "count"),
-                    target=self.target, comparator=self.direction, method=self.method, params=params,
-                    source=Source(type=source.type, key=source.key,
-                                  satisfied=tuple(source.satisfied) if source.satisfied else None))
+        return Leaf(
+            code=self.code,
+            name=self.name,
+            dimension=dim.code,
+            level2=level2,
+            points=self.points,
+            unit=self.unit,
+            decimals=self.decimals if self.decimals is not None else (2 if self.unit == "%" else None),
+            kind=self.kind
+            or (
+                "grade"
+                if self.method == "qualitative"
+                else "percent"
+                if self.unit == "%"
+                else "amount"
+                if "元" in self.unit
+                else "count"
+            ),
+            target=self.target,
+            comparator=self.direction,
+            method=self.method,
+            params=params,
+            source=Source(
+                type=source.type, key=source.key, satisfied=tuple(source.satisfied) if source.satisfied else None
+            ),
+        )
 
 
 class GroupSpec(Model):
@@ -286,20 +336,25 @@ class DimensionSpec(Model):
     code: FrameworkCode = Field(description="一级指标编码 / dimension code", examples=["output"])
     name: str = Field("", description="一级指标名称 / name", examples=["产出"])
     weight: Number = Field(description="权重（= 其三级指标分值之和；各一级指标合计 100）/ weight", examples=["40"])
-    performance: bool = Field(False, description="其三级指标是绩效目标（有达成状态：met / unmet / not_collected）/ "
-                                                 "its leaves are performance targets")
+    performance: bool = Field(
+        False,
+        description="其三级指标是绩效目标（有达成状态：met / unmet / not_collected）/ "
+        "its leaves are performance targets",
+    )
     groups: list[GroupSpec] = Field(default_factory=list, description="二级指标 / groups")
 
     @model_validator(mode="after")
-    def _adds_up(self) -> "DimensionSpec":
+    def _adds_up(self) -> DimensionSpec:
         leaves = [leaf for g in self.groups for leaf in g.indicators]
         if not leaves:
             raise ValueError(f"一级指标 {self.code}（{self.name}）下没有三级指标 / dimension has no indicators")
         points = sum((leaf.points for leaf in leaves), Decimal(0))
         if points != self.weight:
             listed = "、".join(f"{leaf.code}（{leaf.name}）{leaf.points}" for leaf in leaves)
-            raise ValueError(f"一级指标 {self.code}（{self.name}）权重 {self.weight}，但其三级指标分值合计 {points}："
-                             f"{listed} / points do not add up to the dimension's weight")
+            raise ValueError(
+                f"一级指标 {self.code}（{self.name}）权重 {self.weight}，但其三级指标分值合计 {points}："
+                f"{listed} / points do not add up to the dimension's weight"
+            )
         return self
 
 
@@ -311,16 +366,24 @@ class GradeBandSpec(Model):
 class FrameworkSpec(Model):
     """A framework file, ``frameworks/<name>.yaml``: dimensions → groups → scored leaves, grade bands."""
 
-    title: Optional[str] = Field(None, description="指标体系名称 / title")
-    form: Form = Field("third_party", description="third_party 第三方评价；self_evaluation 单位自评：作为主指标体系时另出"
-                                                  "《项目支出绩效自评表》/ a self-evaluation also writes the self-evaluation form")
-    grade_bands: Optional[list[GradeBandSpec]] = Field(None, description="等级区间（缺省：90 优、80 良、60 中、0 差）/ grade bands")
-    grade_shares: Optional[dict[str, Share]] = Field(None, description="定性等级得分比例（缺省：好 1、较好 0.8、一般 0.6、差 0）/ "
-                                                                       "shares of the points per qualitative grade")
+    title: str | None = Field(None, description="指标体系名称 / title")
+    form: Form = Field(
+        "third_party",
+        description="third_party 第三方评价；self_evaluation 单位自评：作为主指标体系时另出"
+        "《项目支出绩效自评表》/ a self-evaluation also writes the self-evaluation form",
+    )
+    grade_bands: list[GradeBandSpec] | None = Field(
+        None, description="等级区间（缺省：90 优、80 良、60 中、0 差）/ grade bands"
+    )
+    grade_shares: dict[str, Share] | None = Field(
+        None,
+        description="定性等级得分比例（缺省：好 1、较好 0.8、一般 0.6、差 0）/ "
+        "shares of the points per qualitative grade",
+    )
     dimensions: list[DimensionSpec] = Field(min_length=1, description="一级指标 / dimensions")
 
     @model_validator(mode="after")
-    def _whole(self) -> "FrameworkSpec":
+    def _whole(self) -> FrameworkSpec:
         total = sum((d.weight for d in self.dimensions), Decimal(0))
         if total != 100:
             listed = "、".join(f"{d.code}（{d.name}）{d.weight}" for d in self.dimensions)

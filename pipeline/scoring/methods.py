@@ -8,13 +8,13 @@ rounding happens once, at the leaf, in :func:`leaf_score`. Completion rates are 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable, Mapping, Optional, Sequence, Union
 
 from pipeline.formats import round_half_up
 
-Exact = Union[int, Decimal, Fraction]
+Exact = int | Decimal | Fraction
 
 
 def _q(value: Exact) -> Fraction:
@@ -27,7 +27,7 @@ def meets(actual: Exact, target: Exact, comparator: str) -> bool:
     return {">=": a >= t, "<=": a <= t, "=": a == t}[comparator]
 
 
-def completion_rate(actual: Exact, target: Exact, comparator: str) -> Optional[Fraction]:
+def completion_rate(actual: Exact, target: Exact, comparator: str) -> Fraction | None:
     """实际完成率: actual/target for ``>=``, target/actual for ``<=`` (lower is better),
     the smaller over the larger for ``=``; None where that divides by zero."""
     a, t = _q(actual), _q(target)
@@ -102,7 +102,7 @@ def qualitative(points: Exact, grades: Iterable[str], shares: Mapping[str, Exact
     return _q(points) * sum((_q(shares[g]) for g in given), Fraction(0)) / len(given)
 
 
-def satisfaction_rate(satisfied: int, valid: int) -> Optional[Fraction]:
+def satisfaction_rate(satisfied: int, valid: int) -> Fraction | None:
     """满意度 = satisfied responses / valid responses (无效 answers count in neither); None without any valid."""
     return Fraction(int(satisfied), int(valid)) if valid else None
 
@@ -134,8 +134,10 @@ def describe(method: str, params: Mapping, comparator: str, points: Exact) -> st
         return "按区间计分：" + "，".join(parts) + f"，低于 {_plain(bands[-1][0])}% 不得分"
     if method == "deduction":
         how = "按比例扣分" if params.get("partial") else f"不足 {_plain(params['step'])} 个百分点的部分不扣"
-        return (f"扣分法：完成率每低于 100% 达 {_plain(params['step'])} 个百分点扣 {_plain(params['deduct'])} 分"
-                f"（{how}），扣完 {pts} 分为止")
+        return (
+            f"扣分法：完成率每低于 100% 达 {_plain(params['step'])} 个百分点扣 {_plain(params['deduct'])} 分"
+            f"（{how}），扣完 {pts} 分为止"
+        )
     if method == "qualitative":
         shares = params["shares"]
         listed = "、".join(f"{g} {_plain(_q(shares[g]) * 100)}%" for g in shares)

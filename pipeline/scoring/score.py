@@ -15,20 +15,22 @@ or NA, and the source columns ``file, sheet, row, submitter``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 import pandas as pd
 
 from pipeline import findings as findings_mod
 from pipeline.checks import Check
 from pipeline.config import Settings
-from pipeline.formats import exact_decimal_sums, parse_decimal, percent, round_half_up, score as fmt_score
-from pipeline.tables import LINEAGE_COLUMNS, columns
+from pipeline.formats import exact_decimal_sums, parse_decimal, percent, round_half_up
+from pipeline.formats import score as fmt_score
 from pipeline.scoring import methods
 from pipeline.scoring.framework import Framework, Leaf
+from pipeline.tables import LINEAGE_COLUMNS, columns
 
 INVALID_ANSWER = "无效"
 
@@ -58,21 +60,21 @@ class ScoringInputs:
     county_indicators: pd.DataFrame
     grades: pd.DataFrame
     survey: pd.DataFrame
-    reconciliation: Mapping[str, Optional[Fraction]]
+    reconciliation: Mapping[str, Fraction | None]
     settings: Settings = dataclasses.field(default_factory=Settings)
-    history: Optional[pd.DataFrame] = None
-    year: Optional[int] = None
-    counties: Optional[Mapping[str, str]] = None
+    history: pd.DataFrame | None = None
+    year: int | None = None
+    counties: Mapping[str, str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Observation:
     """A leaf's actual as found in its source: ``value`` None means not collected (with ``missing``)."""
 
-    value: Optional[Fraction]
+    value: Fraction | None
     grades: tuple[str, ...] = ()
     missing: str = ""
-    deviation_reason: Optional[str] = None
+    deviation_reason: str | None = None
     basis: str = ""
 
 
@@ -97,7 +99,7 @@ class ScoreResult:
         }
 
 
-def read_history(path: Path, display_path: Optional[str] = None) -> pd.DataFrame:
+def read_history(path: Path, display_path: str | None = None) -> pd.DataFrame:
     """Earlier years' actuals (``indicator_code,year,actual``) with their source rows; empty if absent."""
     path = Path(path)
     if not path.is_file():
@@ -120,7 +122,7 @@ def score_evaluation(framework: Framework, inputs: ScoringInputs) -> ScoreResult
 # 1. Observing actuals
 
 
-def _fraction(text: Any) -> Optional[Fraction]:
+def _fraction(text: Any) -> Fraction | None:
     value = parse_decimal(None if pd.isna(text) else text)
     return None if value is None else Fraction(value)
 
@@ -132,18 +134,26 @@ def _rows_for(df: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:
     return df[df["indicator_code"].isin(codes)].sort_values(["file", "sheet", "row"], kind="stable")
 
 
-def lineage_edges(rows: pd.DataFrame, kind: str, output_key: Optional[pd.Series] = None, measure: str = "actual",
-           output_table: str = "indicators") -> pd.DataFrame:
+def lineage_edges(
+    rows: pd.DataFrame,
+    kind: str,
+    output_key: pd.Series | None = None,
+    measure: str = "actual",
+    output_table: str = "indicators",
+) -> pd.DataFrame:
     """Edges from output rows (by default the indicator each input row reports) to the input rows."""
-    return pd.DataFrame({
-        "output_table": output_table,
-        "output_key": (rows["indicator_code"] if output_key is None else output_key).astype(str).to_numpy(),
-        "measure": measure,
-        "input_kind": kind,
-        "file": rows["file"].astype(str).to_numpy(),
-        "sheet": rows["sheet"].astype(str).to_numpy(),
-        "row": rows["row"].to_numpy(dtype="int64"),
-    }, columns=EDGE_COLUMNS)
+    return pd.DataFrame(
+        {
+            "output_table": output_table,
+            "output_key": (rows["indicator_code"] if output_key is None else output_key).astype(str).to_numpy(),
+            "measure": measure,
+            "input_kind": kind,
+            "file": rows["file"].astype(str).to_numpy(),
+            "sheet": rows["sheet"].astype(str).to_numpy(),
+            "row": rows["row"].to_numpy(dtype="int64"),
+        },
+        columns=EDGE_COLUMNS,
+    )
 
 
 def _codes(framework: Framework, source_type: str) -> list[str]:
@@ -189,18 +199,33 @@ def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Obse
                 basis=f"资金核对 {leaf.source.key}",
             )
             # not a file row: the edge names the reconciliation figure (funds.<measure>), row 0
-            edge_parts.append(pd.DataFrame([{
-                "output_table": "indicators", "output_key": leaf.code, "measure": leaf.source.key,
-                "input_kind": "reconciliation", "file": "", "sheet": "", "row": 0,
-            }], columns=EDGE_COLUMNS).astype({"row": "int64"}))
+            edge_parts.append(
+                pd.DataFrame(
+                    [
+                        {
+                            "output_table": "indicators",
+                            "output_key": leaf.code,
+                            "measure": leaf.source.key,
+                            "input_kind": "reconciliation",
+                            "file": "",
+                            "sheet": "",
+                            "row": 0,
+                        }
+                    ],
+                    columns=EDGE_COLUMNS,
+                ).astype({"row": "int64"})
+            )
 
     survey = _rows_for(inputs.survey, _codes(framework, "survey"))
     edge_parts.append(lineage_edges(survey, "survey"))
     counts = survey.groupby(["indicator_code", "answer"]).size() if not survey.empty else pd.Series(dtype=int)
     default_satisfied = tuple(inputs.settings.satisfied_answers)
     for leaf in (leaf for leaf in framework.leaves if leaf.source.type == "survey"):
-        answers: pd.Series = (counts[leaf.code]  # type: ignore[assignment]  # stubs: a first-level key selects a Series
-                              if leaf.code in counts.index.get_level_values(0) else pd.Series(dtype=int))
+        answers: pd.Series = (
+            counts[leaf.code]  # type: ignore[assignment]  # stubs: a first-level key selects a Series
+            if leaf.code in counts.index.get_level_values(0)
+            else pd.Series(dtype=int)
+        )
         satisfied_answers = leaf.source.satisfied or default_satisfied
         valid = int(answers[answers.index != INVALID_ANSWER].sum())
         satisfied = int(answers[answers.index.isin(satisfied_answers)].sum())
@@ -222,7 +247,8 @@ def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Obse
             grades=grades,
             missing="评价机构未评分",
             basis="评分：" + "、".join(f"{g} {x}" for g, x in zip(given["grader"], given["grade"]))
-            if given is not None and grades else "",
+            if given is not None and grades
+            else "",
         )
 
     for leaf in framework.leaves:
@@ -233,7 +259,7 @@ def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Obse
 
 
 def _county_observations(
-    framework: Framework, rows: pd.DataFrame, counties: Optional[Mapping[str, str]]
+    framework: Framework, rows: pd.DataFrame, counties: Mapping[str, str] | None
 ) -> dict[str, Observation]:
     """County sums and means, by groupby: a county that did not collect (or did not report) voids the figure."""
     if rows.empty:
@@ -279,8 +305,15 @@ def _conflicts(framework: Framework, bureau: pd.DataFrame) -> list[dict[str, str
         if len(values) > 1:
             leaf = framework.leaf(str(code))
             listed = "；".join(f"{s} 报 {'' if pd.isna(a) else a}" for s, a in zip(group["submitter"], group["actual"]))
-            rows.append(_finding("indicator_conflicting_actuals", "high", leaf, "",
-                                 f"指标{_quoted(leaf.name)}被多次报送且数值不一致（{listed}），已采用第一行，请核实。"))
+            rows.append(
+                _finding(
+                    "indicator_conflicting_actuals",
+                    "high",
+                    leaf,
+                    "",
+                    f"指标{_quoted(leaf.name)}被多次报送且数值不一致（{listed}），已采用第一行，请核实。",
+                )
+            )
     return rows
 
 
@@ -304,7 +337,7 @@ def _exact_score(leaf: Leaf, ob: Observation) -> Fraction:
     return methods.deduction(leaf.points, ob.value, leaf.target, p["step"], p["deduct"], leaf.comparator, p["partial"])
 
 
-def _show(value: Optional[Fraction | Decimal], decimals: Optional[int]) -> Optional[str]:
+def _show(value: Fraction | Decimal | None, decimals: int | None) -> str | None:
     """Display a value rounded half-up to ``decimals`` places; with None, exactly when it has at
     most two decimals, else rounded half-up to two."""
     if value is None:
@@ -316,7 +349,7 @@ def _show(value: Optional[Fraction | Decimal], decimals: Optional[int]) -> Optio
     return f"{round_half_up(q, places):.{places}f}"
 
 
-def _status(leaf: Leaf, ob: Observation, performance: bool, exact: Fraction) -> Optional[str]:
+def _status(leaf: Leaf, ob: Observation, performance: bool, exact: Fraction) -> str | None:
     if not performance:
         return None
     if ob.value is None:
@@ -343,55 +376,65 @@ def score_observations(
         collected = ob.value is not None
         completion = (
             methods.completion_rate(ob.value, leaf.target, leaf.comparator)
-            if ob.value is not None and leaf.target is not None and leaf.method != "qualitative" else None
+            if ob.value is not None and leaf.target is not None and leaf.method != "qualitative"
+            else None
         )
         flag, reason = realism.get(leaf.code, ("no_history", None))
-        rows.append({
-            "framework": framework.name,
-            "order": order,
-            "code": leaf.code,
-            "name": leaf.name,
-            "dimension": leaf.dimension,
-            "dimension_name": dims[leaf.dimension].name,
-            "level2": leaf.level2,
-            "unit": leaf.unit,
-            "target": _show(leaf.target, leaf.decimals),
-            "comparator": leaf.comparator if leaf.target is not None else None,
-            "method": leaf.method,
-            "source": leaf.source.type + (f":{leaf.source.key}" if leaf.source.key else ""),
-            "actual": ("、".join(ob.grades) if leaf.method == "qualitative" else _show(ob.value, leaf.decimals)) if collected else None,
-            "completion_rate": percent(completion),
-            "points": fmt_score(leaf.points),
-            "score": fmt_score(methods.leaf_score(exact)),
-            "status": _status(leaf, ob, dims[leaf.dimension].performance, exact),
-            "deviation_reason": ob.deviation_reason if collected else "；".join(filter(None, (ob.missing, ob.deviation_reason))),
-            "basis": ob.basis,
-            "target_realism": flag,
-            "realism_reason": reason,
-            "value_kind": leaf.kind,
-            "scoring_rule": methods.describe(leaf.method, leaf.params, leaf.comparator, leaf.points),
-        })
+        rows.append(
+            {
+                "framework": framework.name,
+                "order": order,
+                "code": leaf.code,
+                "name": leaf.name,
+                "dimension": leaf.dimension,
+                "dimension_name": dims[leaf.dimension].name,
+                "level2": leaf.level2,
+                "unit": leaf.unit,
+                "target": _show(leaf.target, leaf.decimals),
+                "comparator": leaf.comparator if leaf.target is not None else None,
+                "method": leaf.method,
+                "source": leaf.source.type + (f":{leaf.source.key}" if leaf.source.key else ""),
+                "actual": ("、".join(ob.grades) if leaf.method == "qualitative" else _show(ob.value, leaf.decimals))
+                if collected
+                else None,
+                "completion_rate": percent(completion),
+                "points": fmt_score(leaf.points),
+                "score": fmt_score(methods.leaf_score(exact)),
+                "status": _status(leaf, ob, dims[leaf.dimension].performance, exact),
+                "deviation_reason": ob.deviation_reason
+                if collected
+                else "；".join(filter(None, (ob.missing, ob.deviation_reason))),
+                "basis": ob.basis,
+                "target_realism": flag,
+                "realism_reason": reason,
+                "value_kind": leaf.kind,
+                "scoring_rule": methods.describe(leaf.method, leaf.params, leaf.comparator, leaf.points),
+            }
+        )
     table = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
 
     leaf_scores = table["score"].map(Decimal)
     dim_rows = []
     for d in framework.dimensions:
         mask = table["dimension"] == d.code
-        dim_rows.append({
-            "framework": framework.name,
-            "code": d.code,
-            "name": d.name,
-            "weight": fmt_score(d.weight),
-            "score": fmt_score(sum(leaf_scores[mask], Decimal(0))),
-            "indicator_count": int(mask.sum()),
-            "performance": d.performance,
-        })
+        dim_rows.append(
+            {
+                "framework": framework.name,
+                "code": d.code,
+                "name": d.name,
+                "weight": fmt_score(d.weight),
+                "score": fmt_score(sum(leaf_scores[mask], Decimal(0))),
+                "indicator_count": int(mask.sum()),
+                "performance": d.performance,
+            }
+        )
     dimensions = pd.DataFrame(dim_rows, columns=DIMENSION_COLUMNS)
     total = round_half_up(sum(leaf_scores, Decimal(0)))
     grade = methods.grade_for(total, framework.grade_bands)
 
     finding_rows = _indicator_findings(framework, table) + _conflicts(
-        framework, _rows_for(inputs.indicator_actuals, _codes(framework, "bureau")))
+        framework, _rows_for(inputs.indicator_actuals, _codes(framework, "bureau"))
+    )
     found = findings_mod.frame(finding_rows)
     edges = pd.concat([edges, _finding_edges(found, edges, inputs.history)], ignore_index=True)
     return ScoreResult(framework, table, dimensions, total, grade, edges[EDGE_COLUMNS].astype({"row": "int64"}), found)
@@ -403,10 +446,10 @@ def score_observations(
 
 def target_realism(
     framework: Framework,
-    history: Optional[pd.DataFrame],
-    year: Optional[int],
+    history: pd.DataFrame | None,
+    year: int | None,
     settings: Settings,
-) -> dict[str, tuple[str, Optional[str]]]:
+) -> dict[str, tuple[str, str | None]]:
     """code → (``unrealistic`` | ``realistic``, reason) for each leaf with a target and earlier years' actuals.
 
     A target is unrealistic when it lies beyond the best earlier value (above it where higher is
@@ -417,7 +460,7 @@ def target_realism(
         return {}
     tolerance = Fraction(settings.realism_trend_tolerance_pct) / 100
     year = year or int(history["year"].max()) + 1
-    out: dict[str, tuple[str, Optional[str]]] = {}
+    out: dict[str, tuple[str, str | None]] = {}
     for code, rows in history.groupby("indicator_code"):
         try:
             leaf = framework.leaf(str(code))
@@ -425,8 +468,9 @@ def target_realism(
             continue
         if leaf.target is None or leaf.comparator == "=":
             continue
-        points = sorted((int(y), Fraction(v)) for y, a in zip(rows["year"], rows["actual"])
-                        if (v := parse_decimal(a)) is not None)  # a year left blank has no actual
+        points = sorted(
+            (int(y), Fraction(v)) for y, a in zip(rows["year"], rows["actual"]) if (v := parse_decimal(a)) is not None
+        )  # a year left blank has no actual
         if not points:
             continue
         target = Fraction(leaf.target)
@@ -449,15 +493,16 @@ def target_realism(
     return out
 
 
-def _trend(points: Sequence[tuple[int, Fraction]], year: int) -> Optional[Fraction]:
+def _trend(points: Sequence[tuple[int, Fraction]], year: int) -> Fraction | None:
     """Least-squares line through (year, actual), evaluated at ``year``; None with fewer than two years."""
     if len({y for y, _ in points}) < 2:
         return None
     n = len(points)
     mean_x = Fraction(sum(y for y, _ in points), n)
     mean_y = sum((v for _, v in points), Fraction(0)) / n
-    slope = (sum(((y - mean_x) * (v - mean_y) for y, v in points), Fraction(0))
-             / sum((y - mean_x) ** 2 for y, _ in points))
+    slope = sum(((y - mean_x) * (v - mean_y) for y, v in points), Fraction(0)) / sum(
+        (y - mean_x) ** 2 for y, _ in points
+    )
     return mean_y + slope * (year - mean_x)
 
 
@@ -471,8 +516,15 @@ def _quoted(name: str) -> str:
 
 
 def _finding(code: str, severity: str, leaf: Leaf, figure: str, message: str, points_lost: str = "") -> dict[str, str]:
-    return {"code": code, "severity": severity, "subject_type": "indicator", "subject": leaf.code,
-            "figure": figure, "message": message, "points_lost": points_lost}
+    return {
+        "code": code,
+        "severity": severity,
+        "subject_type": "indicator",
+        "subject": leaf.code,
+        "figure": figure,
+        "message": message,
+        "points_lost": points_lost,
+    }
 
 
 def _indicator_findings(framework: Framework, table: pd.DataFrame) -> list[dict[str, str]]:
@@ -484,23 +536,40 @@ def _indicator_findings(framework: Framework, table: pd.DataFrame) -> list[dict[
         why = f"偏差原因：{r.deviation_reason!s}" if r.deviation_reason else "未说明偏差原因"
         if r.status == "unmet":
             rate = f"，完成率 {r.completion_rate!s}%" if r.completion_rate is not None else ""
-            rows.append(_finding(
-                "indicator_unmet", "medium", leaf, str(r.actual or ""),
-                f"指标{_quoted(str(r.name))}未完成目标值：目标 {target}，实际 {r.actual}{r.unit}{rate}，"
-                f"得 {r.score} 分（满分 {r.points} 分）。{why}。", _lost(r),
-            ))
+            rows.append(
+                _finding(
+                    "indicator_unmet",
+                    "medium",
+                    leaf,
+                    str(r.actual or ""),
+                    f"指标{_quoted(str(r.name))}未完成目标值：目标 {target}，实际 {r.actual}{r.unit}{rate}，"
+                    f"得 {r.score} 分（满分 {r.points} 分）。{why}。",
+                    _lost(r),
+                )
+            )
         elif r.actual is None:
-            rows.append(_finding(
-                "indicator_not_collected", "medium", leaf, "",
-                f"指标{_quoted(str(r.name))}未完成数据采集统计（{r.deviation_reason}），不得分（满分 {r.points} 分）。", _lost(r),
-            ))
+            rows.append(
+                _finding(
+                    "indicator_not_collected",
+                    "medium",
+                    leaf,
+                    "",
+                    f"指标{_quoted(str(r.name))}未完成数据采集统计（{r.deviation_reason}），不得分（满分 {r.points} 分）。",
+                    _lost(r),
+                )
+            )
         if r.target_realism == "unrealistic":
-            rows.append(_finding(
-                "target_unrealistic", "medium", leaf, str(r.target),
-                f"指标{_quoted(str(r.name))}年度指标值超出往年实际水平：{r.realism_reason}。",
-                # the points an unrealistic target cost, where it was not reached; none where it was
-                _lost(r) if r.status in ("unmet", "not_collected") else "0.00",
-            ))
+            rows.append(
+                _finding(
+                    "target_unrealistic",
+                    "medium",
+                    leaf,
+                    str(r.target),
+                    f"指标{_quoted(str(r.name))}年度指标值超出往年实际水平：{r.realism_reason}。",
+                    # the points an unrealistic target cost, where it was not reached; none where it was
+                    _lost(r) if r.status in ("unmet", "not_collected") else "0.00",
+                )
+            )
     return rows
 
 
@@ -509,7 +578,7 @@ def _lost(r: Any) -> str:
     return fmt_score(Decimal(r.points) - Decimal(r.score))
 
 
-def _finding_edges(found: pd.DataFrame, indicator_edges: pd.DataFrame, history: Optional[pd.DataFrame]) -> pd.DataFrame:
+def _finding_edges(found: pd.DataFrame, indicator_edges: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
     """A finding points at the rows of its indicator; a realism finding at the history rows."""
     data = found.loc[found["code"] != "target_unrealistic", ["finding_id", "subject"]]
     linked = data.merge(indicator_edges, left_on="subject", right_on="output_key")
@@ -525,13 +594,20 @@ def _finding_edges(found: pd.DataFrame, indicator_edges: pd.DataFrame, history: 
 # summary.json and what-if
 
 
-def summary(primary: ScoreResult, alternatives: Optional[Mapping[str, ScoreResult]] = None) -> dict[str, Any]:
+def summary(primary: ScoreResult, alternatives: Mapping[str, ScoreResult] | None = None) -> dict[str, Any]:
     """The ``score`` and ``indicators`` blocks of summary.json; other frameworks go under ``score.alternatives``."""
     t = primary.indicators
     perf = t[t["status"].notna()]
     by_code = {
-        r.code: {"name": r.name, "dimension": r.dimension, "target": r.target, "actual": r.actual,
-                 "status": r.status, "points": r.points, "score": r.score}
+        r.code: {
+            "name": r.name,
+            "dimension": r.dimension,
+            "target": r.target,
+            "actual": r.actual,
+            "status": r.status,
+            "points": r.points,
+            "score": r.score,
+        }
         for r in t.itertuples(index=False)
     }
     return {
@@ -611,16 +687,18 @@ def what_if(framework: Framework, inputs: ScoringInputs, overrides: Mapping[str,
 
     b, a = before.indicators.set_index("code"), after.indicators.set_index("code")
     moved = [c for c in framework.codes if c in changed or b.at[c, "score"] != a.at[c, "score"]]
-    leaves = pd.DataFrame({
-        "code": moved,
-        "name": [b.at[c, "name"] for c in moved],
-        "actual_before": [b.at[c, "actual"] for c in moved],
-        "actual_after": [a.at[c, "actual"] for c in moved],
-        "score_before": [b.at[c, "score"] for c in moved],
-        "score_after": [a.at[c, "score"] for c in moved],
-        "status_before": [b.at[c, "status"] for c in moved],
-        "status_after": [a.at[c, "status"] for c in moved],
-    })
+    leaves = pd.DataFrame(
+        {
+            "code": moved,
+            "name": [b.at[c, "name"] for c in moved],
+            "actual_before": [b.at[c, "actual"] for c in moved],
+            "actual_after": [a.at[c, "actual"] for c in moved],
+            "score_before": [b.at[c, "score"] for c in moved],
+            "score_after": [a.at[c, "score"] for c in moved],
+            "status_before": [b.at[c, "status"] for c in moved],
+            "status_after": [a.at[c, "status"] for c in moved],
+        }
+    )
     leaves["delta"] = [_delta(x, y) for x, y in zip(leaves["score_before"], leaves["score_after"])]
     dims = before.dimensions[["code", "name", "score"]].rename(columns={"score": "score_before"})
     dims["score_after"] = list(after.dimensions["score"])
@@ -647,5 +725,9 @@ def dimensions_add_up(results: Mapping[str, ScoreResult]) -> Check:
                 problems.append(f"{name}.{d.code}: {d.score} ≠ Σ leaves {leaves.get(d.code)}")
         if sum(Decimal(x) for x in r.dimensions["score"]) != r.total:
             problems.append(f"{name}: total {r.total} ≠ Σ dimensions")
-    return Check("dimension_scores", "dimensions_add_up", not problems,
-                 {"problems": problems, "totals": {n: str(r.total) for n, r in results.items()}})
+    return Check(
+        "dimension_scores",
+        "dimensions_add_up",
+        not problems,
+        {"problems": problems, "totals": {n: str(r.total) for n, r in results.items()}},
+    )

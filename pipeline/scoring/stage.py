@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Mapping, Optional
 
 import pandas as pd
 
@@ -11,13 +11,16 @@ from pipeline.evaluation import Evaluation
 from pipeline.scoring import score as scoring
 
 
-def scoring_inputs(ev: Evaluation, tables: Mapping[str, pd.DataFrame],
-                   rates: Mapping[str, Optional[str | Fraction]]) -> scoring.ScoringInputs:
+def scoring_inputs(
+    ev: Evaluation, tables: Mapping[str, pd.DataFrame], rates: Mapping[str, str | Fraction | None]
+) -> scoring.ScoringInputs:
     """``rates`` are the reconciliation's exact rates, as Fractions or their "p/q" text."""
     history_path = ev.folder / "history.csv"
     return scoring.ScoringInputs(
-        indicator_actuals=tables["indicator_actuals"], county_indicators=tables["county_indicators"],
-        grades=tables["grades"], survey=tables["survey"],
+        indicator_actuals=tables["indicator_actuals"],
+        county_indicators=tables["county_indicators"],
+        grades=tables["grades"],
+        survey=tables["survey"],
         reconciliation={k: (Fraction(v) if v is not None else None) for k, v in rates.items()},
         settings=ev.settings,
         history=scoring.read_history(history_path, f"{ev.id}/{history_path.name}"),

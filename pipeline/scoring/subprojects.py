@@ -71,13 +71,28 @@ def _finding(r: Any, cutoff: dt.date) -> dict[str, Any] | None:
     subject = {"subject_type": "subproject", "subject": r.subproject_code, "stake_fen": r.allocation_fen}
     label = f"{r.subproject_code}--{r.name}"
     if r.check:
-        return {**subject, "code": "subproject_status_conflict", "severity": "high", "figure": _day(r.end),
-                "message": f"子项目“{label}”{r.check_message}，请核实实施状态或完成日期。"}
+        return {
+            **subject,
+            "code": "subproject_status_conflict",
+            "severity": "high",
+            "figure": _day(r.end),
+            "message": f"子项目“{label}”{r.check_message}，请核实实施状态或完成日期。",
+        }
     if r.status == "delayed_or_paused":
-        return {**subject, "code": "subproject_delayed", "severity": "medium", "figure": _day(r.end),
-                "message": f"子项目“{label}”未按计划时间完成，延后实施或暂停实施（计划完成日期 {_day(r.planned_end)}）。"}
+        return {
+            **subject,
+            "code": "subproject_delayed",
+            "severity": "medium",
+            "figure": _day(r.end),
+            "message": f"子项目“{label}”未按计划时间完成，延后实施或暂停实施（计划完成日期 {_day(r.planned_end)}）。",
+        }
     if r.status == "ongoing" and not pd.isna(r.adjusted_end):
-        return {**subject, "code": "subproject_extended", "severity": "medium", "figure": _day(r.adjusted_end),
-                "message": f"子项目“{label}”计划完成时间由 {_day(r.planned_end)} 调整至 {_day(r.adjusted_end)}，"
-                           f"截至 {cutoff.isoformat()} 仍在持续推进中，总项目时效相应延长。"}
+        return {
+            **subject,
+            "code": "subproject_extended",
+            "severity": "medium",
+            "figure": _day(r.adjusted_end),
+            "message": f"子项目“{label}”计划完成时间由 {_day(r.planned_end)} 调整至 {_day(r.adjusted_end)}，"
+            f"截至 {cutoff.isoformat()} 仍在持续推进中，总项目时效相应延长。",
+        }
     return None

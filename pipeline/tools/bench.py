@@ -22,16 +22,21 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Optional, Sequence
 
-TARGETS = {"full_run_s": 60, "peak_rss_gib": 4, "core_vs_reference": 3, "nightly_unchanged_x": 1.5,
-           "nightly_one_county_x": 5}
-GIB = 1024 ** 3
+TARGETS = {
+    "full_run_s": 60,
+    "peak_rss_gib": 4,
+    "core_vs_reference": 3,
+    "nightly_unchanged_x": 1.5,
+    "nightly_one_county_x": 5,
+}
+GIB = 1024**3
 
 
-def _timed_process(cmd: list[str], env: Optional[dict] = None) -> tuple[float, float, int, str]:
+def _timed_process(cmd: list[str], env: dict | None = None) -> tuple[float, float, int, str]:
     """(wall seconds, peak RSS in bytes, exit code, output) of a child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
@@ -75,10 +80,23 @@ def stages(raw: Path, evaluation_id: str, scratch: Path) -> dict:
     scores = step("score", lambda: score_all(ev, scoring_inputs(ev, ingested.tables, rec.rates)))
     out["rows"] = ingested.rows["read"]
     out["files"] = len(files)
-    out["fund_rows"] = int(sum(len(ingested.tables[k]) for k in (
-        "receipts", "payments", "carry_forwards", "recoveries", "transfers", "county_receipts", "county_payments")))
-    out["indicator_rows"] = int(sum(len(ingested.tables[k]) for k in (
-        "indicator_actuals", "county_indicators", "grades", "survey")))
+    out["fund_rows"] = int(
+        sum(
+            len(ingested.tables[k])
+            for k in (
+                "receipts",
+                "payments",
+                "carry_forwards",
+                "recoveries",
+                "transfers",
+                "county_receipts",
+                "county_payments",
+            )
+        )
+    )
+    out["indicator_rows"] = int(
+        sum(len(ingested.tables[k]) for k in ("indicator_actuals", "county_indicators", "grades", "survey"))
+    )
     out["funds"] = rec.summary["funds"]
     out["indicators"] = {r.code: r.actual for r in scores[ev.primary_framework].indicators.itertuples()}
     out["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -140,10 +158,15 @@ def reference(raw: Path, evaluation_id: str) -> dict:
             parts.append(tbl.append_column("county_code", pa.array([path.stem[:6]] * tbl.num_rows)))
     con = duckdb.connect()
     for name, parts in sheets.items():
-        con.register({"资金到位": "c_receipts", "资金支出": "c_payments", "指标完成值": "c_ind"}[name],
-                     pa.concat_tables(parts, promote_options="default"))
+        con.register(
+            {"资金到位": "c_receipts", "资金支出": "c_payments", "指标完成值": "c_ind"}[name],
+            pa.concat_tables(parts, promote_options="default"),
+        )
+
     def bureau_sheet(path: Path) -> pa.Table:
-        return pa.Table.from_batches([fastexcel.read_excel(path).load_sheet(0, header_row=2, dtypes="string").to_arrow()])
+        return pa.Table.from_batches(
+            [fastexcel.read_excel(path).load_sheet(0, header_row=2, dtypes="string").to_arrow()]
+        )
 
     plan = bureau_sheet(folder / "bureau/czj/fund_plan.xlsx")
     recov = bureau_sheet(folder / "bureau/czj/recoveries.xlsx")
@@ -151,8 +174,10 @@ def reference(raw: Path, evaluation_id: str) -> dict:
     con.register("recov", recov)
     for name, first in (("receipts", "到位单号"), ("payments", "支付单号"), ("carry", "结转单号")):
         path = folder / "bureau/finance" / f"{name if name != 'carry' else 'carry_forwards'}.csv"
-        con.execute(f"CREATE VIEW b_{name} AS SELECT * FROM read_csv('{path}', skip={_csv_skip(path, first)}, "
-                    "header=true, all_varchar=true)")
+        con.execute(
+            f"CREATE VIEW b_{name} AS SELECT * FROM read_csv('{path}', skip={_csv_skip(path, first)}, "
+            "header=true, all_varchar=true)"
+        )
     meta = yaml.safe_load((folder / "evaluation.yaml").read_text(encoding="utf-8"))
     labels = [(s["code"], s["code"]) for s in meta["sources"]] + [(s["code"], s["label"]) for s in meta["sources"]]
     con.execute("CREATE TABLE src(code VARCHAR, label VARCHAR)")
@@ -171,15 +196,23 @@ def reference(raw: Path, evaluation_id: str) -> dict:
         ) f JOIN src s ON s.label = f.label"""
     by_source = con.execute(f"SELECT source, m, SUM(v) FROM ({facts}) GROUP BY ALL").fetchall()
     framework = yaml.safe_load(next((folder / "frameworks").glob("*.yaml")).read_text(encoding="utf-8"))
-    leaves = [leaf for d in framework["dimensions"] for g in d["groups"] for leaf in g["indicators"]
-              if leaf.get("source") in ("county_sum", "county_mean")]
+    leaves = [
+        leaf
+        for d in framework["dimensions"]
+        for g in d["groups"]
+        for leaf in g["indicators"]
+        if leaf.get("source") in ("county_sum", "county_mean")
+    ]
     # A county figure with any county not collecting it is not collected (as the scoring rule has it).
     agg = con.execute("""SELECT "指标编码", SUM(CAST("实际完成值" AS DECIMAL(24, 6))), AVG(CAST("实际完成值" AS DECIMAL(24, 6))),
                                 bool_or("数据状态" = '未采集')
                           FROM c_ind GROUP BY 1""").fetchall()
     actual = {code: (None, None) if missing else (s, a) for code, s, a, missing in agg}
-    indicators = {leaf["code"]: actual[leaf["code"]][0 if leaf["source"] == "county_sum" else 1]
-                  for leaf in leaves if leaf["code"] in actual}
+    indicators = {
+        leaf["code"]: actual[leaf["code"]][0 if leaf["source"] == "county_sum" else 1]
+        for leaf in leaves
+        if leaf["code"] in actual
+    }
     elapsed = time.perf_counter() - t0
     totals: dict = {}
     for source, measure, value in by_source:
@@ -252,8 +285,14 @@ def run(args: argparse.Namespace) -> int:
         from pipeline.tools import synth
 
         t = time.perf_counter()
-        synth.generate(folder, counties=args.counties, subprojects=args.subprojects, indicators=args.indicators,
-                       seed=args.seed, evaluation_id=args.evaluation_id)
+        synth.generate(
+            folder,
+            counties=args.counties,
+            subprojects=args.subprojects,
+            indicators=args.indicators,
+            seed=args.seed,
+            evaluation_id=args.evaluation_id,
+        )
         say(f"generated {args.counties} counties in {time.perf_counter() - t:.1f} s (not part of the targets)")
     pristine = scratch / "pristine"
     if not pristine.exists():  # the one-county change is undone from this copy before every benchmark
@@ -270,22 +309,39 @@ def run(args: argparse.Namespace) -> int:
     for name in ("inventory", "read", "validate", "account", "reconcile", "score"):
         say(f"  stage {name:10s} {st[name]:7.2f} s   {rows / st[name]:>12,.0f} rows/s")
     isolation = st["read"] - st["read_in_process"]
-    say(f"  read in isolated workers {st['read']:.2f} s vs in this process {st['read_in_process']:.2f} s "
-        f"(isolation {isolation:+.2f} s); limit checks alone {st['limit_checks']:.2f} s (inside both)")
+    say(
+        f"  read in isolated workers {st['read']:.2f} s vs in this process {st['read_in_process']:.2f} s "
+        f"(isolation {isolation:+.2f} s); limit checks alone {st['limit_checks']:.2f} s (inside both)"
+    )
     core = st["read"] + st["validate"] + st["account"] + st["reconcile"] + st["score"]
-    say(f"rows read {rows:,} ({st['fund_rows']:,} fund rows, {st['indicator_rows']:,} indicator rows) in {st['files']} files")
+    say(
+        f"rows read {rows:,} ({st['fund_rows']:,} fund rows, {st['indicator_rows']:,} indicator rows) in {st['files']} files"
+    )
 
     out = scratch / "out"
     if out.exists():
         shutil.rmtree(out)
-    cmd = [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out), "--evaluation", args.evaluation_id]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        "--raw",
+        str(raw),
+        "--out",
+        str(out),
+        "--evaluation",
+        args.evaluation_id,
+    ]
     full, rss, code, log = _timed_process(cmd)
     if code != 0:
         say(log[-3000:])
         say(f"full run FAILED (exit {code})")
         return 1
     steps = json.loads((out / args.evaluation_id / "logs" / "step_seconds.json").read_text())
-    say(f"full run (python -m pipeline run): {full:.1f} s, peak RSS {rss / GIB:.2f} GiB; Dagster steps, with their I/O:")
+    say(
+        f"full run (python -m pipeline run): {full:.1f} s, peak RSS {rss / GIB:.2f} GiB; Dagster steps, with their I/O:"
+    )
     for step, seconds in steps.items():
         say(f"  step {step:24s} {seconds:7.2f} s")
     st["report"] = steps.get("evaluation_report", 0.0)
@@ -293,8 +349,10 @@ def run(args: argparse.Namespace) -> int:
 
     checks = schema_checks(out / args.evaluation_id / "tables")
     schema_s = sum(c[1] for c in checks)
-    say(f"output schema checks (columns, dtypes, nullability, keys) on {len(checks)} tables, "
-        f"{sum(c[2] for c in checks):,} rows: {schema_s:.2f} s, failures {sum(c[3] for c in checks)}; slowest:")
+    say(
+        f"output schema checks (columns, dtypes, nullability, keys) on {len(checks)} tables, "
+        f"{sum(c[2] for c in checks):,} rows: {schema_s:.2f} s, failures {sum(c[3] for c in checks)}; slowest:"
+    )
     for name, seconds, n, _ in sorted(checks, key=lambda c: -c[1])[:3]:
         say(f"  {name:24s} {seconds:6.2f} s  {n:>12,} rows")
 
@@ -310,28 +368,42 @@ def run(args: argparse.Namespace) -> int:
     touched = _touch_one_county(folder)
     changed, _, code2, log2 = _timed_process(cmd + ["--if-changed"])
     reread = len(set(cache.glob("*.read")) - before)
-    say(f"nightly, no change: {unchanged:.2f} s (exit {code1}); one changed county ({touched.name}): {changed:.1f} s "
-        f"(exit {code2}), files re-read: {reread}")
+    say(
+        f"nightly, no change: {unchanged:.2f} s (exit {code1}); one changed county ({touched.name}): {changed:.1f} s "
+        f"(exit {code2}), files re-read: {reread}"
+    )
 
     measures = {
         "full_run_s": (full, f"{full:.1f} s"),
         "peak_rss_gib": (rss / GIB, f"{rss / GIB:.2f} GiB"),
-        "core_vs_reference": (core / ref["seconds"], f"{core / ref['seconds']:.2f}× ({core:.1f} s / {ref['seconds']:.1f} s)"),
-        "isolation_s": (isolation, f"read {st['read']:.1f} s isolated vs {st['read_in_process']:.1f} s in process "
-                                   f"({isolation:+.1f} s); limit checks {st['limit_checks']:.1f} s"),
-        "schema_checks_s": (schema_s, f"{schema_s:.2f} s over {len(checks)} tables ({schema_s / full:.1%} of the full run)"),
+        "core_vs_reference": (
+            core / ref["seconds"],
+            f"{core / ref['seconds']:.2f}× ({core:.1f} s / {ref['seconds']:.1f} s)",
+        ),
+        "isolation_s": (
+            isolation,
+            f"read {st['read']:.1f} s isolated vs {st['read_in_process']:.1f} s in process "
+            f"({isolation:+.1f} s); limit checks {st['limit_checks']:.1f} s",
+        ),
+        "schema_checks_s": (
+            schema_s,
+            f"{schema_s:.2f} s over {len(checks)} tables ({schema_s / full:.1%} of the full run)",
+        ),
         "nightly_unchanged_x": (unchanged / bare, f"{unchanged / bare:.2f}× bare ({unchanged / full:.1%} of full)"),
         "nightly_one_county_x": (changed / bare, f"{changed / bare:.2f}× bare ({changed / full:.1%} of full)"),
     }
     say("")
     say("| measure | target | measured | met |")
     say("|---|---|---|---|")
-    labels = {"full_run_s": ("full run", "≤ 60 s"), "peak_rss_gib": ("peak memory", "≤ 4 GiB"),
-              "core_vs_reference": ("ingest + validate + reconcile + score", "≤ 3× DuckDB reference"),
-              "nightly_unchanged_x": ("nightly run, no change", "≤ 1.5× bare start-up"),
-              "nightly_one_county_x": ("nightly run, one changed county", "≤ 5× bare start-up"),
-              "isolation_s": ("cost of parser isolation and limits", "measured, small"),
-              "schema_checks_s": ("generated schema checks on output tables", "measured, small")}
+    labels = {
+        "full_run_s": ("full run", "≤ 60 s"),
+        "peak_rss_gib": ("peak memory", "≤ 4 GiB"),
+        "core_vs_reference": ("ingest + validate + reconcile + score", "≤ 3× DuckDB reference"),
+        "nightly_unchanged_x": ("nightly run, no change", "≤ 1.5× bare start-up"),
+        "nightly_one_county_x": ("nightly run, one changed county", "≤ 5× bare start-up"),
+        "isolation_s": ("cost of parser isolation and limits", "measured, small"),
+        "schema_checks_s": ("generated schema checks on output tables", "measured, small"),
+    }
     for key, (value, text) in measures.items():
         label, target = labels[key]
         met = ("yes" if value <= TARGETS[key] else "no") if key in TARGETS else "—"
@@ -350,7 +422,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--regenerate", action="store_true", help="generate the data again even if present")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline bench", description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

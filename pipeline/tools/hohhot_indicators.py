@@ -47,7 +47,11 @@ BUREAU_INDICATORS: dict[str, list[dict]] = {
         _row("training_unit_cost", "1860"),
     ],
     "it_center": [
-        _row("job_portal_visits", "", "求职招聘系统并入智慧就业服务云平台（项目19），建设期延至2024年6月，服务人次未完成值统计"),
+        _row(
+            "job_portal_visits",
+            "",
+            "求职招聘系统并入智慧就业服务云平台（项目19），建设期延至2024年6月，服务人次未完成值统计",
+        ),
         _row("policy_system_rate", "92.15", "政策经办信息化部分并入智慧就业服务云平台整合实施，部分政策事项尚未上线"),
         _row("online_service_rate", "", "公共就业服务事项网办清单未明确，网办率未完成采集工作"),
     ],
@@ -77,10 +81,7 @@ _COUNTY_REASONS = {
 }
 
 COUNTY_INDICATORS: dict[str, list[dict]] = {
-    county: [
-        _row(code, actual, _COUNTY_REASONS.get((county, code), ""))
-        for code, actual in zip(_COUNTY_CODES, values)
-    ]
+    county: [_row(code, actual, _COUNTY_REASONS.get((county, code), "")) for code, actual in zip(_COUNTY_CODES, values)]
     for county, values in _COUNTY_VALUES.items()
 }
 
@@ -88,7 +89,10 @@ COUNTY_INDICATORS: dict[str, list[dict]] = {
 _GRADES = {
     "basis_sufficiency": (("好", "好", "好"), "项目依据财政部申报通知申报并获批，立项依据充分"),
     "approval_procedure": (("好", "好", "好"), "2022年5月申报并最终获得审批，立项程序规范"),
-    "target_reasonableness": (("好", "较好", "较好"), "部分绩效目标值设定较高（高校毕业生就业服务人次、新增技能人才人数、满意度）"),
+    "target_reasonableness": (
+        ("好", "较好", "较好"),
+        "部分绩效目标值设定较高（高校毕业生就业服务人次、新增技能人才人数、满意度）",
+    ),
     "indicator_clarity": (("较好", "一般", "一般"), "个别子项目绩效目标不明确，部分指标服务形式与统计口径未明确"),
     "budget_rigour": (("较好", "一般", "较好"), "预算编制存在科学论证不足的情况，吸纳就业与公益岗扩岗需求基数不清"),
     "allocation_reasonableness": (("好", "好", "好"), "资金分配合理"),
@@ -120,7 +124,9 @@ def _survey() -> list[dict]:
         for answer, count in zip(ANSWERS, counts):
             for _ in range(count):
                 n = len(rows) + 1
-                rows.append({"response_id": f"Q{n:04d}", "respondent": f"R{n:04d}", "indicator_code": code, "answer": answer})
+                rows.append(
+                    {"response_id": f"Q{n:04d}", "respondent": f"R{n:04d}", "indicator_code": code, "answer": answer}
+                )
     return rows
 
 

@@ -25,12 +25,21 @@ SUBPROJECTS = [
 ]
 # (plan id, sub-project, source, planned 万元) — planned = received (all funds arrived in the year)
 PLAN = [
-    ("JH01", "1", "banner_budget", "150.00"), ("JH02", "1", "regional_grant", "220.00"), ("JH03", "1", "carry_in", "60.00"),
-    ("JH04", "2", "banner_budget", "30.00"), ("JH05", "2", "regional_grant", "50.00"), ("JH06", "2", "carry_in", "30.00"),
-    ("JH07", "3", "banner_budget", "20.00"), ("JH08", "3", "regional_grant", "30.00"), ("JH09", "3", "carry_in", "30.00"),
+    ("JH01", "1", "banner_budget", "150.00"),
+    ("JH02", "1", "regional_grant", "220.00"),
+    ("JH03", "1", "carry_in", "60.00"),
+    ("JH04", "2", "banner_budget", "30.00"),
+    ("JH05", "2", "regional_grant", "50.00"),
+    ("JH06", "2", "carry_in", "30.00"),
+    ("JH07", "3", "banner_budget", "20.00"),
+    ("JH08", "3", "regional_grant", "30.00"),
+    ("JH09", "3", "carry_in", "30.00"),
 ]
-RECEIPT_DATES = {"banner_budget": ("2023-03-15", "土财社〔2023〕12号"), "regional_grant": ("2023-04-20", "内财社〔2023〕156号"),
-                 "carry_in": ("2023-01-05", "土财社〔2022〕201号")}
+RECEIPT_DATES = {
+    "banner_budget": ("2023-03-15", "土财社〔2023〕12号"),
+    "regional_grant": ("2023-04-20", "内财社〔2023〕156号"),
+    "carry_in": ("2023-01-05", "土财社〔2022〕201号"),
+}
 # (payment id, date, sub-project, source, amount 万元, payee)
 PAYMENTS = [
     ("ZF001", "2023-05-30", "1", "banner_budget", "140.00", "土默特左旗职业技能培训学校"),
@@ -57,23 +66,70 @@ ACTUALS = [
 
 
 def main() -> None:
-    write_csv(ROOT / "bureau/project_office/subprojects.csv", KINDS["subprojects"], [
-        dict(subproject_code=c, name=n, group_code="1", group_name="职业技能提升培训", lead_unit=u, allocation_fen=a,
-             status_reported="基本完成", planned_end="2023-12-31")
-        for c, n, a, u in SUBPROJECTS], title=f"{UNIT}　子项目登记表　单位：万元", code="project_office")
-    write_csv(ROOT / "bureau/finance/fund_plan.csv", KINDS["fund_plan"], [
-        dict(plan_id=i, subproject_code=s, source_code=src, county_code=COUNTY, amount_fen=a) for i, s, src, a in PLAN],
-        title=f"{UNIT}　资金计划表　单位：万元", code="finance")
-    write_csv(ROOT / "bureau/finance/receipts.csv", KINDS["receipts"], [
-        dict(receipt_id=f"DW{n:02d}", date=RECEIPT_DATES[src][0], source_code=src, subproject_code=s, county_code=COUNTY,
-             amount_fen=a, doc_no=RECEIPT_DATES[src][1]) for n, (_, s, src, a) in enumerate(PLAN, start=1)],
-        title=f"{UNIT}　资金到位明细　单位：万元", code="finance")
-    write_csv(ROOT / "bureau/finance/payments.csv", KINDS["payments"], [
-        dict(payment_id=i, date=d, source_code=src, subproject_code=s, county_code=COUNTY, amount_fen=a, payee=p)
-        for i, d, s, src, a, p in PAYMENTS], title=f"{UNIT}　资金支出明细　单位：万元", code="finance")
-    write_csv(ROOT / "bureau/project_office/indicator_actuals.csv", KINDS["indicator_actuals"], [
-        dict(indicator_code=c, data_status="已采集", actual=a, deviation_reason=r) for c, a, r in ACTUALS],
-        title="指标完成值", code="project_office")
+    write_csv(
+        ROOT / "bureau/project_office/subprojects.csv",
+        KINDS["subprojects"],
+        [
+            dict(
+                subproject_code=c,
+                name=n,
+                group_code="1",
+                group_name="职业技能提升培训",
+                lead_unit=u,
+                allocation_fen=a,
+                status_reported="基本完成",
+                planned_end="2023-12-31",
+            )
+            for c, n, a, u in SUBPROJECTS
+        ],
+        title=f"{UNIT}　子项目登记表　单位：万元",
+        code="project_office",
+    )
+    write_csv(
+        ROOT / "bureau/finance/fund_plan.csv",
+        KINDS["fund_plan"],
+        [
+            dict(plan_id=i, subproject_code=s, source_code=src, county_code=COUNTY, amount_fen=a)
+            for i, s, src, a in PLAN
+        ],
+        title=f"{UNIT}　资金计划表　单位：万元",
+        code="finance",
+    )
+    write_csv(
+        ROOT / "bureau/finance/receipts.csv",
+        KINDS["receipts"],
+        [
+            dict(
+                receipt_id=f"DW{n:02d}",
+                date=RECEIPT_DATES[src][0],
+                source_code=src,
+                subproject_code=s,
+                county_code=COUNTY,
+                amount_fen=a,
+                doc_no=RECEIPT_DATES[src][1],
+            )
+            for n, (_, s, src, a) in enumerate(PLAN, start=1)
+        ],
+        title=f"{UNIT}　资金到位明细　单位：万元",
+        code="finance",
+    )
+    write_csv(
+        ROOT / "bureau/finance/payments.csv",
+        KINDS["payments"],
+        [
+            dict(payment_id=i, date=d, source_code=src, subproject_code=s, county_code=COUNTY, amount_fen=a, payee=p)
+            for i, d, s, src, a, p in PAYMENTS
+        ],
+        title=f"{UNIT}　资金支出明细　单位：万元",
+        code="finance",
+    )
+    write_csv(
+        ROOT / "bureau/project_office/indicator_actuals.csv",
+        KINDS["indicator_actuals"],
+        [dict(indicator_code=c, data_status="已采集", actual=a, deviation_reason=r) for c, a, r in ACTUALS],
+        title="指标完成值",
+        code="project_office",
+    )
 
 
 if __name__ == "__main__":

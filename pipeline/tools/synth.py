@@ -34,9 +34,9 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -67,13 +67,52 @@ DATES = np.array([DATE_ORIGIN + dt.timedelta(days=i) for i in range(1000)], dtyp
 
 CITY_CODE = "100000"  # GB/T 2260: the country; the ministry's own level, like 150100 市本级 in Hohhot
 CITY_NAME = "部本级"
-SOURCES = {"central": "中央资金", "provincial": "省级资金", "municipal": "市级资金", "county": "县级资金",
-           "self_raised": "企业自筹"}
+SOURCES = {
+    "central": "中央资金",
+    "provincial": "省级资金",
+    "municipal": "市级资金",
+    "county": "县级资金",
+    "self_raised": "企业自筹",
+}
 TRANSFER_SOURCES = ("central", "provincial")
-PROVINCES = (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-             53, 54, 61, 62, 63, 64, 65)
-PLACE_CHARS = "".join(dict.fromkeys(
-    "安平宁康泰和兴隆昌盛丰源清河山川林泉阳城新东西南北江湖海云龙凤华德武文永长乐庆福寿临石沙白青红金水田溪桥岭峰台原镇边嘉利通济宜定远"))
+PROVINCES = (
+    11,
+    12,
+    13,
+    14,
+    15,
+    21,
+    22,
+    23,
+    31,
+    32,
+    33,
+    34,
+    35,
+    36,
+    37,
+    41,
+    42,
+    43,
+    44,
+    45,
+    46,
+    50,
+    51,
+    52,
+    53,
+    54,
+    61,
+    62,
+    63,
+    64,
+    65,
+)
+PLACE_CHARS = "".join(
+    dict.fromkeys(
+        "安平宁康泰和兴隆昌盛丰源清河山川林泉阳城新东西南北江湖海云龙凤华德武文永长乐庆福寿临石沙白青红金水田溪桥岭峰台原镇边嘉利通济宜定远"
+    )
+)
 DEPARTMENTS = [
     {"code": "czj", "name": "财政部门", "submits": ["fund_plan", "recoveries"]},
     {"code": "finance", "name": "规划财务司", "submits": ["receipts", "payments", "carry_forwards", "transfers"]},
@@ -81,53 +120,105 @@ DEPARTMENTS = [
 ]
 INDICATOR_DEPARTMENTS = [("employment", "就业促进司"), ("skills", "职业能力建设司")]
 SUBPROJECT_NAMES = [
-    "职业技能提升培训项目", "公共就业服务平台建设项目", "技能大师工作室建设项目", "就业技能培训基地奖补项目",
-    "紧缺急需技能人才培训项目", "吸纳就业补贴项目", "公益性岗位扩岗项目", "职业介绍补贴项目", "大学生创业示范基地建设项目",
-    "创业孵化基地奖补项目", "创业服务提档升级项目", "人力资源服务产业园建设项目", "高校就业云服务站建设项目",
-    "高校毕业生就业服务专项行动项目", "公共就业服务专项行动项目", "流动人员人事档案数字化项目",
-    "劳动力资源信息库完善项目", "智慧就业服务云平台建设项目", "零工市场建设项目", "基层就业服务站点建设项目",
+    "职业技能提升培训项目",
+    "公共就业服务平台建设项目",
+    "技能大师工作室建设项目",
+    "就业技能培训基地奖补项目",
+    "紧缺急需技能人才培训项目",
+    "吸纳就业补贴项目",
+    "公益性岗位扩岗项目",
+    "职业介绍补贴项目",
+    "大学生创业示范基地建设项目",
+    "创业孵化基地奖补项目",
+    "创业服务提档升级项目",
+    "人力资源服务产业园建设项目",
+    "高校就业云服务站建设项目",
+    "高校毕业生就业服务专项行动项目",
+    "公共就业服务专项行动项目",
+    "流动人员人事档案数字化项目",
+    "劳动力资源信息库完善项目",
+    "智慧就业服务云平台建设项目",
+    "零工市场建设项目",
+    "基层就业服务站点建设项目",
 ]
-GROUPS = ["开展技能培训，提升就业创业能力", "兜牢重点群体就业底线", "提升就业服务信息化水平", "完善基层公共就业服务体系",
-          "优化创业环境"]
+GROUPS = [
+    "开展技能培训，提升就业创业能力",
+    "兜牢重点群体就业底线",
+    "提升就业服务信息化水平",
+    "完善基层公共就业服务体系",
+    "优化创业环境",
+]
 LEAD_UNITS = ["职业能力建设司", "就业促进司", "创业服务指导中心", "人力资源市场服务中心", "信息中心"]
-PAYEES = ["职业技能培训学校", "人力资源服务有限公司", "就业服务中心", "创业孵化基地", "劳务派遣有限公司", "信息技术有限公司"]
+PAYEES = [
+    "职业技能培训学校",
+    "人力资源服务有限公司",
+    "就业服务中心",
+    "创业孵化基地",
+    "劳务派遣有限公司",
+    "信息技术有限公司",
+]
 ARCHIVE_ITEMS = ["组织管理机制", "工作目标", "任务内容", "过程管理资料"]
 ANSWERS = ["满意", "比较满意", "一般", "不太满意", "不满意", "无效"]
 GRADES = ["好", "较好", "一般"]
 
 # Leaf templates per source: code, name, unit, decimals shown (and written), lower is better.
 COUNT_LEAVES = [
-    ("new_urban_jobs", "新增城镇就业人数", "人", 0, False), ("training_sessions", "开展职业技能培训人次", "人次", 0, False),
-    ("reemployed", "失业人员再就业人数", "人", 0, False), ("registered_unemployed", "登记失业人员数", "人", 0, True),
+    ("new_urban_jobs", "新增城镇就业人数", "人", 0, False),
+    ("training_sessions", "开展职业技能培训人次", "人次", 0, False),
+    ("reemployed", "失业人员再就业人数", "人", 0, False),
+    ("registered_unemployed", "登记失业人员数", "人", 0, True),
     ("hard_to_employ_placed", "就业困难人员实现就业人数", "人", 0, False),
-    ("new_skilled_workers", "新增技能人才数", "人", 0, False), ("startup_loans", "创业担保贷款扶持人数", "人", 0, False),
-    ("public_welfare_posts", "公益性岗位安置人数", "人", 0, False), ("graduates_served", "服务高校毕业生就业人次", "人次", 0, False),
-    ("gig_market_services", "零工市场服务人次", "人次", 0, False), ("career_guidance", "职业指导服务人次", "人次", 0, False),
+    ("new_skilled_workers", "新增技能人才数", "人", 0, False),
+    ("startup_loans", "创业担保贷款扶持人数", "人", 0, False),
+    ("public_welfare_posts", "公益性岗位安置人数", "人", 0, False),
+    ("graduates_served", "服务高校毕业生就业人次", "人次", 0, False),
+    ("gig_market_services", "零工市场服务人次", "人次", 0, False),
+    ("career_guidance", "职业指导服务人次", "人次", 0, False),
     ("startup_training", "创业培训人次", "人次", 0, False),
 ]
 RATE_LEAVES = [
-    ("training_pass_rate", "培训合格率", "%", 2, False), ("certificate_rate", "职业资格证书取得率", "%", 2, False),
-    ("online_service_rate", "公共就业服务事项网办率", "%", 2, False), ("station_compliance_rate", "基层服务站点达标率", "%", 2, False),
+    ("training_pass_rate", "培训合格率", "%", 2, False),
+    ("certificate_rate", "职业资格证书取得率", "%", 2, False),
+    ("online_service_rate", "公共就业服务事项网办率", "%", 2, False),
+    ("station_compliance_rate", "基层服务站点达标率", "%", 2, False),
     ("post_training_employment_rate", "培训后就业率", "%", 2, False),
 ]
 BUREAU_LEAVES = [
-    ("platform_visits", "公共就业服务平台访问量", "万人次", 2, False), ("policy_system_rate", "政策经办系统服务率", "%", 2, False),
-    ("training_unit_cost", "人均职业技能培训成本", "元", 0, True), ("archives_digitised", "档案数字化率", "%", 2, False),
+    ("platform_visits", "公共就业服务平台访问量", "万人次", 2, False),
+    ("policy_system_rate", "政策经办系统服务率", "%", 2, False),
+    ("training_unit_cost", "人均职业技能培训成本", "元", 0, True),
+    ("archives_digitised", "档案数字化率", "%", 2, False),
     ("database_coverage", "劳动力资源信息库覆盖率", "%", 2, False),
 ]
 SURVEY_LEAVES = [
-    ("satisfaction_service", "公共就业服务满意度", "%", 2, False), ("satisfaction_training", "职业技能培训对象满意度", "%", 2, False),
-    ("satisfaction_policy", "就业扶持政策经办服务满意度", "%", 2, False), ("satisfaction_startup", "创业服务满意度", "%", 2, False),
+    ("satisfaction_service", "公共就业服务满意度", "%", 2, False),
+    ("satisfaction_training", "职业技能培训对象满意度", "%", 2, False),
+    ("satisfaction_policy", "就业扶持政策经办服务满意度", "%", 2, False),
+    ("satisfaction_startup", "创业服务满意度", "%", 2, False),
 ]
 GRADE_LEAVES = [
-    ("basis_sufficiency", "立项依据充分性"), ("approval_procedure", "立项程序规范性"), ("target_reasonableness", "绩效目标合理性"),
-    ("indicator_clarity", "绩效指标明确性"), ("budget_rigour", "预算编制科学性"), ("allocation_reasonableness", "资金分配合理性"),
-    ("fund_compliance", "资金使用合规性"), ("management_rules", "管理制度健全性"), ("rules_enforcement", "制度执行有效性"),
+    ("basis_sufficiency", "立项依据充分性"),
+    ("approval_procedure", "立项程序规范性"),
+    ("target_reasonableness", "绩效目标合理性"),
+    ("indicator_clarity", "绩效指标明确性"),
+    ("budget_rigour", "预算编制科学性"),
+    ("allocation_reasonableness", "资金分配合理性"),
+    ("fund_compliance", "资金使用合规性"),
+    ("management_rules", "管理制度健全性"),
+    ("rules_enforcement", "制度执行有效性"),
 ]
-DIMENSIONS = [("decision", "决策", 15, False), ("process", "过程", 20, False), ("output", "产出", 40, True),
-              ("outcome", "效益", 25, True)]
-BANDS: list[dict[str, float]] = [{"min": 100, "share": 1}, {"min": 90, "share": 0.8}, {"min": 80, "share": 0.6},
-                                 {"min": 0, "share": 0}]
+DIMENSIONS = [
+    ("decision", "决策", 15, False),
+    ("process", "过程", 20, False),
+    ("output", "产出", 40, True),
+    ("outcome", "效益", 25, True),
+]
+BANDS: list[dict[str, float]] = [
+    {"min": 100, "share": 1},
+    {"min": 90, "share": 0.8},
+    {"min": 80, "share": 0.6},
+    {"min": 0, "share": 0},
+]
 
 # Seeded row defects: the cell they spoil and the quarantine rule that must catch them.
 ROW_DEFECTS = {
@@ -235,7 +326,9 @@ def _places(rng: np.random.Generator, n: int) -> pd.DataFrame:
             suffixes += ["区"] * districts + ["旗" if province == 15 else "县"] * counties + ["市"] * cities
     pairs = np.array([a + b for a in PLACE_CHARS for b in PLACE_CHARS if a != b], dtype=object)
     if n > len(pairs):
-        pairs = np.concatenate([pairs, np.array([p + c for p in pairs for c in PLACE_CHARS if c not in p], dtype=object)])
+        pairs = np.concatenate(
+            [pairs, np.array([p + c for p in pairs for c in PLACE_CHARS if c not in p], dtype=object)]
+        )
     names = pairs[rng.permutation(len(pairs))[:n]] + np.array(suffixes, dtype=object)
     size = np.exp(rng.normal(0, 0.3, n) - 0.045)  # county size: more rows for bigger counties, mean 1
     return pd.DataFrame({"code": codes, "name": names, "size": size})
@@ -256,18 +349,20 @@ def _registry(rng: np.random.Generator, m: int) -> pd.DataFrame:
     status = rng.choice(["基本完成", "延后实施或暂停实施", "持续推进中"], m, p=[0.75, 0.15, 0.10])
     city_only = (rng.random(m) < 0.2) if m >= 3 else np.zeros(m, dtype=bool)
     city_only[0] = False  # the counties always share at least one sub-project
-    return pd.DataFrame({
-        "subproject_code": [str(i) for i in range(1, m + 1)],
-        "name": names,
-        "group_code": [str(g + 1) for g in group],
-        "group_name": [GROUPS[g] for g in group],
-        "lead_unit": [LEAD_UNITS[i] for i in rng.integers(0, len(LEAD_UNITS), m)],
-        "status_reported": status,
-        "planned_end": [CUTOFF] * m,
-        "adjusted_end": [dt.date(2024, 6, 30) if s == "持续推进中" else None for s in status],
-        "city_only": city_only,
-        "transfer_source": rng.choice(TRANSFER_SOURCES, m),
-    })
+    return pd.DataFrame(
+        {
+            "subproject_code": [str(i) for i in range(1, m + 1)],
+            "name": names,
+            "group_code": [str(g + 1) for g in group],
+            "group_name": [GROUPS[g] for g in group],
+            "lead_unit": [LEAD_UNITS[i] for i in rng.integers(0, len(LEAD_UNITS), m)],
+            "status_reported": status,
+            "planned_end": [CUTOFF] * m,
+            "adjusted_end": [dt.date(2024, 6, 30) if s == "持续推进中" else None for s in status],
+            "city_only": city_only,
+            "transfer_source": rng.choice(TRANSFER_SOURCES, m),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------- funds
@@ -309,8 +404,9 @@ def _funds(rng: np.random.Generator, places: pd.DataFrame, registry: pd.DataFram
     own_u = np.maximum(1, np.round(np.exp(rng.normal(np.log(800), 0.8, len(own_cell))))).astype(np.int64)
     received_own = np.bincount(own_cell, own_u, minlength=cells).astype(np.int64)
     arrival = np.where(rng.random(cells) < 0.5, 1.0, rng.uniform(0.4, 1.0, cells))
-    planned_own = np.where(received_own > 0, np.ceil(received_own / arrival),
-                           np.round(np.exp(rng.normal(np.log(2000), 0.5, cells)))).astype(np.int64)
+    planned_own = np.where(
+        received_own > 0, np.ceil(received_own / arrival), np.round(np.exp(rng.normal(np.log(2000), 0.5, cells)))
+    ).astype(np.int64)
 
     # City transfers (市级下拨): 1–3 per cell, each booked by the county 1–20 days later.
     t_n = rng.choice([1, 2, 3], cells, p=[0.35, 0.45, 0.20])
@@ -323,7 +419,8 @@ def _funds(rng: np.random.Generator, places: pd.DataFrame, registry: pd.DataFram
     p_n = np.maximum(1, np.round(PAYMENTS_PER_COUNTY * size)).astype(np.int64)
     p_county = np.repeat(np.arange(n), p_n)
     p_pair = 2 * (cell_start[p_county] + (rng.random(len(p_county)) * k[p_county]).astype(np.int64)) + (
-        rng.random(len(p_county)) < 0.5)
+        rng.random(len(p_county)) < 0.5
+    )
     execution = np.where(rng.random(2 * cells) < 0.25, 1.0, rng.uniform(0.35, 1.0, 2 * cells))
     budget = np.floor(np.stack([received_own, transferred], axis=1).ravel() * execution).astype(np.int64)
     p_pair = np.sort(p_pair)
@@ -337,55 +434,105 @@ def _funds(rng: np.random.Generator, places: pd.DataFrame, registry: pd.DataFram
     names = places["name"].to_numpy(dtype=object)
     codes = places["code"].to_numpy(dtype=object)
     sub_codes = registry["subproject_code"].to_numpy(dtype=object)
-    transfers = pd.DataFrame({
-        "_county": cell_county[t_cell], "_day": t_day, "_u": t_u, "source_code": transfer_source[t_cell],
-        "subproject_code": sub_codes[cell_sub[t_cell]],
-    }).sort_values(["_day", "_county", "subproject_code"], kind="stable").reset_index(drop=True)
+    transfers = (
+        pd.DataFrame(
+            {
+                "_county": cell_county[t_cell],
+                "_day": t_day,
+                "_u": t_u,
+                "source_code": transfer_source[t_cell],
+                "subproject_code": sub_codes[cell_sub[t_cell]],
+            }
+        )
+        .sort_values(["_day", "_county", "subproject_code"], kind="stable")
+        .reset_index(drop=True)
+    )
     transfers["transfer_id"] = _ids("XB", np.arange(1, len(transfers) + 1), 6)
     transfers["county_code"] = codes[transfers["_county"]]
     year = pd.Series(np.where(transfers["_day"] >= _day(dt.date(2023, 1, 1)), 2023, 2022))
-    transfers["doc_no"] = ("财社〔" + year.astype(str) + "〕" + (transfers.groupby(year).cumcount() + 1).astype(str)
-                           + "号").to_numpy(dtype=object)
+    transfers["doc_no"] = (
+        "财社〔" + year.astype(str) + "〕" + (transfers.groupby(year).cumcount() + 1).astype(str) + "号"
+    ).to_numpy(dtype=object)
     transfers["_receipt_day"] = transfers["_day"] + rng.integers(1, 21, len(transfers))
 
-    own = pd.DataFrame({
-        "_county": own_county, "_day": _days(rng, len(own_cell), dt.date(2022, 6, 1), dt.date(2023, 11, 30)),
-        "_u": own_u, "source_code": "county", "subproject_code": sub_codes[cell_sub[own_cell]],
-        "channel": "本级配套", "doc_no": None, "_transfer": -1,
-    })
-    city = pd.DataFrame({
-        "_county": transfers["_county"], "_day": transfers["_receipt_day"], "_u": transfers["_u"],
-        "source_code": transfers["source_code"], "subproject_code": transfers["subproject_code"],
-        "channel": "市级下拨", "doc_no": transfers["doc_no"], "_transfer": np.arange(len(transfers)),
-    })
-    county_receipts = pd.concat([own, city], ignore_index=True).sort_values(
-        ["_county", "_day", "_transfer"], kind="stable").reset_index(drop=True)
+    own = pd.DataFrame(
+        {
+            "_county": own_county,
+            "_day": _days(rng, len(own_cell), dt.date(2022, 6, 1), dt.date(2023, 11, 30)),
+            "_u": own_u,
+            "source_code": "county",
+            "subproject_code": sub_codes[cell_sub[own_cell]],
+            "channel": "本级配套",
+            "doc_no": None,
+            "_transfer": -1,
+        }
+    )
+    city = pd.DataFrame(
+        {
+            "_county": transfers["_county"],
+            "_day": transfers["_receipt_day"],
+            "_u": transfers["_u"],
+            "source_code": transfers["source_code"],
+            "subproject_code": transfers["subproject_code"],
+            "channel": "市级下拨",
+            "doc_no": transfers["doc_no"],
+            "_transfer": np.arange(len(transfers)),
+        }
+    )
+    county_receipts = (
+        pd.concat([own, city], ignore_index=True)
+        .sort_values(["_county", "_day", "_transfer"], kind="stable")
+        .reset_index(drop=True)
+    )
 
-    payees = pd.Series(names[cell_county[p_cell]]) + pd.Series(PAYEES, dtype=object).to_numpy()[
-        rng.integers(0, len(PAYEES), len(p_cell))]
-    payments = pd.DataFrame({
-        "_county": cell_county[p_cell], "_day": _days(rng, len(p_cell), dt.date(2022, 7, 1), CUTOFF), "_u": p_u,
-        "source_code": p_source, "subproject_code": sub_codes[cell_sub[p_cell]], "payee": payees.to_numpy(dtype=object),
-        "_order": 1, "_pair": -1, "_reversal": False,
-    })
+    payees = (
+        pd.Series(names[cell_county[p_cell]])
+        + pd.Series(PAYEES, dtype=object).to_numpy()[rng.integers(0, len(PAYEES), len(p_cell))]
+    )
+    payments = pd.DataFrame(
+        {
+            "_county": cell_county[p_cell],
+            "_day": _days(rng, len(p_cell), dt.date(2022, 7, 1), CUTOFF),
+            "_u": p_u,
+            "source_code": p_source,
+            "subproject_code": sub_codes[cell_sub[p_cell]],
+            "payee": payees.to_numpy(dtype=object),
+            "_order": 1,
+            "_pair": -1,
+            "_reversal": False,
+        }
+    )
     county_payments = _with_reversals(rng, payments)
 
     match_plan = pd.DataFrame({"_county": cell_county, "subproject_code": sub_codes[cell_sub], "_u": planned_own})
     unsynced = rng.random(cells) < 0.03
-    archive = pd.DataFrame({
-        "_county": np.repeat(cell_county, len(ARCHIVE_ITEMS)),
-        "subproject_code": np.repeat(sub_codes[cell_sub], len(ARCHIVE_ITEMS)),
-        "item": np.tile(np.array(ARCHIVE_ITEMS, dtype=object), cells),
-        "synced": np.where(np.repeat(unsynced, len(ARCHIVE_ITEMS)), "否", "是").astype(object),
-    })
-    archive["note"] = np.where(archive["synced"] == "否",  # type: ignore[call-overload]  # numpy stubs take no None
-                               "未同步至项目办", None)
+    archive = pd.DataFrame(
+        {
+            "_county": np.repeat(cell_county, len(ARCHIVE_ITEMS)),
+            "subproject_code": np.repeat(sub_codes[cell_sub], len(ARCHIVE_ITEMS)),
+            "item": np.tile(np.array(ARCHIVE_ITEMS, dtype=object), cells),
+            "synced": np.where(np.repeat(unsynced, len(ARCHIVE_ITEMS)), "否", "是").astype(object),
+        }
+    )
+    archive["note"] = np.where(
+        archive["synced"] == "否",  # type: ignore[call-overload]  # numpy stubs take no None
+        "未同步至项目办",
+        None,
+    )
 
     city_lines = _city_lines(rng, registry, np.bincount(cell_sub, transferred, minlength=m).astype(np.int64))
-    county_plan = pd.DataFrame({"subproject_code": sub_codes[cell_sub], "source_code": "county",
-                                "county_code": codes[cell_county], "_u": planned_own, "note": "县级配套"})
-    plan = pd.concat([_tranches(rng, city_lines, "planned").assign(county_code=CITY_CODE, note=None), county_plan],
-                     ignore_index=True)
+    county_plan = pd.DataFrame(
+        {
+            "subproject_code": sub_codes[cell_sub],
+            "source_code": "county",
+            "county_code": codes[cell_county],
+            "_u": planned_own,
+            "note": "县级配套",
+        }
+    )
+    plan = pd.concat(
+        [_tranches(rng, city_lines, "planned").assign(county_code=CITY_CODE, note=None), county_plan], ignore_index=True
+    )
     plan["_sub"] = plan["subproject_code"].astype(int)
     plan["_city"] = plan["county_code"] != CITY_CODE
     plan = plan.sort_values(["_sub", "_city", "county_code", "source_code"], kind="stable").reset_index(drop=True)
@@ -393,9 +540,15 @@ def _funds(rng: np.random.Generator, places: pd.DataFrame, registry: pd.DataFram
 
     receipts = _tranches(rng, city_lines, "received")
     receipts["_day"] = _days(rng, len(receipts), dt.date(2022, 5, 15), dt.date(2023, 6, 30))
-    receipts["doc_no"] = np.where(receipts["source_code"] == "central", "财社〔2022〕88号",
-                                  np.where(receipts["source_code"] == "provincial",  # type: ignore[call-overload]
-                                           "省财社〔2022〕156号", None))  # numpy stubs take no None
+    receipts["doc_no"] = np.where(
+        receipts["source_code"] == "central",
+        "财社〔2022〕88号",
+        np.where(
+            receipts["source_code"] == "provincial",  # type: ignore[call-overload]
+            "省财社〔2022〕156号",
+            None,
+        ),
+    )  # numpy stubs take no None
     bureau_payments = _city_payments(rng, city_lines)
     carry = city_lines[city_lines["carried_forward"] > 0]
     recover = city_lines[city_lines["recovered"] > 0]
@@ -403,17 +556,42 @@ def _funds(rng: np.random.Generator, places: pd.DataFrame, registry: pd.DataFram
         plan=plan,
         receipts=_numbered(receipts.assign(county_code=CITY_CODE), "receipt_id", "DW", 5),
         payments=_numbered(bureau_payments.assign(county_code=CITY_CODE), "payment_id", "ZC", 5),
-        carry_forwards=_numbered(pd.DataFrame({
-            "_day": _day(CUTOFF), "_u": carry["carried_forward"].to_numpy(), "source_code": carry["source_code"].to_numpy(),
-            "subproject_code": carry["subproject_code"].to_numpy(), "county_code": CITY_CODE, "note": "未完成部分结转下年",
-        }), "carry_id", "JZ", 4),
-        recoveries=_numbered(pd.DataFrame({
-            "_day": _day(dt.date(2023, 12, 20)), "_u": recover["recovered"].to_numpy(),
-            "source_code": recover["source_code"].to_numpy(), "subproject_code": recover["subproject_code"].to_numpy(),
-            "county_code": CITY_CODE, "doc_no": "财社〔2023〕612号", "note": "项目延期，未使用部分收回",
-        }), "recovery_id", "SH", 4),
-        transfers=transfers, match_plan=match_plan, county_receipts=county_receipts,
-        county_payments=county_payments, archive=archive,
+        carry_forwards=_numbered(
+            pd.DataFrame(
+                {
+                    "_day": _day(CUTOFF),
+                    "_u": carry["carried_forward"].to_numpy(),
+                    "source_code": carry["source_code"].to_numpy(),
+                    "subproject_code": carry["subproject_code"].to_numpy(),
+                    "county_code": CITY_CODE,
+                    "note": "未完成部分结转下年",
+                }
+            ),
+            "carry_id",
+            "JZ",
+            4,
+        ),
+        recoveries=_numbered(
+            pd.DataFrame(
+                {
+                    "_day": _day(dt.date(2023, 12, 20)),
+                    "_u": recover["recovered"].to_numpy(),
+                    "source_code": recover["source_code"].to_numpy(),
+                    "subproject_code": recover["subproject_code"].to_numpy(),
+                    "county_code": CITY_CODE,
+                    "doc_no": "财社〔2023〕612号",
+                    "note": "项目延期，未使用部分收回",
+                }
+            ),
+            "recovery_id",
+            "SH",
+            4,
+        ),
+        transfers=transfers,
+        match_plan=match_plan,
+        county_receipts=county_receipts,
+        county_payments=county_payments,
+        archive=archive,
     )
 
 
@@ -422,8 +600,15 @@ def _with_reversals(rng: np.random.Generator, payments: pd.DataFrame) -> pd.Data
     chosen = payments[rng.random(len(payments)) < REVERSAL_SHARE]
     pair = np.arange(len(chosen))
     wrong = chosen.assign(_day=chosen["_day"] - 3, payee=chosen["payee"] + "（误）", _order=0, _pair=pair)
-    reversal = chosen.assign(_day=chosen["_day"] - 1, _u=-chosen["_u"], payee=None, _order=0, _pair=pair,
-                             _reversal=True, note="冲红：收款方录入错误")
+    reversal = chosen.assign(
+        _day=chosen["_day"] - 1,
+        _u=-chosen["_u"],
+        payee=None,
+        _order=0,
+        _pair=pair,
+        _reversal=True,
+        note="冲红：收款方录入错误",
+    )
     out = pd.concat([payments.assign(note=None), wrong.assign(note=None), reversal], ignore_index=True)
     return out.sort_values(["_county", "_day", "_order", "_reversal"], kind="stable").reset_index(drop=True)
 
@@ -438,10 +623,15 @@ def _city_lines(rng: np.random.Generator, registry: pd.DataFrame, transferred: n
     sub_list: list[int] = []
     source_list: list[str] = []
     extra = rng.random(m)
-    for i, (city_only, tsrc) in enumerate(zip(registry["city_only"], registry["transfer_source"])):  # one per sub-project
+    for i, (city_only, tsrc) in enumerate(
+        zip(registry["city_only"], registry["transfer_source"])
+    ):  # one per sub-project
         if city_only:
-            own = list(rng.choice(["central", "provincial", "municipal", "self_raised"], 1 + int(extra[i] < 0.4),
-                                  replace=False))
+            own = list(
+                rng.choice(
+                    ["central", "provincial", "municipal", "self_raised"], 1 + int(extra[i] < 0.4), replace=False
+                )
+            )
         else:
             own = [tsrc] + (["municipal" if extra[i] < 0.25 else "self_raised"] if extra[i] < 0.4 else [])
         sub_list += [i] * len(own)
@@ -449,33 +639,47 @@ def _city_lines(rng: np.random.Generator, registry: pd.DataFrame, transferred: n
     subs = np.array(sub_list)
     sources = np.array(source_list, dtype=object)
     lines = len(subs)
-    passed_on = np.where((sources == registry["transfer_source"].to_numpy()[subs]) & ~registry["city_only"].to_numpy()[subs],
-                         transferred[subs], 0)
+    passed_on = np.where(
+        (sources == registry["transfer_source"].to_numpy()[subs]) & ~registry["city_only"].to_numpy()[subs],
+        transferred[subs],
+        0,
+    )
     own_use = np.round(np.exp(rng.normal(np.log(200_000), 0.6, lines))).astype(np.int64)
     arrived = np.floor(own_use * np.where(rng.random(lines) < 0.6, 1.0, rng.uniform(0.5, 1.0, lines))).astype(np.int64)
     spent = np.floor(arrived * rng.uniform(0.3, 1.0, lines)).astype(np.int64)
     left = arrived - spent
     carried = np.where(rng.random(lines) < 0.25, np.floor(left * rng.uniform(0.3, 1.0, lines)), 0).astype(np.int64)
     late = registry["status_reported"].to_numpy()[subs] != "基本完成"
-    recovered = np.where(late & (rng.random(lines) < 0.5), np.floor((left - carried) * rng.uniform(0.5, 1.0, lines)),
-                         0).astype(np.int64)
-    return pd.DataFrame({
-        "subproject_code": registry["subproject_code"].to_numpy()[subs], "source_code": sources,
-        "planned": passed_on + own_use, "received": passed_on + arrived, "spent": spent,
-        "carried_forward": carried, "recovered": recovered,
-    })
+    recovered = np.where(
+        late & (rng.random(lines) < 0.5), np.floor((left - carried) * rng.uniform(0.5, 1.0, lines)), 0
+    ).astype(np.int64)
+    return pd.DataFrame(
+        {
+            "subproject_code": registry["subproject_code"].to_numpy()[subs],
+            "source_code": sources,
+            "planned": passed_on + own_use,
+            "received": passed_on + arrived,
+            "spent": spent,
+            "carried_forward": carried,
+            "recovered": recovered,
+        }
+    )
 
 
 def _tranches(rng: np.random.Generator, lines: pd.DataFrame, measure: str) -> pd.DataFrame:
     """A bureau line split into tranches (批次) of at most ``CITY_TRANCHE_UNITS``."""
     lines = lines[lines[measure] > 0]
     total = lines[measure].to_numpy()
-    count = np.maximum(np.ceil(total / CITY_TRANCHE_UNITS), np.minimum(total, rng.integers(1, 4, len(lines)))).astype(np.int64)
-    return pd.DataFrame({
-        "subproject_code": np.repeat(lines["subproject_code"].to_numpy(), count),
-        "source_code": np.repeat(lines["source_code"].to_numpy(), count),
-        "_u": _split(rng, total, count),
-    })
+    count = np.maximum(np.ceil(total / CITY_TRANCHE_UNITS), np.minimum(total, rng.integers(1, 4, len(lines)))).astype(
+        np.int64
+    )
+    return pd.DataFrame(
+        {
+            "subproject_code": np.repeat(lines["subproject_code"].to_numpy(), count),
+            "source_code": np.repeat(lines["source_code"].to_numpy(), count),
+            "_u": _split(rng, total, count),
+        }
+    )
 
 
 def _city_payments(rng: np.random.Generator, lines: pd.DataFrame) -> pd.DataFrame:
@@ -483,12 +687,15 @@ def _city_payments(rng: np.random.Generator, lines: pd.DataFrame) -> pd.DataFram
     total = lines["spent"].to_numpy()
     count = np.minimum(total, rng.integers(5, 31, len(lines)))
     n = int(count.sum())
-    return pd.DataFrame({
-        "subproject_code": np.repeat(lines["subproject_code"].to_numpy(), count),
-        "source_code": np.repeat(lines["source_code"].to_numpy(), count),
-        "_u": _split(rng, total, count), "_day": _days(rng, n, dt.date(2022, 7, 1), CUTOFF),
-        "payee": np.array(PAYEES, dtype=object)[rng.integers(0, len(PAYEES), n)],
-    })
+    return pd.DataFrame(
+        {
+            "subproject_code": np.repeat(lines["subproject_code"].to_numpy(), count),
+            "source_code": np.repeat(lines["source_code"].to_numpy(), count),
+            "_u": _split(rng, total, count),
+            "_day": _days(rng, n, dt.date(2022, 7, 1), CUTOFF),
+            "payee": np.array(PAYEES, dtype=object)[rng.integers(0, len(PAYEES), n)],
+        }
+    )
 
 
 def _numbered(df: pd.DataFrame, id_column: str, prefix: str, width: int) -> pd.DataFrame:
@@ -507,11 +714,11 @@ class Leaf:
     name: str
     source: str  # a framework source type
     unit: str = ""
-    decimals: Optional[int] = None
+    decimals: int | None = None
     lower_is_better: bool = False
     dimension: str = ""
     method: str = ""
-    target: Optional[int] = None  # hundredths
+    target: int | None = None  # hundredths
     params: dict = dataclasses.field(default_factory=dict)
 
 
@@ -535,23 +742,53 @@ def _leaves(k: int) -> list[Leaf]:
             code, name, *rest = pool[i % len(pool)]
             round_ = i // len(pool)
             unit, decimals, lower = rest if rest else ("", None, False)
-            out.append(Leaf(code if round_ == 0 else f"{code}_{round_ + 1}",
-                            name if round_ == 0 else f"{name}（{round_ + 1}）", source, unit, decimals, lower))
+            out.append(
+                Leaf(
+                    code if round_ == 0 else f"{code}_{round_ + 1}",
+                    name if round_ == 0 else f"{name}（{round_ + 1}）",
+                    source,
+                    unit,
+                    decimals,
+                    lower,
+                )
+            )
         return out
 
     grades = take(GRADE_LEAVES, n_grade, "grade")
     n_decision = math.ceil(n_grade * 2 / 3)
     for i, leaf in enumerate(grades):
         leaf.dimension, leaf.method = ("decision" if i < n_decision else "process"), "qualitative"
-    recon = [Leaf("arrival_rate", "资金到位率", "reconciliation", "%", 2, dimension="process", method="proportional",
-                  target=10000, params={"key": "arrival_rate"}),
-             Leaf("execution_rate", "预算执行率", "reconciliation", "%", 2, dimension="process", method="proportional",
-                  target=10000, params={"key": "execution_rate"})]
+    recon = [
+        Leaf(
+            "arrival_rate",
+            "资金到位率",
+            "reconciliation",
+            "%",
+            2,
+            dimension="process",
+            method="proportional",
+            target=10000,
+            params={"key": "arrival_rate"},
+        ),
+        Leaf(
+            "execution_rate",
+            "预算执行率",
+            "reconciliation",
+            "%",
+            2,
+            dimension="process",
+            method="proportional",
+            target=10000,
+            params={"key": "execution_rate"},
+        ),
+    ]
     output = take(BUREAU_LEAVES, n_bureau, "bureau") + take(COUNT_LEAVES, n_sum, "county_sum")
     outcome = take(RATE_LEAVES, n_mean, "county_mean") + take(SURVEY_LEAVES, n_survey, "survey")
     for i, leaf in enumerate(output + outcome):
         leaf.dimension = "output" if i < len(output) else "outcome"
-        leaf.method = "reverse" if leaf.lower_is_better else ("proportional", "banded", "proportional", "deduction")[i % 4]
+        leaf.method = (
+            "reverse" if leaf.lower_is_better else ("proportional", "banded", "proportional", "deduction")[i % 4]
+        )
         if leaf.method == "banded":
             leaf.params = {"bands": [dict(band) for band in BANDS]}  # copies: no YAML anchors
         elif leaf.method == "deduction":
@@ -561,7 +798,9 @@ def _leaves(k: int) -> list[Leaf]:
 
 @dataclasses.dataclass
 class Indicators:
-    county: pd.DataFrame  # 指标完成值 rows of every county: _county, indicator_code, data_status, actual, deviation_reason, _h
+    county: (
+        pd.DataFrame
+    )  # 指标完成值 rows of every county: _county, indicator_code, data_status, actual, deviation_reason, _h
     bureau: pd.DataFrame  # indicator_actuals rows with _department
     survey: pd.DataFrame
     grades: pd.DataFrame
@@ -570,7 +809,9 @@ class Indicators:
 def _indicators(rng: np.random.Generator, leaves: list[Leaf], places: pd.DataFrame) -> Indicators:
     n = len(places)
     county_leaves = [leaf for leaf in leaves if leaf.source in ("county_sum", "county_mean")]
-    units = np.maximum(1, np.round(INDICATOR_ROWS_PER_COUNTY * places["size"].to_numpy() / len(county_leaves))).astype(np.int64)
+    units = np.maximum(1, np.round(INDICATOR_ROWS_PER_COUNTY * places["size"].to_numpy() / len(county_leaves))).astype(
+        np.int64
+    )
     parts = []
     for j, leaf in enumerate(county_leaves):  # one block of rows per county leaf
         row_county = np.repeat(np.arange(n), units)
@@ -593,7 +834,11 @@ def _indicators(rng: np.random.Generator, leaves: list[Leaf], places: pd.DataFra
     if len(sums) >= 3:
         gaps = rng.choice(n, max(1, round(n * 0.01)), replace=False)
         first = county[(county["_leaf"] == sums[1]) & county["_county"].isin(gaps)].groupby("_county").head(1).index
-        county.loc[first, ["data_status", "actual", "deviation_reason"]] = ["未采集", None, "统计口径未明确，本期数据未完成采集"]
+        county.loc[first, ["data_status", "actual", "deviation_reason"]] = [
+            "未采集",
+            None,
+            "统计口径未明确，本期数据未完成采集",
+        ]
     means = [j for j, leaf in enumerate(county_leaves) if leaf.source == "county_mean"]
     explained = rng.choice(n, max(1, round(n * 0.02)), replace=False)
     first = county[(county["_leaf"] == means[0]) & county["_county"].isin(explained)].groupby("_county").head(1).index
@@ -601,14 +846,21 @@ def _indicators(rng: np.random.Generator, leaves: list[Leaf], places: pd.DataFra
 
     bureau_leaves = [leaf for leaf in leaves if leaf.source == "bureau"]
     ranges = {"元": (800_00, 2000_00), "%": (80_00, 99_00), "万人次": (1000_00, 5000_00)}  # in hundredths
-    bureau_h = [int(rng.integers(*ranges[leaf.unit])) // 10 ** (2 - _decimals(leaf)) * 10 ** (2 - _decimals(leaf))
-                for leaf in bureau_leaves]
-    bureau = pd.DataFrame({
-        "_department": [INDICATOR_DEPARTMENTS[i % len(INDICATOR_DEPARTMENTS)][0] for i in range(len(bureau_leaves))],
-        "indicator_code": [leaf.code for leaf in bureau_leaves], "data_status": "已采集",
-        "actual": [_decimal_text(np.array([h]), _decimals(leaf))[0] for leaf, h in zip(bureau_leaves, bureau_h)],
-        "_h": bureau_h,
-    })
+    bureau_h = [
+        int(rng.integers(*ranges[leaf.unit])) // 10 ** (2 - _decimals(leaf)) * 10 ** (2 - _decimals(leaf))
+        for leaf in bureau_leaves
+    ]
+    bureau = pd.DataFrame(
+        {
+            "_department": [
+                INDICATOR_DEPARTMENTS[i % len(INDICATOR_DEPARTMENTS)][0] for i in range(len(bureau_leaves))
+            ],
+            "indicator_code": [leaf.code for leaf in bureau_leaves],
+            "data_status": "已采集",
+            "actual": [_decimal_text(np.array([h]), _decimals(leaf))[0] for leaf, h in zip(bureau_leaves, bureau_h)],
+            "_h": bureau_h,
+        }
+    )
 
     survey_leaves = [leaf for leaf in leaves if leaf.source == "survey"]
     responses = max(len(survey_leaves), n * SURVEY_RESPONSES_PER_COUNTY)
@@ -616,23 +868,35 @@ def _indicators(rng: np.random.Generator, leaves: list[Leaf], places: pd.DataFra
     satisfied = rng.uniform(0.82, 0.95, len(survey_leaves))[which]
     draw = rng.random(responses)
     answer = np.select(
-        [draw < satisfied * 0.65, draw < satisfied, draw < satisfied + (0.98 - satisfied) * 0.6,
-         draw < satisfied + (0.98 - satisfied) * 0.85, draw < 0.98], [0, 1, 2, 3, 4], 5)
-    survey = pd.DataFrame({
-        "response_id": _ids("Q", np.arange(1, responses + 1), 7),
-        "respondent": _ids("R", rng.permutation(responses) + 1, 7),
-        "indicator_code": np.array([leaf.code for leaf in survey_leaves], dtype=object)[which],
-        "answer": np.array(ANSWERS, dtype=object)[answer],
-    })
+        [
+            draw < satisfied * 0.65,
+            draw < satisfied,
+            draw < satisfied + (0.98 - satisfied) * 0.6,
+            draw < satisfied + (0.98 - satisfied) * 0.85,
+            draw < 0.98,
+        ],
+        [0, 1, 2, 3, 4],
+        5,
+    )
+    survey = pd.DataFrame(
+        {
+            "response_id": _ids("Q", np.arange(1, responses + 1), 7),
+            "respondent": _ids("R", rng.permutation(responses) + 1, 7),
+            "indicator_code": np.array([leaf.code for leaf in survey_leaves], dtype=object)[which],
+            "answer": np.array(ANSWERS, dtype=object)[answer],
+        }
+    )
 
     graded = [leaf for leaf in leaves if leaf.source == "grade"]
     grade_idx = rng.choice(len(GRADES), (len(graded), 3), p=[0.6, 0.3, 0.1])
-    grades = pd.DataFrame({
-        "indicator_code": np.repeat([leaf.code for leaf in graded], 3),
-        "grader": np.tile(["E1", "E2", "E3"], len(graded)),
-        "grade": np.array(GRADES, dtype=object)[grade_idx.ravel()],
-        "evidence": "依据评价组现场核查及资料审阅",
-    })
+    grades = pd.DataFrame(
+        {
+            "indicator_code": np.repeat([leaf.code for leaf in graded], 3),
+            "grader": np.tile(["E1", "E2", "E3"], len(graded)),
+            "grade": np.array(GRADES, dtype=object)[grade_idx.ravel()],
+            "evidence": "依据评价组现场核查及资料审阅",
+        }
+    )
     return Indicators(county=county, bureau=bureau, survey=survey, grades=grades)
 
 
@@ -688,8 +952,15 @@ def _framework(leaves: list[Leaf]) -> dict:
                     item["params"] = leaf.params
                 item["source"] = leaf.source
             indicators.append(item)
-        dims.append({"code": code, "name": name, "weight": weight, **({"performance": True} if performance else {}),
-                     "groups": [{"name": f"{name}指标", "indicators": indicators}]})
+        dims.append(
+            {
+                "code": code,
+                "name": name,
+                "weight": weight,
+                **({"performance": True} if performance else {}),
+                "groups": [{"name": f"{name}指标", "indicators": indicators}],
+            }
+        )
     return {"title": "合成全国公共就业服务能力提升项目绩效评价指标体系", "dimensions": dims}
 
 
@@ -714,26 +985,41 @@ def _seed_defects(rng: np.random.Generator, share: float, funds: Funds, places: 
         df["_valid"] = True
     if share <= 0:
         return Defects(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [])
-    missing = np.sort(rng.choice(n, min(n - 1, max(1, round(share * n))), replace=False)) if n > 1 else np.zeros(0, np.int64)
+    missing = (
+        np.sort(rng.choice(n, min(n - 1, max(1, round(share * n))), replace=False)) if n > 1 else np.zeros(0, np.int64)
+    )
     cr = funds.county_receipts
     booked = cr[(cr["_transfer"] >= 0) & ~cr["_county"].isin(missing)]
-    unbooked_rows = rng.choice(booked.index.to_numpy(), min(len(booked), max(1, round(share * len(funds.transfers)))),
-                               replace=False)
+    unbooked_rows = rng.choice(
+        booked.index.to_numpy(), min(len(booked), max(1, round(share * len(funds.transfers)))), replace=False
+    )
     unbooked = np.sort(cr.loc[unbooked_rows, "_transfer"].to_numpy())
     funds.county_receipts = cr.drop(index=pd.Index(unbooked_rows)).reset_index(drop=True)
     return Defects(missing, unbooked, [])
 
 
-def _spoil_rows(rng: np.random.Generator, share: float, funds: Funds, defects: Defects, m: int,
-                max_amount_wan: int) -> None:
+def _spoil_rows(
+    rng: np.random.Generator, share: float, funds: Funds, defects: Defects, m: int, max_amount_wan: int
+) -> None:
     """Seed the row defects once ids and row numbers are final (a duplicate id copies a real one)."""
     if share <= 0:
         return
     frames = {"county_receipts": funds.county_receipts, "county_payments": funds.county_payments}
-    pool = pd.concat([
-        pd.DataFrame({"_kind": kind, "_pos": np.arange(len(df)), "_county": df["_county"].to_numpy(), "_u": df["_u"].to_numpy(),
-                      "_plain": df["_plain"].to_numpy()})
-        for kind, df in frames.items()], ignore_index=True)
+    pool = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "_kind": kind,
+                    "_pos": np.arange(len(df)),
+                    "_county": df["_county"].to_numpy(),
+                    "_u": df["_u"].to_numpy(),
+                    "_plain": df["_plain"].to_numpy(),
+                }
+            )
+            for kind, df in frames.items()
+        ],
+        ignore_index=True,
+    )
     pool = pool[pool["_plain"] & ~pool["_county"].isin(defects.missing)]
     total = round(share * len(pool))
     kinds = [kind for kind in ROW_DEFECTS if kind != "yuan_in_wan_file"]
@@ -744,8 +1030,9 @@ def _spoil_rows(rng: np.random.Generator, share: float, funds: Funds, defects: D
     yuan = pool.loc[rng.choice(big.index.to_numpy(), min(len(big), each), replace=False)]
     rest = pool.drop(index=yuan.index)
     others = rest.loc[rng.choice(rest.index.to_numpy(), min(len(rest), int(counts.sum())), replace=False)]
-    chosen = pd.concat([others.assign(_defect=np.repeat(kinds, counts)[:len(others)]),
-                        yuan.assign(_defect="yuan_in_wan_file")])
+    chosen = pd.concat(
+        [others.assign(_defect=np.repeat(kinds, counts)[: len(others)]), yuan.assign(_defect="yuan_in_wan_file")]
+    )
     spoiled = set(zip(chosen["_kind"], chosen["_pos"]))
     for kind, df in frames.items():
         id_column = KINDS[kind].id_column
@@ -760,15 +1047,20 @@ def _spoil_rows(rng: np.random.Generator, share: float, funds: Funds, defects: D
             if defect == "text_in_amount":
                 df.loc[pos, "amount_fen"] = AMOUNT_TEXTS[rng.integers(0, len(AMOUNT_TEXTS), len(pos))]
             elif defect == "three_decimals":
-                df.loc[pos, "amount_fen"] = _wan(df.loc[pos, "_u"].to_numpy()) + rng.integers(1, 10, len(pos)).astype(str)
+                df.loc[pos, "amount_fen"] = _wan(df.loc[pos, "_u"].to_numpy()) + rng.integers(1, 10, len(pos)).astype(
+                    str
+                )
             elif defect == "yuan_in_wan_file":
                 df.loc[pos, "amount_fen"] = _wan(df.loc[pos, "_u"].to_numpy() * 10_000)
             elif defect == "unknown_subproject":
                 df.loc[pos, "subproject_code"] = (m + rng.integers(1, 10, len(pos))).astype(str)
             elif defect == "date_out_of_period":
                 late = rng.random(len(pos)) < 0.5
-                df.loc[pos, "_day"] = np.where(late, _days(rng, len(pos), dt.date(2024, 1, 2), dt.date(2024, 3, 31)),
-                                               _days(rng, len(pos), dt.date(2022, 1, 4), dt.date(2022, 4, 28)))
+                df.loc[pos, "_day"] = np.where(
+                    late,
+                    _days(rng, len(pos), dt.date(2024, 1, 2), dt.date(2024, 3, 31)),
+                    _days(rng, len(pos), dt.date(2022, 1, 4), dt.date(2022, 4, 28)),
+                )
             else:
                 # The id of a neighbouring plain row of the same county: both rows are quarantined.
                 twins = _twins(df, pos, spoiled, kind)
@@ -779,9 +1071,17 @@ def _spoil_rows(rng: np.random.Generator, share: float, funds: Funds, defects: D
             df.loc[pos, "_valid"] = False
             excel_row, county = df["_row"].to_numpy(), df["_county"].to_numpy()  # positions are labels (RangeIndex)
             for i, (p, old, new) in enumerate(zip(pos, before, _cells(df, pos, column))):
-                record = {"kind": defect, "file": "", "sheet": KINDS[kind].label, "row": int(excel_row[p]),
-                          "column": KINDS[kind].columns[column].title, "rule": rule, "value": str(new),
-                          "original": str(old), "_county": int(county[p])}
+                record = {
+                    "kind": defect,
+                    "file": "",
+                    "sheet": KINDS[kind].label,
+                    "row": int(excel_row[p]),
+                    "column": KINDS[kind].columns[column].title,
+                    "rule": rule,
+                    "value": str(new),
+                    "original": str(old),
+                    "_county": int(county[p]),
+                }
                 if twins[i] >= 0:
                     record["twin_row"] = int(excel_row[twins[i]])  # quarantined as well
                 defects.records.append(record)
@@ -802,7 +1102,13 @@ def _twins(df: pd.DataFrame, pos: np.ndarray, spoiled: set, kind: str) -> np.nda
     taken: set[int] = set()
     for i, p in enumerate(pos):  # a handful of rows per county
         for q in (p + 1, p - 1, p + 2, p - 2):
-            if 0 <= q < len(df) and counties[q] == counties[p] and plain[q] and (kind, q) not in spoiled and q not in taken:
+            if (
+                0 <= q < len(df)
+                and counties[q] == counties[p]
+                and plain[q]
+                and (kind, q) not in spoiled
+                and q not in taken
+            ):
                 out[i] = q
                 taken.add(q)
                 break
@@ -818,10 +1124,12 @@ class _CountyBooks:
 
     folder: Path
     places: pd.DataFrame
-    sheets: list[tuple[str, dict[str, np.ndarray], np.ndarray]]  # kind, columns, county c's rows at [offsets[c], offsets[c + 1])
+    sheets: list[
+        tuple[str, dict[str, np.ndarray], np.ndarray]
+    ]  # kind, columns, county c's rows at [offsets[c], offsets[c + 1])
 
 
-_BOOKS: Optional[_CountyBooks] = None  # set before forking workers, which inherit it instead of unpickling it
+_BOOKS: _CountyBooks | None = None  # set before forking workers, which inherit it instead of unpickling it
 
 
 def _columns(df: pd.DataFrame, kind: str) -> dict[str, np.ndarray]:
@@ -894,6 +1202,7 @@ def _money(fen: dict[str, int]) -> dict:
 
 def _fund_totals(funds: Funds, missing: np.ndarray) -> dict:
     """True totals of the rows the pipeline must accept, by source, as summary.json states them."""
+
     def valid(df: pd.DataFrame) -> pd.DataFrame:
         keep = df["_valid"] & ~df["_county"].isin(missing) if "_valid" in df else np.ones(len(df), dtype=bool)
         return df[keep]
@@ -906,7 +1215,7 @@ def _fund_totals(funds: Funds, missing: np.ndarray) -> dict:
         "carried_forward": [funds.carry_forwards],
         "recovered": [funds.recoveries],
     }
-    by_source = {s: {m: 0 for m in parts} for s in SOURCES}
+    by_source = {s: dict.fromkeys(parts, 0) for s in SOURCES}
     for measure, frames in parts.items():
         for df in frames:
             for source, units in df.groupby("source_code")["_u"].sum().items():
@@ -935,8 +1244,9 @@ def _indicator_truth(leaves: list[Leaf], ind: Indicators, missing: np.ndarray) -
             answers = ind.survey.loc[ind.survey["indicator_code"] == leaf.code, "answer"]
             valid = int((answers != "无效").sum())
             satisfied = int(answers.isin(["满意", "比较满意"]).sum())
-            entry.update(satisfied=satisfied, valid=valid,
-                         actual=_shown(Fraction(100 * satisfied, valid), 2) if valid else None)
+            entry.update(
+                satisfied=satisfied, valid=valid, actual=_shown(Fraction(100 * satisfied, valid), 2) if valid else None
+            )
         else:
             continue
         if leaf.target is not None:
@@ -953,8 +1263,16 @@ def _shown(value: Fraction, decimals: int) -> str:
 # --------------------------------------------------------------------------------------------- generate
 
 
-def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators: int = 30, seed: int = 0,
-             defects: float = 0.0, evaluation_id: Optional[str] = None, workers: Optional[int] = None) -> dict:
+def generate(
+    out: Path,
+    counties: int = 2850,
+    subprojects: int = 40,
+    indicators: int = 30,
+    seed: int = 0,
+    defects: float = 0.0,
+    evaluation_id: str | None = None,
+    workers: int | None = None,
+) -> dict:
     """Write a synthetic evaluation into ``out`` (a new or empty folder) and return its ledger.
 
     ``evaluation_id`` defaults to the folder's name; the files name it, so two folders hold the
@@ -993,12 +1311,28 @@ def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators:
     for record in seeded.records:
         record["file"] = f"{rel}/{places.at[record.pop('_county'), 'code']}.xlsx"
     transfers_file = f"{evaluation_id}/bureau/finance/transfers.csv"
-    seeded.records += [{"kind": "missing_workbook", "file": f"{rel}/{places.at[c, 'code']}.xlsx", "sheet": "", "row": None,
-                        "rule": "submission_missing", "subject": places.at[c, "code"]} for c in seeded.missing]
-    seeded.records += [{"kind": "unbooked_transfer", "file": transfers_file, "sheet": "", "row": int(t) + 3,  # title, header
-                        "rule": "unmatched_transfer",
-                        "subject": f"{funds.transfers.at[t, 'transfer_id']}|{funds.transfers.at[t, 'county_code']}|"}
-                       for t in seeded.unbooked]
+    seeded.records += [
+        {
+            "kind": "missing_workbook",
+            "file": f"{rel}/{places.at[c, 'code']}.xlsx",
+            "sheet": "",
+            "row": None,
+            "rule": "submission_missing",
+            "subject": places.at[c, "code"],
+        }
+        for c in seeded.missing
+    ]
+    seeded.records += [
+        {
+            "kind": "unbooked_transfer",
+            "file": transfers_file,
+            "sheet": "",
+            "row": int(t) + 3,  # title, header
+            "rule": "unmatched_transfer",
+            "subject": f"{funds.transfers.at[t, 'transfer_id']}|{funds.transfers.at[t, 'county_code']}|",
+        }
+        for t in seeded.unbooked
+    ]
 
     out.mkdir(parents=True, exist_ok=True)
     meta = _metadata(places, leaves, max_amount_wan)
@@ -1006,7 +1340,9 @@ def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators:
     (out / "frameworks").mkdir()
     (out / "frameworks" / f"{FRAMEWORK}.yaml").write_text(
         "# 合成指标体系 — synthetic framework written by `python -m pipeline synth`; format: pipeline/scoring/framework.py\n"
-        + yaml.safe_dump(_framework(leaves), allow_unicode=True, sort_keys=False, width=200), encoding="utf-8")
+        + yaml.safe_dump(_framework(leaves), allow_unicode=True, sort_keys=False, width=200),
+        encoding="utf-8",
+    )
     history.to_csv(out / "history.csv", index=False, lineterminator="\n")
     _write_bureau(out, funds, registry, ind)
     _write_evaluator(out, ind)
@@ -1014,35 +1350,67 @@ def generate(out: Path, counties: int = 2850, subprojects: int = 40, indicators:
 
     missing = set(seeded.missing.tolist())
     written = [c for c in range(counties) if c not in missing]
-    books = _CountyBooks(out, places, [
-        _sheet_arrays(funds.match_plan, "county_match_plan", counties),
-        _sheet_arrays(funds.county_receipts, "county_receipts", counties),
-        _sheet_arrays(funds.county_payments, "county_payments", counties),
-        _sheet_arrays(ind.county, "county_indicators", counties),
-        _sheet_arrays(funds.archive, "county_archive", counties),
-    ])
+    books = _CountyBooks(
+        out,
+        places,
+        [
+            _sheet_arrays(funds.match_plan, "county_match_plan", counties),
+            _sheet_arrays(funds.county_receipts, "county_receipts", counties),
+            _sheet_arrays(funds.county_payments, "county_payments", counties),
+            _sheet_arrays(ind.county, "county_indicators", counties),
+            _sheet_arrays(funds.archive, "county_archive", counties),
+        ],
+    )
     _write_counties(books, written, workers)
 
-    ledger = _ledger(evaluation_id, dict(counties=counties, subprojects=subprojects, indicators=indicators, seed=seed,
-                                         defects=defects), max_amount_wan, funds, registry, leaves, ind, seeded, written)
+    ledger = _ledger(
+        evaluation_id,
+        dict(counties=counties, subprojects=subprojects, indicators=indicators, seed=seed, defects=defects),
+        max_amount_wan,
+        funds,
+        registry,
+        leaves,
+        ind,
+        seeded,
+        written,
+    )
     (out / "README.md").write_text(_readme(ledger), encoding="utf-8")
     (out / LEDGER_FILE).write_text(json.dumps(ledger, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return ledger
 
 
-def _ledger(evaluation_id: str, arguments: dict, max_amount_wan: int, funds: Funds, registry: pd.DataFrame,
-            leaves: list[Leaf], ind: Indicators, seeded: Defects, written: list[int]) -> dict:
+def _ledger(
+    evaluation_id: str,
+    arguments: dict,
+    max_amount_wan: int,
+    funds: Funds,
+    registry: pd.DataFrame,
+    leaves: list[Leaf],
+    ind: Indicators,
+    seeded: Defects,
+    written: list[int],
+) -> dict:
     """What was written, the true totals of the valid rows, each measured leaf's true actual, every defect seeded."""
+
     def county_rows(df: pd.DataFrame) -> int:
         return int(df["_county"].isin(written).sum())
 
     rows = {
-        "county_receipts": county_rows(funds.county_receipts), "county_payments": county_rows(funds.county_payments),
-        "county_indicators": county_rows(ind.county), "county_match_plan": county_rows(funds.match_plan),
-        "county_archive": county_rows(funds.archive), "subprojects": len(registry), "fund_plan": len(funds.plan),
-        "receipts": len(funds.receipts), "payments": len(funds.payments), "carry_forwards": len(funds.carry_forwards),
-        "recoveries": len(funds.recoveries), "transfers": len(funds.transfers), "indicator_actuals": len(ind.bureau),
-        "survey": len(ind.survey), "grades": len(ind.grades),
+        "county_receipts": county_rows(funds.county_receipts),
+        "county_payments": county_rows(funds.county_payments),
+        "county_indicators": county_rows(ind.county),
+        "county_match_plan": county_rows(funds.match_plan),
+        "county_archive": county_rows(funds.archive),
+        "subprojects": len(registry),
+        "fund_plan": len(funds.plan),
+        "receipts": len(funds.receipts),
+        "payments": len(funds.payments),
+        "carry_forwards": len(funds.carry_forwards),
+        "recoveries": len(funds.recoveries),
+        "transfers": len(funds.transfers),
+        "indicator_actuals": len(ind.bureau),
+        "survey": len(ind.survey),
+        "grades": len(ind.grades),
     }
     rows["fund_transactions"] = rows["county_receipts"] + rows["county_payments"]
     rows["indicator_rows"] = sum(rows[k] for k in ("county_indicators", "indicator_actuals", "survey", "grades"))
@@ -1071,8 +1439,11 @@ def _finish_county_rows(funds: Funds) -> None:
     cp = funds.county_payments
     cp["payment_id"] = _ids("ZF", _rank_in_group(cp["_county"].to_numpy()) + 1, 5)
     wrong = cp[(cp["_pair"] >= 0) & ~cp["_reversal"]].set_index("_pair")["payment_id"]
-    cp["reverses"] = np.where(cp["_reversal"],  # type: ignore[call-overload]  # numpy stubs take no None
-                              cp["_pair"].map(wrong), None)
+    cp["reverses"] = np.where(
+        cp["_reversal"],  # type: ignore[call-overload]  # numpy stubs take no None
+        cp["_pair"].map(wrong),
+        None,
+    )
     cp["amount_fen"] = _wan(cp["_u"].to_numpy())
     cp["_row"] = _excel_rows(cp)
     cp["_plain"] = cp["_pair"] < 0  # a wrong payment and its reversal stay as booked
@@ -1080,24 +1451,69 @@ def _finish_county_rows(funds: Funds) -> None:
 
 def _write_bureau(out: Path, funds: Funds, registry: pd.DataFrame, ind: Indicators) -> None:
     k, b = KINDS, out / "bureau"
-    write_xlsx(b / "project_office" / "subprojects.xlsx", [Sheet(
-        k["subprojects"], _rows(registry, "subprojects"), title=f"项目办　{len(registry)} 项子项目登记表　单位：万元",
-        code="project_office")])
-    money = {name: df.assign(amount_fen=_wan(df["_u"].to_numpy())) for name, df in (
-        ("fund_plan", funds.plan), ("recoveries", funds.recoveries), ("receipts", funds.receipts),
-        ("payments", funds.payments), ("carry_forwards", funds.carry_forwards), ("transfers", funds.transfers))}
-    write_xlsx(b / "czj" / "fund_plan.xlsx", [Sheet(k["fund_plan"], _rows(money["fund_plan"], "fund_plan"),
-                                                     title="财政部门　项目资金计划表　单位：万元", code="czj")])
-    write_xlsx(b / "czj" / "recoveries.xlsx", [Sheet(k["recoveries"], _rows(money["recoveries"], "recoveries"),
-                                                      title="财政部门　资金收回明细　单位：万元", code="czj")])
-    for name, what in (("receipts", "资金到位明细"), ("payments", "资金支出明细"), ("carry_forwards", "资金结转明细"),
-                       ("transfers", "向县级下拨资金明细")):
-        write_csv(b / "finance" / f"{name}.csv", k[name], _rows(money[name], name), title=f"规划财务司　{what}　单位：万元",
-                  code="finance")
+    write_xlsx(
+        b / "project_office" / "subprojects.xlsx",
+        [
+            Sheet(
+                k["subprojects"],
+                _rows(registry, "subprojects"),
+                title=f"项目办　{len(registry)} 项子项目登记表　单位：万元",
+                code="project_office",
+            )
+        ],
+    )
+    money = {
+        name: df.assign(amount_fen=_wan(df["_u"].to_numpy()))
+        for name, df in (
+            ("fund_plan", funds.plan),
+            ("recoveries", funds.recoveries),
+            ("receipts", funds.receipts),
+            ("payments", funds.payments),
+            ("carry_forwards", funds.carry_forwards),
+            ("transfers", funds.transfers),
+        )
+    }
+    write_xlsx(
+        b / "czj" / "fund_plan.xlsx",
+        [
+            Sheet(
+                k["fund_plan"],
+                _rows(money["fund_plan"], "fund_plan"),
+                title="财政部门　项目资金计划表　单位：万元",
+                code="czj",
+            )
+        ],
+    )
+    write_xlsx(
+        b / "czj" / "recoveries.xlsx",
+        [
+            Sheet(
+                k["recoveries"],
+                _rows(money["recoveries"], "recoveries"),
+                title="财政部门　资金收回明细　单位：万元",
+                code="czj",
+            )
+        ],
+    )
+    for name, what in (
+        ("receipts", "资金到位明细"),
+        ("payments", "资金支出明细"),
+        ("carry_forwards", "资金结转明细"),
+        ("transfers", "向县级下拨资金明细"),
+    ):
+        write_csv(
+            b / "finance" / f"{name}.csv",
+            k[name],
+            _rows(money[name], name),
+            title=f"规划财务司　{what}　单位：万元",
+            code="finance",
+        )
     for code, _ in INDICATOR_DEPARTMENTS:
         rows = ind.bureau[ind.bureau["_department"] == code]
         if len(rows):
-            write_csv(b / code / "indicator_actuals.csv", k["indicator_actuals"], _rows(rows, "indicator_actuals"), code=code)
+            write_csv(
+                b / code / "indicator_actuals.csv", k["indicator_actuals"], _rows(rows, "indicator_actuals"), code=code
+            )
 
 
 def _write_evaluator(out: Path, ind: Indicators) -> None:
@@ -1126,16 +1542,23 @@ def _metadata(places: pd.DataFrame, leaves: list[Leaf], max_amount_wan: int) -> 
         "county_source": "county",
         "city": {"code": CITY_CODE, "name": CITY_NAME},
         "counties": [{"code": c, "name": n} for c, n in zip(places["code"], places["name"])],
-        "departments": DEPARTMENTS + [{"code": c, "name": n, "submits": ["indicator_actuals"]}
-                                      for c, n in INDICATOR_DEPARTMENTS[:n_bureau]],
+        "departments": DEPARTMENTS
+        + [{"code": c, "name": n, "submits": ["indicator_actuals"]} for c, n in INDICATOR_DEPARTMENTS[:n_bureau]],
         "evaluator_submits": ["grades", "survey"],
-        "settings": {"execution_denominator": "received", "transfer_match_window_days": 30,
-                     "arrival_rate_threshold": 60, "execution_rate_threshold": 60,
-                     "max_amount_wan": max_amount_wan, "satisfied_answers": ["满意", "比较满意"]},
+        "settings": {
+            "execution_denominator": "received",
+            "transfer_match_window_days": 30,
+            "arrival_rate_threshold": 60,
+            "execution_rate_threshold": 60,
+            "max_amount_wan": max_amount_wan,
+            "satisfied_answers": ["满意", "比较满意"],
+        },
     }
-    header = ("# 合成评价元数据 — synthetic evaluation metadata written by `python -m pipeline synth`.\n"
-              "# Every name, code, amount and answer is generated; see README.md. max_amount_wan is set above the\n"
-              "# largest sub-project allocation so that only an amount typed in 元 into a 万元 file exceeds it.\n")
+    header = (
+        "# 合成评价元数据 — synthetic evaluation metadata written by `python -m pipeline synth`.\n"
+        "# Every name, code, amount and answer is generated; see README.md. max_amount_wan is set above the\n"
+        "# largest sub-project allocation so that only an amount typed in 元 into a 万元 file exceeds it.\n"
+    )
     return header + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=None, width=200)
 
 
@@ -1155,23 +1578,23 @@ NARRATIVE = """## 主要经验及做法
 
 def _readme(ledger: dict) -> str:
     a, r = ledger["arguments"], ledger["rows"]
-    return f"""# 合成评价 / synthetic evaluation `{ledger['evaluation_id']}`
+    return f"""# 合成评价 / synthetic evaluation `{ledger["evaluation_id"]}`
 
 **Synthetic data.** Every county, name, code, amount, indicator value and survey answer in this
 folder was generated by `python -m pipeline synth` (`pipeline/synth.py`); none describes a real
 place or programme. County codes follow the GB/T 2260 layout (province, prefecture, county) but
 the names are invented.
 
-Generated with: `python -m pipeline synth --counties {a['counties']} --subprojects {a['subprojects']} \
---indicators {a['indicators']} --seed {a['seed']} --defects {a['defects']} --evaluation-id {ledger['evaluation_id']}`
+Generated with: `python -m pipeline synth --counties {a["counties"]} --subprojects {a["subprojects"]} \
+--indicators {a["indicators"]} --seed {a["seed"]} --defects {a["defects"]} --evaluation-id {ledger["evaluation_id"]}`
 
 | what | count |
 |---|---|
-| county workbooks | {ledger['files']['county_workbooks']} (missing: {ledger['files']['county_workbooks_missing']}) |
-| fund transaction rows (county 资金到位 + 资金支出) | {r['fund_transactions']} |
-| indicator rows (county 指标完成值 + bureau + survey + grades) | {r['indicator_rows']} |
-| city transfers (资金下拨) | {r['transfers']} |
-| defects seeded | {len(ledger['defects'])} |
+| county workbooks | {ledger["files"]["county_workbooks"]} (missing: {ledger["files"]["county_workbooks_missing"]}) |
+| fund transaction rows (county 资金到位 + 资金支出) | {r["fund_transactions"]} |
+| indicator rows (county 指标完成值 + bureau + survey + grades) | {r["indicator_rows"]} |
+| city transfers (资金下拨) | {r["transfers"]} |
+| defects seeded | {len(ledger["defects"])} |
 
 `{LEDGER_FILE}` is the generator's ledger: the true totals of the valid rows (planned, received,
 spent, carried forward, recovered; 分 and 万元, by source), each indicator's true actual, and every
@@ -1184,12 +1607,21 @@ configuration, never as a submission.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, help="evaluation folder to write, e.g. raw/2023-national-synth (new or empty)")
+    parser.add_argument(
+        "--out", required=True, help="evaluation folder to write, e.g. raw/2023-national-synth (new or empty)"
+    )
     parser.add_argument("--counties", type=int, default=2850, help="county workbooks (default: 2850, national scale)")
     parser.add_argument("--subprojects", type=int, default=40, help="sub-projects in the registry (default: 40)")
-    parser.add_argument("--indicators", type=int, default=30, help="scored leaves in the framework, at least 8 (default: 30)")
+    parser.add_argument(
+        "--indicators", type=int, default=30, help="scored leaves in the framework, at least 8 (default: 30)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--defects", type=float, default=0.0, help="share of county fund rows, workbooks and transfers spoiled (default: 0)")
+    parser.add_argument(
+        "--defects",
+        type=float,
+        default=0.0,
+        help="share of county fund rows, workbooks and transfers spoiled (default: 0)",
+    )
     parser.add_argument("--evaluation-id", help="evaluation id written into the files (default: the folder's name)")
     parser.add_argument("--workers", type=int, help="processes writing county workbooks (default: CPUs available)")
 
@@ -1197,20 +1629,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
-        ledger = generate(Path(args.out), counties=args.counties, subprojects=args.subprojects,
-                          indicators=args.indicators, seed=args.seed, defects=args.defects,
-                          evaluation_id=args.evaluation_id, workers=args.workers)
+        ledger = generate(
+            Path(args.out),
+            counties=args.counties,
+            subprojects=args.subprojects,
+            indicators=args.indicators,
+            seed=args.seed,
+            defects=args.defects,
+            evaluation_id=args.evaluation_id,
+            workers=args.workers,
+        )
     except (ValueError, FileExistsError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
     r = ledger["rows"]
-    print(f"{args.out}: {ledger['files']['county_workbooks']} county workbooks, {r['fund_transactions']} fund rows, "
-          f"{r['indicator_rows']} indicator rows, {len(ledger['defects'])} defects seeded "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{args.out}: {ledger['files']['county_workbooks']} county workbooks, {r['fund_transactions']} fund rows, "
+        f"{r['indicator_rows']} indicator rows, {len(ledger['defects'])} defects seeded "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     return 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline synth", description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

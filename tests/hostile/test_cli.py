@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str, cwd: Path = ROOT, stdin=None, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, stdin=stdin)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=stdin
+    )
 
 
 def no_traceback(proc: subprocess.CompletedProcess) -> None:
@@ -83,9 +84,15 @@ def test_check_warns_on_a_blank_template_and_counts_a_renamed_sheet(raw, tmp_pat
 
 
 def test_check_output_piped_to_head_ends_quietly(raw):
-    proc = subprocess.run(f"{sys.executable} -m pipeline check --raw {raw} --evaluation {EVALUATION} "
-                          f"{HOHHOT / COUNTY} {HOHHOT / RECEIPTS} | head -1", shell=True, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        f"{sys.executable} -m pipeline check --raw {raw} --evaluation {EVALUATION} "
+        f"{HOHHOT / COUNTY} {HOHHOT / RECEIPTS} | head -1",
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.stdout.count("\n") == 1
     assert proc.stderr == "", proc.stderr
 
@@ -100,8 +107,11 @@ def test_an_evaluation_id_that_is_a_path_or_reserved_is_refused(raw, evaluation)
 
 YAML_BREAKS = {
     "duplicate_key": ("title: 一\ntitle: 二\n", "键“title”重复出现（第 1 行已有）"),
-    "alias_bomb": ('a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
-                   'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n', "不允许使用 YAML 锚点"),
+    "alias_bomb": (
+        'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n",
+        "不允许使用 YAML 锚点",
+    ),
     "python_tag": ("title: !!python/object/apply:os.system ['echo hacked']\n", "不允许的 YAML 标签"),
     "empty": ("", "评价元数据应为“键: 值”的映射"),
     "malformed": ("title: [unclosed\n", "评价元数据格式错误"),

@@ -9,7 +9,6 @@ import pytest
 from tests.hostile.corpus import CASES, EVALUATION, Case, base
 
 
-
 def run_case(case: Case, tmp_path):
     from pipeline import evaluation
     from pipeline.ingest.stage import ingest
@@ -47,7 +46,9 @@ def test_case(case: Case, tmp_path):
     for rel, rows in case.accepted_rows.items():
         assert inv.loc[f"{EVALUATION}/{rel}", "rows_accepted"] == rows
     # Nothing lost, ever: rows read = accepted + quarantined per file, and every line of every sheet accounted for.
-    assert (result.inventory["rows_read"] == result.inventory["rows_accepted"] + result.inventory["rows_quarantined"]).all()
+    assert (
+        result.inventory["rows_read"] == result.inventory["rows_accepted"] + result.inventory["rows_quarantined"]
+    ).all()
     sheets = result.sheets
     parts = sheets[["lines_title", "lines_header", "lines_blank", "lines_accepted", "lines_quarantined"]].sum(axis=1)
     assert (sheets["lines"] == parts).all(), sheets.to_dict("records")
@@ -63,4 +64,8 @@ def test_the_corpus_covers_every_category():
     for case in CASES:
         by_category[case.category] = by_category.get(case.category, 0) + 1
     assert {k: v >= 6 for k, v in by_category.items() if k != "control"} == {
-        "exhaustion": True, "silent": True, "escape": True, "message": True}
+        "exhaustion": True,
+        "silent": True,
+        "escape": True,
+        "message": True,
+    }

@@ -30,9 +30,14 @@ ACTUALS = Path("bureau/employment/indicator_actuals.csv")
 
 
 def start(raw: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out),
-                             "--evaluation", HOHHOT], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out), "--evaluation", HOHHOT],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def change_an_actual(raw: Path, i: int) -> None:
@@ -58,10 +63,14 @@ def assert_complete(out: Path) -> dict:
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     with duckdb.connect(str(folder / "pipeline.duckdb"), read_only=True) as con:
         planned, received, spent = con.execute(
-            "SELECT SUM(planned), SUM(received), SUM(spent) FROM funds_by_source").fetchone()
+            "SELECT SUM(planned), SUM(received), SUM(spent) FROM funds_by_source"
+        ).fetchone()
     funds = summary["funds"]
     assert [Decimal(planned) / 1_000_000, Decimal(received) / 1_000_000, Decimal(spent) / 1_000_000] == [
-        Decimal(funds["planned"]), Decimal(funds["received"]), Decimal(funds["spent"])]
+        Decimal(funds["planned"]),
+        Decimal(funds["received"]),
+        Decimal(funds["spent"]),
+    ]
     return manifest
 
 

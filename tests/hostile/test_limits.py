@@ -11,13 +11,21 @@ import yaml
 
 from pipeline.ingest.limits import Limits
 
-SIZE_LIMITS = ("max_file_mb", "max_inflated_mb", "max_rows", "max_columns", "max_cells", "max_line_kb", "max_cell_chars")
+SIZE_LIMITS = (
+    "max_file_mb",
+    "max_inflated_mb",
+    "max_rows",
+    "max_columns",
+    "max_cells",
+    "max_line_kb",
+    "max_cell_chars",
+)
 
 
 def test_every_national_file_passes_a_quarter_of_each_default_limit(tmp_path):
     from pipeline import evaluation
-    from pipeline.tools import synth
     from pipeline.ingest.stage import ingest
+    from pipeline.tools import synth
 
     raw = tmp_path / "raw"
     synth.generate(raw / "national", counties=2850)

@@ -32,7 +32,9 @@ print(sf.problems[0].rule if sf.problems else "accepted", int(hwm.split()[1]) //
 
 
 def peak_rss_mb(args: list[str]) -> tuple[float, str]:
-    proc = subprocess.run([sys.executable, "-c", READ_ONE, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", READ_ONE, *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     outcome, mb = proc.stdout.split()
     return float(mb), outcome

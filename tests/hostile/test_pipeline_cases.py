@@ -40,8 +40,13 @@ def hostile_run(tmp_path_factory):
     (folder / "county" / "150102.xlsx").unlink()
     openpyxl_formula(folder)
     undeclared_department('=HYPERLINK("x")')(folder)
-    proc = subprocess.run([sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     return proc, out / ID
 
 
@@ -53,9 +58,12 @@ def test_the_run_succeeds_and_says_what_it_set_aside(hostile_run):
     assert summary["files"] == {"read": 21, "rejected": 2, "unrecognised": 1, "missing": 0}
     q = pd.read_csv(out / "quarantine.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     rules = set(zip(q["file"], q["rule"]))
-    assert {(f"{ID}/county/150124.xlsx", "resource_limit"), (f"{ID}/county/150125.xlsx", "not_regular_file"),
-            (f"{ID}/county/150102.xlsx", "formula_uncalculated"),
-            (f'{ID}/bureau/=HYPERLINK("x")/receipts.csv', "unknown_department")} <= rules
+    assert {
+        (f"{ID}/county/150124.xlsx", "resource_limit"),
+        (f"{ID}/county/150125.xlsx", "not_regular_file"),
+        (f"{ID}/county/150102.xlsx", "formula_uncalculated"),
+        (f'{ID}/bureau/=HYPERLINK("x")/receipts.csv', "unknown_department"),
+    } <= rules
 
 
 def test_other_counties_and_the_city_keep_their_figures(hostile_run):
@@ -83,4 +91,9 @@ def test_no_output_file_is_named_from_the_file_system(hostile_run):
     _, out = hostile_run
     names = [p.name for p in out.rglob("*")]
     assert not any(n.startswith(("=", "+", "-", "@")) for n in names), names
-    assert sorted(p.name for p in (out / "quarantine").iterdir()) == ["150102.csv", "150124.csv", "150125.csv", "未识别.csv"]
+    assert sorted(p.name for p in (out / "quarantine").iterdir()) == [
+        "150102.csv",
+        "150124.csv",
+        "150125.csv",
+        "未识别.csv",
+    ]

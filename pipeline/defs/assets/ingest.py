@@ -1,15 +1,14 @@
 """Stage 1 — raw submissions → validated tables (one per submission kind) + quarantine."""
 
-
 from pathlib import Path
 
 import dagster as dg
 
-from pipeline.contract import KINDS
 from pipeline.checks import rows
+from pipeline.contract import KINDS
+from pipeline.defs.assets.raw import raw_submissions
 from pipeline.defs.checks import check_result, pandera_check_spec, schema_check_result, schema_check_spec
 from pipeline.defs.metadata import table_metadata
-from pipeline.defs.assets.raw import raw_submissions
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
@@ -34,18 +33,32 @@ OUTPUT_NAMES = [*KINDS, *OTHER_OUTS]
 
 @dg.multi_asset(
     outs={
-        **{k.name: dg.AssetOut(description=f"{k.description} Validated rows; bad rows are in quarantine.",
-                               group_name=GROUP, io_manager_key="io_manager")
-           for k in KINDS.values()},
-        **{name: dg.AssetOut(description=desc, group_name=GROUP)
-           for name, desc in OTHER_OUTS.items()},
+        **{
+            k.name: dg.AssetOut(
+                description=f"{k.description} Validated rows; bad rows are in quarantine.",
+                group_name=GROUP,
+                io_manager_key="io_manager",
+            )
+            for k in KINDS.values()
+        },
+        **{name: dg.AssetOut(description=desc, group_name=GROUP) for name, desc in OTHER_OUTS.items()},
     },
-    check_specs=[pandera_check_spec(k) for k in KINDS.values()] + [
-        dg.AssetCheckSpec("rows_accounted", asset="submission_inventory", blocking=True,
-                          description="For every file: rows read = rows accepted + rows quarantined."),
-        dg.AssetCheckSpec("lines_accounted", asset="sheet_inventory", blocking=True,
-                          description="For every sheet: lines = title + header + blank + accepted + quarantined lines."),
-    ] + [schema_check_spec(name) for name in OTHER_OUTS if name in TABLES],
+    check_specs=[pandera_check_spec(k) for k in KINDS.values()]
+    + [
+        dg.AssetCheckSpec(
+            "rows_accounted",
+            asset="submission_inventory",
+            blocking=True,
+            description="For every file: rows read = rows accepted + rows quarantined.",
+        ),
+        dg.AssetCheckSpec(
+            "lines_accounted",
+            asset="sheet_inventory",
+            blocking=True,
+            description="For every sheet: lines = title + header + blank + accepted + quarantined lines.",
+        ),
+    ]
+    + [schema_check_spec(name) for name in OTHER_OUTS if name in TABLES],
     partitions_def=evaluations,
     deps=[raw_submissions],
     can_subset=False,
@@ -55,27 +68,45 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
     ev = paths.evaluation(context.partition_key)
     result = ingest(ev, Path(paths.raw_root), cache_dir=paths.cache_dir(context.partition_key, "read"))
     # Record what was read as an observation of the raw folder: its data version is the content hash.
-    context.log_event(dg.AssetObservation(
-        asset_key=raw_submissions.key, partition=context.partition_key,
-        tags={"dagster/data_version": evaluation_fingerprint(ev.folder)},
-        metadata={"submission_files": len(result.inventory)},
-    ))
+    context.log_event(
+        dg.AssetObservation(
+            asset_key=raw_submissions.key,
+            partition=context.partition_key,
+            tags={"dagster/data_version": evaluation_fingerprint(ev.folder)},
+            metadata={"submission_files": len(result.inventory)},
+        )
+    )
     hashes = dict(zip(result.inventory["file"], result.inventory["sha256"]))
     for kind in KINDS.values():
         df = result.tables[kind.name]
         files = sorted(df["file"].unique()) if len(df) else []
-        yield dg.Output(df, output_name=kind.name, metadata=table_metadata(
-            df, model=kind.model, input_hashes={f: hashes[f] for f in files}))
+        yield dg.Output(
+            df,
+            output_name=kind.name,
+            metadata=table_metadata(df, model=kind.model, input_hashes={f: hashes[f] for f in files}),
+        )
     found = [checks.contract(kind, result.tables[kind.name]) for kind in KINDS.values()]
     found += [checks.rows_accounted(result.inventory), checks.lines_accounted(result.sheets)]
     yield from (check_result(c) for c in found)
-    tables = {"quarantine": result.quarantine, "submission_inventory": result.inventory, "sheet_inventory": result.sheets,
-              "missing_submissions": result.missing, "ingest_findings": result.findings, "ingest_checks": rows(found)}
+    tables = {
+        "quarantine": result.quarantine,
+        "submission_inventory": result.inventory,
+        "sheet_inventory": result.sheets,
+        "missing_submissions": result.missing,
+        "ingest_findings": result.findings,
+        "ingest_checks": rows(found),
+    }
     extra: dict[str, dict[str, dg.MetadataValue | int]] = {
-        "quarantine": {"rows_quarantined": dg.MetadataValue.int(result.rows["quarantined"]),
-                       "files_rejected": dg.MetadataValue.int(result.files["rejected"])},
-        "submission_inventory": {"rows_read": result.rows["read"], "rows_accepted": result.rows["accepted"],
-                                 "rows_quarantined": result.rows["quarantined"], "input_sha256": dg.MetadataValue.json(hashes)},
+        "quarantine": {
+            "rows_quarantined": dg.MetadataValue.int(result.rows["quarantined"]),
+            "files_rejected": dg.MetadataValue.int(result.files["rejected"]),
+        },
+        "submission_inventory": {
+            "rows_read": result.rows["read"],
+            "rows_accepted": result.rows["accepted"],
+            "rows_quarantined": result.rows["quarantined"],
+            "input_sha256": dg.MetadataValue.json(hashes),
+        },
         "sheet_inventory": {"lines": int(result.sheets["lines"].sum())},
     }
     for name, df in tables.items():

@@ -26,29 +26,47 @@ from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_
 GROUP = "report"
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP,
-          check_specs=[schema_check_spec("findings")])
-def findings(context: dg.AssetExecutionContext, paths: PipelinePaths, ingest_findings: pd.DataFrame,
-             reconciliation_findings: pd.DataFrame, scoring_findings: pd.DataFrame, funds_by_source: pd.DataFrame,
-             indicator_scores: pd.DataFrame):
+@dg.asset(partitions_def=evaluations, group_name=GROUP, check_specs=[schema_check_spec("findings")])
+def findings(
+    context: dg.AssetExecutionContext,
+    paths: PipelinePaths,
+    ingest_findings: pd.DataFrame,
+    reconciliation_findings: pd.DataFrame,
+    scoring_findings: pd.DataFrame,
+    funds_by_source: pd.DataFrame,
+    indicator_scores: pd.DataFrame,
+):
     """问题发现 — every finding of every stage, one row each: code, subject, what is at stake, the rule that raised it,
     and its severity under the evaluation's declared severity rules."""
     ev = paths.evaluation(context.partition_key)
     primary = indicator_scores[indicator_scores["framework"] == ev.primary_framework]
-    df = findings_mod.assess(findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings),
-                             ev.settings, int(funds_by_source["planned"].sum()),
-                             dict(zip(primary["code"], primary["points"], strict=True)))
+    df = findings_mod.assess(
+        findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings),
+        ev.settings,
+        int(funds_by_source["planned"].sum()),
+        dict(zip(primary["code"], primary["points"], strict=True)),
+    )
     counts = df["code"].value_counts().sort_index().to_dict()
     by_severity = df["severity"].value_counts().sort_index().to_dict()
-    yield dg.Output(df, metadata={**table_metadata(df, "findings"), "by_code": dg.MetadataValue.json(counts),
-                                  "by_severity": dg.MetadataValue.json(by_severity)})
+    yield dg.Output(
+        df,
+        metadata={
+            **table_metadata(df, "findings"),
+            "by_code": dg.MetadataValue.json(counts),
+            "by_severity": dg.MetadataValue.json(by_severity),
+        },
+    )
     yield schema_check_result("findings", df)
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP,
-          check_specs=[schema_check_spec("lineage")])
-def lineage(context: dg.AssetExecutionContext, paths: PipelinePaths, funds_lineage: pd.DataFrame,
-            scoring_lineage: pd.DataFrame, submission_inventory: pd.DataFrame):
+@dg.asset(partitions_def=evaluations, group_name=GROUP, check_specs=[schema_check_spec("lineage")])
+def lineage(
+    context: dg.AssetExecutionContext,
+    paths: PipelinePaths,
+    funds_lineage: pd.DataFrame,
+    scoring_lineage: pd.DataFrame,
+    submission_inventory: pd.DataFrame,
+):
     """血缘 — the edge table: every output row (reconciliation, indicator scores, findings) → the raw rows behind it."""
     edges = lineage_mod.unify(funds_lineage, scoring_lineage, submission_inventory)
     out = paths.run_dir(context.partition_key, context.run.run_id)
@@ -56,19 +74,30 @@ def lineage(context: dg.AssetExecutionContext, paths: PipelinePaths, funds_linea
     edges.to_parquet(tmp, index=False)
     tmp.replace(out / "lineage.parquet")
     outputs.record(out, "lineage", ["lineage.parquet"])
-    yield dg.Output(edges, metadata={
-        **table_metadata(edges, "lineage"), "parquet": dg.MetadataValue.path(str(out / "lineage.parquet")),
-        "dagster/column_lineage": dg.TableColumnLineage(deps_by_column={
-            "file": [dg.TableColumnDep(asset_key=dg.AssetKey("submission_inventory"), column_name="file")],
-            "sha256": [dg.TableColumnDep(asset_key=dg.AssetKey("submission_inventory"), column_name="sha256")],
-        }),
-    })
+    yield dg.Output(
+        edges,
+        metadata={
+            **table_metadata(edges, "lineage"),
+            "parquet": dg.MetadataValue.path(str(out / "lineage.parquet")),
+            "dagster/column_lineage": dg.TableColumnLineage(
+                deps_by_column={
+                    "file": [dg.TableColumnDep(asset_key=dg.AssetKey("submission_inventory"), column_name="file")],
+                    "sha256": [dg.TableColumnDep(asset_key=dg.AssetKey("submission_inventory"), column_name="sha256")],
+                }
+            ),
+        },
+    )
     yield schema_check_result("lineage", edges)
 
 
 @dg.asset(partitions_def=evaluations, group_name=GROUP)
-def evaluation_figures(context: dg.AssetExecutionContext, submission_inventory: pd.DataFrame,
-                       missing_submissions: pd.DataFrame, reconciliation_summary: dict, scoring_summary: dict) -> dict:
+def evaluation_figures(
+    context: dg.AssetExecutionContext,
+    submission_inventory: pd.DataFrame,
+    missing_submissions: pd.DataFrame,
+    reconciliation_summary: dict,
+    scoring_summary: dict,
+) -> dict:
     """评价数据汇总 — every figure of summary.json except the artifacts: rows, files, funds, coverage, score, indicators."""
     figures = ingest_block(context.partition_key, submission_inventory, missing_submissions)
     figures.update({k: v for k, v in reconciliation_summary.items() if k != "rates"})
@@ -77,15 +106,27 @@ def evaluation_figures(context: dg.AssetExecutionContext, submission_inventory: 
 
 
 SUBMISSION_TABLES = list(KINDS)
-RESULT_TABLES = ["funds_by_source", "funds_by_subproject", "funds_by_group", "funds_by_county", "funds_cells",
-                 "indicator_scores", "dimension_scores"]
+RESULT_TABLES = [
+    "funds_by_source",
+    "funds_by_subproject",
+    "funds_by_group",
+    "funds_by_county",
+    "funds_cells",
+    "indicator_scores",
+    "dimension_scores",
+]
 
 
 @dg.asset(
-    partitions_def=evaluations, group_name=GROUP,
+    partitions_def=evaluations,
+    group_name=GROUP,
     ins={t: dg.AssetIn(t) for t in [*SUBMISSION_TABLES, *RESULT_TABLES, "ingest_checks", "reconciliation_checks"]},
-    check_specs=[dg.AssetCheckSpec(f"expectations_{t}", asset="data_quality", blocking=True,
-                                   description=f"Great Expectations suite on {t}.") for t in SUBMISSION_TABLES + RESULT_TABLES]
+    check_specs=[
+        dg.AssetCheckSpec(
+            f"expectations_{t}", asset="data_quality", blocking=True, description=f"Great Expectations suite on {t}."
+        )
+        for t in SUBMISSION_TABLES + RESULT_TABLES
+    ]
     + [schema_check_spec("data_quality")],
 )
 def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tables: pd.DataFrame):
@@ -106,32 +147,72 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
     for t in SUBMISSION_TABLES + RESULT_TABLES:
         r = by_table[t]
         yield dg.AssetCheckResult(
-            check_name=f"expectations_{t}", asset_key="data_quality", passed=bool(r.success),
+            check_name=f"expectations_{t}",
+            asset_key="data_quality",
+            passed=bool(r.success),
             severity=dg.AssetCheckSeverity.ERROR if t in RESULT_TABLES else dg.AssetCheckSeverity.WARN,
-            metadata={"evaluated": r.statistics["evaluated"], "unsuccessful": r.statistics["unsuccessful"],
-                      "data_docs": dg.MetadataValue.path(str(out / r.docs_page)),
-                      "failures": dg.MetadataValue.json(r.to_dict()["failures"][:20])})
+            metadata={
+                "evaluated": r.statistics["evaluated"],
+                "unsuccessful": r.statistics["unsuccessful"],
+                "data_docs": dg.MetadataValue.path(str(out / r.docs_page)),
+                "failures": dg.MetadataValue.json(r.to_dict()["failures"][:20]),
+            },
+        )
     df = pd.concat([*earlier, quality_rows(results)], ignore_index=True)
-    yield dg.Output(df, metadata={**table_metadata(df, "data_quality"), "failed": int((~df["passed"]).sum()),
-                                  "data_docs": dg.MetadataValue.path(str(out / "data_docs" / "index.html"))})
+    yield dg.Output(
+        df,
+        metadata={
+            **table_metadata(df, "data_quality"),
+            "failed": int((~df["passed"]).sum()),
+            "data_docs": dg.MetadataValue.path(str(out / "data_docs" / "index.html")),
+        },
+    )
     yield schema_check_result("data_quality", df)
 
 
 @dg.asset(partitions_def=evaluations, group_name=GROUP)
-def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, evaluation_figures: dict,
-                      subproject_status: pd.DataFrame, dimension_scores: pd.DataFrame, indicator_scores: pd.DataFrame,
-                      findings: pd.DataFrame, quarantine: pd.DataFrame, submission_inventory: pd.DataFrame,
-                      data_quality: pd.DataFrame, funds_by_source: pd.DataFrame, funds_by_subproject: pd.DataFrame,
-                      funds_cells: pd.DataFrame, transfer_discrepancies: pd.DataFrame, county_matching: pd.DataFrame,
-                      lineage: pd.DataFrame) -> dict:
+def evaluation_report(
+    context: dg.AssetExecutionContext,
+    paths: PipelinePaths,
+    evaluation_figures: dict,
+    subproject_status: pd.DataFrame,
+    dimension_scores: pd.DataFrame,
+    indicator_scores: pd.DataFrame,
+    findings: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    submission_inventory: pd.DataFrame,
+    data_quality: pd.DataFrame,
+    funds_by_source: pd.DataFrame,
+    funds_by_subproject: pd.DataFrame,
+    funds_cells: pd.DataFrame,
+    transfer_discrepancies: pd.DataFrame,
+    county_matching: pd.DataFrame,
+    lineage: pd.DataFrame,
+) -> dict:
     """评价报告 — report.html, report.pdf, report.docx, their chart images, scored_tables.xlsx (and the
     项目支出绩效自评表 of a self-evaluation), byte-identical on rerun."""
     ev = paths.evaluation(context.partition_key)
-    inp = gather(ev, evaluation_figures, subproject_status, dimension_scores, indicator_scores, findings,
-                 quarantine, submission_inventory, data_quality, funds_by_subproject, county_matching,
-                 funds_cells, lineage)
-    extra = {"资金核对_来源": funds_by_source, "资金核对_子项目": funds_by_subproject,
-             "下拨核对差异": transfer_discrepancies, "配套资金": county_matching}
+    inp = gather(
+        ev,
+        evaluation_figures,
+        subproject_status,
+        dimension_scores,
+        indicator_scores,
+        findings,
+        quarantine,
+        submission_inventory,
+        data_quality,
+        funds_by_subproject,
+        county_matching,
+        funds_cells,
+        lineage,
+    )
+    extra = {
+        "资金核对_来源": funds_by_source,
+        "资金核对_子项目": funds_by_subproject,
+        "下拨核对差异": transfer_discrepancies,
+        "配套资金": county_matching,
+    }
     if len(lineage) < 200_000:  # the XLSX carries the lineage only while it fits comfortably
         extra["血缘"] = lineage
     out = paths.run_dir(context.partition_key, context.run.run_id)
@@ -142,38 +223,56 @@ def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths, e
 
 
 @dg.asset(partitions_def=evaluations, group_name=GROUP)
-def evaluation_summary(context: dg.AssetExecutionContext, paths: PipelinePaths, evaluation_figures: dict,
-                       evaluation_report: dict, quarantine: pd.DataFrame) -> dg.MaterializeResult:
+def evaluation_summary(
+    context: dg.AssetExecutionContext,
+    paths: PipelinePaths,
+    evaluation_figures: dict,
+    evaluation_report: dict,
+    quarantine: pd.DataFrame,
+) -> dg.MaterializeResult:
     """summary.json — the evaluation's figures (rows, files, funds, score, artifacts) as strings, by dotted path."""
     out = paths.run_dir(context.partition_key, context.run.run_id)
     summary = {**evaluation_figures, "artifacts": evaluation_report}
     per_submitter = write_quarantine_by_submitter(out, quarantine)
     atomic_write(out / SUMMARY_FILE, dump(summary).encode())
     outputs.record(out, "evaluation_summary", [SUMMARY_FILE, *per_submitter])
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(out / SUMMARY_FILE)),
-        "score": dg.MetadataValue.json(summary.get("score", {})),
-        "quarantine_files": dg.MetadataValue.json(per_submitter),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(out / SUMMARY_FILE)),
+            "score": dg.MetadataValue.json(summary.get("score", {})),
+            "quarantine_files": dg.MetadataValue.json(per_submitter),
+        }
+    )
 
 
 # Every other asset of an evaluation: the manifest is written, and the set published, after all of them.
-EVERY_ASSET = [*ingest_assets.OUTPUT_NAMES, *reconcile_assets.OUTPUT_NAMES, *scoring_assets.OUTPUT_NAMES,
-               "findings", "lineage", "evaluation_figures", "data_quality", "evaluation_report", "evaluation_summary"]
+EVERY_ASSET = [
+    *ingest_assets.OUTPUT_NAMES,
+    *reconcile_assets.OUTPUT_NAMES,
+    *scoring_assets.OUTPUT_NAMES,
+    "findings",
+    "lineage",
+    "evaluation_figures",
+    "data_quality",
+    "evaluation_report",
+    "evaluation_summary",
+]
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP,
-          deps=[dg.AssetKey(name) for name in EVERY_ASSET])
+@dg.asset(partitions_def=evaluations, group_name=GROUP, deps=[dg.AssetKey(name) for name in EVERY_ASSET])
 def run_manifest(context: dg.AssetExecutionContext, paths: PipelinePaths) -> dg.MaterializeResult:
     """manifest.json — written last (input and output SHA-256s, configuration, code and package versions),
     then the run's output set is published as ``OUT/<evaluation_id>`` in one atomic step."""
     ev = paths.evaluation(context.partition_key)
     folder = outputs.finalize(Path(paths.out_root), ev, context.run.run_id)
     manifest = json.loads((folder / manifest_mod.MANIFEST).read_text(encoding="utf-8"))
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(paths.out_dir(ev.id) / manifest_mod.MANIFEST)),
-        "output_set": dg.MetadataValue.path(str(folder)),
-        "outputs_hashed": len(manifest["outputs"]),
-        # What the outputs reflect: the automation compares these with the folder and the code of today.
-        "input_fingerprint": manifest["input_fingerprint"], "code_version": manifest["code_version"],
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(paths.out_dir(ev.id) / manifest_mod.MANIFEST)),
+            "output_set": dg.MetadataValue.path(str(folder)),
+            "outputs_hashed": len(manifest["outputs"]),
+            # What the outputs reflect: the automation compares these with the folder and the code of today.
+            "input_fingerprint": manifest["input_fingerprint"],
+            "code_version": manifest["code_version"],
+        }
+    )

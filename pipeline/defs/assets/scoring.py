@@ -27,24 +27,55 @@ OUTPUT_NAMES = [*TABLES, "scoring_summary"]
 
 
 @dg.multi_asset(
-    outs={**{name: dg.AssetOut(description=desc, group_name=GROUP,
-                               metadata={"csv_export": name != "scoring_lineage"}) for name, desc in TABLES.items()},
-          "scoring_summary": dg.AssetOut(description="得分汇总 — the score, indicators and subprojects blocks of summary.json.",
-                                         group_name=GROUP)},
-    ins={k: dg.AssetIn(k) for k in ("indicator_actuals", "county_indicators", "grades", "survey", "subprojects",
-                                     "county_archive", "reconciliation_summary")},
-    check_specs=[dg.AssetCheckSpec("dimensions_add_up", asset="dimension_scores", blocking=True,
-                                   description="Each dimension score is the sum of its printed leaf scores and the total the sum of the dimensions.")]
+    outs={
+        **{
+            name: dg.AssetOut(description=desc, group_name=GROUP, metadata={"csv_export": name != "scoring_lineage"})
+            for name, desc in TABLES.items()
+        },
+        "scoring_summary": dg.AssetOut(
+            description="得分汇总 — the score, indicators and subprojects blocks of summary.json.", group_name=GROUP
+        ),
+    },
+    ins={
+        k: dg.AssetIn(k)
+        for k in (
+            "indicator_actuals",
+            "county_indicators",
+            "grades",
+            "survey",
+            "subprojects",
+            "county_archive",
+            "reconciliation_summary",
+        )
+    },
+    check_specs=[
+        dg.AssetCheckSpec(
+            "dimensions_add_up",
+            asset="dimension_scores",
+            blocking=True,
+            description="Each dimension score is the sum of its printed leaf scores and the total the sum of the dimensions.",
+        )
+    ]
     + [schema_check_spec(name) for name in TABLES],
     partitions_def=evaluations,
     can_subset=False,
 )
-def indicator_scoring(context: dg.AssetExecutionContext, paths: PipelinePaths, indicator_actuals: pd.DataFrame,
-                      county_indicators: pd.DataFrame, grades: pd.DataFrame, survey: pd.DataFrame,
-                      subprojects: pd.DataFrame, county_archive: pd.DataFrame, reconciliation_summary: dict):
+def indicator_scoring(
+    context: dg.AssetExecutionContext,
+    paths: PipelinePaths,
+    indicator_actuals: pd.DataFrame,
+    county_indicators: pd.DataFrame,
+    grades: pd.DataFrame,
+    survey: pd.DataFrame,
+    subprojects: pd.DataFrame,
+    county_archive: pd.DataFrame,
+    reconciliation_summary: dict,
+):
     """Score every indicator by its framework's method, sum into dimensions, a total and a grade."""
     ev = paths.evaluation(context.partition_key)
-    tables = dict(indicator_actuals=indicator_actuals, county_indicators=county_indicators, grades=grades, survey=survey)
+    tables = dict(
+        indicator_actuals=indicator_actuals, county_indicators=county_indicators, grades=grades, survey=survey
+    )
     results = score_all(ev, scoring_inputs(ev, tables, reconciliation_summary["rates"]))
     primary = results[ev.primary_framework]
     status, status_edges, status_findings = subproject_status(subprojects, ev.cutoff)
@@ -57,8 +88,13 @@ def indicator_scoring(context: dg.AssetExecutionContext, paths: PipelinePaths, i
     summary = scoring.summary(primary, {n: r for n, r in results.items() if n != ev.primary_framework})
     summary["subprojects"] = subprojects_summary(status)
 
-    tables = {"indicator_scores": indicators, "dimension_scores": dimensions, "subproject_status": status,
-              "scoring_findings": found, "scoring_lineage": lineage}
+    tables = {
+        "indicator_scores": indicators,
+        "dimension_scores": dimensions,
+        "subproject_status": status,
+        "scoring_findings": found,
+        "scoring_lineage": lineage,
+    }
     extra = {"indicator_scores": {"total": primary.score_block()["total"], "grade": primary.grade}}
     for name, df in tables.items():
         yield dg.Output(df, output_name=name, metadata={**table_metadata(df, name), **extra.get(name, {})})
