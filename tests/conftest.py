@@ -1,29 +1,12 @@
-"""Shared fixtures: one real pipeline run over raw/ per test session, and system-program gates."""
+"""Shared fixtures: one real pipeline run over raw/ per test session, and a Dagster instance."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "raw"
-HOHHOT = "2023-hohhot-pes"
-SELF_EVALUATION = "2023-tumote-skills-self"  # the unit self-evaluation example (自评表)
-
-
-def require_program(name: str) -> str:
-    """Path of a system program; skip visibly when absent, fail when CI demands system deps."""
-    path = shutil.which(name)
-    if path:
-        return path
-    reason = f"system program '{name}' is not installed (.ci/run installs it)"
-    if os.environ.get("PIPELINE_REQUIRE_SYSTEM_DEPS") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
+from tests.support import HOHHOT, RAW
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +33,14 @@ def instance(tmp_path):
     home.mkdir()
     with dg.instance_for_test(temp_dir=str(home)) as inst:
         yield inst
+
+
+# Each folder is a marker, so a subset runs by name: `pytest -m "not system"`, `pytest -m hostile`.
+FOLDER_MARKERS = {"unit": "unit", "integration": "integration", "hostile": "hostile", "system": "system"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = item.path.relative_to(config.rootpath / "tests").parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])

@@ -29,7 +29,7 @@ COLOURS = {
 MAX_INDICATOR_BARS = 40
 PNG_SCALE = 2  # twice the SVG's pixel size: sharp at 300 dpi when the DOCX shows the chart 16 cm wide
 # Where Debian's fonts-noto-cjk puts the fonts: registered explicitly, since resvg renders a glyph it
-# cannot find as nothing at all, without an error (tests/test_report_files.py proves the CJK font resolves).
+# cannot find as nothing at all, without an error (tests/integration/test_report_files.py proves the CJK font resolves).
 CJK_FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto", "/usr/share/fonts")
 QUALITATIVE = {"met": "定性评价：达到目标", "unmet": "定性评价：未达目标"}
 

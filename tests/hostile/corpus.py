@@ -20,7 +20,8 @@ from pathlib import Path
 
 import openpyxl
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
+
 HOHHOT = ROOT / "raw" / "2023-hohhot-pes"
 EVALUATION = "hostile"
 RECEIPTS = "bureau/finance/receipts.csv"

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.hostile.corpus import COUNTY, EVALUATION, HOHHOT, RECEIPTS, base, copy, renamed_sheet, xfd_cell
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
 
 
 def cli(*args: str, cwd: Path = ROOT, stdin=None, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.hostile.corpus import COUNTY, RECEIPTS, billion_laughs, inflated_part, million_rows, sparse_csv, xfd_cell
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 CEILING_MB = 400
 READ_ONE = """
 import sys

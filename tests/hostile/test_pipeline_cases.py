@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from tests.hostile.corpus import HOHHOT, openpyxl_formula, undeclared_department, xfd_cell
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 ID = "2023-hohhot-pes"
 
 

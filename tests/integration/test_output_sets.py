@@ -1,0 +1,85 @@
+"""Output sets: a run of some assets only (as the UI's "Materialize" on one asset) still publishes a whole set.
+
+After a full run, the evaluator edits the narrative and re-materialises only ``evaluation_report``.
+Its inputs come from the published set; when the run succeeds, ``publish_partial_runs`` carries
+the other assets' files over (hard links, same bytes), rebuilds DuckDB, CSVs and the manifest,
+and publishes: the new report, everything else the previous run's, all described by the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from tests.support import HOHHOT, RAW
+
+
+def manifest_holds(folder: Path) -> dict:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for rel, digest in manifest["outputs"].items():
+        assert hashlib.sha256((folder / rel).read_bytes()).hexdigest() == digest, rel
+    return manifest
+
+
+def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance):
+    from pipeline.definitions import defs
+    from pipeline.defs.io_manager import EvaluationIOManager
+    from pipeline.defs.resources import PipelinePaths
+    from pipeline.defs.sensors import publish_partial_runs
+    from pipeline.materialize import materialize_evaluation
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(RAW / HOHHOT, raw / HOHHOT)
+    full = materialize_evaluation(HOHHOT, raw_root=str(raw), out_root=str(out), dagster_instance=instance)
+    assert full.success
+    before = (out / HOHHOT).resolve()
+    old = manifest_holds(before)
+
+    narrative = raw / HOHHOT / "narrative.md"
+    narrative.write_text(
+        narrative.read_text(encoding="utf-8") + "\n评价组补充：本段为局部重算的检验。\n", encoding="utf-8"
+    )
+    paths = PipelinePaths(raw_root=str(raw), out_root=str(out))
+    result = dg.materialize(
+        list(defs.assets),
+        selection=["evaluation_report"],
+        instance=instance,
+        partition_key=HOHHOT,
+        resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
+    )
+    assert result.success
+    assert (out / HOHHOT).resolve() == before  # nothing is published until the run's set is whole
+
+    with dg.build_run_status_sensor_context(
+        sensor_name="publish_partial_runs",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_success_event(),
+        resources={"paths": paths},
+    ) as context:
+        publish_partial_runs(context)
+    after = (out / HOHHOT).resolve()
+    assert after != before and after.name == result.run_id
+    new = manifest_holds(after)
+    assert "评价组补充" in (after / "report.html").read_text(encoding="utf-8")
+    changed = {rel for rel in new["outputs"] if old["outputs"].get(rel) != new["outputs"][rel]}
+    assert changed == {"report.html", "report.pdf", "report.docx", "values/evaluation_report.json"}
+    # The carried files are the previous set's own bytes, linked, not copies.
+    assert (after / "payments.csv").stat().st_ino == (before / "payments.csv").stat().st_ino or (
+        after / "tables" / "payments.parquet"
+    ).stat().st_ino == (before / "tables" / "payments.parquet").stat().st_ino
+    assert (after / "pipeline.duckdb").is_file() and (after / "data_docs" / "index.html").is_file()
+
+    # A second evaluation of the sensor for the same run finds nothing left to do.
+    with dg.build_run_status_sensor_context(
+        sensor_name="publish_partial_runs",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_success_event(),
+        resources={"paths": paths},
+    ) as context:
+        assert isinstance(publish_partial_runs(context), dg.SkipReason)

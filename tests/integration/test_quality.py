@@ -1,0 +1,187 @@
+"""Great Expectations suites on the tables of a real Hohhot run: all pass; known corruptions fail the right expectation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.evaluation import find
+from pipeline.quality.expectations import quality_rows, run_suites, suites
+from pipeline.store import TABLES, read_table
+from tests.support import HOHHOT, RAW, ROOT
+
+# 到位 by source in the Hohhot seed: 10000 + 5000 + 9710 + 500 + 2265 万元, in 分.
+HOHHOT_RECEIVED_FEN = 27_475_000_000
+COUNTY_RECEIVED_FEN = 500_000_000
+
+
+@pytest.fixture(scope="module")
+def evaluation():
+    return find(RAW, HOHHOT)
+
+
+@pytest.fixture(scope="module")
+def tables(hohhot_run) -> dict:
+    return {path.stem: read_table(path) for path in sorted((hohhot_run.out_dir / TABLES).glob("*.parquet"))}
+
+
+@pytest.fixture(scope="module")
+def clean(tables, evaluation, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gx-clean")
+    return out, run_suites(tables, out, evaluation)
+
+
+@pytest.fixture(scope="module")
+def corrupted(tables, evaluation, tmp_path_factory):
+    """A negative received, a duplicated payment id, an unexplained negative payment, float money, a score above its points."""
+    t = dict(tables)
+    by_source = t["funds_by_source"].copy()
+    by_source.loc[by_source["key"] == "county", "received"] = -100
+    t["funds_by_source"] = by_source
+    payments = t["payments"].copy()
+    payments.loc[1, "payment_id"] = payments.loc[0, "payment_id"]
+    payments.loc[2, "amount_fen"] = -5
+    t["payments"] = payments
+    county_payments = t["county_payments"].copy()
+    county_payments["amount_fen"] = county_payments["amount_fen"].astype(float)
+    t["county_payments"] = county_payments
+    scores = t["indicator_scores"].copy()
+    first = (scores["framework"] == "third_party") & (scores["code"] == "basis_sufficiency")
+    scores.loc[first, "score"] = "2.50"  # points 2.00
+    t["indicator_scores"] = scores
+    out = tmp_path_factory.mktemp("gx-corrupt")
+    return out, {r.table: r for r in run_suites(t, out, evaluation)}
+
+
+def test_every_expected_table_has_a_suite_that_passes_on_hohhot(clean):
+    out, results = clean
+    by_table = {r.table: r for r in results}
+    assert {
+        "payments",
+        "receipts",
+        "fund_plan",
+        "county_payments",
+        "transfers",
+        "funds_by_source",
+        "funds_by_subproject",
+        "funds_cells",
+        "indicator_scores",
+        "dimension_scores",
+    } <= set(by_table)
+    failed = {r.table: r.failures for r in results if not r.success}
+    assert failed == {}
+    for r in results:
+        assert r.statistics["evaluated"] == r.statistics["successful"] and r.statistics["unsuccessful"] == 0
+    assert by_table["payments"].statistics["evaluated"] == 11
+    assert by_table["funds_cells"].statistics["evaluated"] == 23
+
+
+def test_fund_sums_are_asserted_as_exact_integers_of_fen(tables, evaluation):
+    cells = next(s for s in suites(tables, evaluation) if s.table == "funds_cells")
+    received = next(
+        e
+        for e in cells.expectations
+        if e.type == "expect_column_integer_sum_to_be_between" and e.kwargs["column"] == "received"
+    )
+    assert received.kwargs["min_value"] == received.kwargs["max_value"] == HOHHOT_RECEIVED_FEN
+    assert type(received.kwargs["min_value"]) is int
+
+
+def test_data_docs_are_written_for_every_validation(clean):
+    out, results = clean
+    assert all(r.docs_index == "data_docs/index.html" for r in results)
+    index = out / "data_docs" / "index.html"
+    assert index.is_file()
+    for r in results:
+        page = out / r.docs_page
+        assert page.is_file() and page.suffix == ".html"
+        assert r.docs_page.startswith(f"data_docs/validations/{r.name}/")
+    assert "funds_cells_suite" in index.read_text(encoding="utf-8")
+
+
+def test_results_are_json_and_the_appendix_rows_pass(clean):
+    _, results = clean
+    json.dumps([r.to_dict() for r in results], ensure_ascii=False)
+    rows = quality_rows(results)
+    assert list(rows.columns) == ["check", "passed", "detail"]
+    assert len(rows) == len(results) and rows["passed"].all()
+    assert rows.set_index("check").loc["funds_cells:expectations", "detail"].startswith("23/23")
+
+
+def _failed(result) -> dict[tuple, dict]:
+    return {(f["expectation"], json.dumps(f["kwargs"], sort_keys=True)): f for f in result.failures}
+
+
+def test_negative_received_fails_the_non_negative_total_and_every_level_sum(corrupted):
+    _, by_table = corrupted
+    src = by_table["funds_by_source"]
+    assert not src.success and src.statistics["unsuccessful"] == 1
+    (f,) = src.failures
+    assert f["expectation"] == "expect_column_integer_values_to_be_between"
+    assert f["kwargs"] == {"column": "received", "min_value": 0, "max_value": None}
+    assert f["observed"] == [-100] and f["rows"] == [{"received": -100, "key": "county"}]
+    # Every level now disagrees with the by-source total, by exactly the 分 that changed.
+    expected_total = HOHHOT_RECEIVED_FEN - COUNTY_RECEIVED_FEN - 100
+    for level in ("funds_cells", "funds_by_subproject", "funds_by_group", "funds_by_county"):
+        (f,) = by_table[level].failures
+        assert f["expectation"] == "expect_column_integer_sum_to_be_between"
+        assert f["kwargs"] == {"column": "received", "min_value": expected_total, "max_value": expected_total}
+        assert f["observed"] == HOHHOT_RECEIVED_FEN and type(f["observed"]) is int
+
+
+def test_duplicated_payment_id_and_unexplained_negative_fail_with_their_rows(corrupted):
+    _, by_table = corrupted
+    failures = _failed(by_table["payments"])
+    assert len(failures) == 2
+    dup = failures[("expect_column_values_to_be_unique", '{"column": "payment_id"}')]
+    assert dup["observed"] == ["ZC2022-001", "ZC2022-001"] and dup["unexpected_count"] == 2
+    assert [r["row"] for r in dup["rows"]] == [3, 4]
+    assert {r["file"] for r in dup["rows"]} == {"2023-hohhot-pes/bureau/finance/payments.csv"}
+    reversal = failures[("expect_column_values_to_not_be_null", '{"column": "reverses"}')]
+    assert reversal["where"] == ["amount_fen", "<", 0]
+    assert reversal["unexpected_count"] == 1 and reversal["rows"][0]["row"] == 5
+
+
+def test_float_money_fails_the_integer_type(corrupted):
+    _, by_table = corrupted
+    (f,) = by_table["county_payments"].failures
+    assert f["expectation"] == "expect_column_values_to_be_in_type_list"
+    assert f["kwargs"]["column"] == "amount_fen" and f["observed"] == "float64"
+
+
+def test_score_above_points_fails_compared_as_numbers(corrupted):
+    _, by_table = corrupted
+    (f,) = by_table["indicator_scores"].failures
+    assert f["expectation"] == "expect_column_pair_values_a_to_be_greater_than_b"
+    assert f["observed"] == [["2.00", "2.50"]]
+    assert f["rows"] == [{"points": "2.00", "framework": "third_party", "code": "basis_sufficiency", "score": "2.50"}]
+
+
+def test_untouched_tables_still_pass_and_the_appendix_names_the_observed_values(corrupted):
+    out, by_table = corrupted
+    failing = {t for t, r in by_table.items() if not r.success}
+    assert failing == {
+        "funds_by_source",
+        "funds_cells",
+        "funds_by_subproject",
+        "funds_by_group",
+        "funds_by_county",
+        "payments",
+        "county_payments",
+        "indicator_scores",
+    }
+    rows = quality_rows(list(by_table.values())).set_index("check")
+    assert not rows.loc["funds_by_source:expectations", "passed"]
+    assert "-100" in rows.loc["funds_by_source:expectations", "detail"]
+    assert "ZC2022-001" in rows.loc["payments:expectations", "detail"]
+    assert "observed 27475000000" in rows.loc["funds_cells:expectations", "detail"]
+    assert (out / "data_docs" / "index.html").is_file()
+    assert (out / by_table["payments"].docs_page).is_file()
+
+
+def test_importing_the_package_does_not_import_great_expectations():
+    code = "import sys, pipeline.quality; assert 'great_expectations' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
