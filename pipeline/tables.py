@@ -261,6 +261,7 @@ TABLES: dict[str, Table] = {
             "quarantine",
             "隔离记录",
             ("file", "sheet", "row", "column", "rule", "value", "message", "submitter", "kind"),
+            empty=("row",),  # a file or sheet rejected whole has no row
         ),
         _t(
             "submission_inventory",
