@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 from pipeline.report.blocks import Block, Paragraph
 
@@ -94,7 +95,7 @@ def parse(text: str) -> Narrative:
 
 def _problem_blocks(lines: list[str]) -> tuple[list[Block], list[NarrativeProblem]]:
     intro: list[str] = []
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     for line in lines:
         stripped = line.strip()
         if line.startswith("### "):
@@ -114,8 +115,8 @@ def _problem_blocks(lines: list[str]) -> tuple[list[Block], list[NarrativeProble
             title = line[5:]
             found[-1]["at"] = "recommendation" if "建议" in title else "analysis" if "原因" in title else "description"
             found[-1][found[-1]["at"]].append("")
-        elif SELECTORS.match(stripped):
-            listed = SELECTORS.match(stripped)["list"]
+        elif selectors := SELECTORS.match(stripped):
+            listed = selectors["list"]
             found[-1]["selectors"] += [s.strip() for s in re.split(r"[、,，;；\s]+", listed) if s.strip()]
         else:
             found[-1][found[-1]["at"]].append(line)
