@@ -36,7 +36,7 @@ import dataclasses
 import re
 from typing import Any
 
-from pipeline.report.blocks import Block, Paragraph
+from pipeline.report.blocks import Paragraph
 
 EVALUATOR = "evaluator"  # the origin of every block written from this file
 
@@ -58,18 +58,18 @@ class NarrativeProblem:
 
     heading: str
     selectors: tuple[str, ...]
-    description: tuple[Block, ...]
-    analysis: tuple[Block, ...]  # 原因分析
-    recommendation: tuple[Block, ...]  # 建议: the first block is its heading in 五
+    description: tuple[Paragraph, ...]
+    analysis: tuple[Paragraph, ...]  # 原因分析
+    recommendation: tuple[Paragraph, ...]  # 建议: the first block is its heading in 五
 
 
 @dataclasses.dataclass(frozen=True)
 class Narrative:
-    experience: tuple[Block, ...] = ()
-    overall: tuple[Block, ...] = ()
-    problems_intro: tuple[Block, ...] = ()
+    experience: tuple[Paragraph, ...] = ()
+    overall: tuple[Paragraph, ...] = ()
+    problems_intro: tuple[Paragraph, ...] = ()
     problems: tuple[NarrativeProblem, ...] = ()
-    recommendations: tuple[Block, ...] = ()
+    recommendations: tuple[Paragraph, ...] = ()
 
 
 def parse(text: str) -> Narrative:
@@ -93,7 +93,7 @@ def parse(text: str) -> Narrative:
     )
 
 
-def _problem_blocks(lines: list[str]) -> tuple[list[Block], list[NarrativeProblem]]:
+def _problem_blocks(lines: list[str]) -> tuple[list[Paragraph], list[NarrativeProblem]]:
     intro: list[str] = []
     found: list[dict[str, Any]] = []
     for line in lines:
@@ -137,9 +137,9 @@ def _clean(text: str) -> str:
     return text.replace("**", "").strip()
 
 
-def blocks(lines: list[str]) -> list[Block]:
+def blocks(lines: list[str]) -> list[Paragraph]:
     """Paragraphs of hard-wrapped lines; numbered lines (“1. ”, “(1)”) and bullets keep their style."""
-    out: list[Block] = []
+    out: list[Paragraph] = []
     buffer: list[str] = []
     style = "body"
 
