@@ -67,7 +67,7 @@ class Contents:
 class Landscape:
     """Blocks printed on landscape pages, for tables too wide for portrait; they start a new page."""
 
-    blocks: tuple
+    blocks: tuple[Block, ...]
 
 
 Block = Heading | Paragraph | Table | Figure | Cover | Contents | Landscape

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
 from pathlib import Path
+from types import ModuleType
 
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',SimSun,sans-serif"
 WIDTH = 680
@@ -73,7 +74,7 @@ def _nice_max(value: float) -> float:
     """The smallest 1, 2, 2.5 or 5 × 10^k at or above value, so gridlines fall on round numbers."""
     if value <= 0:
         return 1.0
-    base = 10 ** math.floor(math.log10(value))
+    base: float = 10 ** math.floor(math.log10(value))
     return next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= value)
 
 
@@ -136,7 +137,7 @@ def indicator_completion(rows: Sequence[tuple[str, Decimal | None, str]]) -> str
     note = ""
     if len(shown) > MAX_INDICATOR_BARS:
         # National scale: keep the uncollected and the lowest completion rates, in framework order.
-        def badness(i: int) -> tuple:
+        def badness(i: int) -> tuple[bool, Decimal, int]:
             _, rate, status = shown[i]
             graded = Decimal(100) if status == "met" else Decimal(0)
             return (status != "not_collected", graded if rate is None else rate, i)
@@ -178,7 +179,7 @@ def indicator_completion(rows: Sequence[tuple[str, Decimal | None, str]]) -> str
 
 
 @functools.cache
-def _rasteriser():
+def _rasteriser() -> ModuleType:
     import vl_convert
 
     for folder in CJK_FONT_DIRS:

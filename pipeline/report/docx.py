@@ -22,15 +22,22 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from docx import Document
+from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.section import Section, _Footer
 from docx.shared import Mm, Pt, RGBColor
+from docx.styles.style import ParagraphStyle
+from docx.table import Table as DocxTable
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph as DocxParagraph
 
 from pipeline.report.blocks import (
     Block,
@@ -44,6 +51,7 @@ from pipeline.report.blocks import (
     column_widths,
     toc_entries,
 )
+from pipeline.report.inputs import ReportMeta
 
 LATIN = "Times New Roman"
 BODY_CJK = "仿宋"
@@ -79,7 +87,11 @@ SETTINGS_AFTER_UPDATE_FIELDS = (
 
 
 def write_docx(
-    blocks: list[Block], meta, charts: Mapping[str, bytes], toc_pages: Mapping[str, int], template: bytes | None = None
+    blocks: list[Block],
+    meta: ReportMeta,
+    charts: Mapping[str, bytes],
+    toc_pages: Mapping[str, int],
+    template: bytes | None = None,
 ) -> bytes:
     """The report as DOCX bytes; the same inputs give the same bytes.
 
@@ -116,7 +128,7 @@ def fixed_zip(data: bytes, when: dt.date) -> bytes:
     return out.getvalue()
 
 
-def _clear_body(doc) -> None:
+def _clear_body(doc: DocumentObject) -> None:
     """Keep a reference document's styles, sections, headers and footers; drop its body text."""
     body = doc.element.body
     for child in list(body):
@@ -124,21 +136,21 @@ def _clear_body(doc) -> None:
             body.remove(child)
 
 
-def _page_setup(section) -> None:
+def _page_setup(section: Section) -> None:
     _orient(section, WD_ORIENT.PORTRAIT)
     section.top_margin = section.bottom_margin = Mm(MARGIN_MM)
     section.left_margin = section.right_margin = Mm(MARGIN_MM)
     section.header_distance = section.footer_distance = Mm(12)
 
 
-def _orient(section, orientation) -> None:
+def _orient(section: Section, orientation: WD_ORIENT) -> None:
     """A4 in the given orientation; margins carry over from the previous section."""
     section.orientation = orientation
     portrait = orientation == WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = (Mm(210), Mm(297)) if portrait else (Mm(297), Mm(210))
 
 
-def _fonts(style, east_asia: str, size: float, bold: bool = False) -> None:
+def _fonts(style: ParagraphStyle, east_asia: str, size: float, bold: bool = False) -> None:
     """Set Latin and East Asian fonts explicitly; theme fonts would override w:eastAsia otherwise."""
     style.font.name = LATIN
     style.font.size = Pt(size)
@@ -151,17 +163,18 @@ def _fonts(style, east_asia: str, size: float, bold: bool = False) -> None:
     rfonts.set(qn("w:cs"), LATIN)
 
 
-def _style(doc, name: str, base: str = "Normal"):
+def _style(doc: DocumentObject, name: str, base: str = "Normal") -> ParagraphStyle:
     """A paragraph style, created (based on ``base``) when the document lacks it."""
+    style: ParagraphStyle  # python-docx leaves Styles.__getitem__ and add_style unannotated
     try:
-        return doc.styles[name]
+        style = doc.styles[name]
     except KeyError:
-        style = doc.styles.add_style(name, 1)
+        style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.base_style = doc.styles[base]
-        return style
+    return style
 
 
-def _styles(doc, restyle: bool) -> None:
+def _styles(doc: DocumentObject, restyle: bool) -> None:
     """Fonts and spacing as Chinese evaluation reports set them; a reference document keeps its own."""
     styles = doc.styles
     for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet"):
@@ -199,7 +212,9 @@ def _styles(doc, restyle: bool) -> None:
 
 
 class _Writer:
-    def __init__(self, doc, charts: Mapping[str, bytes], toc_pages: Mapping[str, int], toc: list[Heading]) -> None:
+    def __init__(
+        self, doc: DocumentObject, charts: Mapping[str, bytes], toc_pages: Mapping[str, int], toc: list[Heading]
+    ) -> None:
         self.doc = doc
         self.charts = charts
         self.toc_pages = toc_pages
@@ -209,7 +224,7 @@ class _Writer:
         self.landscape = False
         self.table_style = doc.styles[TABLE_TEXT].style_id
 
-    def blocks(self, blocks) -> None:
+    def blocks(self, blocks: Iterable[Block]) -> None:
         for b in blocks:
             if self.landscape and not isinstance(b, Landscape):
                 self.section(WD_ORIENT.PORTRAIT)
@@ -237,7 +252,7 @@ class _Writer:
         else:
             raise TypeError(f"unknown block {b!r}")
 
-    def section(self, orientation) -> None:
+    def section(self, orientation: WD_ORIENT) -> None:
         self.landscape = orientation == WD_ORIENT.LANDSCAPE
         section = self.doc.add_section(WD_SECTION.NEW_PAGE)
         section.different_first_page_header_footer = False  # only the cover page goes without
@@ -272,7 +287,7 @@ class _Writer:
         else:
             p.add_run(b.text)
 
-    def _bookmarked(self, p, text: str, name: str) -> None:
+    def _bookmarked(self, p: DocxParagraph, text: str, name: str) -> None:
         start = OxmlElement("w:bookmarkStart")
         start.set(qn("w:id"), str(self.next_bookmark))
         start.set(qn("w:name"), name)
@@ -377,7 +392,7 @@ class _Writer:
                 cell.width = Mm(width)
         self.doc.add_paragraph()
 
-    def _cell(self, cell, text: str, *, bold: bool = False, align=None) -> None:
+    def _cell(self, cell: _Cell, text: str, *, bold: bool = False, align: WD_ALIGN_PARAGRAPH | None = None) -> None:
         p = cell.paragraphs[0]
         p._p.get_or_add_pPr().style = self.table_style  # by id: python-docx's lookup by name scans every style per cell
         run = p.add_run(text)
@@ -386,26 +401,26 @@ class _Writer:
             p.alignment = align
 
 
-def _field_char(p, kind: str) -> None:
+def _field_char(p: DocxParagraph, kind: str) -> None:
     fld = OxmlElement("w:fldChar")
     fld.set(qn("w:fldCharType"), kind)
     p.add_run()._r.append(fld)
 
 
-def _instr(p, text: str) -> None:
+def _instr(p: DocxParagraph, text: str) -> None:
     instr = OxmlElement("w:instrText")
     instr.set(qn("xml:space"), "preserve")
     instr.text = f" {text} "
     p.add_run()._r.append(instr)
 
 
-def _has_field(part, name: str) -> bool:
+def _has_field(part: _Footer, name: str) -> bool:
     return any(name in (t.text or "") for t in part._element.iter(qn("w:instrText"))) or any(
         name in (f.get(qn("w:instr")) or "") for f in part._element.iter(qn("w:fldSimple"))
     )
 
 
-def _header_footer(doc, title: str) -> None:
+def _header_footer(doc: DocumentObject, title: str) -> None:
     """The report title in the header and 第 X 页 共 Y 页 in the footer, unless a reference document brought its own."""
     section = doc.sections[0]
     header = section.header
@@ -429,7 +444,7 @@ def _header_footer(doc, title: str) -> None:
             run.font.size = Pt(9)
 
 
-def _simple_field(p, name: str, shown: str) -> None:
+def _simple_field(p: DocxParagraph, name: str, shown: str) -> None:
     _field_char(p, "begin")
     _instr(p, name)
     _field_char(p, "separate")
@@ -437,7 +452,7 @@ def _simple_field(p, name: str, shown: str) -> None:
     _field_char(p, "end")
 
 
-def _update_fields_on_open(doc) -> None:
+def _update_fields_on_open(doc: DocumentObject) -> None:
     """Ask Word to recompute fields (PAGEREF, NUMPAGES) when the document is opened."""
     settings = doc.settings.element
     if settings.find(qn("w:updateFields")) is None:
@@ -452,7 +467,7 @@ def _update_fields_on_open(doc) -> None:
             settings.append(update)
 
 
-def _shade(cell, fill: str) -> None:
+def _shade(cell: _Cell, fill: str) -> None:
     shd = OxmlElement("w:shd")
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
@@ -460,7 +475,7 @@ def _shade(cell, fill: str) -> None:
     cell._tc.get_or_add_tcPr().append(shd)
 
 
-def _borders(table) -> None:
+def _borders(table: DocxTable) -> None:
     """Single borders on every cell, for a reference document without the Table Grid style."""
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
@@ -472,7 +487,7 @@ def _borders(table) -> None:
     table._tbl.tblPr.append(borders)
 
 
-def _core_properties(doc, meta) -> None:
+def _core_properties(doc: DocumentObject, meta: ReportMeta) -> None:
     """Fixed document properties: nothing from the machine or the clock."""
     when = dt.datetime.combine(meta.report_date, dt.time())
     cp = doc.core_properties

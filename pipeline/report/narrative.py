@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
-from pipeline.report.blocks import Block, Paragraph
+from pipeline.report.blocks import Paragraph
 
 EVALUATOR = "evaluator"  # the origin of every block written from this file
 
@@ -57,18 +58,18 @@ class NarrativeProblem:
 
     heading: str
     selectors: tuple[str, ...]
-    description: tuple[Block, ...]
-    analysis: tuple[Block, ...]  # 原因分析
-    recommendation: tuple[Block, ...]  # 建议: the first block is its heading in 五
+    description: tuple[Paragraph, ...]
+    analysis: tuple[Paragraph, ...]  # 原因分析
+    recommendation: tuple[Paragraph, ...]  # 建议: the first block is its heading in 五
 
 
 @dataclasses.dataclass(frozen=True)
 class Narrative:
-    experience: tuple[Block, ...] = ()
-    overall: tuple[Block, ...] = ()
-    problems_intro: tuple[Block, ...] = ()
+    experience: tuple[Paragraph, ...] = ()
+    overall: tuple[Paragraph, ...] = ()
+    problems_intro: tuple[Paragraph, ...] = ()
     problems: tuple[NarrativeProblem, ...] = ()
-    recommendations: tuple[Block, ...] = ()
+    recommendations: tuple[Paragraph, ...] = ()
 
 
 def parse(text: str) -> Narrative:
@@ -92,9 +93,9 @@ def parse(text: str) -> Narrative:
     )
 
 
-def _problem_blocks(lines: list[str]) -> tuple[list[Block], list[NarrativeProblem]]:
+def _problem_blocks(lines: list[str]) -> tuple[list[Paragraph], list[NarrativeProblem]]:
     intro: list[str] = []
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     for line in lines:
         stripped = line.strip()
         if line.startswith("### "):
@@ -114,8 +115,8 @@ def _problem_blocks(lines: list[str]) -> tuple[list[Block], list[NarrativeProble
             title = line[5:]
             found[-1]["at"] = "recommendation" if "建议" in title else "analysis" if "原因" in title else "description"
             found[-1][found[-1]["at"]].append("")
-        elif SELECTORS.match(stripped):
-            listed = SELECTORS.match(stripped)["list"]
+        elif selectors := SELECTORS.match(stripped):
+            listed = selectors["list"]
             found[-1]["selectors"] += [s.strip() for s in re.split(r"[、,，;；\s]+", listed) if s.strip()]
         else:
             found[-1][found[-1]["at"]].append(line)
@@ -136,9 +137,9 @@ def _clean(text: str) -> str:
     return text.replace("**", "").strip()
 
 
-def blocks(lines: list[str]) -> list[Block]:
+def blocks(lines: list[str]) -> list[Paragraph]:
     """Paragraphs of hard-wrapped lines; numbered lines (“1. ”, “(1)”) and bullets keep their style."""
-    out: list[Block] = []
+    out: list[Paragraph] = []
     buffer: list[str] = []
     style = "body"
 

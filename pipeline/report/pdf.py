@@ -13,13 +13,17 @@ table of contents (Word recomputes the PAGEREF fields when the document is opene
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NoReturn
+
+# WeasyPrint's bookmark subtree: (label, (page index, x, y), children, "open" or "closed").
+Bookmark = tuple[str, tuple[int, float, float], list["Bookmark"], str]
 
 
 class FetchRefused(ValueError):
     """The report page asked for an external resource; it must be self-contained."""
 
 
-def _no_fetch(url: str, *args, **kwargs):
+def _no_fetch(url: str, *args: object, **kwargs: object) -> NoReturn:
     raise FetchRefused(f"report.pdf fetches nothing, refused {url!r}")
 
 
@@ -29,10 +33,11 @@ def render_pdf(html: bytes) -> tuple[bytes, dict[str, int]]:
 
     document = weasyprint.HTML(string=html.decode("utf-8"), url_fetcher=_no_fetch).render()
     pages = dict(_headings(document.make_bookmark_tree()))
-    return document.write_pdf(pdf_identifier=b"pes-evaluation-report"), pages
+    pdf: bytes = document.write_pdf(pdf_identifier=b"pes-evaluation-report")
+    return pdf, pages
 
 
-def _headings(tree: Iterable) -> Iterable[tuple[str, int]]:
+def _headings(tree: Iterable[Bookmark]) -> Iterable[tuple[str, int]]:
     for label, (page, _x, _y), children, _state in tree:
         yield label, page + 1
         yield from _headings(children)

@@ -20,6 +20,7 @@ import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, SupportsInt, cast
 
 import pandas as pd
 import yaml
@@ -121,7 +122,7 @@ class Problem:
     def severity(self) -> str:
         if self.findings.empty:
             return "medium"  # a problem only the evaluator sees
-        return min(self.findings["severity"], key=SEVERITY_RANK.__getitem__)
+        return str(min(self.findings["severity"], key=SEVERITY_RANK.__getitem__))
 
     @property
     def points_lost(self) -> Decimal:
@@ -161,7 +162,7 @@ def category(
             cond = c.when.get(code)
             if cond:
                 hit &= findings["subject"].map(
-                    lambda s, cond=cond: _holds(cond, s, indicator_status, subproject_status)
+                    functools.partial(_holds, cond, indicators=indicator_status, subprojects=subproject_status)
                 )
             out[hit] = key
     return out
@@ -240,9 +241,15 @@ class _Money:
     def __init__(self, cells: pd.DataFrame | None, finding_cells: pd.DataFrame | None) -> None:
         self.cells = None if cells is None or cells.empty else cells.set_index("key")
         links = finding_cells if finding_cells is not None else pd.DataFrame(columns=["finding_id", "cell"])
-        self.links = links.groupby("finding_id")["cell"].agg(frozenset).to_dict() if len(links) else {}
+        # finding_id → the cell keys it concerns (both str columns; to_dict is typed dict[Hashable, Any])
+        self.links = (
+            cast(dict[str, frozenset[str]], links.groupby("finding_id")["cell"].agg(frozenset).to_dict())
+            if len(links)
+            else {}
+        )
 
-    def cells_of(self, f) -> frozenset:
+    def cells_of(self, f: Any) -> frozenset[str]:
+        """The cells of f, a findings row (itertuples)."""
         linked = self.links.get(f.finding_id, frozenset())
         if linked or self.cells is None:
             return linked
@@ -251,7 +258,8 @@ class _Money:
             return frozenset()
         return frozenset(self.cells.index[self.cells[column].astype(str) == str(f.subject)])
 
-    def value(self, measure: str, keys: frozenset) -> int:
+    def value(self, measure: str, keys: frozenset[str]) -> int:
+        assert self.cells is not None  # only findings with cells have values
         c = self.cells.loc[sorted(keys), list(CELL_MEASURES)].astype("int64").sum()
         if measure == "unarrived":
             return int(c["planned"] - c["received"])
@@ -260,26 +268,26 @@ class _Money:
         return int(c[measure])
 
     def of(self, findings: pd.DataFrame) -> Money:
-        sets: dict[str, dict[str, frozenset]] = {}
+        sets: dict[str, dict[str, frozenset[str]]] = {}
         unlinked = 0
         for f in findings.itertuples(index=False):
-            measure = MEASURE_OF_CODE.get(f.code)
+            measure = MEASURE_OF_CODE.get(str(f.code))
             keys = self.cells_of(f) if measure and self.cells is not None else frozenset()
-            if keys:
-                sets.setdefault(measure, {})[f.finding_id] = keys
+            if measure and keys:
+                sets.setdefault(measure, {})[str(f.finding_id)] = keys
             elif not pd.isna(f.stake_fen):
-                unlinked += int(f.stake_fen)
-        by_measure = {m: self.value(m, frozenset().union(*s.values())) for m, s in sets.items()}
+                unlinked += int(cast(SupportsInt, f.stake_fen))  # stake_fen is Int64: a numpy integer here
+        by_measure = {m: self.value(m, frozenset[str]().union(*s.values())) for m, s in sets.items()}
         if "recovered" in sets and "unspent" in sets:
             # recovered money was arrived and not spent: the outstanding total covers both
             by_measure["unspent"] = self.value(
-                "unspent", frozenset().union(*sets["unspent"].values(), *sets["recovered"].values())
+                "unspent", frozenset[str]().union(*sets["unspent"].values(), *sets["recovered"].values())
             )
         return Money(by_measure, tuple(s for m, found in sets.items() for s in _same(m, found, findings)), unlinked)
 
 
 def _same(
-    measure: str, found: Mapping[str, frozenset], findings: pd.DataFrame
+    measure: str, found: Mapping[str, frozenset[str]], findings: pd.DataFrame
 ) -> list[tuple[str, tuple[str, ...], str]]:
     """(finding id, the ids whose cells equal or sit inside its own, measure) for each covering finding."""
     out = []

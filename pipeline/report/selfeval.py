@@ -227,13 +227,12 @@ def render_form_xlsx(inp: ReportInputs) -> bytes:
 
     ws.merge_range(0, 0, 0, 8, FORM_TITLE, fmt["title"])
     ws.merge_range(1, 0, 1, 8, f"（{f.year} 年度）", fmt["sub"])
-    put(2, 0, 1, "项目名称", "label"), put(2, 2, 8, f.programme)
-    (
-        put(3, 0, 1, "主管部门", "label"),
-        put(3, 2, 4, f.department),
-        put(3, 5, 5, "实施单位", "label"),
-        put(3, 6, 8, f.unit),
-    )
+    put(2, 0, 1, "项目名称", "label")
+    put(2, 2, 8, f.programme)
+    put(3, 0, 1, "主管部门", "label")
+    put(3, 2, 4, f.department)
+    put(3, 5, 5, "实施单位", "label")
+    put(3, 6, 8, f.unit)
     r = 4
     ws.merge_range(r, 0, r + len(f.funds), 0, "项目资金（万元）", fmt["label"])
     put(r, 1, 2, "", "label")
@@ -244,7 +243,9 @@ def render_form_xlsx(inp: ReportInputs) -> bytes:
     for n, line in enumerate(f.funds):
         r += 1
         put(r, 1, 2, line.label if n != 1 else f"其中：{line.label}")
-        put(r, 3, 3, line.initial, "money"), put(r, 4, 4, line.annual, "money"), put(r, 5, 5, line.executed, "money")
+        put(r, 3, 3, line.initial, "money")
+        put(r, 4, 4, line.annual, "money")
+        put(r, 5, 5, line.executed, "money")
         put(r, 6, 6, line.points if line.points is not None else "—", "score" if line.points is not None else "center")
         put(
             r, 7, 7, line.rate / 100 if line.rate is not None else "—", "percent" if line.rate is not None else "center"
@@ -252,10 +253,12 @@ def render_form_xlsx(inp: ReportInputs) -> bytes:
         put(r, 8, 8, line.score if line.score is not None else "—", "score" if line.score is not None else "center")
     r += 1
     ws.merge_range(r, 0, r + 1, 0, "年度总体目标", fmt["label"])
-    put(r, 1, 4, "预期目标", "label"), put(r, 5, 8, "实际完成情况", "label")
+    put(r, 1, 4, "预期目标", "label")
+    put(r, 5, 8, "实际完成情况", "label")
     r += 1
     ws.set_row(r, 66)
-    put(r, 1, 4, f.goal_expected or "—"), put(r, 5, 8, f.goal_achieved or "—")
+    put(r, 1, 4, f.goal_expected or "—")
+    put(r, 5, 8, f.goal_achieved or "—")
     r += 1
     ws.merge_range(r, 0, r + len(f.indicators), 0, "绩效指标", fmt["label"])
     for c, h in enumerate(
@@ -267,9 +270,13 @@ def render_form_xlsx(inp: ReportInputs) -> bytes:
         r += 1
         for c, v in enumerate((x.level1, x.level2, x.level3, x.target, x.actual), start=1):
             put(r, c, c, v, "center" if c < 3 else "text")
-        put(r, 6, 6, x.points, "score"), put(r, 7, 7, x.score, "score"), put(r, 8, 8, x.reason)
+        put(r, 6, 6, x.points, "score")
+        put(r, 7, 7, x.score, "score")
+        put(r, 8, 8, x.reason)
     r += 1
-    put(r, 0, 5, "总分", "label"), put(r, 6, 6, f.total_points, "score"), put(r, 7, 7, f.total_score, "score")
+    put(r, 0, 5, "总分", "label")
+    put(r, 6, 6, f.total_points, "score")
+    put(r, 7, 7, f.total_score, "score")
     put(r, 8, 8, "")
     ws.print_area(0, 0, r, 8)
     ws.repeat_rows(0, 1)

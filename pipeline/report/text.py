@@ -7,10 +7,12 @@ stages' findings grouped by :mod:`pipeline.report.problems`; everything else is 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Any, SupportsInt, cast
 
 import pandas as pd
 
@@ -81,9 +83,15 @@ COUNTY_CODES = ("county_matching_short", "county_plan_differs")
 # ---------------------------------------------------------------- value formatting
 
 
+def is_missing(value: object) -> bool:
+    """None, NaN, NA or NaT: a missing cell (text never is)."""
+    # pandas-stubs type pd.isna for pandas' own scalar types only; at run time it takes any value
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))  # type: ignore[call-overload]
+
+
 def dec(value: object) -> Decimal | None:
     """Exact Decimal from a string or number; None for missing or non-numeric text."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_missing(value):
         return None
     try:
         return Decimal(str(value).strip().rstrip("%").replace(",", ""))
@@ -107,14 +115,14 @@ def plain(value: object) -> str:
 
 def wan(fen: object) -> str:
     """Integer 分 → 万元 with two decimals."""
-    return MISSING if fen is None or pd.isna(fen) else fen_to_wan(int(fen))
+    return MISSING if is_missing(fen) else fen_to_wan(int(cast(SupportsInt, fen)))  # 分: an int or a numpy integer
 
 
 def rate_of(numerator: int, denominator: int) -> str:
     return MISSING if not denominator else f"{round_half_up(Fraction(int(numerator), int(denominator)) * 100):.2f}"
 
 
-def cn_date(d) -> str:
+def cn_date(d: dt.date) -> str:
     return f"{d.year} 年 {d.month} 月 {d.day} 日"
 
 
@@ -128,7 +136,7 @@ def cn_numeral(n: int) -> str:
 
 
 def _blank(value: object) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value)) or str(value).strip() == ""
+    return is_missing(value) or str(value).strip() == ""
 
 
 def _text(value: object) -> str:
@@ -145,8 +153,8 @@ def code_title(code: str) -> str:
     return FINDING_CODES.get(code, code)
 
 
-def direction(r) -> str:
-    """≥, ≤, = for a quantitative indicator, 定性 for a graded one."""
+def direction(r: Any) -> str:
+    """≥, ≤, = for a quantitative indicator, 定性 for a graded one (r: an indicators row, a tuple or a Series)."""
     if getattr(r, "method", "") == "qualitative" or _blank(getattr(r, "comparator", None)):
         return "定性" if getattr(r, "method", "") == "qualitative" or _blank(r.target) else "≥"
     return DIRECTIONS.get(str(r.comparator), str(r.comparator))
@@ -158,7 +166,7 @@ def with_unit(value: object, unit: object) -> str:
     return f"{shown}{_text(unit)}" if shown else ""
 
 
-def target_text(r) -> str:
+def target_text(r: Any) -> str:
     """The target with its direction and unit: “≥4.5万人”, “≤2.5万人”, “定性”."""
     d = direction(r)
     if d == "定性":
@@ -166,7 +174,7 @@ def target_text(r) -> str:
     return f"{d}{with_unit(r.target, r.unit)}"
 
 
-def actual_text(r) -> str:
+def actual_text(r: Any) -> str:
     if r.status == "not_collected" or _blank(r.actual):
         return "未采集" if r.status == "not_collected" else ""
     return with_unit(r.actual, r.unit) if getattr(r, "method", "") != "qualitative" else plain(r.actual)
@@ -216,7 +224,7 @@ def _ordered_findings(inp: ReportInputs) -> pd.DataFrame:
     return df.loc[key.sort_values(list(key.columns)).index].reset_index(drop=True)
 
 
-def source_rows(inp: ReportInputs) -> list[tuple[str, str, dict]]:
+def source_rows(inp: ReportInputs) -> list[tuple[str, str, Mapping[str, Any]]]:
     """(code, label, figures) per funding source: the metadata's order, then any source it does not name."""
     by_source = inp.summary["funds"].get("by_source", {})
     codes = [c for c in inp.sources if c in by_source] + [c for c in by_source if c not in inp.sources]
@@ -268,7 +276,7 @@ def _basic_information(inp: ReportInputs) -> list[Block]:
     ]
 
 
-def _spent_clause(label: str, f: dict, unit: str) -> str:
+def _spent_clause(label: str, f: Mapping[str, Any], unit: str) -> str:
     clause = f"{label}支出 {two(f.get('spent'))} {unit}"
     if (dec(f.get("carried_forward")) or 0) != 0:
         clause += f"，结转下年支出 {two(f['carried_forward'])} {unit}"
@@ -295,9 +303,9 @@ def _funds_table(inp: ReportInputs) -> Table:
 
 
 def _ordered_subprojects(inp: ReportInputs) -> pd.DataFrame:
-    sp = inp.subprojects.copy()
-    sp["_key"] = [(natural_key(g), natural_key(c)) for g, c in zip(sp["group_code"], sp["subproject_code"])]
-    return sp.sort_values("_key", kind="stable").drop(columns="_key")
+    sp = inp.subprojects
+    keys = [(natural_key(g), natural_key(c)) for g, c in zip(sp["group_code"], sp["subproject_code"])]
+    return sp.iloc[sorted(range(len(sp)), key=keys.__getitem__)]
 
 
 def _code_range(codes: list[str]) -> str:
@@ -435,12 +443,14 @@ def _problem_numbers_by_dimension(inp: ReportInputs, grouping: Grouping) -> dict
             of_indicator.get(s) if t == "indicator" and c != "target_unrealistic" else CODE_DIMENSION.get(c)
             for c, s, t in zip(p.findings["code"], p.findings["subject"], p.findings["subject_type"])
         }
-        for d in dims - {None}:
-            out.setdefault(d, []).append(n)
+        for d in dims:
+            if d is not None:
+                out.setdefault(d, []).append(n)
     return out
 
 
-def _dimension_paragraph(inp: ReportInputs, dim, problem_numbers: list[int]) -> str:
+def _dimension_paragraph(inp: ReportInputs, dim: Any, problem_numbers: list[int]) -> str:
+    """dim: a dimensions row (itertuples)."""
     name = str(dim.name)
     subject = name if name.startswith("项目") else f"项目{name}"
     text = (
@@ -454,7 +464,7 @@ def _dimension_paragraph(inp: ReportInputs, dim, problem_numbers: list[int]) -> 
     short = [
         f"{n}（得分 {two(sc)}/{plain(p)} 分）"
         for n, p, sc, st in zip(ind["name"], ind["points"], ind["score"], ind["status"])
-        if st not in ("unmet", "not_collected") and dec(p) is not None and dec(sc) is not None and dec(sc) < dec(p)
+        if st not in ("unmet", "not_collected") and _below(sc, p)
     ]
     if full:
         text += f"{_join(full)}得满分。"
@@ -467,6 +477,12 @@ def _dimension_paragraph(inp: ReportInputs, dim, problem_numbers: list[int]) -> 
     if problem_numbers:
         text += f"相关问题详见四（二）第 {'、'.join(str(n) for n in sorted(set(problem_numbers)))} 项。"
     return text
+
+
+def _below(score: object, points: object) -> bool:
+    """A score under its points, both numbers."""
+    s, p = dec(score), dec(points)
+    return p is not None and s is not None and s < p
 
 
 def _completion_table(inp: ReportInputs) -> Table:
@@ -576,15 +592,15 @@ def _same_money(inp: ReportInputs, p: Problem) -> list[str]:
     out = []
     for whole, parts, measure in p.money.same:
         a = by_id[whole]
-        parts = sorted(parts, key=lambda b: natural_key(by_id[b].subject))
-        names = [_subject_name(inp, by_id[b]) for b in parts]
+        ordered = sorted(parts, key=lambda b: natural_key(str(by_id[b].subject)))
+        names = [_subject_name(inp, by_id[b]) for b in ordered]
         label = MEASURE_LABELS[measure]
-        if len(parts) == 1 and by_id[parts[0]].stake_fen == a.stake_fen:
+        if len(ordered) == 1 and by_id[ordered[0]].stake_fen == a.stake_fen:
             out.append(
                 f"{_subject_name(inp, a)}与{names[0]}的{label}为同一笔资金（{wan(a.stake_fen)} 万元），只计一次。"
             )
         else:
-            kind = by_id[parts[0]].subject_type
+            kind = str(by_id[ordered[0]].subject_type)
             shown = _join(
                 names, 3, {"county": "个旗县区", "subproject": "个子项目", "source": "类资金来源"}.get(kind, "项")
             )
@@ -607,7 +623,8 @@ def _name_tables(inp: ReportInputs) -> dict[str, dict[str, str]]:
     }
 
 
-def _subject_name(inp: ReportInputs, f, names: dict[str, dict[str, str]] | None = None) -> str:
+def _subject_name(inp: ReportInputs, f: Any, names: dict[str, dict[str, str]] | None = None) -> str:
+    """f: a findings row (itertuples)."""
     s = str(f.subject)
     names = names or _name_tables(inp)
     if f.subject_type == "indicator":
@@ -620,6 +637,13 @@ def _subject_name(inp: ReportInputs, f, names: dict[str, dict[str, str]] | None 
     if f.subject_type in ("county", "submitter"):
         return inp.names.get(s, s)
     return SUBJECT_TYPES.get(f.subject_type, "对象")
+
+
+def _row(frame: pd.DataFrame | None, key: str) -> pd.Series | None:
+    """The row of frame labelled key, None if there is none (the frame's index is unique)."""
+    if frame is None or key not in frame.index:
+        return None
+    return cast(pd.Series, frame.loc[key])  # a unique label: one row, never a frame
 
 
 def _shown(findings: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -639,8 +663,8 @@ def _indicator_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
     ind = inp.indicators.assign(code=inp.indicators["code"].astype(str)).set_index("code", drop=False)
     notes: dict[str, list[str]] = {}
     for r in f.itertuples(index=False):
-        row = ind.loc[r.subject] if r.subject in ind.index else None
-        notes.setdefault(r.subject, []).append(_indicator_note(r, row))
+        subject = str(r.subject)
+        notes.setdefault(subject, []).append(_indicator_note(r, _row(ind, subject)))
     codes = [c for c in ind.index if c in notes][:MAX_ROWS]
     rows = []
     for c in codes:
@@ -667,9 +691,10 @@ def _indicator_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
     )
 
 
-def _indicator_note(f, r) -> str:
+def _indicator_note(f: Any, r: pd.Series | None) -> str:
+    """f: a findings row (itertuples); r: its indicator's row."""
     if r is None:
-        return f.message
+        return str(f.message)
     if f.code == "indicator_unmet":
         reason = _text(r.get("deviation_reason"))
         return f"未达到年度指标值{'，偏差原因：' + reason if reason else ''}"
@@ -680,7 +705,7 @@ def _indicator_note(f, r) -> str:
         reason = _text(r.get("realism_reason")) or "年度指标值超出往年实际水平"
         met = "已达到年度指标值；" if r["status"] == "met" else ""
         return f"{met}{reason}"
-    return f.message
+    return str(f.message)
 
 
 def _subproject_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
@@ -695,25 +720,20 @@ def _subproject_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
     )
     notes: dict[str, list[str]] = {}
     for r in f.itertuples(index=False):
-        notes.setdefault(r.subject, []).append(
-            _subproject_note(
-                r,
-                sp.loc[r.subject] if r.subject in sp.index else None,
-                money.loc[r.subject] if money is not None and r.subject in money.index else None,
-            )
-        )
+        subject = str(r.subject)
+        notes.setdefault(subject, []).append(_subproject_note(r, _row(sp, subject), _row(money, subject)))
     codes = sorted(notes, key=natural_key)[:MAX_ROWS]
     rows = []
     for c in codes:
-        s = sp.loc[c] if c in sp.index else None
+        s = _row(sp, c)
         name = f"{c}--{s['name']}" if s is not None else c
         status = SUBPROJECT_STATUS_LABELS.get(s["status"], "") if s is not None else ""
         status = {
             "未按计划时间完成延后实施或暂停实施": "延后或暂停实施",
             "计划时间调整后仍在实施期内持续推进中": "调整后持续推进",
         }.get(status, status)
-        if money is not None and c in money.index:
-            m = money.loc[c]
+        m = _row(money, c)
+        if m is not None:
             figures = (wan(m["planned"]), wan(m["received"]), wan(m["spent"]), rate_of(m["spent"], m["received"]))
         else:
             figures = (two(s["allocation"]) if s is not None else MISSING, MISSING, MISSING, MISSING)
@@ -727,8 +747,10 @@ def _subproject_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
     )
 
 
-def _subproject_note(f, s, m) -> str:
-    def day(v):
+def _subproject_note(f: Any, s: pd.Series | None, m: pd.Series | None) -> str:
+    """f: a findings row (itertuples); s, m: its sub-project's row and funds."""
+
+    def day(v: Any) -> str:  # a date cell: a Timestamp, a date, date text or missing
         return "" if _blank(v) else str(pd.Timestamp(v).date())
 
     if f.code == "subproject_delayed":
@@ -746,7 +768,7 @@ def _subproject_note(f, s, m) -> str:
         if m is not None and int(m["carried_forward"]):
             parts.append(f"结转下年 {wan(m['carried_forward'])} 万元")
         return "；".join(parts) or _text(f.rule)
-    return f.message
+    return str(f.message)
 
 
 def _source_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
@@ -801,7 +823,7 @@ def _county_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
         rest = len([c for c in t.index if c in wanted]) - len(shown)
     else:
         rows = [
-            Row((inp.names.get(r.subject, r.subject), MISSING, MISSING, wan(r.stake_fen), MISSING))
+            Row((inp.names.get(str(r.subject), str(r.subject)), MISSING, MISSING, wan(r.stake_fen), MISSING))
             for r in f.head(MAX_ROWS).itertuples(index=False)
         ]
         rest = max(len(f) - MAX_ROWS, 0)
@@ -816,7 +838,7 @@ def _county_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
 
 def _other_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
     shown, rest = _shown(f)
-    rows = tuple(Row((_subject_name(inp, r), r.message)) for r in shown.itertuples(index=False))
+    rows = tuple(Row((_subject_name(inp, r), str(r.message))) for r in shown.itertuples(index=False))
     return Table("相关情况", ("对象", "情况"), rows + _more(rest))
 
 
@@ -844,9 +866,9 @@ def _recommendations(inp: ReportInputs, grouping: Grouping, narrative: Narrative
             continue
         used.add(p.cause)
         n += 1
-        head, *body = [q.strip() for q in re.split(r"\n\s*\n", text.strip()) if q.strip()]
-        blocks.append(Paragraph(f"{n}. {head}", "numbered"))
-        blocks += [Paragraph(" ".join(q.split())) for q in body]
+        title, *paragraphs = [q.strip() for q in re.split(r"\n\s*\n", text.strip()) if q.strip()]
+        blocks.append(Paragraph(f"{n}. {title}", "numbered"))
+        blocks += [Paragraph(" ".join(q.split())) for q in paragraphs]
     if n == 0 and not narrative.recommendations:
         blocks.append(Paragraph("本次评价未提出建议。"))
     return blocks
@@ -912,7 +934,7 @@ def _indicator_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
                         plain(r.points),
                         two(r.score),
                         _text(getattr(r, "scoring_rule", "")),
-                        INDICATOR_STATUS_LABELS.get(r.status, ""),
+                        INDICATOR_STATUS_LABELS.get(str(r.status), ""),
                         _text(r.deviation_reason),
                     )
                 )
@@ -945,13 +967,13 @@ def _findings_appendix(inp: ReportInputs, grouping: Grouping) -> tuple[bool, lis
             Row(
                 (
                     str(k),
-                    code_title(r.code),
+                    code_title(str(r.code)),
                     _subject_name(inp, r, names),
-                    r.message,
-                    SEVERITY_LABELS.get(r.severity, ""),
+                    str(r.message),
+                    SEVERITY_LABELS.get(str(r.severity), ""),
                     at_stake,
                     _text(r.rule),
-                    where.get(r.finding_id, "仅列于本表"),
+                    where.get(str(r.finding_id), "仅列于本表"),
                 )
             )
         )

@@ -14,6 +14,7 @@ exact decimal text once, at the cell, and is exact to the cent.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import numbers
 import re
@@ -23,6 +24,9 @@ from fractions import Fraction
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from pipeline.contract import SUBPROJECT_STATUS_LABELS
 from pipeline.escape import escape_text
@@ -40,6 +44,7 @@ from pipeline.report.text import (
     RULE_LABELS,
     code_title,
     direction,
+    is_missing,
     problems_of,
     source_rows,
     subject_names,
@@ -221,7 +226,7 @@ def _labelled(frame: pd.DataFrame, inp: ReportInputs, kind_labels: Mapping[str, 
     df = frame.copy()
     for column, labels in VALUE_LABELS.items():
         if column in df:
-            df[column] = df[column].map(lambda v, labels=labels: labels.get(str(v), v) if isinstance(v, str) else v)
+            df[column] = df[column].map(functools.partial(_label, labels))
     if "input_kind" in df:
         df["input_kind"] = (
             df["input_kind"]
@@ -230,17 +235,30 @@ def _labelled(frame: pd.DataFrame, inp: ReportInputs, kind_labels: Mapping[str, 
         )
     if "source_code" in df and "source_label" not in df:
         df.insert(
-            df.columns.get_loc("source_code") + 1,
+            _after(df, "source_code"),
             "source_label",
             df["source_code"].astype(str).map(dict(inp.sources)).fillna(df["source_code"].astype(str)),
         )
     if "county_code" in df and "county_name" not in df:
         df.insert(
-            df.columns.get_loc("county_code") + 1,
+            _after(df, "county_code"),
             "county_name",
             df["county_code"].astype(str).map(dict(inp.names)).fillna(""),
         )
     return df
+
+
+def _label(labels: Mapping[str, str], value: object) -> object:
+    """A code's Chinese label; anything else as it is."""
+    return labels.get(str(value), value) if isinstance(value, str) else value
+
+
+def _after(df: pd.DataFrame, column: str) -> int:
+    """The position just after column."""
+    at = df.columns.get_loc(column)
+    if not isinstance(at, int):
+        raise ValueError(f"column {column!r} is not unique")
+    return at + 1
 
 
 Columns = list[tuple[str, str, str]]  # (Chinese header, column in the frame, kind)
@@ -399,7 +417,7 @@ def _tables(inp: ReportInputs) -> dict[str, tuple[Columns, pd.DataFrame]]:
     }
 
 
-def _sheet(workbook, formats: dict, name: str, columns: Columns, frame: pd.DataFrame) -> None:
+def _sheet(workbook: Workbook, formats: dict[str, Format], name: str, columns: Columns, frame: pd.DataFrame) -> None:
     ws = workbook.add_worksheet(name)
     widths = []
     for j, (header, _, _) in enumerate(columns):
@@ -426,20 +444,16 @@ def _sheet(workbook, formats: dict, name: str, columns: Columns, frame: pd.DataF
     ws.set_footer("&C第 &P 页 共 &N 页")
 
 
-def _write(ws, formats: dict, i: int, j: int, value: object, kind: str) -> str:
+def _write(ws: Worksheet, formats: dict[str, Format], i: int, j: int, value: object, kind: str) -> str:
     """Write one typed cell and return its text as shown, for the column width."""
-    if (
-        value is None
-        or (not isinstance(value, str) and pd.isna(value))
-        or (isinstance(value, str) and value == "" and kind != TEXT)
-    ):
+    if is_missing(value) or (isinstance(value, str) and value == "" and kind != TEXT):
         return ""
     if isinstance(value, pd.Timestamp):
         value = value.date().isoformat()
     converters: dict[str, Callable[[object], Decimal | None]] = {
         WAN: _decimal,
-        FEN: lambda v: None if _decimal(v) is None else _decimal(v) / FEN_PER_WAN,
-        RATE: lambda v: None if _decimal(v) is None else _decimal(v) / 100,
+        FEN: lambda v: _scaled(v, FEN_PER_WAN),
+        RATE: lambda v: _scaled(v, 100),
         SCORE: _decimal,
         INT: _decimal,
         NUMBER: _decimal,
@@ -452,6 +466,12 @@ def _write(ws, formats: dict, i: int, j: int, value: object, kind: str) -> str:
     text = escape_text(str(value))
     ws.write_string(i, j, text, formats["text" if len(text) > 30 else "general"])
     return text[:40]
+
+
+def _scaled(value: object, divisor: int) -> Decimal | None:
+    """_decimal(value) / divisor: 分 in 万元, a percentage as a fraction."""
+    d = _decimal(value)
+    return None if d is None else d / divisor
 
 
 def _decimal(value: object) -> Decimal | None:

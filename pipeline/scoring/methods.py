@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from pipeline.formats import round_half_up
 
@@ -120,7 +121,7 @@ def grade_for(total: Decimal, bands: Sequence[tuple[Exact, str]]) -> str:
     raise ValueError(f"no grade band covers {total}")
 
 
-def describe(method: str, params: Mapping, comparator: str, points: Exact) -> str:
+def describe(method: str, params: Mapping[str, Any], comparator: str, points: Exact) -> str:
     """The scoring rule in Chinese, so a reader can recompute the leaf score from the table alone."""
     pts = _plain(points)
     if method == "proportional":

@@ -46,8 +46,8 @@ def findings(
         int(funds_by_source["planned"].sum()),
         dict(zip(primary["code"], primary["points"], strict=True)),
     )
-    counts = df["code"].value_counts().sort_index().to_dict()
-    by_severity = df["severity"].value_counts().sort_index().to_dict()
+    counts = {str(k): int(n) for k, n in df["code"].value_counts().sort_index().items()}
+    by_severity = {str(k): int(n) for k, n in df["severity"].value_counts().sort_index().items()}
     yield dg.Output(
         df,
         metadata={
