@@ -180,6 +180,16 @@ FIELDS: dict[str, Field] = {
 }
 
 MEASURES = ["planned", "received", "spent", "carried_forward", "recovered"]
+# The short Chinese name of each fund measure and transfer flow, as the report's sentences and sheets write it.
+MEASURE_NAMES = {
+    "planned": "计划",
+    "received": "到位",
+    "spent": "支出",
+    "carried_forward": "结转",
+    "recovered": "收回",
+    "transfers_in": "下拨转入",
+    "transfers_out": "下拨转出",
+}
 FUND_COLUMNS = (*MEASURES, "balance", "arrival_rate", "execution_rate")
 FINDING_COLUMNS = (
     "finding_id",

@@ -34,6 +34,7 @@ from pipeline.report.problems import (
     group,
     severity_counts,
 )
+from pipeline.tables import MEASURE_NAMES
 
 # National scale: an evidence table shows this many rows, the finding list this many, then a count.
 MAX_ROWS = 20
@@ -1003,15 +1004,6 @@ CHECK_TABLES = {
     "indicator_scores": "指标得分表",
     "dimension_scores": "维度得分表",
 }
-MEASURE_WORDS = {
-    "planned": "计划",
-    "received": "到位",
-    "spent": "支出",
-    "carried_forward": "结转",
-    "recovered": "收回",
-    "transfers_in": "下拨转入",
-    "transfers_out": "下拨转出",
-}
 IDENTITY_CHECKS = {
     "levels_sum_to_same_totals": "来源、子项目、项目组、旗县区各层级合计一致",
     "finest_grain_equals_inputs": "最细粒度合计等于报送数据合计",
@@ -1066,7 +1058,7 @@ def _cn_detail(check: str, passed: bool, detail: str) -> str:
         )
     if check in IDENTITY_CHECKS:
         words = detail
-        for en, cn in MEASURE_WORDS.items():
+        for en, cn in MEASURE_NAMES.items():
             words = re.sub(rf"\b{en}\b", cn, words)
         figures = "，".join(f"{w} {v} 万元" for w, v in re.findall(r"([\u4e00-\u9fff]+) (-?\d+\.\d{2})", words))
         return IDENTITY_CHECKS[check] + (

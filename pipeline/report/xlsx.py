@@ -49,6 +49,7 @@ from pipeline.report.text import (
     source_rows,
     subject_names,
 )
+from pipeline.tables import MEASURE_NAMES
 
 # Column kinds: how a cell's value is written.
 WAN, FEN, RATE, SCORE, INT, NUMBER, TEXT = "wan", "fen", "rate", "score", "int", "number", "text"
@@ -72,13 +73,7 @@ DISCREPANCY_LABELS = {
 }
 MATCH_LABELS = {"doc_no": "按文号", "amount_date": "按金额和日期"}
 MEASURE_LABELS = {
-    "planned": "计划",
-    "received": "到位",
-    "spent": "支出",
-    "carried_forward": "结转",
-    "recovered": "收回",
-    "transfers_in": "下拨转入",
-    "transfers_out": "下拨转出",
+    **MEASURE_NAMES,
     "stated_plan": "旗县区报送配套计划",
     "allocation": "登记资金额",
     "transfer_amount": "下拨金额",
