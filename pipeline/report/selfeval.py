@@ -26,6 +26,7 @@ from pipeline.escape import escape_text
 from pipeline.formats import round_half_up
 from pipeline.report.blocks import Block, Paragraph, Row, Table
 from pipeline.report.inputs import BUDGET_LINES, ReportInputs
+from pipeline.report.values import actual_text, dec, target_text
 
 FORM_TITLE = "项目支出绩效自评表"
 BUDGET_LEAF = "reconciliation:execution_rate"
@@ -74,8 +75,6 @@ class Form:
 
 def build(inp: ReportInputs) -> Form:
     """The form's figures from the report's inputs (money in 万元 as exact decimals)."""
-    from pipeline.report.text import actual_text, dec, target_text
-
     meta = inp.meta
     by_source = inp.summary["funds"].get("by_source", {})
     lines = {line: [Decimal(0), Decimal(0)] for line in BUDGET_LINES}

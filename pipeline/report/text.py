@@ -7,17 +7,15 @@ stages' findings grouped by :mod:`pipeline.report.problems`; everything else is 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
-from typing import Any, SupportsInt, cast
+from decimal import Decimal
+from typing import Any, cast
 
 import pandas as pd
 
 from pipeline.contract import SUBPROJECT_STATUS_LABELS
-from pipeline.formats import fen_to_wan, natural_key, round_half_up
+from pipeline.formats import natural_key
 from pipeline.report import charts
 from pipeline.report.blocks import Block, Contents, Cover, Figure, Heading, Landscape, Paragraph, Row, Table
 from pipeline.report.inputs import (
@@ -34,6 +32,22 @@ from pipeline.report.problems import (
     group,
     severity_counts,
 )
+from pipeline.report.selfeval import form_blocks
+from pipeline.report.values import (
+    MISSING,
+    actual_text,
+    blank,
+    cell_text,
+    cn_date,
+    cn_numeral,
+    dec,
+    direction,
+    plain,
+    rate_of,
+    target_text,
+    two,
+    wan,
+)
 from pipeline.tables import MEASURE_NAMES
 
 # National scale: an evidence table shows this many rows, the finding list this many, then a count.
@@ -41,8 +55,6 @@ MAX_ROWS = 20
 MAX_LISTED = 300
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
-MISSING = "—"
-DIRECTIONS = {">=": "≥", "<=": "≤", "=": "="}
 
 # Findings that are not about one indicator belong to the dimension whose paragraph mentions them.
 CODE_DIMENSION = {
@@ -81,67 +93,7 @@ SOURCE_CODES = (
 COUNTY_CODES = ("county_matching_short", "county_plan_differs")
 
 
-# ---------------------------------------------------------------- value formatting
-
-
-def is_missing(value: object) -> bool:
-    """None, NaN, NA or NaT: a missing cell (text never is)."""
-    # pandas-stubs type pd.isna for pandas' own scalar types only; at run time it takes any value
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))  # type: ignore[call-overload]
-
-
-def dec(value: object) -> Decimal | None:
-    """Exact Decimal from a string or number; None for missing or non-numeric text."""
-    if is_missing(value):
-        return None
-    try:
-        return Decimal(str(value).strip().rstrip("%").replace(",", ""))
-    except InvalidOperation:
-        return None
-
-
-def two(value: object) -> str:
-    """Money, rate or score with two decimals, half-up; "—" when missing."""
-    d = dec(value)
-    return MISSING if d is None else f"{round_half_up(d):.2f}"
-
-
-def plain(value: object) -> str:
-    """Weights, points, targets: as few decimals as needed ("20", "12.5"); text stays text."""
-    d = dec(value)
-    if d is None:
-        return "" if _blank(value) else str(value)
-    return format(d.normalize(), "f")
-
-
-def wan(fen: object) -> str:
-    """Integer 分 → 万元 with two decimals."""
-    return MISSING if is_missing(fen) else fen_to_wan(int(cast(SupportsInt, fen)))  # 分: an int or a numpy integer
-
-
-def rate_of(numerator: int, denominator: int) -> str:
-    return MISSING if not denominator else f"{round_half_up(Fraction(int(numerator), int(denominator)) * 100):.2f}"
-
-
-def cn_date(d: dt.date) -> str:
-    return f"{d.year} 年 {d.month} 月 {d.day} 日"
-
-
-def cn_numeral(n: int) -> str:
-    """1 → 一, 12 → 十二, 23 → 二十三 (group and status headings up to 99)."""
-    digits = "零一二三四五六七八九"
-    tens, ones = divmod(n, 10)
-    if tens == 0:
-        return digits[ones]
-    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
-
-
-def _blank(value: object) -> bool:
-    return is_missing(value) or str(value).strip() == ""
-
-
-def _text(value: object) -> str:
-    return "" if _blank(value) else str(value).strip()
+# ---------------------------------------------------------------- helpers
 
 
 def _join(names: Iterable[str], limit: int = 10, what: str = "项") -> str:
@@ -152,33 +104,6 @@ def _join(names: Iterable[str], limit: int = 10, what: str = "项") -> str:
 
 def code_title(code: str) -> str:
     return FINDING_CODES.get(code, code)
-
-
-def direction(r: Any) -> str:
-    """≥, ≤, = for a quantitative indicator, 定性 for a graded one (r: an indicators row, a tuple or a Series)."""
-    if getattr(r, "method", "") == "qualitative" or _blank(getattr(r, "comparator", None)):
-        return "定性" if getattr(r, "method", "") == "qualitative" or _blank(r.target) else "≥"
-    return DIRECTIONS.get(str(r.comparator), str(r.comparator))
-
-
-def with_unit(value: object, unit: object) -> str:
-    """A target or actual as scoring printed it (its declared places kept: “4.50”), with its unit."""
-    shown = _text(value)
-    return f"{shown}{_text(unit)}" if shown else ""
-
-
-def target_text(r: Any) -> str:
-    """The target with its direction and unit: “≥4.5万人”, “≤2.5万人”, “定性”."""
-    d = direction(r)
-    if d == "定性":
-        return "好" if _blank(r.target) else plain(r.target)
-    return f"{d}{with_unit(r.target, r.unit)}"
-
-
-def actual_text(r: Any) -> str:
-    if r.status == "not_collected" or _blank(r.actual):
-        return "未采集" if r.status == "not_collected" else ""
-    return with_unit(r.actual, r.unit) if getattr(r, "method", "") != "qualitative" else plain(r.actual)
 
 
 # ---------------------------------------------------------------- the document
@@ -676,7 +601,7 @@ def _indicator_evidence(inp: ReportInputs, f: pd.DataFrame, n: int) -> Table:
                     str(r["name"]),
                     target_text(r),
                     actual_text(r),
-                    two(r["completion_rate"]) if not _blank(r["completion_rate"]) else MISSING,
+                    two(r["completion_rate"]) if not blank(r["completion_rate"]) else MISSING,
                     f"{two(r['score'])}/{plain(r['points'])}",
                     "；".join(x for x in notes[c] if x),
                 )
@@ -697,13 +622,13 @@ def _indicator_note(f: Any, r: pd.Series | None) -> str:
     if r is None:
         return str(f.message)
     if f.code == "indicator_unmet":
-        reason = _text(r.get("deviation_reason"))
+        reason = cell_text(r.get("deviation_reason"))
         return f"未达到年度指标值{'，偏差原因：' + reason if reason else ''}"
     if f.code == "indicator_not_collected":
-        reason = _text(r.get("deviation_reason"))
+        reason = cell_text(r.get("deviation_reason"))
         return f"未完成数据采集统计{'：' + reason if reason else ''}"
     if f.code == "target_unrealistic":
-        reason = _text(r.get("realism_reason")) or "年度指标值超出往年实际水平"
+        reason = cell_text(r.get("realism_reason")) or "年度指标值超出往年实际水平"
         met = "已达到年度指标值；" if r["status"] == "met" else ""
         return f"{met}{reason}"
     return str(f.message)
@@ -752,7 +677,7 @@ def _subproject_note(f: Any, s: pd.Series | None, m: pd.Series | None) -> str:
     """f: a findings row (itertuples); s, m: its sub-project's row and funds."""
 
     def day(v: Any) -> str:  # a date cell: a Timestamp, a date, date text or missing
-        return "" if _blank(v) else str(pd.Timestamp(v).date())
+        return "" if blank(v) else str(pd.Timestamp(v).date())
 
     if f.code == "subproject_delayed":
         end = day(s.get("planned_end")) if s is not None else ""
@@ -768,7 +693,7 @@ def _subproject_note(f: Any, s: pd.Series | None, m: pd.Series | None) -> str:
             parts.append(f"收回 {wan(m['recovered'])} 万元")
         if m is not None and int(m["carried_forward"]):
             parts.append(f"结转下年 {wan(m['carried_forward'])} 万元")
-        return "；".join(parts) or _text(f.rule)
+        return "；".join(parts) or cell_text(f.rule)
     return str(f.message)
 
 
@@ -881,8 +806,6 @@ def _recommendations(inp: ReportInputs, grouping: Grouping, narrative: Narrative
 def _appendix(inp: ReportInputs, grouping: Grouping) -> list[Block]:
     parts = []
     if inp.self_evaluation:
-        from pipeline.report.selfeval import form_blocks
-
         parts.append(("项目支出绩效自评表", form_blocks(inp)))
     parts += [
         ("绩效指标评分表", _indicator_appendix(inp)),
@@ -916,13 +839,13 @@ INDICATOR_HEADERS = (
 def _indicator_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
     ind = inp.indicators
     rows: list[Row] = []
-    blank = ("",) * 4
+    empty_cells = ("",) * 4
     for n, d in enumerate(inp.dimensions.itertuples(index=False), start=1):
         rows.append(Row((f"{cn_numeral(n)}、{d.name}（权重 {plain(d.weight)} 分）",), "group"))
         level2 = None
         for r in ind[ind["dimension"].astype(str) == str(d.code)].itertuples(index=False):
-            if _text(r.level2) and _text(r.level2) != level2:
-                level2 = _text(r.level2)
+            if cell_text(r.level2) and cell_text(r.level2) != level2:
+                level2 = cell_text(r.level2)
                 rows.append(Row((f"{level2}",), "group2"))
             rows.append(
                 Row(
@@ -931,18 +854,18 @@ def _indicator_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
                         direction(r),
                         target_text(r).lstrip("≥≤="),
                         actual_text(r),
-                        two(r.completion_rate) if not _blank(r.completion_rate) else "",
+                        two(r.completion_rate) if not blank(r.completion_rate) else "",
                         plain(r.points),
                         two(r.score),
-                        _text(getattr(r, "scoring_rule", "")),
+                        cell_text(getattr(r, "scoring_rule", "")),
                         INDICATOR_STATUS_LABELS.get(str(r.status), ""),
-                        _text(r.deviation_reason),
+                        cell_text(r.deviation_reason),
                     )
                 )
             )
-        rows.append(Row((f"{d.name}小计", *blank, plain(d.weight), two(d.score), "", "", ""), "subtotal"))
+        rows.append(Row((f"{d.name}小计", *empty_cells, plain(d.weight), two(d.score), "", "", ""), "subtotal"))
     rows.append(
-        Row(("合计", *blank, plain(_total_weight(inp)), two(inp.summary["score"]["total"]), "", "", ""), "total")
+        Row(("合计", *empty_cells, plain(_total_weight(inp)), two(inp.summary["score"]["total"]), "", "", ""), "total")
     )
     note = Paragraph(
         "说明：完成率 = 实际完成值 ÷ 年度指标值（方向为“≤”的指标为 年度指标值 ÷ 实际完成值），达到年度指标值的按满分计；"
@@ -973,7 +896,7 @@ def _findings_appendix(inp: ReportInputs, grouping: Grouping) -> tuple[bool, lis
                     str(r.message),
                     SEVERITY_LABELS.get(str(r.severity), ""),
                     at_stake,
-                    _text(r.rule),
+                    cell_text(r.rule),
                     where.get(str(r.finding_id), "仅列于本表"),
                 )
             )
@@ -1079,7 +1002,7 @@ def _quality_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
         by_table: dict[str, list[tuple[str, bool, str]]] = {}
         for c, ok, d in zip(inp.quality["check"], inp.quality["passed"], inp.quality["detail"]):
             table, _, check = str(c).partition(":")
-            by_table.setdefault(table, []).append((check, bool(ok), _text(d)))
+            by_table.setdefault(table, []).append((check, bool(ok), cell_text(d)))
         rows = []
         for table, checks in by_table.items():
             ok = all(passed for _, passed, _ in checks)
@@ -1124,7 +1047,7 @@ def _inputs_appendix(inp: ReportInputs) -> tuple[bool, list[Block]]:
         kinds = (
             "、".join(dict.fromkeys(inp.kind_labels.get(x, x) for x in str(r.kind or "").split(",") if x)) or "未识别"
         )
-        fmt = _text(getattr(r, "format", "")).upper()
+        fmt = cell_text(getattr(r, "format", "")).upper()
         rows.append(
             Row(
                 (

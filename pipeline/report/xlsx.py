@@ -43,12 +43,11 @@ from pipeline.report.text import (
     FUND_KEYS,
     RULE_LABELS,
     code_title,
-    direction,
-    is_missing,
     problems_of,
     source_rows,
     subject_names,
 )
+from pipeline.report.values import direction, is_missing
 from pipeline.tables import MEASURE_NAMES
 
 # Column kinds: how a cell's value is written.
