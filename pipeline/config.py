@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from pipeline.ingest.limits import Limits
+from pipeline.limits import Limits
 
 # A code is text without dots (figures are addressed by dotted paths) or spaces.
 Code = Annotated[str, StringConstraints(strict=True, min_length=1, pattern=r"^[^.\s]+$")]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from pipeline import fieldtypes
 from pipeline.contract import KINDS, Kind
-from pipeline.ingest.limits import Limits
+from pipeline.limits import Limits
 from pipeline.workbooks import column_order, note
 
 SUBMITTERS = {
@@ -64,7 +64,7 @@ This file is generated from the pandera models in `pipeline/contract.py`; do not
 
 
 def limits_rule() -> str:
-    """The resource-limits rule, from the defaults themselves (``pipeline.ingest.limits.Limits``)."""
+    """The resource-limits rule, from the defaults themselves (``pipeline.limits.Limits``)."""
     limits = Limits()
     shown = "、".join(f"{label} {getattr(limits, name):,}" for name, label in Limits.LABELS.items())
     names = ", ".join(f"`{name}` {getattr(limits, name):,}" for name in Limits.LABELS)

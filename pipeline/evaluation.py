@@ -20,7 +20,7 @@ from pipeline import yamlio
 from pipeline.config import Department, EvaluationConfig, Settings, parse_evaluation
 
 if TYPE_CHECKING:
-    from pipeline.ingest.limits import Limits
+    from pipeline.limits import Limits
     from pipeline.scoring.framework import Framework
 
 METADATA_FILE = "evaluation.yaml"

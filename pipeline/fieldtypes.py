@@ -20,8 +20,8 @@ import pandera.pandas as pa
 import pyarrow as arrow
 import pyarrow.compute as pc
 
+from pipeline import expect as ex
 from pipeline.formats import FEN_PER_WAN, arrow_text, parse_money
-from pipeline.quality import expect as ex
 
 if TYPE_CHECKING:
     from pandas._typing import AstypeArg

@@ -31,8 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.files import open_regular
-from pipeline.ingest.limits import Limits
 from pipeline.ingest.xlsx import Rejected
+from pipeline.limits import Limits
 
 BLOCK = 1 << 20
 SAMPLE_BYTES = 64 * 1024

@@ -24,7 +24,7 @@ from pathlib import Path
 from pipeline import files as fs
 from pipeline.contract import Kind, kinds_for
 from pipeline.evaluation import SUBMISSION_DIRS, Evaluation
-from pipeline.ingest.limits import Limits
+from pipeline.limits import Limits
 
 SUBMISSION_EXTENSIONS = (".xlsx", ".xlsm", ".csv", ".xls")
 _COUNTY_NAME = re.compile(r"^(?P<code>\d{6})(?P<ext>\.[A-Za-z]+)$")

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from pipeline.contract import KINDS
-from pipeline.ingest.limits import Limits
 from pipeline.ingest.read import Problem, RawTable, SheetAccount, SourceFile, read_file
+from pipeline.limits import Limits
 
 if TYPE_CHECKING:
     import pebble

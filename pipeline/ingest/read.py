@@ -30,8 +30,8 @@ from pipeline.contract import KINDS, Kind, kinds_for
 from pipeline.files import NotRegularFile, Stamp, open_regular, stamp_of
 from pipeline.ingest import csvfile, xlsx
 from pipeline.ingest.inventory import kind_from_name
-from pipeline.ingest.limits import Limits
 from pipeline.ingest.xlsx import Rejected, column_letter
+from pipeline.limits import Limits
 
 HEADER_SCAN_ROWS = 12
 CHANGED = "文件在读取过程中被修改，本次未读取；请在报送完成后再运行。"

@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Callable
 from xml.sax.saxutils import unescape
 
-from pipeline.ingest.limits import Limits
+from pipeline.limits import Limits
 
 MAX_ENTRIES = 10_000
 CHUNK = 4 * 1024 * 1024

@@ -41,14 +41,14 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pandas as pd
 
+from pipeline import expect as ex
 from pipeline import fieldtypes
 from pipeline.contract import KINDS, Kind
 from pipeline.evaluation import Evaluation
+from pipeline.expect import Expect
 from pipeline.fieldtypes import Context
 from pipeline.formats import parse_decimal
 from pipeline.ingest.validate import Codes
-from pipeline.quality import expect as ex
-from pipeline.quality.expect import Expect
 from pipeline.quality.offline import make_offline
 from pipeline.tables import MEASURES
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import yaml
 
-from pipeline.ingest.limits import Limits
+from pipeline.limits import Limits
 
 SIZE_LIMITS = (
     "max_file_mb",

@@ -94,4 +94,4 @@ def test_closure_follows_imports_including_parents_and_lazy_imports_but_not_type
     assert "pipeline.reconcile" not in codeversion.closure("pipeline.defs.assets.ingest")
     # evaluation imports the limits model only under TYPE_CHECKING, the framework loader lazily in a function
     assert "pipeline.scoring.framework" in codeversion.closure("pipeline.evaluation")
-    assert "pipeline.ingest.limits" not in codeversion.imports("pipeline.evaluation")
+    assert "pipeline.limits" not in codeversion.imports("pipeline.evaluation")

@@ -7,11 +7,11 @@ import pandera.pandas as pa
 import pytest
 from pandera.typing import Series
 
+from pipeline import expect as ex
 from pipeline import fieldtypes
 from pipeline.contract import Kind, Submission, _f
 from pipeline.evaluation import find
 from pipeline.fieldtypes import Bad, Context, FieldType
-from pipeline.quality import expect as ex
 from tests.support import HOHHOT, RAW
 
 

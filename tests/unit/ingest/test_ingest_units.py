@@ -14,9 +14,9 @@ from pipeline.fieldtypes import parse_dates
 from pipeline.files import sha256_file
 from pipeline.formats import parse_money
 from pipeline.ingest.csvfile import detect_encoding
-from pipeline.ingest.limits import Limits
 from pipeline.ingest.read import Problem, SourceFile, read_file, sniff
 from pipeline.ingest.xlsx import Rejected
+from pipeline.limits import Limits
 from pipeline.workbooks import Sheet, write_xlsx
 from tests.support import CORPUS as CORPUS_ROOT
 
