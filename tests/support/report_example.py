@@ -17,7 +17,7 @@ from pipeline.config import Settings
 from pipeline.findings import assess
 from pipeline.findings import frame as findings_frame
 from pipeline.report import ReportInputs, ReportMeta, load_recommendations
-from pipeline.report.inputs import PolicyDocument
+from pipeline.report.inputs import TABLE_COLUMNS, PolicyDocument
 
 SOURCES = {
     "central": "中央资金",
@@ -368,21 +368,6 @@ REALISM_REASONS = {
     "S2": "目标值 90% 高于往年最好水平 89.1%（2022年）",
     "S3": "目标值 90% 高于往年最好水平 87.9%（2022年）",
 }
-INDICATOR_COLUMNS = [
-    "code",
-    "name",
-    "dimension",
-    "level2",
-    "unit",
-    "target",
-    "actual",
-    "completion_rate",
-    "points",
-    "score",
-    "status",
-    "deviation_reason",
-    "target_flag",
-]
 
 NARRATIVE = """## 主要经验及做法
 
@@ -598,7 +583,7 @@ def example_inputs(narrative: str = NARRATIVE) -> ReportInputs:
         projects_visited=19,
         region_coverage_pct="100",
     )
-    indicators = pd.DataFrame(INDICATORS, columns=INDICATOR_COLUMNS)
+    indicators = pd.DataFrame(INDICATORS, columns=list(TABLE_COLUMNS["indicators"]))
     # Verdicts other than "unrealistic" must not flag anything: targets with history pass, the rest have none.
     indicators["target_flag"] = indicators["target_flag"].where(
         indicators["target_flag"] != "",
