@@ -189,6 +189,13 @@ class EvaluationConfig(Model):
         description="评价名称（报告标题） / evaluation title", examples=["2023年公共就业服务能力提升示范项目绩效评价"]
     )
     programme: Text = Field(description="项目名称 / programme name", examples=["公共就业服务能力提升示范项目"])
+    programme_id: Code | None = Field(
+        None,
+        description="项目标识：同一项目各年度评价与各期监控的文件夹共用此值（指标编码在其间保持不变），"
+        "组合视图据此做同比；缺省为评价文件夹名 / the programme's id, shared by the folders of one programme "
+        "(its evaluations of several years and its monitoring cut-offs); defaults to the folder's id",
+        examples=["hohhot-pes"],
+    )
     region: Place = Field(description="项目所在地区 / region of the programme")
     commissioned_by: str = Field(
         "", description="委托方 / who commissioned the evaluation", examples=["呼和浩特市财政局"]
