@@ -163,8 +163,39 @@ def check_id(evaluation_id: str, where: Path | str) -> None:
         )
 
 
+# Loaded evaluations by folder and the state of their configuration files: every step of a run asks for its
+# evaluation, and a national evaluation.yaml (2,850 counties) takes about half a second to parse and check.
+_LOADED: dict[tuple, Evaluation] = {}
+_LOADED_MAX = 64
+
+
+def _config_state(folder: Path) -> tuple | None:
+    """(name, inode, size, mtime) of evaluation.yaml and the frameworks: any edit changes it; None if unreadable."""
+    try:
+        paths = [folder / METADATA_FILE, *sorted((folder / "frameworks").glob("*.yaml"))]
+        return tuple((p.name, (st := p.lstat()).st_ino, st.st_size, st.st_mtime_ns) for p in paths)
+    except OSError:
+        return None
+
+
 def load(folder: Path) -> Evaluation:
-    """Read and check ``evaluation.yaml``; every problem raises :class:`EvaluationError` naming the file and key."""
+    """Read and check ``evaluation.yaml``; every problem raises :class:`EvaluationError` naming the file and key.
+
+    A folder whose configuration files are unchanged since the last load in this process is not parsed again.
+    """
+    state = _config_state(folder)
+    key = (str(folder.absolute()), state)
+    if state is not None and key in _LOADED:
+        return _LOADED[key]
+    ev = _load(folder)
+    if state is not None:
+        if len(_LOADED) >= _LOADED_MAX:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = ev
+    return ev
+
+
+def _load(folder: Path) -> Evaluation:
     path = folder / METADATA_FILE
     check_id(folder.name, folder)
     try:

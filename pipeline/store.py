@@ -31,12 +31,26 @@ FORMULA_START = (
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    """Give all-missing object columns a text type, so no reader has to guess a type from nothing."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object and out[c].isna().all():
-            out[c] = out[c].astype("string")
+    """Give all-missing object columns a text type, so no reader has to guess a type from nothing.
+
+    ``df`` itself when there are none (no copy of a million-row table); a column whose first value is
+    present is not scanned.
+    """
+    empty = [
+        c
+        for c in df.columns
+        if df[c].dtype == object and (len(df) == 0 or _missing(df[c].iat[0])) and df[c].isna().all()
+    ]
+    if not empty:
+        return df
+    out = df.copy(deep=False)
+    for c in empty:
+        out[c] = out[c].astype("string")
     return out
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
 def write_table(folder: Path, name: str, df: pd.DataFrame, csv_export: bool = True) -> Path:

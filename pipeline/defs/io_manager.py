@@ -40,17 +40,22 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext):
         evaluation_id, name = context.asset_partition_key, context.asset_key.path[-1]
-        run_set = outputs.sets_dir(Path(self.paths.out_root), evaluation_id) / context.step_context.run_id
-        for folder in (run_set, outputs.published(Path(self.paths.out_root), evaluation_id)):
-            if folder is None:
-                continue
-            table = folder / store.TABLES / f"{name}.parquet"
-            if table.is_file():
-                return store.read_table(table)
-            value = folder / "values" / f"{name}.json"
-            if value.is_file():
-                return json.loads(value.read_text(encoding="utf-8"))
-        raise dg.Failure(
-            f"评价 {evaluation_id} 还没有 {name} 的结果；请先物化上游资产 / "
-            f"asset {name} of evaluation {evaluation_id} has not been materialised yet"
-        )
+        path = stored(Path(self.paths.out_root), evaluation_id, context.step_context.run_id, name)
+        if path.suffix == ".parquet":
+            return store.read_table(path)
+        return json.loads(path.read_text(encoding="utf-8"))
+
+
+def stored(out_root: Path, evaluation_id: str, run_id: str, name: str) -> Path:
+    """Where an asset's value is: the run's own set first, then the evaluation's published set."""
+    run_set = outputs.sets_dir(out_root, evaluation_id) / run_id
+    for folder in (run_set, outputs.published(out_root, evaluation_id)):
+        if folder is None:
+            continue
+        for path in (folder / store.TABLES / f"{name}.parquet", folder / "values" / f"{name}.json"):
+            if path.is_file():
+                return path
+    raise dg.Failure(
+        f"评价 {evaluation_id} 还没有 {name} 的结果；请先物化上游资产 / "
+        f"asset {name} of evaluation {evaluation_id} has not been materialised yet"
+    )

@@ -444,6 +444,17 @@ def quality_rows(results: Sequence[SuiteResult]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["check", "passed", "detail"])
 
 
+def not_run_row(table: str, rows: int, limit: int, contract_passed: bool) -> dict[str, Any]:
+    """The appendix row of a submission table too large for GX: its outcome is the pandera contract's, said so."""
+    return {
+        "check": f"{table}:expectations",
+        "passed": contract_passed,
+        "detail": f"未另行运行 Great Expectations：{rows:,} 行，超过 expectations_max_submission_rows（{limit:,}）；"
+        f"逐行规则已由 pandera 合同（阻断）校验，结论同 {table}:contract / not run: the pandera contract "
+        "already checked every row, blocking; its outcome stands",
+    }
+
+
 def _describe(f: Mapping[str, Any]) -> str:
     kw = f["kwargs"]
     columns = kw.get("column") or kw.get("column_list") or f"{kw.get('column_A')} ≥ {kw.get('column_B')}"

@@ -13,7 +13,7 @@ from pipeline.contract import KINDS
 from pipeline.evaluation import Evaluation
 from pipeline.formats import fen_to_wan_series
 from pipeline.report.inputs import ReportInputs, ReportMeta
-from pipeline.report.problems import finding_cells, load_recommendations
+from pipeline.report.problems import load_recommendations
 
 NARRATIVE_FILE = "narrative.md"  # the evaluator's cause analysis and judgements (pipeline.report.narrative)
 REFERENCE_DOCX = "reference.docx"  # a firm's reference Word file: styles, letterhead, logo
@@ -32,10 +32,10 @@ def gather(
     funds_by_subproject: pd.DataFrame | None = None,
     county_matching: pd.DataFrame | None = None,
     funds_cells: pd.DataFrame | None = None,
-    lineage: pd.DataFrame | None = None,
+    cells: pd.DataFrame | None = None,
 ) -> ReportInputs:
     """The report's inputs for ``ev``: the primary framework's dimensions and indicators, every finding,
-    the funds tables (in 分) and the cells each finding rests on."""
+    the funds tables (in 分) and the cells each finding rests on (``cells``: :func:`pipeline.report.problems.finding_cells` of the lineage)."""
     primary = ev.primary_framework
     subs = subproject_status.assign(allocation=fen_to_wan_series(subproject_status["allocation_fen"]))
     narrative = ev.folder / NARRATIVE_FILE
@@ -60,7 +60,7 @@ def gather(
         funds_subprojects=_or_empty(funds_by_subproject),
         county_matching=_or_empty(county_matching),
         funds_cells=_or_empty(funds_cells),
-        finding_cells=finding_cells(lineage) if lineage is not None else pd.DataFrame(),
+        finding_cells=_or_empty(cells),
         self_evaluation=ev.frameworks[primary].form == "self_evaluation",
         # never a symlink: the folder's files are read only when they are the folder's own
         reference_docx=reference.read_bytes() if reference.is_file() and not reference.is_symlink() else None,

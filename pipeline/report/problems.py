@@ -310,20 +310,24 @@ def severity_counts(findings: pd.DataFrame) -> str:
     return "、".join(f"{labels[s]} {int(counts[s])} 项" for s in SEVERITIES if s in counts)
 
 
-def finding_cells(lineage: pd.DataFrame) -> pd.DataFrame:
-    """finding_id → cell key, from the lineage: a finding's input rows and the cells those rows feed."""
-    table = lineage["output_table"].astype(str)
-    found = lineage[table.isin(["reconciliation_findings", "scoring_findings"])]
-    cells = lineage[table == "funds_cells"]
-    keys = ["file", "sheet", "row"]
-    joined = (
-        found[[*keys, "output_key"]]
-        .astype({"file": str, "sheet": str})
-        .merge(
-            cells[[*keys, "output_key"]].astype({"file": str, "sheet": str}), on=keys, suffixes=("_finding", "_cell")
-        )
-    )
-    out = pd.DataFrame(
-        {"finding_id": joined["output_key_finding"].astype(str), "cell": joined["output_key_cell"].astype(str)}
-    )
-    return out.drop_duplicates().sort_values(["finding_id", "cell"]).reset_index(drop=True)
+def finding_cells(lineage: Path) -> pd.DataFrame:
+    """finding_id → cell key, from the lineage: a finding's input rows and the cells those rows feed.
+
+    Read from the stored lineage (Parquet) in DuckDB, so that only the findings' edges and the cells'
+    edges are read, never the whole table into pandas.
+    """
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
+        return con.execute(
+            """
+            WITH edges AS (SELECT output_table, output_key, file, sheet, "row" FROM read_parquet($path)),
+                 found AS (SELECT * FROM edges WHERE output_table IN ('reconciliation_findings', 'scoring_findings')),
+                 cells AS (SELECT * FROM edges WHERE output_table = 'funds_cells')
+            SELECT DISTINCT CAST(found.output_key AS VARCHAR) AS finding_id, CAST(cells.output_key AS VARCHAR) AS cell
+            FROM found JOIN cells ON found.file = cells.file AND found.sheet = cells.sheet AND found."row" = cells."row"
+            ORDER BY finding_id, cell
+            """,
+            {"path": str(lineage)},
+        ).df()

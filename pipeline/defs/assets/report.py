@@ -5,22 +5,25 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipeline import findings as findings_mod
 from pipeline import lineage as lineage_mod
 from pipeline import manifest as manifest_mod
-from pipeline import outputs
+from pipeline import outputs, store
 from pipeline.contract import KINDS
 from pipeline.defs.assets import ingest as ingest_assets
 from pipeline.defs.assets import reconcile as reconcile_assets
 from pipeline.defs.assets import scoring as scoring_assets
 from pipeline.defs.checks import schema_check_result, schema_check_spec
+from pipeline.defs.io_manager import stored
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.files import atomic_write
 from pipeline.report import write_all
 from pipeline.report.gather import gather
+from pipeline.report.problems import finding_cells
 from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_by_submitter
 
 GROUP = "report"
@@ -120,7 +123,9 @@ RESULT_TABLES = [
 @dg.asset(
     partitions_def=evaluations,
     group_name=GROUP,
-    ins={t: dg.AssetIn(t) for t in [*SUBMISSION_TABLES, *RESULT_TABLES, "ingest_checks", "reconciliation_checks"]},
+    ins={t: dg.AssetIn(t) for t in [*RESULT_TABLES, "ingest_checks", "reconciliation_checks"]},
+    # Submission tables are read here only when small enough for GX (settings.expectations_max_submission_rows).
+    deps=[dg.AssetKey(t) for t in SUBMISSION_TABLES],
     check_specs=[
         dg.AssetCheckSpec(
             f"expectations_{t}", asset="data_quality", blocking=True, description=f"Great Expectations suite on {t}."
@@ -134,17 +139,38 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
 
     The Great Expectations suites run here (GX 1.x called directly); their Data Docs are written to
     ``OUT/<evaluation_id>/data_docs/``. A failing suite on a fund or score table blocks the report;
-    on a submission table it warns, since the pandera contract already blocks there.
+    on a submission table it warns, since the pandera contract already blocks there. A submission
+    table larger than ``settings.expectations_max_submission_rows`` is not checked a second time:
+    its row takes the pandera contract's outcome, and says so.
     """
-    from pipeline.quality.expectations import quality_rows, run_suites
+    from pipeline.quality.expectations import not_run_row, quality_rows, run_suites
 
     ev = paths.evaluation(context.partition_key)
     out = paths.run_dir(context.partition_key, context.run.run_id)
     earlier = [tables.pop("ingest_checks"), tables.pop("reconciliation_checks")]
+    contract = dict(zip(earlier[0]["check"], earlier[0]["passed"].astype(bool)))
+    limit = ev.settings.expectations_max_submission_rows
+    too_large: dict[str, int] = {}
+    for t in SUBMISSION_TABLES:
+        path = stored(Path(paths.out_root), context.partition_key, context.run.run_id, t)
+        rows = pq.read_metadata(path).num_rows
+        if rows > limit:
+            too_large[t] = rows
+        else:
+            tables[t] = store.read_table(path)
     results = run_suites(tables, out, ev)
     outputs.record(out, "data_quality", ["data_docs/"])
     by_table = {r.table: r for r in results}
     for t in SUBMISSION_TABLES + RESULT_TABLES:
+        if t in too_large:
+            yield dg.AssetCheckResult(
+                check_name=f"expectations_{t}",
+                asset_key="data_quality",
+                passed=bool(contract[f"{t}:contract"]),
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"not_run": not_run_row(t, too_large[t], limit, True)["detail"], "rows": too_large[t]},
+            )
+            continue
         r = by_table[t]
         yield dg.AssetCheckResult(
             check_name=f"expectations_{t}",
@@ -158,19 +184,31 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
                 "failures": dg.MetadataValue.json(r.to_dict()["failures"][:20]),
             },
         )
-    df = pd.concat([*earlier, quality_rows(results)], ignore_index=True)
+    gx_rows = quality_rows(results)
+    skipped = pd.DataFrame(
+        [not_run_row(t, n, limit, bool(contract[f"{t}:contract"])) for t, n in too_large.items()],
+        columns=gx_rows.columns,
+    )
+    # Submission tables first, in the contract's order, then the result tables (the order of the suites).
+    order = {f"{t}:expectations": i for i, t in enumerate(SUBMISSION_TABLES)}
+    suite_rows = pd.concat([gx_rows, skipped], ignore_index=True) if len(skipped) else gx_rows
+    suite_rows = suite_rows.iloc[
+        sorted(range(len(suite_rows)), key=lambda i: (order.get(suite_rows["check"].iat[i], len(order)), i))
+    ]
+    df = pd.concat([*earlier, suite_rows], ignore_index=True)
     yield dg.Output(
         df,
         metadata={
             **table_metadata(df, "data_quality"),
             "failed": int((~df["passed"]).sum()),
+            "gx_not_run": dg.MetadataValue.json(too_large),
             "data_docs": dg.MetadataValue.path(str(out / "data_docs" / "index.html")),
         },
     )
     yield schema_check_result("data_quality", df)
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP)
+@dg.asset(partitions_def=evaluations, group_name=GROUP, deps=[lineage])
 def evaluation_report(
     context: dg.AssetExecutionContext,
     paths: PipelinePaths,
@@ -187,11 +225,12 @@ def evaluation_report(
     funds_cells: pd.DataFrame,
     transfer_discrepancies: pd.DataFrame,
     county_matching: pd.DataFrame,
-    lineage: pd.DataFrame,
 ) -> dict:
     """评价报告 — report.html, report.pdf, report.docx, their chart images, scored_tables.xlsx (and the
     项目支出绩效自评表 of a self-evaluation), byte-identical on rerun."""
     ev = paths.evaluation(context.partition_key)
+    # The lineage is the largest table of a run: the report reads only what it needs of it, in DuckDB.
+    lineage_path = stored(Path(paths.out_root), context.partition_key, context.run.run_id, "lineage")
     inp = gather(
         ev,
         evaluation_figures,
@@ -205,7 +244,7 @@ def evaluation_report(
         funds_by_subproject,
         county_matching,
         funds_cells,
-        lineage,
+        finding_cells(lineage_path),
     )
     extra = {
         "资金核对_来源": funds_by_source,
@@ -213,8 +252,8 @@ def evaluation_report(
         "下拨核对差异": transfer_discrepancies,
         "配套资金": county_matching,
     }
-    if len(lineage) < 200_000:  # the XLSX carries the lineage only while it fits comfortably
-        extra["血缘"] = lineage
+    if pq.read_metadata(lineage_path).num_rows < 200_000:  # the XLSX carries the lineage only while it fits
+        extra["血缘"] = store.read_table(lineage_path)
     out = paths.run_dir(context.partition_key, context.run.run_id)
     artifacts = write_all(inp, out, extra_tables=extra)
     outputs.record(out, "evaluation_report", [a["path"] for a in artifacts.values()])
