@@ -192,9 +192,8 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
     # Submission tables first, in the contract's order, then the result tables (the order of the suites).
     order = {f"{t}:expectations": i for i, t in enumerate(SUBMISSION_TABLES)}
     suite_rows = pd.concat([gx_rows, skipped], ignore_index=True) if len(skipped) else gx_rows
-    suite_rows = suite_rows.iloc[
-        sorted(range(len(suite_rows)), key=lambda i: (order.get(suite_rows["check"].iat[i], len(order)), i))
-    ]
+    rank = suite_rows["check"].map(order).fillna(len(order))
+    suite_rows = suite_rows.iloc[rank.reset_index(drop=True).sort_values(kind="stable").index]
     df = pd.concat([*earlier, suite_rows], ignore_index=True)
     yield dg.Output(
         df,
