@@ -17,6 +17,7 @@ from pipeline.tables import LINEAGE_COLUMNS
 def findings_and_edges(archive: pd.DataFrame, ev: Evaluation) -> tuple[pd.DataFrame, pd.DataFrame]:
     gaps = archive[~archive["synced"].astype(bool)]
     rows = []
+    items_per_county = archive["county_code"].value_counts()
     for county, part in gaps.groupby("county_code", sort=False):
         subs = "、".join(natural_sorted(part["subproject_code"].unique()))
         items = "、".join(dict.fromkeys(part["item"]))
@@ -26,7 +27,7 @@ def findings_and_edges(archive: pd.DataFrame, ev: Evaluation) -> tuple[pd.DataFr
                 severity="medium",
                 subject_type="county",
                 subject=county,
-                figure=f"{len(part)}/{int((archive['county_code'] == county).sum())}",
+                figure=f"{len(part)}/{int(items_per_county[county])}",
                 message=f"{ev.submitter_name(str(county))}（{county}）子项目 {subs} 的{items}等 {len(part)} 项档案资料未同步至总项目管理组。",
             )
         )

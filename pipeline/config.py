@@ -165,7 +165,7 @@ class Settings(Model):
         default_factory=Limits, description="读取报送文件的资源上限 / resource limits for reading submissions"
     )
     expectations_max_submission_rows: int = Field(
-        200_000,
+        20_000,
         ge=0,
         description="报送表行数不超过此值时，另用 Great Expectations 复核其逐行规则；超过时不再复核，结论取自已逐行"
         "阻断校验的 pandera 合同（结果表总是运行 GX）/ a submission table with more rows than this is not checked "

@@ -166,14 +166,19 @@ class Changed(OSError):
     """The file was written while it was being read."""
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new file beside ``path`` and rename it over ``path``: readers see old or new, never half."""
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write ``data`` to a new file beside ``path`` and rename it over ``path``: readers see old or new, never half.
+
+    ``durable=False`` skips the fsync, for files whose damage is detected when they are read (cache entries
+    carry their own SHA-256): after a crash such a file is read again, never trusted.
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 

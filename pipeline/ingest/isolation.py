@@ -216,7 +216,8 @@ def read_files(
                 cache_dir.mkdir(parents=True, exist_ok=True)
                 from pipeline.files import atomic_write
 
-                atomic_write(cache_dir / f"{cache_key(files[j], limits)}.read", data)
+                # No fsync: an entry carries its SHA-256, so a torn one is detected and the file read again.
+                atomic_write(cache_dir / f"{cache_key(files[j], limits)}.read", data, durable=False)
     if cache_dir is not None and cache_dir.is_dir():
         for stale in cache_dir.iterdir():
             if stale.name not in used:
