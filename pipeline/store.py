@@ -24,6 +24,7 @@ from pipeline.escape import FORMULA_TRIGGERS
 TABLES = "tables"
 DB_FILE = "pipeline.duckdb"
 CSV_EXPORT_KEY = b"pes.csv_export"
+EXCEL_MAX_ROWS = 1_048_575  # the data rows of an Excel sheet (1,048,576 rows, one of them the header)
 # The same triggers as pipeline.escape, as a regular expression DuckDB can apply to a whole column.
 FORMULA_START = (
     "^[" + "".join("\\-" if c == "-" else c for c in FORMULA_TRIGGERS).replace("\t", "\\t").replace("\r", "\\r") + "]"
@@ -90,12 +91,18 @@ def build_database(folder: Path) -> Path:
 
 
 def export_csvs(folder: Path) -> list[str]:
-    """``<name>.csv`` beside the set's root for every table marked for export; returns the file names."""
+    """``<name>.csv`` beside the set's root for every table marked for export; returns the file names.
+
+    A table with more rows than an Excel sheet holds gets no CSV: nobody could open it in the tool a CSV
+    is for, and it is in ``pipeline.duckdb`` and ``tables/<name>.parquet`` (at national scale the lineage,
+    3.3 million edges, would be a 600 MB CSV).
+    """
     written = []
     with duckdb.connect(str(folder / DB_FILE), read_only=True) as con:
         con.execute("SET enable_progress_bar = false")
         for path in table_paths(folder):
-            if pq.read_schema(path).metadata.get(CSV_EXPORT_KEY) == b"0":
+            meta = pq.read_metadata(path)
+            if meta.schema.to_arrow_schema().metadata.get(CSV_EXPORT_KEY) == b"0" or meta.num_rows > EXCEL_MAX_ROWS:
                 continue
             export_csv(con, path.stem, folder / f"{path.stem}.csv")
             written.append(f"{path.stem}.csv")
