@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import evaluation as evaluation_mod
+from pipeline import progress
 from pipeline.evaluation import EvaluationError
 from pipeline.tools import TOOLS
 
@@ -57,7 +58,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from pipeline.outputs import OutputLocked
 
         try:
-            outcome = materialize_evaluation(ev.id, raw_root=args.raw, out_root=args.out)
+            with progress.reporting():
+                outcome = materialize_evaluation(ev.id, raw_root=args.raw, out_root=args.out)
         except OutputLocked as exc:
             print(f"错误 / error: {exc}", file=sys.stderr)
             status = EXIT_FAILED

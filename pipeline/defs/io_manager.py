@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from pipeline import outputs, store
+from pipeline import outputs, progress, store
 from pipeline.defs.resources import PipelinePaths
 from pipeline.files import atomic_write
 
@@ -25,6 +25,7 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         evaluation_id, name = context.asset_partition_key, context.asset_key.path[-1]
+        progress.current().step(context.step_key)
         folder = self.paths.run_dir(evaluation_id, context.run_id)
         if isinstance(obj, pd.DataFrame):
             # Intermediate tables that a unified table repeats (the stages' lineage) get no CSV export.
@@ -40,6 +41,7 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext):
         evaluation_id, name = context.asset_partition_key, context.asset_key.path[-1]
+        progress.current().step(context.step_context.step.key)
         path = stored(Path(self.paths.out_root), evaluation_id, context.step_context.run_id, name)
         if path.suffix == ".parquet":
             return store.read_table(path)

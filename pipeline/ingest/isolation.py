@@ -28,7 +28,7 @@ import os
 import resource
 import struct
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from pipeline import progress
 from pipeline.contract import KINDS
 from pipeline.ingest.read import Problem, RawTable, SheetAccount, SourceFile, read_file
 from pipeline.limits import Limits
@@ -197,6 +198,8 @@ def read_files(
     results: list[list[RawTable] | None] = [None] * len(files)
     todo = []
     used = set()
+    report = progress.current()
+    report.task("read", "读取文件 read files", len(files), "files")
     for i, sf in enumerate(files):
         entry = cache_dir / f"{cache_key(sf, limits)}.read" if cache_dir is not None else None
         if entry is not None:
@@ -204,12 +207,13 @@ def read_files(
             if entry.is_file():
                 try:
                     results[i] = load(entry.read_bytes(), sf)
+                    report.advance("read")
                     continue
                 except (ValueError, OSError, struct.error, pa.ArrowException):
                     sf.problems, sf.sheets, sf.warnings = [], [], []  # damaged entry: read the file again
         todo.append(i)
     if todo:
-        for i, data in _read_isolated([files[i] for i in todo], limits, workers).items():
+        for i, data in _read_isolated([files[i] for i in todo], limits, workers, report.advance).items():
             j = todo[i]
             results[j] = load(data, files[j])
             if cache_dir is not None:
@@ -276,8 +280,13 @@ def shutdown() -> None:
         pool.join()
 
 
-def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: int | None) -> dict[int, bytes]:
-    """Serialised read results by index into ``files``; a file whose worker died or hung gets a problem."""
+def _read_isolated(
+    files: Sequence[SourceFile], limits: Limits, workers: int | None, done: Callable[[str, int], None] | None = None
+) -> dict[int, bytes]:
+    """Serialised read results by index into ``files``; a file whose worker died or hung gets a problem.
+
+    ``done("read", n)`` is called as each batch of ``n`` files comes back (for the progress display).
+    """
     import pebble
 
     out: dict[int, bytes] = {}
@@ -294,6 +303,8 @@ def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: int | N
             try:
                 for i, data in zip(batch, future.result()):
                     out[i] = data
+                if done is not None:
+                    done("read", len(batch))
                 continue
             except BrokenProcessPool as exc:  # the pool itself is gone: start a new one for the retries
                 failure: Exception = exc
@@ -312,6 +323,8 @@ def _read_isolated(files: Sequence[SourceFile], limits: Limits, workers: int | N
             reason = "超过解析时间上限" if isinstance(failure, FutureTimeout) else "解析进程异常退出"
             sf.problems, sf.sheets, sf.warnings = [Problem("worker_failed", f"{WORKER_FAILED}（{reason}）")], [], []
             out[i] = dump(sf, [])
+            if done is not None:
+                done("read", 1)
     return out
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import findings
-from pipeline.contract import KINDS
+from pipeline import findings, progress
+from pipeline.contract import KINDS, Kind
 from pipeline.evaluation import Evaluation
 from pipeline.ingest.inventory import RECOGNISED, UNRECOGNISED, kind_from_name, list_submissions
 from pipeline.ingest.isolation import read_files
@@ -108,8 +108,16 @@ def validate_all(
     ev: Evaluation, raw: dict[str, list[RawTable]], registry_files: list[SourceFile] | None = None
 ) -> dict[str, Validated]:
     """Stage "validate": every kind, the registry first (other kinds' sub-project codes are checked against it)."""
+    report = progress.current()
+    report.task("validate", "校验行 validate rows", sum(t.frame.num_rows for ts in raw.values() for t in ts), "rows")
+
+    def one(kind: Kind) -> Validated:
+        result = validate_kind(kind, raw[kind.name], ev, codes)
+        report.advance("validate", sum(t.frame.num_rows for t in raw[kind.name]))
+        return result
+
     codes = Codes.for_evaluation(ev, [], ev.indicator_codes)
-    registry = validate_kind(KINDS["subprojects"], raw["subprojects"], ev, codes)
+    registry = one(KINDS["subprojects"])
     codes.subproject = registry.accepted["subproject_code"].tolist()
     if registry_files and not raw["subprojects"]:
         extra = read_all(ev, registry_files)["subprojects"]
@@ -118,7 +126,7 @@ def validate_all(
     others = [k for name, k in KINDS.items() if name != "subprojects"]
     # Kinds are independent once the registry is known; pyarrow and much of pandas release the GIL.
     with ThreadPoolExecutor(max_workers=VALIDATE_THREADS) as pool:
-        for kind, result in zip(others, pool.map(lambda k: validate_kind(k, raw[k.name], ev, codes), others)):
+        for kind, result in zip(others, pool.map(one, others)):
             results[kind.name] = result
     return results
 

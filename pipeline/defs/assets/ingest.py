@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline import progress
 from pipeline.checks import rows
 from pipeline.contract import KINDS
 from pipeline.defs.assets.raw import raw_submissions
@@ -65,6 +66,7 @@ OUTPUT_NAMES = [*KINDS, *OTHER_OUTS]
 )
 def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePaths):
     """Read every submission of the evaluation, validate it against the contract, quarantine bad rows."""
+    progress.current().step("validated_submissions")
     ev = paths.evaluation(context.partition_key)
     result = ingest(ev, Path(paths.raw_root), cache_dir=paths.cache_dir(context.partition_key, "read"))
     # Record what was read as an observation of the raw folder: its data version is the content hash.

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from pipeline import findings as findings_mod
 from pipeline import lineage as lineage_mod
 from pipeline import manifest as manifest_mod
-from pipeline import outputs, store
+from pipeline import outputs, progress, store
 from pipeline.contract import KINDS
 from pipeline.defs.assets import ingest as ingest_assets
 from pipeline.defs.assets import reconcile as reconcile_assets
@@ -301,6 +301,7 @@ EVERY_ASSET = [
 def run_manifest(context: dg.AssetExecutionContext, paths: PipelinePaths) -> dg.MaterializeResult:
     """manifest.json — written last (input and output SHA-256s, configuration, code and package versions),
     then the run's output set is published as ``OUT/<evaluation_id>`` in one atomic step."""
+    progress.current().step("run_manifest")
     ev = paths.evaluation(context.partition_key)
     folder = outputs.finalize(Path(paths.out_root), ev, context.run.run_id)
     manifest = json.loads((folder / manifest_mod.MANIFEST).read_text(encoding="utf-8"))
