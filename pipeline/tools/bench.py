@@ -26,13 +26,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+# Issue 13's targets: ratios measured in the same run (the machine is noisy), except memory.
 TARGETS = {
-    "full_run_s": 60,
-    "peak_rss_gib": 4,
-    "core_vs_reference": 3,
-    "nightly_unchanged_x": 1.5,
+    "full_run_x": 4,  # the full run, × the reference
+    "peak_rss_gib": 2,
+    "core_vs_reference": 2,
+    "nightly_unchanged_x": 1.5,  # × the bare start-up
     "nightly_one_county_x": 5,
+    "hohhot_x": 6,
 }
+REFERENCE_RUNS = 3  # the reference's time is the median of this many runs
 GIB = 1024**3
 
 
@@ -356,9 +359,18 @@ def run(args: argparse.Namespace) -> int:
     for name, seconds, n, _ in sorted(checks, key=lambda c: -c[1])[:3]:
         say(f"  {name:24s} {seconds:6.2f} s  {n:>12,} rows")
 
-    ref = reference(raw, args.evaluation_id)
+    runs = [reference(raw, args.evaluation_id) for _ in range(REFERENCE_RUNS)]
+    ref = {**runs[0], "seconds": statistics.median(r["seconds"] for r in runs)}
     problems = _agree(st, ref)
-    say(f"reference (fastexcel + DuckDB SQL): {ref['seconds']:.1f} s; totals agree: {'yes' if not problems else 'NO'}")
+    each = ", ".join(f"{r['seconds']:.1f}" for r in runs)
+    say(
+        f"reference (fastexcel + DuckDB SQL): {ref['seconds']:.1f} s (median of {each}); "
+        f"totals agree: {'yes' if not problems else 'NO'}"
+    )
+
+    hohhot = _hohhot(scratch)
+    if hohhot is not None:
+        say(f"Hohhot end to end (python -m pipeline run, one evaluation, 694 rows): {hohhot:.1f} s")
     for p in problems[:20]:
         say(f"  {p}")
 
@@ -374,7 +386,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     measures = {
-        "full_run_s": (full, f"{full:.1f} s"),
+        "full_run_x": (full / ref["seconds"], f"{full:.1f} s ({full / ref['seconds']:.1f}× the reference)"),
         "peak_rss_gib": (rss / GIB, f"{rss / GIB:.2f} GiB"),
         "core_vs_reference": (
             core / ref["seconds"],
@@ -392,15 +404,18 @@ def run(args: argparse.Namespace) -> int:
         "nightly_unchanged_x": (unchanged / bare, f"{unchanged / bare:.2f}× bare ({unchanged / full:.1%} of full)"),
         "nightly_one_county_x": (changed / bare, f"{changed / bare:.2f}× bare ({changed / full:.1%} of full)"),
     }
+    if hohhot is not None:
+        measures["hohhot_x"] = (hohhot / bare, f"{hohhot / bare:.2f}× bare ({hohhot:.1f} s / {bare:.2f} s)")
     say("")
     say("| measure | target | measured | met |")
     say("|---|---|---|---|")
     labels = {
-        "full_run_s": ("full run", "≤ 60 s"),
-        "peak_rss_gib": ("peak memory", "≤ 4 GiB"),
-        "core_vs_reference": ("ingest + validate + reconcile + score", "≤ 3× DuckDB reference"),
+        "full_run_x": ("full run", "≤ 4× DuckDB reference"),
+        "peak_rss_gib": ("peak memory", "≤ 2 GiB"),
+        "core_vs_reference": ("ingest + validate + reconcile + score", "≤ 2× DuckDB reference"),
         "nightly_unchanged_x": ("nightly run, no change", "≤ 1.5× bare start-up"),
         "nightly_one_county_x": ("nightly run, one changed county", "≤ 5× bare start-up"),
+        "hohhot_x": ("Hohhot end to end (report, PDF, Data Docs)", "≤ 6× bare start-up"),
         "isolation_s": ("cost of parser isolation and limits", "measured, small"),
         "schema_checks_s": ("generated schema checks on output tables", "measured, small"),
     }
@@ -410,6 +425,32 @@ def run(args: argparse.Namespace) -> int:
         say(f"| {label} | {target} | {text} | {met} |")
     (scratch / "bench.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0 if not problems else 1
+
+
+def _hohhot(scratch: Path) -> float | None:
+    """Seconds of ``python -m pipeline run`` on the Hohhot evaluation of the repository's raw/ (None without it)."""
+    raw = Path(__file__).resolve().parents[2] / "raw"
+    if not (raw / "2023-hohhot-pes" / "evaluation.yaml").is_file():
+        return None
+    out = scratch / "hohhot-out"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        "--raw",
+        str(raw),
+        "--out",
+        str(out),
+        "--evaluation",
+        "2023-hohhot-pes",
+    ]
+    seconds, _, code, log = _timed_process(cmd)
+    if code != 0:
+        print(log[-3000:])
+        raise SystemExit(f"Hohhot run failed (exit {code})")
+    return seconds
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
