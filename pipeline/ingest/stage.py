@@ -107,13 +107,18 @@ def read_all(ev: Evaluation, files: list[SourceFile], cache_dir: Path | None = N
 def validate_all(
     ev: Evaluation, raw: dict[str, list[RawTable]], registry_files: list[SourceFile] | None = None
 ) -> dict[str, Validated]:
-    """Stage "validate": every kind, the registry first (other kinds' sub-project codes are checked against it)."""
+    """Stage "validate": every kind, the registry first (other kinds' sub-project codes are checked against it).
+
+    Each kind's raw cells are released once it is validated (``raw`` keeps its tables' files and kinds).
+    """
     report = progress.current()
     report.task("validate", "校验行 validate rows", sum(t.frame.num_rows for ts in raw.values() for t in ts), "rows")
 
     def one(kind: Kind) -> Validated:
         result = validate_kind(kind, raw[kind.name], ev, codes)
         report.advance("validate", sum(t.frame.num_rows for t in raw[kind.name]))
+        for t in raw[kind.name]:  # the cells are typed now: let them go (accounting needs only the files and kinds)
+            t.frame, t.issues = t.frame.schema.empty_table(), t.issues.schema.empty_table()
         return result
 
     codes = Codes.for_evaluation(ev, [], ev.indicator_codes)
