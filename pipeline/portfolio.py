@@ -20,11 +20,14 @@ import hashlib
 import html
 import io
 import json
+import os
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import xlsxwriter
 
 from pipeline import evaluation, outputs, store
@@ -120,16 +123,13 @@ def _decimal(value: object) -> Decimal | None:
     return Decimal(str(value)) if value not in (None, "") else None
 
 
-def _change(now: Decimal | None, before: Decimal | None) -> str | None:
-    """The change as signed two-decimal text (``+3.04``, ``-0.42``, ``0.00``); None when either side is missing."""
-    if now is None or before is None:
-        return None
-    delta = (now - before).quantize(CENT, rounding=ROUND_HALF_UP)
-    return f"{delta:+.2f}" if delta else "0.00"
+def _change(now: Decimal | None, before: Decimal | None) -> Decimal | None:
+    """``now − before`` to two decimals (half-up; exact for two-decimal inputs); None when either is missing."""
+    return None if now is None or before is None else _cents(now - before)
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+def _cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _statuses(summary: dict) -> dict[str, str | None]:
@@ -171,10 +171,10 @@ def build_table(evaluations: Sequence[Evaluated]) -> pd.DataFrame:
             "year": e.year,
             "evaluation_id": e.evaluation_id,
             "title": e.title,
-            "score": _text(score),
+            "score": _cents(score),
             "grade": s["score"]["grade"],
-            "arrival_rate": _text(arrival),
-            "execution_rate": _text(execution),
+            "arrival_rate": _cents(arrival),
+            "execution_rate": _cents(execution),
             "unmet_count": len(indicators.get("unmet") or []),
             "not_collected_count": len(indicators.get("not_collected") or []),
             "high_findings": int((e.findings["severity"] == "high").sum()) if not e.findings.empty else 0,
@@ -202,8 +202,9 @@ def build_table(evaluations: Sequence[Evaluated]) -> pd.DataFrame:
             )
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(COLUMNS))
-    for column, (_, kind) in COLUMNS.items():
-        table[column] = table[column].astype("Int64" if kind == "int" else "string")
+    for column, (_, kind) in COLUMNS.items():  # decimals stay Decimal objects: Parquet decimal128, CSV as written
+        if kind != "decimal":
+            table[column] = table[column].astype("Int64" if kind == "int" else "string")
     return table
 
 
@@ -211,10 +212,15 @@ def render_html(table: pd.DataFrame) -> str:
     """One self-contained page (inline CSS, no URL): the table, then the year-over-year rows."""
     esc = html.escape
 
-    def cells(row: pd.Series, columns: Sequence[str], tag: str = "td") -> str:
-        """A row's cells; a finding per line."""
-        shown = ("" if pd.isna(row[c]) else esc(str(row[c])).replace("\n", "<br>") for c in columns)
-        return "".join(f"<{tag}>{text}</{tag}>" for text in shown)
+    def shown(column: str, value: object) -> str:
+        if value is None or value is pd.NA:
+            return ""
+        if column.endswith("_change") and isinstance(value, Decimal) and value:
+            return f"{value:+.2f}"  # a change shows its sign
+        return esc(str(value)).replace("\n", "<br>")  # a finding per line
+
+    def cells(row: pd.Series, columns: Sequence[str]) -> str:
+        return "".join(f"<td>{shown(c, row[c])}</td>" for c in columns)
 
     main = [c for c in COLUMNS if c not in ("title",) and not c.endswith("_change") and "newly" not in c]
     main.remove("previous_evaluation_id")
@@ -307,10 +313,23 @@ def render_xlsx(table: pd.DataFrame, created: dt.date) -> bytes:
     return buffer.getvalue()
 
 
+def arrow_schema() -> pa.Schema:
+    """The Parquet types, fixed whatever the rows: decimals as decimal128(9, 2), counts as int64, the rest text."""
+    types = {"decimal": pa.decimal128(9, 2), "int": pa.int64(), "text": pa.string()}
+    return pa.schema([pa.field(c, types[kind]) for c, (_, kind) in COLUMNS.items()])
+
+
+def write_parquet(table: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(pa.Table.from_pandas(table, schema=arrow_schema(), preserve_index=False), tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
 def write(folder: Path, evaluations: Sequence[Evaluated], inputs: dict[str, str]) -> pd.DataFrame:
     """Write the portfolio's files and their manifest into ``folder``; returns the table."""
     table = build_table(evaluations)
-    store.write_table(folder, TABLE, table, csv_export=False)
+    write_parquet(table, folder / store.TABLES / f"{TABLE}.parquet")
     write_csv(table, folder / f"{TABLE}.csv")
     atomic_write(folder / f"{TABLE}.html", render_html(table).encode("utf-8"))
     created = max((e.report_date for e in evaluations), default=dt.date(2000, 1, 1))

@@ -54,8 +54,8 @@ def test_run_over_raw_lists_every_evaluation_with_its_score_and_the_year_over_ye
     # The programme evaluated twice: 2024 against 2023 (hand-checked from the two summaries).
     yoy = rows.loc[SECOND_YEAR]
     assert (yoy["programme_id"], yoy["year"], yoy["previous_evaluation_id"]) == ("hohhot-pes", "2024", HOHHOT)
-    assert (yoy["score"], yoy["grade"], yoy["score_change"]) == ("87.92", "良", "+3.04")  # 87.92 − 84.88
-    assert (yoy["arrival_rate"], yoy["arrival_rate_change"]) == ("90.21", "+0.98")  # 27775 / 30790; 89.23
+    assert (yoy["score"], yoy["grade"], yoy["score_change"]) == ("87.92", "良", "3.04")  # 87.92 − 84.88
+    assert (yoy["arrival_rate"], yoy["arrival_rate_change"]) == ("90.21", "0.98")  # 27775 / 30790; 89.23
     assert (yoy["execution_rate"], yoy["execution_rate_change"]) == ("38.57", "-0.42")  # 10713.76 / 27775; 38.99
     assert (yoy["unmet_count"], yoy["not_collected_count"]) == ("4", "2")  # 7 and 3 in 2023
     assert yoy["newly_met_count"] == "3"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -97,9 +98,9 @@ Q2023 = evaluated(
 def test_the_table_from_three_evaluations_with_the_year_over_year_change():
     table = portfolio.build_table([P2023, Q2023, P2022]).set_index("evaluation_id")
     assert list(table.index) == ["2022-p", "2023-p", "2023-q"]  # by programme, then year
-    assert list(table["score"]) == ["78.40", "84.05", "91.00"]
+    assert list(table["score"]) == [Decimal("78.40"), Decimal("84.05"), Decimal("91.00")]
     assert list(table["grade"]) == ["中", "良", "优"]
-    assert list(table["arrival_rate"]) == ["85.00", "92.50", "100.00"]
+    assert list(table["arrival_rate"]) == [Decimal("85.00"), Decimal("92.50"), Decimal("100.00")]
     assert list(table["unmet_count"]) == [2, 2, 0]
     assert list(table["not_collected_count"]) == [1, 0, 1]
     assert list(table["high_findings"]) == [2, 0, 0]
@@ -107,9 +108,9 @@ def test_the_table_from_three_evaluations_with_the_year_over_year_change():
     assert table.loc["2022-p", "top_findings"] == "资金缺口更大\n资金缺口大\n中等问题"
     yoy = table.loc["2023-p"]
     assert yoy["previous_evaluation_id"] == "2022-p"
-    assert yoy["score_change"] == "+5.65"  # 84.05 − 78.40
-    assert yoy["arrival_rate_change"] == "+7.50"  # 92.50 − 85.00
-    assert yoy["execution_rate_change"] == "-2.25"  # 58.00 − 60.25
+    assert str(yoy["score_change"]) == "5.65"  # 84.05 − 78.40
+    assert str(yoy["arrival_rate_change"]) == "7.50"  # 92.50 − 85.00
+    assert str(yoy["execution_rate_change"]) == "-2.25"  # 58.00 − 60.25
     # a went unmet → met; c was not collected (not unmet) and d went the other way: neither counts.
     assert yoy["newly_met_count"] == 1 and yoy["newly_met"] == "指标a"
     for first in ("2022-p", "2023-q"):  # no earlier year of the same programme
@@ -124,7 +125,9 @@ def test_a_summary_without_score_or_funds_is_not_scored_and_never_crashes():
     # A scored summary lacking the funds block still gives a row, with the rates left empty.
     bare = evaluated("2024-p", "p", 2024, {"score": {"total": "80.00", "grade": "良"}})
     row = portfolio.build_table([P2023, bare]).set_index("evaluation_id").loc["2024-p"]
-    assert row["score_change"] == "-4.05" and pd.isna(row["arrival_rate"]) and pd.isna(row["arrival_rate_change"])
+    assert (
+        row["score_change"] == Decimal("-4.05") and row["arrival_rate"] is None and row["arrival_rate_change"] is None
+    )
     assert row["newly_met_count"] == 0
 
 
@@ -161,16 +164,21 @@ def test_refresh_lists_scored_evaluations_only_and_publishes_the_same_bytes_agai
     assert list(table["evaluation_id"]) == ["2022-skills", "2023-skills"]  # the monitoring folder is left out
     assert list(table["programme_id"]) == ["skills", "skills"]
     assert list(table["year"]) == [2022, 2023]
-    assert table["score_change"].tolist()[1] == "+5.65"
+    assert table["score_change"].tolist()[1] == Decimal("5.65")
     written = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     assert written == ["manifest.json", "portfolio.csv", "portfolio.html", "portfolio.xlsx", "tables/portfolio.parquet"]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["inputs"]) == {"2022-skills/summary.json", "2023-skills/summary.json"}
     csv = (folder / "portfolio.csv").read_text(encoding="utf-8-sig")
     assert csv.splitlines()[0].startswith("programme_id,programme,year,evaluation_id")
+    # numbers as numbers: a negative change is not escaped as a formula would be
+    assert csv.splitlines()[2].endswith(",84.05,良,92.50,58.00,2,0,0,,2022-skills,5.65,7.50,-2.25,1,指标a")
     html = (folder / "portfolio.html").read_text(encoding="utf-8")
     assert "项目支出绩效评价组合视图" in html and "+5.65" in html and "http" not in html
-    assert pd.read_parquet(folder / "tables" / "portfolio.parquet")["score"].tolist() == ["78.40", "84.05"]
+    assert pd.read_parquet(folder / "tables" / "portfolio.parquet")["score"].tolist() == [
+        Decimal("78.40"),
+        Decimal("84.05"),
+    ]
 
     again, _ = portfolio.refresh(raw, out, "second")
     assert again != folder and (out / "portfolio").resolve() == again
