@@ -44,7 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.manifest import unchanged_since_last_run
 
     evaluations, errors = _evaluations(Path(args.raw), args.evaluation)
-    status = EXIT_OK
+    status, ran = EXIT_OK, False
     for message in errors:
         print(f"评价配置错误，已跳过 / evaluation skipped: {message}", file=sys.stderr)
         status = EXIT_FAILED
@@ -70,9 +70,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             status = max(status, EXIT_INTERNAL)
             continue
         print_summary(outcome)
+        ran = True
         if not outcome.success:
             status = max(status, EXIT_FAILED)
+    if ran or not (Path(args.out) / evaluation_mod.PORTFOLIO_ID).exists():
+        status = max(status, _refresh_portfolio(args))
     return status
+
+
+def _refresh_portfolio(args: argparse.Namespace) -> int:
+    """The portfolio from every published summary: after a run, or when there is none yet (an --if-changed run
+    that skipped every evaluation leaves it as it is, and imports no Dagster)."""
+    from pipeline.materialize import materialize_portfolio, print_portfolio
+    from pipeline.outputs import OutputLocked
+
+    try:
+        outcome = materialize_portfolio(raw_root=args.raw, out_root=args.out)
+    except OutputLocked as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception:
+        log = crash_log(Path(args.out) / ".logs", "run-portfolio")
+        print(f"组合视图内部错误（详细信息见 {log}）/ portfolio: internal error, see {log}", file=sys.stderr)
+        return EXIT_INTERNAL
+    print_portfolio(outcome)
+    return EXIT_OK if outcome.success else EXIT_FAILED
 
 
 def cmd_check(args: argparse.Namespace) -> int:

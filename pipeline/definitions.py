@@ -5,12 +5,12 @@ from types import ModuleType
 import dagster as dg
 
 from pipeline import codeversion
-from pipeline.defs.assets import ingest, raw, reconcile, report, scoring
+from pipeline.defs.assets import ingest, portfolio, raw, reconcile, report, scoring
 from pipeline.defs.io_manager import EvaluationIOManager
 from pipeline.defs.jobs import evaluate_job
 from pipeline.defs.resources import PipelinePaths
 from pipeline.defs.schedules import nightly_evaluations
-from pipeline.defs.sensors import publish_partial_runs, raw_submissions_sensor, run_failure_alert
+from pipeline.defs.sensors import portfolio_refresh, publish_partial_runs, raw_submissions_sensor, run_failure_alert
 
 paths = PipelinePaths()
 
@@ -27,10 +27,10 @@ def versioned(module: ModuleType) -> list:
 
 
 defs = dg.Definitions(
-    assets=[a for module in (raw, ingest, reconcile, scoring, report) for a in versioned(module)],
+    assets=[a for module in (raw, ingest, reconcile, scoring, report, portfolio) for a in versioned(module)],
     jobs=[evaluate_job],
     schedules=[nightly_evaluations],
-    sensors=[raw_submissions_sensor, run_failure_alert, publish_partial_runs],
+    sensors=[raw_submissions_sensor, run_failure_alert, publish_partial_runs, portfolio_refresh],
     resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
     # One process per run. No step shares a writer any more (pipeline.duckdb is written once, at the end), so the
     # multiprocess executor would work, but it would not pay: each step process re-imports Dagster and pandas

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 METADATA_FILE = "evaluation.yaml"
 SUBMISSION_DIRS = ("bureau", "county", "evaluator")
 # Names under the output root that are not evaluations: the portfolio view and the alert files.
-RESERVED_IDS = frozenset({"portfolio", "alerts"})
+PORTFOLIO_ID = "portfolio"
+RESERVED_IDS = frozenset({PORTFOLIO_ID, "alerts"})
 # An evaluation id is a folder name that is also safe as an output folder, a partition key and a run tag.
 VALID_ID = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff._-]{0,99}$")
 

@@ -40,6 +40,7 @@ def materialize_evaluation(
     """
     from pipeline.definitions import defs
     from pipeline.defs.io_manager import EvaluationIOManager
+    from pipeline.defs.jobs import EVALUATION_ASSETS
     from pipeline.defs.resources import PipelinePaths
 
     holder = f"cli-{os.getpid()}"
@@ -51,6 +52,7 @@ def materialize_evaluation(
         paths = PipelinePaths(raw_root=str(raw_root), out_root=str(out_root))
         result = dg.materialize(
             [a for a in defs.assets or [] if isinstance(a, (dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset))],
+            selection=EVALUATION_ASSETS,
             instance=inst,
             partition_key=evaluation_id,
             raise_on_error=False,
@@ -82,6 +84,57 @@ def materialize_evaluation(
     summary_path = out_dir / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if success and summary_path.exists() else {}
     return Outcome(evaluation_id, success, out_dir, failed_checks, failed_steps, summary, run_dir)
+
+
+@dataclasses.dataclass
+class PortfolioOutcome:
+    success: bool
+    out_dir: Path  # OUT/portfolio
+    evaluations: list[str]  # the evaluations it lists
+
+
+def materialize_portfolio(
+    raw_root: str, out_root: str, dagster_instance: dg.DagsterInstance | None = None
+) -> PortfolioOutcome:
+    """Refresh the portfolio asset in process from every published summary (after the evaluations' runs).
+
+    Raises :class:`pipeline.outputs.OutputLocked` when another process is publishing the portfolio.
+    """
+    from pipeline.definitions import defs
+    from pipeline.defs.io_manager import EvaluationIOManager
+    from pipeline.defs.resources import PipelinePaths
+    from pipeline.portfolio import PORTFOLIO_ID
+
+    paths = PipelinePaths(raw_root=str(raw_root), out_root=str(out_root))
+    result = dg.materialize(
+        [a for a in defs.assets or [] if isinstance(a, (dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset))],
+        selection=[PORTFOLIO_ID],
+        instance=dagster_instance or instance(),
+        raise_on_error=False,
+        resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None and error.cls_name != "OutputLocked" and error.cause is not None:
+            error = error.cause
+        if error is not None and error.cls_name == "OutputLocked":
+            raise outputs.OutputLocked(error.message.strip())
+    listed: list[str] = []
+    for event in result.get_asset_materialization_events():
+        value = event.materialization.metadata.get("evaluations")
+        if isinstance(value, dg.JsonMetadataValue) and isinstance(value.value, list):
+            listed = [str(v) for v in value.value]
+    return PortfolioOutcome(result.success, Path(out_root) / PORTFOLIO_ID, listed)
+
+
+def print_portfolio(o: PortfolioOutcome) -> None:
+    if not o.success:
+        print("组合视图刷新失败 / portfolio refresh FAILED (上一次的组合视图保持不变 / the previous one is unchanged)")
+        return
+    print(f"组合视图 / portfolio: {len(o.evaluations)} 项已评分的评价 / scored evaluations")
+    for name in ("portfolio.html", "portfolio.xlsx", "portfolio.csv"):
+        print(f"  {o.out_dir / name}")
 
 
 def _export_for_inspection(run_dir: Path) -> None:

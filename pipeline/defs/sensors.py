@@ -113,3 +113,13 @@ def publish_partial_runs(context: dg.RunStatusSensorContext, paths: PipelinePath
         return dg.SkipReason(str(exc))
     context.log.info("published %s for %s from run %s", published, evaluation_id, run.run_id)
     return None
+
+
+portfolio_refresh = dg.AutomationConditionSensorDefinition(
+    "portfolio_refresh",
+    target=dg.AssetSelection.assets("portfolio"),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Refreshes the portfolio (OUT/portfolio/) once an evaluation has published new outputs "
+    "(its automation condition: pipeline/defs/assets/portfolio.py).",
+)

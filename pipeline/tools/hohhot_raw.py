@@ -99,9 +99,15 @@ def payments() -> list[dict]:
     ]
 
 
-def main() -> None:
+def main(
+    root: Path = ROOT,
+    bureau_indicators: dict[str, list[dict]] = I.BUREAU_INDICATORS,
+    county_own_receipts: dict[str, list[tuple[str, str, str, str, str]]] = F.COUNTY_OWN_RECEIPTS,
+) -> None:
+    """Write the submission files under ``root``; a later year of the programme passes its own actuals and
+    counties' own receipts (``pipeline/tools/hohhot_2024.py``)."""
     k = KINDS
-    b = ROOT / "bureau"
+    b = root / "bureau"
     write_xlsx(
         b / "project_office" / "subprojects.xlsx",
         [
@@ -189,7 +195,7 @@ def main() -> None:
         title=f"{BUREAU}规划财务科　向旗县区下拨资金明细　单位：万元",
         code="finance",
     )
-    for dept, rows in I.BUREAU_INDICATORS.items():
+    for dept, rows in bureau_indicators.items():
         write_csv(b / dept / "indicator_actuals.csv", k["indicator_actuals"], rows, code=dept)
 
     transfers_by_county = {c: (i, d, a, doc) for i, d, c, a, doc in F.TRANSFERS}
@@ -199,7 +205,7 @@ def main() -> None:
             dict(
                 receipt_id=i, date=d, channel="本级配套", source_code="county", subproject_code=s, amount_fen=a, note=n
             )
-            for i, d, s, a, n in F.COUNTY_OWN_RECEIPTS.get(c, [])
+            for i, d, s, a, n in county_own_receipts.get(c, [])
         ]
         if c in transfers_by_county:
             _, d, a, doc = transfers_by_county[c]
@@ -231,7 +237,7 @@ def main() -> None:
         ]
         who = f"填报单位：{COUNTY_NAMES[c]}（{c}）"
         write_xlsx(
-            ROOT / "county" / f"{c}.xlsx",
+            root / "county" / f"{c}.xlsx",
             [
                 Sheet(k["county_match_plan"], plan, title=f"{who}　配套资金计划　单位：万元", code=c),
                 Sheet(k["county_receipts"], recs, title=f"{who}　资金到位明细　单位：万元", code=c),
@@ -240,7 +246,7 @@ def main() -> None:
                 Sheet(k["county_archive"], archive, title=f"{who}　项目档案清单", code=c),
             ],
         )
-    ev = ROOT / "evaluator"
+    ev = root / "evaluator"
     write_csv(ev / "grades.csv", k["grades"], I.GRADES, title="内蒙古腾冠管理咨询有限公司　定性指标评分")
     write_csv(ev / "survey.csv", k["survey"], I.SURVEY, title="满意度问卷（受访者已匿名化）")
 

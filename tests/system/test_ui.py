@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline.evaluation import scan
 from tests.support import HOHHOT, RAW, ROOT, SELF_EVALUATION
 from tests.support.browser import chromium
 
@@ -350,12 +351,16 @@ def test_make_run_then_make_ui_show_the_run_its_partition_and_checks(tmp_path):
         runs = gql("{ runsOrError { ... on Runs { results { status tags { key value } } } } }")["runsOrError"][
             "results"
         ]
-        # one run per evaluation folder under raw/: the Hohhot reconstruction and the self-evaluation example
-        assert [r["status"] for r in runs] == ["SUCCESS", "SUCCESS"]
-        assert {t["value"] for r in runs for t in r["tags"] if t["key"] == "dagster/partition"} == {
-            HOHHOT,
-            SELF_EVALUATION,
-        }
+        # one run per evaluation folder under raw/ (the Hohhot reconstruction, its illustrative second year, the
+        # self-evaluation example), then the portfolio's refresh, which has no partition
+        found, _ = scan(RAW)
+        assert [r["status"] for r in runs] == ["SUCCESS"] * (len(found) + 1)
+        partitions = [t["value"] for r in runs for t in r["tags"] if t["key"] == "dagster/partition"]
+        assert sorted(partitions) == sorted(ev.id for ev in found) and {HOHHOT, SELF_EVALUATION} <= set(partitions)
+        [portfolio] = gql("""{ assetNodes(assetKeys: [{path: ["portfolio"]}]) { isPartitioned
+                          dependencyKeys { path } assetMaterializations(limit: 1) { runId } } }""")["assetNodes"]
+        assert not portfolio["isPartitioned"] and portfolio["dependencyKeys"] == [{"path": ["run_manifest"]}]
+        assert len(portfolio["assetMaterializations"]) == 1
         repo = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
         keys = gql(
             """query($repo: RepositorySelector!) { partitionSetsOrError(repositorySelector: $repo,
