@@ -12,6 +12,7 @@ from pipeline import manifest as manifest_mod
 from pipeline import outputs
 from pipeline.contract import KINDS
 from pipeline.defs.assets import ingest as ingest_assets
+from pipeline.defs.assets import monitoring as monitoring_assets
 from pipeline.defs.assets import reconcile as reconcile_assets
 from pipeline.defs.assets import scoring as scoring_assets
 from pipeline.defs.checks import schema_check_result, schema_check_spec
@@ -19,6 +20,7 @@ from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.files import atomic_write
+from pipeline.monitoring import NOT_GRADED
 from pipeline.report import write_all
 from pipeline.report.gather import gather
 from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_by_submitter
@@ -33,6 +35,7 @@ def findings(
     ingest_findings: pd.DataFrame,
     reconciliation_findings: pd.DataFrame,
     scoring_findings: pd.DataFrame,
+    monitoring_findings: pd.DataFrame,
     funds_by_source: pd.DataFrame,
     indicator_scores: pd.DataFrame,
 ):
@@ -41,7 +44,7 @@ def findings(
     ev = paths.evaluation(context.partition_key)
     primary = indicator_scores[indicator_scores["framework"] == ev.primary_framework]
     df = findings_mod.assess(
-        findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings),
+        findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings, monitoring_findings),
         ev.settings,
         int(funds_by_source["planned"].sum()),
         dict(zip(primary["code"], primary["points"], strict=True)),
@@ -97,11 +100,14 @@ def evaluation_figures(
     missing_submissions: pd.DataFrame,
     reconciliation_summary: dict,
     scoring_summary: dict,
+    monitoring_summary: dict,
 ) -> dict:
-    """评价数据汇总 — every figure of summary.json except the artifacts: rows, files, funds, coverage, score, indicators."""
+    """评价数据汇总 — every figure of summary.json except the artifacts: rows, files, funds, coverage, score,
+    indicators (an evaluation), or the monitoring block (a monitoring cut-off)."""
     figures = ingest_block(context.partition_key, submission_inventory, missing_submissions)
     figures.update({k: v for k, v in reconciliation_summary.items() if k != "rates"})
     figures.update(scoring_summary)
+    figures.update(monitoring_summary)
     return figures
 
 
@@ -190,8 +196,11 @@ def evaluation_report(
     lineage: pd.DataFrame,
 ) -> dict:
     """评价报告 — report.html, report.pdf, report.docx, their chart images, scored_tables.xlsx (and the
-    项目支出绩效自评表 of a self-evaluation), byte-identical on rerun."""
+    项目支出绩效自评表 of a self-evaluation), byte-identical on rerun; none for a monitoring cut-off."""
     ev = paths.evaluation(context.partition_key)
+    if ev.monitoring_cutoff is not None:
+        context.add_output_metadata({"skipped": NOT_GRADED})
+        return {}
     inp = gather(
         ev,
         evaluation_figures,
@@ -250,6 +259,7 @@ EVERY_ASSET = [
     *ingest_assets.OUTPUT_NAMES,
     *reconcile_assets.OUTPUT_NAMES,
     *scoring_assets.OUTPUT_NAMES,
+    *monitoring_assets.OUTPUT_NAMES,
     "findings",
     "lineage",
     "evaluation_figures",
