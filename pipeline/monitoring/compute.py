@@ -35,6 +35,7 @@ EXECUTION_LEVELS = {
     "county": ("by_county", "county_name"),
 }
 LEVEL_LABELS = {"programme": "项目", "source": "资金来源", "subproject": "子项目", "county": "旗县区"}
+FINDING_CODE = {RED: "monitoring_red", YELLOW: "monitoring_yellow"}
 FINDING_SEVERITY = {RED: "high", YELLOW: "medium"}
 
 
@@ -170,6 +171,10 @@ def execution_lines(
     return lines[columns("monitoring_execution")]
 
 
+def _places(text: str) -> int:
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
 def _cumulative(leaf: Leaf) -> bool:
     """A count that accumulates over the year (compared with time progress), not a level such as a rate."""
     return leaf.comparator == ">=" and leaf.unit != "%"
@@ -192,12 +197,14 @@ def indicator_lines(
     rows = submitted.assign(_order=submitted["indicator_code"].map(order)).sort_values("_order", kind="stable")
     shown_progress = pct(progress)
     out = []
-    for r in rows.itertuples(index=False):  # one row per indicator: tens of rows, never national-scale
-        leaf = leaves[r.indicator_code]
-        actual = parse_decimal(r.actual_to_date)
-        given = parse_decimal(None if pd.isna(r.projected_annual) else r.projected_annual)
+    for r in rows.to_dict("records"):  # one row per indicator: tens of rows, never national-scale
+        leaf = leaves[r["indicator_code"]]
+        actual = parse_decimal(r["actual_to_date"])
+        given = parse_decimal(None if pd.isna(r["projected_annual"]) else r["projected_annual"])
         cumulative = _cumulative(leaf)
-        places = 2 if leaf.decimals is None else leaf.decimals
+        # a straight line keeps the framework's decimals, else as many as the unit wrote
+        places = leaf.decimals if leaf.decimals is not None else _places(r["actual_to_date"])
+        projection: Decimal | None
         if given is not None:
             projection, basis = given, "单位预计"
         elif actual is not None and cumulative:
@@ -208,7 +215,7 @@ def indicator_lines(
         done = pct(_completion(actual, leaf))
         expected = shown_progress if cumulative else Decimal("100.00")
         gap = None if done is None or expected is None else expected - done
-        lvl = RED if r.likelihood == IMPOSSIBLE else level(gap, settings)
+        lvl = RED if r["likelihood"] == IMPOSSIBLE else level(gap, settings)
         out.append(
             {
                 "indicator_code": leaf.code,
@@ -225,13 +232,13 @@ def indicator_lines(
                 "projected_completion": _text(pct(_completion(projection, leaf))),
                 "expected_progress": _text(expected),
                 "gap": _text(gap),
-                "likelihood": r.likelihood,
-                "deviation_cause": "" if pd.isna(r.deviation_cause) else r.deviation_cause,
-                "deviation_note": "" if pd.isna(r.deviation_note) else r.deviation_note,
+                "likelihood": r["likelihood"],
+                "deviation_cause": "" if pd.isna(r["deviation_cause"]) else r["deviation_cause"],
+                "deviation_note": "" if pd.isna(r["deviation_note"]) else r["deviation_note"],
                 "deviation_level": lvl,
-                "file": r.file,
-                "sheet": r.sheet,
-                "row": int(r.row),
+                "file": r["file"],
+                "sheet": r["sheet"],
+                "row": int(r["row"]),
             }
         )
     df = pd.DataFrame(out, columns=columns("monitoring_indicators"))
@@ -242,36 +249,37 @@ def monitoring_findings(execution: pd.DataFrame, indicators: pd.DataFrame, exclu
     """黄 and 红 lines as findings (money at stake: the shortfall against time progress), and rows after the cut-off."""
     rows: list[dict[str, Any]] = []
     behind = execution[execution["deviation_level"] != GREEN]
-    for r in behind.itertuples(index=False):
+    for r in behind.to_dict("records"):
         rows.append(
             {
-                "code": f"monitoring_behind_{r.level}",
-                "severity": FINDING_SEVERITY[r.deviation_level],
-                "subject_type": r.level,
-                "subject": r.key,
-                "figure": r.execution_rate or "",
-                "message": f"{LEVEL_LABELS[r.level]}“{r.name}”截至监控截止日执行率 {r.execution_rate}%，"
-                f"落后序时进度 {r.time_progress}% 共 {r.gap} 个百分点（{r.deviation_level}色预警）",
-                "stake_fen": int(r.lag_fen),
+                "code": FINDING_CODE[r["deviation_level"]],
+                "severity": FINDING_SEVERITY[r["deviation_level"]],
+                "subject_type": r["level"],
+                "subject": f"{r['level']}:{r['key']}",
+                "figure": r["execution_rate"] or "",
+                "message": f"{LEVEL_LABELS[r['level']]}“{r['name']}”截至监控截止日执行率 {r['execution_rate']}%，"
+                f"落后序时进度 {r['time_progress']}% 共 {r['gap']} 个百分点（{r['deviation_level']}色预警）",
+                "stake_fen": int(r["lag_fen"]),
             }
         )
-    for r in indicators[indicators["deviation_level"] != GREEN].itertuples(index=False):
-        why = "；单位判断完全不可能完成年度目标" if r.likelihood == IMPOSSIBLE else ""
+    for r in indicators[indicators["deviation_level"] != GREEN].to_dict("records"):
+        why = "；单位判断完全不可能完成年度目标" if r["likelihood"] == IMPOSSIBLE else ""
         rows.append(
             {
-                "code": "monitoring_behind_indicator",
-                "severity": FINDING_SEVERITY[r.deviation_level],
+                "code": FINDING_CODE[r["deviation_level"]],
+                "severity": FINDING_SEVERITY[r["deviation_level"]],
                 "subject_type": "indicator",
-                "subject": r.indicator_code,
-                "figure": r.completion_to_date or "",
-                "message": f"指标“{r.name}”截至监控截止日完成 {r.actual_to_date or '—'}{r.unit}"
-                f"（年度指标值 {r.target}{r.unit} 的 {r.completion_to_date or '—'}%，应达 {r.expected_progress}%）"
-                f"{why}（{r.deviation_level}色预警）",
+                "subject": f"indicator:{r['indicator_code']}",
+                "figure": r["completion_to_date"] or "",
+                "message": f"指标“{r['name']}”截至监控截止日完成 {r['actual_to_date'] or '—'}{r['unit']}"
+                f"（年度指标值 {r['target']}{r['unit']} 的 {r['completion_to_date'] or '—'}%，应达 {r['expected_progress']}%）"
+                f"{why}（{r['deviation_level']}色预警）",
             }
         )
     if len(excluded):
         by_file = excluded.groupby("file", sort=True).agg(n=("row", "size"), amount=("amount_fen", "sum"))
-        for file, r in by_file.iterrows():
+        for r in by_file.reset_index().to_dict("records"):
+            file = r["file"]
             rows.append(
                 {
                     "code": "rows_after_cutoff",

@@ -39,8 +39,9 @@ def _wan(fen: object) -> Decimal | None:
     return None if fen is None or pd.isna(fen) else Decimal(fen_to_wan(int(fen)))  # type: ignore[call-overload]
 
 
-def _dec(text: object) -> Decimal | None:
-    return None if text is None or (not isinstance(text, str) and pd.isna(text)) or text == "" else Decimal(str(text))
+def _dec(text: str | None) -> Decimal | None:
+    """Percent text → Decimal; None where undefined."""
+    return Decimal(text) if isinstance(text, str) and text else None
 
 
 def execution_header(cutoff: dt.date) -> list[str]:

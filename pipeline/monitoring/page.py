@@ -18,6 +18,7 @@ from pipeline.formats import fen_to_wan
 from pipeline.monitoring.compute import LEVEL_LABELS, LEVEL_ORDER
 from pipeline.monitoring.form import month_span
 from pipeline.report.charts import progress_against_time
+from pipeline.report.values import is_missing
 
 PAGE_FILE = "monitoring.html"
 CSS = """
@@ -31,7 +32,7 @@ p.note{color:#555;font-size:12px}
 
 
 def _cell(value: object, cls: str = "") -> str:
-    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    text = "" if is_missing(value) else str(value)
     return f'<td class="{cls}">{escape(text)}</td>' if cls else f"<td>{escape(text)}</td>"
 
 
@@ -42,42 +43,42 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[tuple[object, str]]]) 
 
 
 def _pct(text: object) -> str:
-    return "" if text is None or (not isinstance(text, str) and pd.isna(text)) else f"{text}%"
+    return "" if is_missing(text) else f"{text}%"
 
 
 def _wan(fen: object) -> str:
-    return "" if fen is None or pd.isna(fen) else fen_to_wan(int(fen))  # type: ignore[call-overload]
+    return "" if is_missing(fen) else fen_to_wan(int(fen))  # type: ignore[call-overload]
 
 
-def warnings(execution: pd.DataFrame, indicators: pd.DataFrame) -> list[dict[str, str]]:
+def warnings(execution: pd.DataFrame, indicators: pd.DataFrame) -> list[dict[str, Any]]:
     """Every 红 and 黄 line, red first, then execution before indicators in their table order."""
     out = []
-    for n, r in enumerate(execution.itertuples(index=False)):
-        if r.deviation_level != "绿":
+    for n, r in enumerate(execution.to_dict("records")):
+        if r["deviation_level"] != "绿":
             out.append(
                 {
-                    "level": r.deviation_level,
-                    "what": f"预算执行·{LEVEL_LABELS[r.level]}",
-                    "subject": r.name,
-                    "progress": _pct(r.execution_rate),
-                    "expected": _pct(r.time_progress),
-                    "gap": r.gap or "",
-                    "note": f"按序时进度应支未支 {_wan(r.lag_fen)} 万元",
+                    "level": r["deviation_level"],
+                    "what": f"预算执行·{LEVEL_LABELS[r['level']]}",
+                    "subject": r["name"],
+                    "progress": _pct(r["execution_rate"]),
+                    "expected": _pct(r["time_progress"]),
+                    "gap": r["gap"] or "",
+                    "note": f"按序时进度应支未支 {_wan(r['lag_fen'])} 万元",
                     "order": f"0{n:06d}",
                 }
             )
-    for n, r in enumerate(indicators.itertuples(index=False)):
-        if r.deviation_level != "绿":
-            cause = "：".join(x for x in (r.deviation_cause, r.deviation_note) if x)
+    for n, r in enumerate(indicators.to_dict("records")):
+        if r["deviation_level"] != "绿":
+            cause = "：".join(x for x in (r["deviation_cause"], r["deviation_note"]) if x)
             out.append(
                 {
-                    "level": r.deviation_level,
+                    "level": r["deviation_level"],
                     "what": "绩效指标",
-                    "subject": r.name,
-                    "progress": _pct(r.completion_to_date),
-                    "expected": _pct(r.expected_progress),
-                    "gap": r.gap or "",
-                    "note": f"完成目标可能性：{r.likelihood}" + (f"；{cause}" if cause else ""),
+                    "subject": r["name"],
+                    "progress": _pct(r["completion_to_date"]),
+                    "expected": _pct(r["expected_progress"]),
+                    "gap": r["gap"] or "",
+                    "note": f"完成目标可能性：{r['likelihood']}" + (f"；{cause}" if cause else ""),
                     "order": f"1{n:06d}",
                 }
             )
@@ -170,18 +171,18 @@ def render_page(
             ],
             [
                 [
-                    (LEVEL_LABELS[r.level], ""),
-                    (r.key, ""),
-                    (r.name, ""),
-                    (_wan(r.planned), "n"),
-                    (_wan(r.spent), "n"),
-                    (_pct(r.execution_rate), "n"),
-                    (_pct(r.time_progress), "n"),
-                    (r.gap, "n"),
-                    (_wan(r.projected_spent), "n"),
-                    (r.deviation_level, r.deviation_level),
+                    (LEVEL_LABELS[r["level"]], ""),
+                    (r["key"], ""),
+                    (r["name"], ""),
+                    (_wan(r["planned"]), "n"),
+                    (_wan(r["spent"]), "n"),
+                    (_pct(r["execution_rate"]), "n"),
+                    (_pct(r["time_progress"]), "n"),
+                    (r["gap"], "n"),
+                    (_wan(r["projected_spent"]), "n"),
+                    (r["deviation_level"], r["deviation_level"]),
                 ]
-                for r in execution.itertuples(index=False)
+                for r in execution.to_dict("records")
             ],
         )
     )
@@ -201,22 +202,22 @@ def render_page(
             ],
             [
                 [
-                    (r.name, ""),
-                    (f"{r.target}{r.unit}" if r.target is not None else "", "n"),
-                    (f"{r.actual_to_date}{r.unit}" if r.actual_to_date is not None else "", "n"),
+                    (r["name"], ""),
+                    (f"{r['target']}{r['unit']}" if r["target"] is not None else "", "n"),
+                    (f"{r['actual_to_date']}{r['unit']}" if r["actual_to_date"] is not None else "", "n"),
                     (
-                        f"{r.projected_annual}{r.unit}（{r.projection_basis}）"
-                        if r.projected_annual is not None
+                        f"{r['projected_annual']}{r['unit']}（{r['projection_basis']}）"
+                        if r["projected_annual"] is not None
                         else "",
                         "n",
                     ),
-                    (_pct(r.completion_to_date), "n"),
-                    (_pct(r.expected_progress), "n"),
-                    (r.likelihood, ""),
-                    ("：".join(x for x in (r.deviation_cause, r.deviation_note) if x), ""),
-                    (r.deviation_level, r.deviation_level),
+                    (_pct(r["completion_to_date"]), "n"),
+                    (_pct(r["expected_progress"]), "n"),
+                    (r["likelihood"], ""),
+                    ("：".join(x for x in (r["deviation_cause"], r["deviation_note"]) if x), ""),
+                    (r["deviation_level"], r["deviation_level"]),
                 ]
-                for r in indicators.itertuples(index=False)
+                for r in indicators.to_dict("records")
             ],
         )
     )
@@ -227,15 +228,15 @@ def render_page(
                 ["文件", "工作表", "行号", "日期", "资金来源", "子项目编码", "金额（万元）"],
                 [
                     [
-                        (r.file, ""),
-                        (r.sheet, ""),
-                        (r.row, "n"),
-                        (pd.Timestamp(r.date).date().isoformat(), ""),
-                        (ev.sources.get(r.source_code, r.source_code), ""),
-                        (r.subproject_code, ""),
-                        (_wan(r.amount_fen), "n"),
+                        (r["file"], ""),
+                        (r["sheet"], ""),
+                        (r["row"], "n"),
+                        (pd.Timestamp(r["date"]).date().isoformat(), ""),
+                        (ev.sources.get(r["source_code"], r["source_code"]), ""),
+                        (r["subproject_code"], ""),
+                        (_wan(r["amount_fen"]), "n"),
                     ]
-                    for r in excluded.itertuples(index=False)
+                    for r in excluded.to_dict("records")
                 ],
             )
         )

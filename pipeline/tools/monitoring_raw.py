@@ -15,6 +15,7 @@ import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from pipeline.contract import KINDS
 from pipeline.formats import round_half_up
@@ -31,7 +32,12 @@ EXPORT_LAG = dt.timedelta(days=7)  # the ledger is exported a week after the cut
 # Spending pace per sub-project: the share of its plan spent by the year's end if it kept its pace.
 SUBPROJECT_PACE = {"6": Fraction(3, 10), "7": Fraction(2, 5), "8": Fraction(1, 2), "19": Fraction(7, 10)}
 COUNTY_PACE = Fraction(1, 2)  # county matching funds lag
-RECEIPT_DATES = {"central": "2023-01-16", "provincial": "2023-02-20", "municipal": "2023-04-10", "self_raised": "2023-01-31"}
+RECEIPT_DATES = {
+    "central": "2023-01-16",
+    "provincial": "2023-02-20",
+    "municipal": "2023-04-10",
+    "self_raised": "2023-01-31",
+}
 # Indicator pace (share of the target by the year's end at the current pace) and the unit's explanation.
 INDICATOR_PACE = {
     "new_urban_jobs": (Fraction(24, 25), "", ""),
@@ -60,8 +66,8 @@ def _payment_date(subproject: str, q: int, county: bool) -> dt.date:
     return dt.date(2023, 3 * q, 25 if county else 20)
 
 
-def payments() -> list[dict]:
-    rows = []
+def payments() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for s, src, a in F.CITY_PLAN:
         for q, amount in enumerate(_quarters(Decimal(a), SUBPROJECT_PACE.get(s, Fraction(1))), 1):
             if amount:
@@ -79,8 +85,8 @@ def payments() -> list[dict]:
     return sorted(rows, key=lambda r: (r["date"], r["payment_id"]))
 
 
-def county_payments(county: str) -> list[dict]:
-    rows = []
+def county_payments(county: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for s, split in F.COUNTY_PLAN.items():
         if county not in split:
             continue
@@ -99,7 +105,7 @@ def county_payments(county: str) -> list[dict]:
     return rows
 
 
-def receipts() -> list[dict]:
+def receipts() -> list[dict[str, Any]]:
     return [
         dict(
             receipt_id=f"DW{i:03d}",
@@ -230,7 +236,14 @@ def write_folder(tag: str, cutoff: dt.date) -> None:
     b = root / "bureau"
     write_xlsx(
         b / "project_office" / "subprojects.xlsx",
-        [Sheet(k["subprojects"], H.subprojects(), title=f"{H.BUREAU}项目办　子项目登记表　单位：万元", code="project_office")],
+        [
+            Sheet(
+                k["subprojects"],
+                H.subprojects(),
+                title=f"{H.BUREAU}项目办　子项目登记表　单位：万元",
+                code="project_office",
+            )
+        ],
     )
     write_xlsx(
         b / "czj" / "fund_plan.xlsx",
@@ -260,7 +273,7 @@ def write_folder(tag: str, cutoff: dt.date) -> None:
     )
     for c in F.COUNTIES:
         plan = [dict(subproject_code=s, amount_fen=split[c]) for s, split in F.COUNTY_PLAN.items() if c in split]
-        own = [
+        own: list[dict[str, Any]] = [
             dict(
                 receipt_id=f"PT{s.zfill(2)}",
                 date=dt.date(2023, 3, 15),
@@ -273,12 +286,18 @@ def write_folder(tag: str, cutoff: dt.date) -> None:
             if c in split
         ]
         pays = [r for r in county_payments(c) if r["date"] <= exported]
+        own = [r for r in own if r["date"] <= exported]
         who = f"填报单位：{H.COUNTY_NAMES[c]}（{c}）"
         write_xlsx(
             root / "county" / f"{c}.xlsx",
             [
                 Sheet(k["county_match_plan"], plan, title=f"{who}　配套资金计划　单位：万元", code=c),
-                Sheet(k["county_receipts"], [r for r in own if r["date"] <= exported], title=f"{who}　资金到位明细　单位：万元", code=c),
+                Sheet(
+                    k["county_receipts"],
+                    [r for r in own if r["date"] <= exported],
+                    title=f"{who}　资金到位明细　单位：万元",
+                    code=c,
+                ),
                 Sheet(k["county_payments"], pays, title=f"{who}　资金支出明细　单位：万元", code=c),
                 Sheet(k["county_indicators"], [], title=f"{who}　绩效指标完成值", code=c),
                 Sheet(k["county_archive"], [], title=f"{who}　项目档案清单", code=c),
