@@ -190,15 +190,19 @@ def _completion(value: Decimal | None, leaf: Leaf) -> Fraction | None:
 
 
 def indicator_lines(
-    submitted: pd.DataFrame, leaves: Mapping[str, Leaf], progress: Fraction, settings: MonitoringSettings
+    submitted: pd.DataFrame,
+    leaves: Mapping[str, tuple[Leaf, str]],
+    progress: Fraction,
+    settings: MonitoringSettings,
 ) -> pd.DataFrame:
-    """One line per indicator of the 绩效监控表, in the framework's order, with its progress and level."""
+    """One line per indicator of the 绩效监控表, in the framework's order, with its progress and level;
+    ``leaves``: indicator code → its leaf and the name of its dimension (一级指标)."""
     order = {code: i for i, code in enumerate(leaves)}
     rows = submitted.assign(_order=submitted["indicator_code"].map(order)).sort_values("_order", kind="stable")
     shown_progress = pct(progress)
     out = []
     for r in rows.to_dict("records"):  # one row per indicator: tens of rows, never national-scale
-        leaf = leaves[r["indicator_code"]]
+        leaf, dimension = leaves[r["indicator_code"]]
         actual = parse_decimal(r["actual_to_date"])
         given = parse_decimal(None if pd.isna(r["projected_annual"]) else r["projected_annual"])
         cumulative = _cumulative(leaf)
@@ -220,7 +224,7 @@ def indicator_lines(
             {
                 "indicator_code": leaf.code,
                 "name": leaf.name,
-                "level1": leaf.dimension,
+                "level1": dimension,
                 "level2": leaf.level2,
                 "unit": leaf.unit,
                 "comparator": leaf.comparator,
@@ -303,10 +307,11 @@ def monitor(tables: Mapping[str, pd.DataFrame], ev: Evaluation) -> Monitoring:
     to_date, excluded = split_at_cutoff(tables, cutoff)
     execution = execution_lines(to_date, ev, progress, settings)
     # the primary framework's leaves first: the contract accepts a code any of the frameworks declares
-    leaves: dict[str, Leaf] = {}
+    leaves: dict[str, tuple[Leaf, str]] = {}
     for name in ev.framework_names:
-        for leaf in ev.frameworks[name].leaves:
-            leaves.setdefault(leaf.code, leaf)
+        framework = ev.frameworks[name]
+        for leaf in framework.leaves:
+            leaves.setdefault(leaf.code, (leaf, framework.dimension(leaf.dimension).name))
     submitted = input_table(tables, "indicator_monitoring")
     indicators = indicator_lines(submitted, leaves, progress, settings)
     found = monitoring_findings(execution, indicators, excluded)

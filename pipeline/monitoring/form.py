@@ -122,7 +122,7 @@ class _Writer:
         for j, v in enumerate(values):
             if isinstance(v, Decimal):
                 ws.write_number(i, j, float(v), self.formats["number"])
-            elif v is None:
+            elif v is None or v == "":
                 ws.write_blank(i, j, None, self.formats["text"])
             elif isinstance(v, str) and v in ("红", "黄", "绿") and not label:
                 ws.write_string(i, j, v, self.formats[v])
