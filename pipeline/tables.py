@@ -513,6 +513,7 @@ TABLES: dict[str, Table] = {
             ("indicator_code",),
         ),
         _t("monitoring_findings", "监控预警发现", FINDING_COLUMNS),
+        _t("monitoring_lineage", "监控血缘", LINEAGE_COLUMNS),
         _t(
             "monitoring_excluded",
             "截止日后的资金行",

@@ -21,9 +21,9 @@ from pipeline.config import MonitoringSettings
 from pipeline.evaluation import Evaluation
 from pipeline.formats import parse_decimal, round_half_up
 from pipeline.reconcile import reconcile
-from pipeline.reconcile.facts import INPUT_KINDS, input_table
+from pipeline.reconcile.facts import INPUT_KINDS, input_facts, input_table
 from pipeline.scoring.framework import Leaf
-from pipeline.tables import columns
+from pipeline.tables import LINEAGE_COLUMNS, columns
 
 GREEN, YELLOW, RED = "绿", "黄", "红"
 LEVEL_ORDER = {RED: 0, YELLOW: 1, GREEN: 2}
@@ -85,6 +85,7 @@ class Monitoring:
     indicators: pd.DataFrame  # columns("monitoring_indicators")
     excluded: pd.DataFrame  # columns("monitoring_excluded")
     findings: pd.DataFrame  # pipeline.findings.COLUMNS
+    lineage: pd.DataFrame  # LINEAGE_COLUMNS: every line and finding → the submission rows behind it
     summary: dict[str, Any]  # the ``monitoring`` block of summary.json
 
 
@@ -298,6 +299,65 @@ def monitoring_findings(execution: pd.DataFrame, indicators: pd.DataFrame, exclu
     return findings_mod.frame(rows)
 
 
+def _edges(
+    table: str, keys: pd.Series | str, rows: pd.DataFrame, measure: pd.Series | str, kind: pd.Series | str
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "output_table": table,
+            "output_key": keys,
+            "measure": measure,
+            "input_kind": kind,
+            "file": rows["file"].astype(str),
+            "sheet": rows["sheet"].astype(str),
+            "row": rows["row"].astype("int64"),
+        },
+        index=rows.index,
+    )[LINEAGE_COLUMNS]
+
+
+def lineage_edges(
+    to_date: Mapping[str, pd.DataFrame],
+    ev: Evaluation,
+    indicators: pd.DataFrame,
+    excluded: pd.DataFrame,
+    found: pd.DataFrame,
+) -> pd.DataFrame:
+    """Edges from each execution line (``level:key``), indicator line and finding to the submission rows behind it:
+    the fund plan and payments up to the cut-off, the 绩效监控表 row, the rows after the cut-off."""
+    facts = input_facts(to_date, ev.city_code)
+    facts = facts[facts["measure"].isin(["planned", "spent"])].reset_index(drop=True)
+    measure, kind = facts["measure"].astype(str), facts["input_kind"].astype(str)
+    execution = [
+        _edges("monitoring_execution", f"programme:{ev.programme_id}", facts, measure, kind),
+        *(
+            _edges("monitoring_execution", lvl + ":" + facts[f"{lvl}_code"].astype(str), facts, measure, kind)
+            for lvl in EXECUTION_LEVELS
+        ),
+    ]
+    execution_edges = pd.concat(execution, ignore_index=True)
+    indicator_edges = _edges(
+        "monitoring_indicators", indicators["indicator_code"], indicators, "actual_to_date", "indicator_monitoring"
+    )
+    # a finding's subject is its line's ``level:key``; an indicator's is ``indicator:<code>``; a file's its rows
+    by_line = pd.concat(
+        [execution_edges, indicator_edges.assign(output_key="indicator:" + indicator_edges["output_key"])],
+        ignore_index=True,
+    )
+    linked = found[["finding_id", "subject"]].merge(by_line, left_on="subject", right_on="output_key")
+    after = found[found["code"] == "rows_after_cutoff"][["finding_id", "subject"]].merge(
+        excluded, left_on="subject", right_on="file"
+    )
+    finding_edges = pd.concat(
+        [
+            linked.assign(output_table="monitoring_findings", output_key=linked["finding_id"])[LINEAGE_COLUMNS],
+            _edges("monitoring_findings", after["finding_id"], after, "amount", after["kind"]),
+        ],
+        ignore_index=True,
+    )
+    return pd.concat([execution_edges, indicator_edges, finding_edges], ignore_index=True)
+
+
 def monitor(tables: Mapping[str, pd.DataFrame], ev: Evaluation) -> Monitoring:
     """The monitoring tables of a folder with a monitoring cut-off."""
     cutoff = ev.monitoring_cutoff
@@ -315,6 +375,7 @@ def monitor(tables: Mapping[str, pd.DataFrame], ev: Evaluation) -> Monitoring:
     submitted = input_table(tables, "indicator_monitoring")
     indicators = indicator_lines(submitted, leaves, progress, settings)
     found = monitoring_findings(execution, indicators, excluded)
+    lineage = lineage_edges(to_date, ev, indicators, excluded, found)
     programme = execution.iloc[0]
     summary = {
         "cutoff": cutoff.isoformat(),
@@ -335,4 +396,4 @@ def monitor(tables: Mapping[str, pd.DataFrame], ev: Evaluation) -> Monitoring:
         "rows_excluded_after_cutoff": int(len(excluded)),
         "amount_excluded_after_cutoff": str(int(excluded["amount_fen"].sum())),
     }
-    return Monitoring(execution, indicators, excluded, found, summary)
+    return Monitoring(execution, indicators, excluded, found, lineage, summary)

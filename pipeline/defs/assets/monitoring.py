@@ -31,13 +31,17 @@ TABLES = {
     "monitoring_indicators": "绩效目标实现进度 — each indicator of the 绩效监控表: completion to date against the annual target, projection for the year, likelihood, deviation cause and level.",
     "monitoring_excluded": "截止日后的资金行 — money rows dated after the monitoring cut-off: accepted, not counted in this cut-off, listed so rows read = accepted + quarantined stays visible.",
     "monitoring_findings": "监控预警发现 — the 黄 and 红 lines (with the money behind time progress) and files with rows after the cut-off.",
+    "monitoring_lineage": "监控血缘 — edge table: execution line (level:key), indicator line and finding → the submission rows behind it.",
 }
 OUTPUT_NAMES = [*TABLES, "monitoring_summary", "monitoring_form"]
 
 
 @dg.multi_asset(
     outs={
-        **{name: dg.AssetOut(description=desc, group_name=GROUP) for name, desc in TABLES.items()},
+        **{
+            name: dg.AssetOut(description=desc, group_name=GROUP, metadata={"csv_export": name != "monitoring_lineage"})
+            for name, desc in TABLES.items()
+        },
         "monitoring_summary": dg.AssetOut(
             description="监控汇总 — the monitoring block of summary.json (cut-off, 序时进度, programme execution, lines by level).",
             group_name=GROUP,
@@ -62,6 +66,7 @@ def monitoring(context: dg.AssetExecutionContext, paths: PipelinePaths, **tables
             "monitoring_indicators": m.indicators,
             "monitoring_excluded": m.excluded,
             "monitoring_findings": m.findings,
+            "monitoring_lineage": m.lineage,
         }
         summary = {"monitoring": m.summary}
         note = {"cutoff": m.summary["cutoff"], "time_progress": m.summary["time_progress"]}

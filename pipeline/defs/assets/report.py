@@ -68,10 +68,12 @@ def lineage(
     paths: PipelinePaths,
     funds_lineage: pd.DataFrame,
     scoring_lineage: pd.DataFrame,
+    monitoring_lineage: pd.DataFrame,
     submission_inventory: pd.DataFrame,
 ):
-    """血缘 — the edge table: every output row (reconciliation, indicator scores, findings) → the raw rows behind it."""
-    edges = lineage_mod.unify(funds_lineage, scoring_lineage, submission_inventory)
+    """血缘 — the edge table: every output row (reconciliation, indicator scores, monitoring lines, findings) → the raw
+    rows behind it."""
+    edges = lineage_mod.unify(funds_lineage, scoring_lineage, submission_inventory, monitoring_lineage)
     out = paths.run_dir(context.partition_key, context.run.run_id)
     tmp = out / ".lineage.parquet.tmp"
     edges.to_parquet(tmp, index=False)

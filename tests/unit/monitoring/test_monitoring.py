@@ -265,3 +265,25 @@ def test_the_page_puts_red_lines_first(case):
     assert "序时进度 58.33%" in html and "执行率 39.05%" in html and "红 4 项，黄 6 项，绿 2 项" in html
     assert "读入 18 = 采用 18 + 隔离 0" in html and "1 行日期晚于截止日（30.00 万元）" in html
     assert "<svg" in html and "未运行" in html and "http" not in html.replace('lang="zh-CN"', "")
+
+
+def test_lineage_leads_each_finding_to_its_rows(case):
+    _, m = case
+
+    def rows_of(table: str, key: str) -> list[tuple[str, str, int]]:
+        e = m.lineage[(m.lineage["output_table"] == table) & (m.lineage["output_key"] == key)]
+        return sorted(zip(e["input_kind"], e["file"].str.rsplit("/", n=1).str[-1], e["row"]))
+
+    # sub-project 2: its plan line P3 (row 5) and the payment on the cut-off day (Z4, row 6), not Z5 after it
+    assert rows_of("monitoring_findings", "monitoring_red:subproject:2") == [
+        ("fund_plan", "fund_plan.csv", 5),
+        ("payments", "payments.csv", 6),
+    ]
+    assert rows_of("monitoring_findings", "monitoring_red:indicator:brands") == [
+        ("indicator_monitoring", "indicator_monitoring.csv", 7)
+    ]
+    assert rows_of("monitoring_findings", "rows_after_cutoff:demo-m07/bureau/fin/payments.csv") == [
+        ("payments", "payments.csv", 7)
+    ]
+    programme = rows_of("monitoring_execution", "programme:demo-programme")
+    assert len(programme) == 3 + 4  # three plan lines, four payments up to the cut-off
