@@ -287,3 +287,22 @@ def test_lineage_leads_each_finding_to_its_rows(case):
     ]
     programme = rows_of("monitoring_execution", "programme:demo-programme")
     assert len(programme) == 3 + 4  # three plan lines, four payments up to the cut-off
+
+
+def test_a_bad_monitoring_row_is_quarantined_with_file_row_and_column(tmp_path):
+    folder = write_folder(tmp_path, "bad")
+    path = folder / "bureau" / "ops" / "indicator_monitoring.csv"
+    with path.open("a", encoding="utf-8") as f:
+        f.write("satisfaction,,也许,,,\n")  # columns as written: code, cause, likelihood, to date, projected, note
+    header = path.read_text(encoding="utf-8").splitlines()[1].split(",")
+    assert header[:4] == ["指标编码", "偏差原因类别", "完成目标可能性", "1-N月实际完成值"]
+    ev = evaluation.find(tmp_path, "bad")
+    result = ingest(ev, tmp_path)
+    q = result.quarantine
+    assert sorted(zip(q["file"], q["row"], q["column"])) == [
+        ("bad/bureau/ops/indicator_monitoring.csv", 8, "1-N月实际完成值"),
+        ("bad/bureau/ops/indicator_monitoring.csv", 8, "完成目标可能性"),
+    ]
+    assert any("确定能、有可能、完全不可能" in m for m in q["message"])
+    # the good rows still make their lines
+    assert len(monitor(result.tables, ev).indicators) == 5
