@@ -118,16 +118,19 @@ class _Writer:
             "绿": workbook.add_format({**base, "bg_color": "#C6E0B4", "align": "center"}),
         }
 
+    def cell(self, ws: Worksheet, i: int, j: int, v: object, label: bool = False) -> None:
+        if isinstance(v, Decimal):
+            ws.write_number(i, j, float(v), self.formats["number"])
+        elif v is None or v == "":
+            ws.write_blank(i, j, None, self.formats["text"])
+        elif isinstance(v, str) and v in ("红", "黄", "绿") and not label:
+            ws.write_string(i, j, v, self.formats[v])
+        else:
+            ws.write_string(i, j, escape_text(str(v)), self.formats["label" if label else "text"])
+
     def row(self, ws: Worksheet, i: int, values: Sequence[object], label: bool = False) -> None:
         for j, v in enumerate(values):
-            if isinstance(v, Decimal):
-                ws.write_number(i, j, float(v), self.formats["number"])
-            elif v is None or v == "":
-                ws.write_blank(i, j, None, self.formats["text"])
-            elif isinstance(v, str) and v in ("红", "黄", "绿") and not label:
-                ws.write_string(i, j, v, self.formats[v])
-            else:
-                ws.write_string(i, j, escape_text(str(v)), self.formats["label" if label else "text"])
+            self.cell(ws, i, j, v, label)
 
 
 def _sheet(workbook: Workbook, name: str, title: str, widths: Sequence[int]) -> Worksheet:
@@ -174,8 +177,8 @@ def render_form(ev: Evaluation, execution: pd.DataFrame, indicators: pd.DataFram
     ]
     i = 1
     for label, value in header_block:
-        w.row(ws, i, [label], label=True)
-        w.row(ws, i, [None, value] if value is not None else [None, ""])
+        w.cell(ws, i, 0, label, label=True)
+        w.cell(ws, i, 1, value)
         i += 1
     i += 1
     w.row(ws, i, ["项目资金", *execution_header(cutoff)], label=True)

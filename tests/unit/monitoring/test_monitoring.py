@@ -197,6 +197,13 @@ def test_the_form_reads_back_with_its_headers_and_figures(case):
     assert wb.sheetnames == ["项目", "子项目", "旗县区"]
     rows = [list(r) for r in wb["项目"].iter_rows(values_only=True)]
     assert rows[0][0] == "项目绩效运行监控表（截至2023年7月31日）"
+    assert [r[:2] for r in rows[1:6]] == [
+        ["项目名称", "监控示例项目"],
+        ["主管部门", "示例主管部门"],
+        ["实施单位", "示例实施单位"],
+        ["监控截止日", "2023-07-31"],
+        ["序时进度（%）", 58.33],
+    ]
     header = next(r for r in rows if r[0] == "项目资金")
     assert header[1:8] == [
         "年度预算数（万元）",
