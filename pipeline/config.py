@@ -97,6 +97,17 @@ class EvaluationPeriod(Model):
     end: dt.date = Field(description="评价期结束 / evaluation period end", examples=["2023-12-31"])
 
 
+class Monitoring(Model):
+    """A monitoring folder (绩效运行监控): the in-year cut-off its figures are cumulative to."""
+
+    cutoff: dt.date = Field(
+        description="监控截止日，须在项目实施期内；资金数据取至此日，之后日期的行单列为“截止日后”不计入 / "
+        "the monitoring cut-off inside the programme period: money is taken up to it, later rows are listed "
+        "as excluded after the cut-off",
+        examples=["2023-07-31"],
+    )
+
+
 class SeverityRule(Model):
     """One severity rule; a finding takes the severity of the first rule whose conditions all hold."""
 
@@ -123,6 +134,50 @@ class SeverityRule(Model):
     @property
     def conditional(self) -> bool:
         return bool(self.codes) or self.min_stake_share_pct is not None or self.min_points_lost_pct is not None
+
+
+class MonitoringSettings(Model):
+    """绩效运行监控的计算设置 / how an in-year monitoring folder is computed (``settings: monitoring:``)."""
+
+    time_progress: Literal["months", "days", "plan"] = Field(
+        "months",
+        description="序时进度：months 已过完整月数/12（默认，7 月末 = 58.33%），days 已过天数/全年天数，"
+        "plan 按 plan_cumulative_pct 的月度支出计划 / time progress: full months elapsed / 12 (default), "
+        "days elapsed / days in the year, or the declared monthly disbursement plan",
+    )
+    plan_cumulative_pct: list[Annotated[Decimal, Field(ge=0, le=100)]] | None = Field(
+        None,
+        min_length=12,
+        max_length=12,
+        description="月度支出计划：1–12 月末累计应支出的百分比（12 个值，不递减），time_progress: plan 时必填 / "
+        "the disbursement plan: cumulative % due by the end of each month, 12 non-decreasing values",
+        examples=["[5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100]"],
+    )
+    yellow_gap_pct: Decimal = Field(
+        Decimal(10),
+        ge=0,
+        description="黄色预警：进度落后序时进度超过此百分点 / yellow when progress trails time progress by more "
+        "than this many percentage points",
+    )
+    red_gap_pct: Decimal = Field(
+        Decimal(20),
+        ge=0,
+        description="红色预警：进度落后序时进度超过此百分点 / red when progress trails by more than this",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MonitoringSettings:
+        if self.red_gap_pct < self.yellow_gap_pct:
+            raise ValueError("monitoring.red_gap_pct 不应小于 yellow_gap_pct / red gap below the yellow gap")
+        plan = self.plan_cumulative_pct
+        if self.time_progress == "plan" and plan is None:
+            raise ValueError(
+                "time_progress: plan 须声明 plan_cumulative_pct（12 个月末累计百分比） / "
+                "a plan-based time progress needs plan_cumulative_pct"
+            )
+        if plan is not None and any(b < a for a, b in zip(plan, plan[1:])):
+            raise ValueError("plan_cumulative_pct 应逐月不递减 / must not decrease month to month")
+        return self
 
 
 class Settings(Model):
@@ -171,6 +226,10 @@ class Settings(Model):
         "阻断校验的 pandera 合同（结果表总是运行 GX）/ a submission table with more rows than this is not checked "
         "again by Great Expectations: its row rules were already checked, blocking, by the pandera contract, whose "
         "outcome it takes; result tables always run their suites",
+    )
+    monitoring: MonitoringSettings = Field(
+        default_factory=lambda: MonitoringSettings(),
+        description="绩效运行监控（声明了 monitoring 的文件夹）的计算设置 / settings of in-year monitoring",
     )
     severity_rules: list[SeverityRule] | None = Field(
         None,
@@ -273,6 +332,13 @@ class EvaluationConfig(Model):
         description="评价机构报送的表类型 / kinds the evaluator sends",
         examples=["[grades, survey]"],
     )
+    monitoring: Monitoring | None = Field(
+        None,
+        description="声明后本文件夹为绩效运行监控（年中某截止日），生成 monitoring.xlsx 与 monitoring.html，"
+        "不做年度评分与评价报告；同一项目的各期监控以 programme_id 相连 / "
+        "makes the folder an in-year monitoring cut-off: it writes the monitoring form and page instead of a "
+        "score and report; the cut-offs of one programme share programme_id",
+    )
     settings: Settings = Field(default_factory=Settings, description="计算设置 / settings")
 
     @model_validator(mode="after")
@@ -304,6 +370,13 @@ class EvaluationConfig(Model):
             problems.append(f"evaluator_submits 含未知表类型；可用：{', '.join(sorted(evaluator))}")
         if self.programme_period.start > self.programme_period.cutoff:
             problems.append("programme_period.start 晚于 cutoff / start after cut-off")
+        if self.monitoring is not None and not (
+            self.programme_period.start <= self.monitoring.cutoff <= self.programme_period.cutoff
+        ):
+            problems.append(
+                f"monitoring.cutoff {self.monitoring.cutoff} 不在项目实施期 {self.programme_period.start}"
+                f"–{self.programme_period.cutoff} 内 / the monitoring cut-off must lie inside the programme period"
+            )
         if self.evaluation_period.start > self.evaluation_period.end:
             problems.append("evaluation_period.start 晚于 end / start after end")
         if problems:

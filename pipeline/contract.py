@@ -54,6 +54,16 @@ DATA_STATUS_VALUES = {
 CHANNEL_VALUES = {"本级配套": "own", "市级下拨": "city", "own": "own", "city": "city"}
 GRADE_VALUES = {"好": "好", "较好": "较好", "一般": "一般", "差": "差"}
 ANSWER_VALUES = {v: v for v in ("满意", "比较满意", "一般", "不太满意", "不满意", "无效")}
+# 绩效监控表: why an indicator deviates (偏差原因类别) and how likely the annual target is (完成目标可能性).
+DEVIATION_CAUSE_VALUES = {v: v for v in ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")}
+LIKELIHOOD_VALUES = {
+    "确定能": "确定能",
+    "有可能": "有可能",
+    "完全不可能": "完全不可能",
+    "certain": "确定能",
+    "possible": "有可能",
+    "impossible": "完全不可能",
+}
 YES_NO_VALUES = {"是": True, "否": False, "yes": True, "no": False, "Y": True, "N": False}
 
 
@@ -240,6 +250,51 @@ class IndicatorActuals(Submission):
     )
 
 
+class IndicatorMonitoring(Submission):
+    """绩效监控表 — in-year monitoring of each indicator as of the folder's monitoring cut-off: completion so far,
+    the unit's projection for the year, why it deviates and how likely the annual target is."""
+
+    indicator_code: Series[str] = _code(
+        "指标编码", "indicator code from the framework / 指标编码", "indicator", aliases=["indicator_code"]
+    )
+    actual_to_date: Series[str] = _f(
+        "1-N月实际完成值",
+        "completion from January to the cut-off, exact decimal / 1—N 月实际完成值",
+        DECIMAL,
+        aliases=["actual_to_date", "1—N月实际完成值", "1–N月实际完成值", "实际完成值"],
+    )
+    projected_annual: Series[str] = _f(
+        "全年预计完成值",
+        "the unit's projection for the whole year; empty: a straight-line projection is used / 全年预计完成值",
+        DECIMAL,
+        nullable=True,
+        aliases=["projected_annual"],
+    )
+    deviation_cause: Series[str] = _f(
+        "偏差原因类别",
+        "经费保障 / 制度保障 / 人员保障 / 硬件条件保障 / 其他; empty when on track / 偏差原因类别",
+        ENUM,
+        nullable=True,
+        values=DEVIATION_CAUSE_VALUES,
+        aliases=["deviation_cause"],
+    )
+    deviation_note: Series[str] = _f(
+        "偏差原因说明",
+        "what causes the deviation and what is done about it / 偏差原因说明",
+        TEXT,
+        nullable=True,
+        optional=True,
+        aliases=["deviation_note"],
+    )
+    likelihood: Series[str] = _f(
+        "完成目标可能性",
+        "确定能 / 有可能 / 完全不可能 — whether the annual target will be met / 完成目标可能性",
+        ENUM,
+        values=LIKELIHOOD_VALUES,
+        aliases=["likelihood"],
+    )
+
+
 class CountyMatchPlan(Submission):
     """配套计划 — a county's own statement of its planned matching funds (配套), by sub-project."""
 
@@ -362,6 +417,7 @@ KINDS: dict[str, Kind] = {
         Kind("recoveries", "资金收回", Recoveries, "bureau", "recovery_id"),
         Kind("transfers", "资金下拨", Transfers, "bureau", "transfer_id"),
         Kind("indicator_actuals", "指标完成值", IndicatorActuals, "bureau"),
+        Kind("indicator_monitoring", "绩效监控表", IndicatorMonitoring, "bureau", "indicator_code"),
         Kind("county_match_plan", "配套计划", CountyMatchPlan, "county", county_scoped=True),
         Kind("county_receipts", "资金到位", CountyReceipts, "county", "receipt_id", county_scoped=True),
         Kind("county_payments", "资金支出", CountyPayments, "county", "payment_id", county_scoped=True),

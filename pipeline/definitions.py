@@ -5,7 +5,7 @@ from types import ModuleType
 import dagster as dg
 
 from pipeline import codeversion
-from pipeline.defs.assets import ingest, portfolio, raw, reconcile, report, scoring
+from pipeline.defs.assets import ingest, monitoring, portfolio, raw, reconcile, report, scoring
 from pipeline.defs.io_manager import EvaluationIOManager
 from pipeline.defs.jobs import evaluate_job
 from pipeline.defs.resources import PipelinePaths
@@ -27,7 +27,9 @@ def versioned(module: ModuleType) -> list:
 
 
 defs = dg.Definitions(
-    assets=[a for module in (raw, ingest, reconcile, scoring, report, portfolio) for a in versioned(module)],
+    assets=[
+        a for module in (raw, ingest, reconcile, scoring, monitoring, report, portfolio) for a in versioned(module)
+    ],
     jobs=[evaluate_job],
     schedules=[nightly_evaluations],
     sensors=[raw_submissions_sensor, run_failure_alert, publish_partial_runs, portfolio_refresh],

@@ -82,6 +82,16 @@ class Evaluation:
         return self.config.programme_period.cutoff
 
     @property
+    def monitoring_cutoff(self) -> dt.date | None:
+        """The in-year monitoring cut-off (``monitoring: cutoff:``); None for an after-the-year evaluation."""
+        return self.config.monitoring.cutoff if self.config.monitoring else None
+
+    @property
+    def programme_id(self) -> str:
+        """The programme the folder belongs to (``programme_id``), by default the folder's own id."""
+        return self.config.programme_id or self.id
+
+    @property
     def settings(self) -> Settings:
         return self.config.settings
 

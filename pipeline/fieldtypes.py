@@ -72,13 +72,15 @@ class FieldType:
     expectations: Callable[[str, Column, Context, list[str]], list[ex.Expect]] = lambda name, col, ctx, cols: []
     choices: Callable[[Column, Mapping[str, list[str]]], list[str] | None] = lambda col, registers: None
     note_extra: Callable[[Column, str], str] = lambda col, unit: ""
+    required_note: str | None = None  # the template note of a required column, where ``note`` assumes it may be empty
     free_text: bool = False  # a text limit applies (and, for keys, no control characters)
     key: bool = False  # an identifier or a code: control characters refused
     messages: Mapping[str, str] = dataclasses.field(default_factory=dict)  # its own rules' messages ({col}, {value}…)
 
     def template_note(self, col: Column, unit: str) -> str:
-        text = self.note
-        if col.nullable or col.metadata.get("optional"):
+        required = not (col.nullable or col.metadata.get("optional"))
+        text = self.required_note if required and self.required_note else self.note
+        if not required:
             text = text.replace("必填；", "选填；")
         return text + self.note_extra(col, unit)
 
@@ -351,7 +353,17 @@ MONEY = register(
         note_extra=_money_note,
     )
 )
-DECIMAL = register(FieldType("decimal", "精确小数（可带 %）", "数字（可带 %）；未采集时留空", 4, None, _as_decimal))
+DECIMAL = register(
+    FieldType(
+        "decimal",
+        "精确小数（可带 %）",
+        "数字（可带 %）；未采集时留空",
+        4,
+        None,
+        _as_decimal,
+        required_note="必填；数字（可带 %）",
+    )
+)
 TEXT = register(FieldType("text", "文本", "必填；文本", 5, None, _as_text, free_text=True))
 
 

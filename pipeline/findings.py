@@ -66,6 +66,9 @@ DETECTION_RULES: dict[str, str] = {
     "file_unrecognised": "文件名不符合报送命名规则",
     "rows_quarantined": "报送数据行未通过校验",
     "file_warning": "报送文件格式不规范",
+    "monitoring_red": "监控截止日进度落后序时进度（或应达进度）超过红色预警阈值，或单位判断完全不可能完成目标",
+    "monitoring_yellow": "监控截止日进度落后序时进度（或应达进度）超过黄色预警阈值",
+    "rows_after_cutoff": "报送的资金行日期晚于监控截止日（未计入本期）",
 }
 
 # Ordered; the first rule that matches a finding gives its severity. Conditions in one rule all
@@ -73,6 +76,10 @@ DETECTION_RULES: dict[str, str] = {
 # stake ≥ this % of the programme's planned funds), ``min_points_lost_pct`` (points lost ≥ this %
 # of the indicator's points). A rule with no condition matches every finding.
 DEFAULT_SEVERITY_RULES: tuple[dict[str, Any], ...] = (
+    # In-year monitoring: the warning colour is the severity; rows after the cut-off are a note.
+    {"name": "绩效运行监控红色预警", "codes": ["monitoring_red"], "severity": "high"},
+    {"name": "绩效运行监控黄色预警", "codes": ["monitoring_yellow"], "severity": "medium"},
+    {"name": "截止日后的资金行（提示）", "codes": ["rows_after_cutoff"], "severity": "low"},
     {"name": "涉及资金占计划总额 10% 及以上", "min_stake_share_pct": 10, "severity": "high"},
     {"name": "失分达到指标分值的 50% 及以上", "min_points_lost_pct": 50, "severity": "high"},
     {

@@ -52,10 +52,16 @@ RATE_MEASURES = {
 }
 
 
-def unify(funds: pd.DataFrame, scoring: pd.DataFrame, inventory: pd.DataFrame) -> pd.DataFrame:
-    """One edge table under asset names, with each input file's SHA-256."""
+def unify(
+    funds: pd.DataFrame, scoring: pd.DataFrame, inventory: pd.DataFrame, monitoring: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One edge table under asset names, with each input file's SHA-256 (``monitoring``: a monitoring
+    cut-off's edges, already under asset names; absent or empty for any other folder)."""
     parts = []
-    for df, names in ((funds, FUNDS_TABLES), (scoring, SCORING_TABLES)):
+    stages = [(funds, FUNDS_TABLES), (scoring, SCORING_TABLES)]
+    if monitoring is not None and len(monitoring):
+        stages.append((monitoring, {}))
+    for df, names in stages:
         df = df[LINEAGE_COLUMNS].copy()
         table = df["output_table"].astype(str)
         df["output_table"] = table.map(names).fillna(table)

@@ -165,6 +165,13 @@ def print_summary(o: Outcome) -> None:
             f"结转 {funds['carried_forward']}  收回 {funds['recovered']}"
         )
         print(f"到位率 {funds['arrival_rate']}%  执行率 {funds['execution_rate']}%")
+    m = s.get("monitoring")
+    if m:  # a monitoring cut-off: the figures above are the whole ledger, these are up to the cut-off
+        print(
+            f"监控 monitoring: 截至 {m['cutoff']}  序时进度 {m['time_progress']}%  执行率 {m['execution_rate']}%"
+            f"（{m['deviation_level']}）  红 {m['lines'].get('红', 0)} 黄 {m['lines'].get('黄', 0)}  "
+            f"截止日后未计入 {m['rows_excluded_after_cutoff']} 行"
+        )
     score = s.get("score")
     if score:
         dims = "  ".join(f"{k} {v}" for k, v in score["by_dimension"].items())
@@ -187,6 +194,8 @@ def print_summary(o: Outcome) -> None:
         print(f"  {o.out_dir / name}")
     for art in (s.get("artifacts") or {}).values():
         print(f"  {o.out_dir / art['path']}")
+    if m:
+        print(f"  {o.out_dir / 'monitoring.xlsx'}  {o.out_dir / 'monitoring.html'}")
     print(f"  {o.out_dir / 'pipeline.duckdb'}  (SQL: tables by asset name)")
     print(f"  {o.out_dir / 'manifest.json'}  {o.out_dir / 'data_docs' / 'index.html'}")
     print(line)

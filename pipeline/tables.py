@@ -177,6 +177,32 @@ FIELDS: dict[str, Field] = {
     "adjusted_end": Field("date", "调整后完成日期 / adjusted end", nullable=True),
     "end": Field("date", "适用的完成日期 / the end that applies"),
     "check_message": Field("text", "核对说明 / what the date check found", nullable=True),
+    # in-year monitoring (绩效运行监控)
+    "level": Field(
+        "text", "行的层级 programme 项目 / source 资金来源 / subproject 子项目 / county 旗县区 / line level"
+    ),
+    "time_progress": _rate("序时进度", "time progress at the cut-off"),
+    "gap": _rate("落后序时进度的百分点（负数为超前）", "percentage points behind the expected progress"),
+    "projected_spent": Field(
+        "money", "全年预计执行数（按序时进度直线推算） / projected spending for the year, straight line", "分", True
+    ),
+    "lag_fen": _money("按序时进度应支未支的金额", "money behind time progress: planned × time progress − spent, ≥ 0"),
+    "deviation_level": Field("text", "偏差等级 绿 / 黄 / 红 / deviation level"),
+    "indicator_code": Field("text", "指标编码 / indicator code"),
+    "level1": Field("text", "一级指标 / dimension"),
+    "actual_to_date": Field("text", "1—N 月实际完成值（精确小数） / completion to the cut-off", nullable=True),
+    "projected_annual": Field("text", "全年预计完成值 / projected value for the year", nullable=True),
+    "projection_basis": Field("text", "预计值来源：单位预计 / 直线推算 / whose projection"),
+    "completion_to_date": _rate("截至截止日完成年度指标值的比例", "completion of the annual target to date"),
+    "projected_completion": _rate("预计全年完成年度指标值的比例", "projected completion of the annual target"),
+    "expected_progress": _rate(
+        "应达进度：累计型指标为序时进度，比率等水平型指标为 100", "expected progress: time progress or 100 for a level"
+    ),
+    "likelihood": Field("text", "完成目标可能性 确定能 / 有可能 / 完全不可能 / likelihood of meeting the target"),
+    "deviation_cause": Field("text", "偏差原因类别 / deviation cause category"),
+    "deviation_note": Field("text", "偏差原因说明 / deviation explained"),
+    "date": Field("date", "日期 / date"),
+    "amount_fen": _money("金额", "amount"),
 }
 
 MEASURES = ["planned", "received", "spent", "carried_forward", "recovered"]
@@ -262,6 +288,11 @@ def _t(
 def columns(name: str) -> list[str]:
     """A table's columns, in order: what the stage building it uses."""
     return list(TABLES[name].columns)
+
+
+def empty(name: str) -> pd.DataFrame:
+    """A table with no rows and every column of its declared dtype: what a stage skipped for a folder yields."""
+    return pd.DataFrame({c: pd.Series(dtype=f.pandas or object) for c, f in TABLES[name].fields().items()})
 
 
 TABLES: dict[str, Table] = {
@@ -435,6 +466,60 @@ TABLES: dict[str, Table] = {
         _t("findings", "问题发现", FINDING_COLUMNS),
         _t("lineage", "血缘", (*LINEAGE_COLUMNS, "sha256")),
         _t("data_quality", "数据质量", CHECK_COLUMNS),
+        _t(
+            "monitoring_execution",
+            "预算执行进度",
+            (
+                "level",
+                "key",
+                "name",
+                "planned",
+                "spent",
+                "execution_rate",
+                "time_progress",
+                "gap",
+                "projected_spent",
+                "lag_fen",
+                "deviation_level",
+            ),
+            ("level", "key"),
+        ),
+        _t(
+            "monitoring_indicators",
+            "绩效目标实现进度",
+            (
+                "indicator_code",
+                "name",
+                "level1",
+                "level2",
+                "unit",
+                "comparator",
+                "target",
+                "actual_to_date",
+                "projected_annual",
+                "projection_basis",
+                "completion_to_date",
+                "projected_completion",
+                "expected_progress",
+                "gap",
+                "likelihood",
+                "deviation_cause",
+                "deviation_note",
+                "deviation_level",
+                "file",
+                "sheet",
+                "row",
+            ),
+            ("indicator_code",),
+        ),
+        _t("monitoring_findings", "监控预警发现", FINDING_COLUMNS),
+        _t("monitoring_lineage", "监控血缘", LINEAGE_COLUMNS),
+        _t(
+            "monitoring_excluded",
+            "截止日后的资金行",
+            ("kind", "file", "sheet", "row", "date", "source_code", "subproject_code", "amount_fen"),
+            ("file", "sheet", "row"),
+        ),
     )
 }
 

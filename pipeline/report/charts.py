@@ -193,3 +193,45 @@ def png(svg: str, scale: int = PNG_SCALE) -> bytes:
     """The chart rasterised to PNG (resvg, no browser): the same SVG always gives the same bytes."""
     standalone = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     return bytes(_rasteriser().svg_to_png(standalone, scale=scale))
+
+
+def progress_against_time(points: Sequence[tuple[str, Decimal | None, Decimal | None, str]]) -> str:
+    """Execution rate against 序时进度 (both in %) over a programme's monitoring cut-offs, one column per cut-off;
+    a cut-off without figures (its folder not run yet) keeps its column, marked 未运行."""
+    left, right, top, bottom = 56, 24, 34, 40
+    height = 300
+    area_w, area_h = WIDTH - left - right, height - top - bottom
+    top_value = _nice_max(float(max((v for p in points for v in p[1:3] if v is not None), default=Decimal(100))))
+    step = area_w / max(len(points), 1)
+    level_colours = {"红": "#c0392b", "黄": "#d9a52b", "绿": COLOURS["met"]}
+
+    def xy(i: int, value: Decimal) -> tuple[float, float]:
+        return left + step * (i + 0.5), top + area_h * (1 - float(value) / top_value)
+
+    body = _legend([("序时进度", COLOURS["axis"]), ("执行率", COLOURS["spent"])], left, 16)
+    for k in range(5):
+        y = top + area_h * k / 4
+        body.append(f'<line x1="{left}" y1="{_n(y)}" x2="{WIDTH - right}" y2="{_n(y)}" stroke="#e5e5e5"/>')
+        body.append(
+            _text(left - 6, y + 4, f"{top_value * (4 - k) / 4:g}%", anchor="end", size=10, fill=COLOURS["axis"])
+        )
+    for series, dash, colour in ((1, ' stroke-dasharray="6 4"', COLOURS["axis"]), (2, "", COLOURS["spent"])):
+        coords = [xy(i, p[series]) for i, p in enumerate(points) if p[series] is not None]  # type: ignore[arg-type]
+        if len(coords) > 1:
+            line = " ".join(f"{_n(x)},{_n(y)}" for x, y in coords)
+            body.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
+    for i, (label, progress, rate, level) in enumerate(points):
+        x = left + step * (i + 0.5)
+        body.append(_text(x, height - bottom + 18, label, anchor="middle", size=11))
+        if progress is None or rate is None:
+            body.append(_text(x, top + area_h / 2, "未运行", anchor="middle", size=11, fill=COLOURS["axis"]))
+            continue
+        px, py = xy(i, progress)
+        rx, ry = xy(i, rate)
+        body += [
+            f'<circle cx="{_n(px)}" cy="{_n(py)}" r="3" fill="{COLOURS["axis"]}"/>',
+            f'<circle cx="{_n(rx)}" cy="{_n(ry)}" r="5" fill="{level_colours.get(level, COLOURS["spent"])}"/>',
+            _text(rx + 8, ry + 4, f"{_fmt(rate)}%", size=10),
+            _text(px + 8, py - 4, f"{_fmt(progress)}%", size=10, fill=COLOURS["axis"]),
+        ]
+    return _svg(height, "预算执行率与序时进度（各监控截止日）", body)

@@ -13,6 +13,7 @@ from pipeline import manifest as manifest_mod
 from pipeline import outputs, progress, store
 from pipeline.contract import KINDS
 from pipeline.defs.assets import ingest as ingest_assets
+from pipeline.defs.assets import monitoring as monitoring_assets
 from pipeline.defs.assets import reconcile as reconcile_assets
 from pipeline.defs.assets import scoring as scoring_assets
 from pipeline.defs.checks import schema_check_result, schema_check_spec
@@ -21,6 +22,7 @@ from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
 from pipeline.files import atomic_write
+from pipeline.monitoring import NOT_GRADED
 from pipeline.report import write_all
 from pipeline.report.gather import gather
 from pipeline.report.problems import finding_cells
@@ -36,6 +38,7 @@ def findings(
     ingest_findings: pd.DataFrame,
     reconciliation_findings: pd.DataFrame,
     scoring_findings: pd.DataFrame,
+    monitoring_findings: pd.DataFrame,
     funds_by_source: pd.DataFrame,
     indicator_scores: pd.DataFrame,
 ):
@@ -44,7 +47,7 @@ def findings(
     ev = paths.evaluation(context.partition_key)
     primary = indicator_scores[indicator_scores["framework"] == ev.primary_framework]
     df = findings_mod.assess(
-        findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings),
+        findings_mod.concat(ingest_findings, reconciliation_findings, scoring_findings, monitoring_findings),
         ev.settings,
         int(funds_by_source["planned"].sum()),
         dict(zip(primary["code"], primary["points"], strict=True)),
@@ -68,10 +71,12 @@ def lineage(
     paths: PipelinePaths,
     funds_lineage: pd.DataFrame,
     scoring_lineage: pd.DataFrame,
+    monitoring_lineage: pd.DataFrame,
     submission_inventory: pd.DataFrame,
 ):
-    """血缘 — the edge table: every output row (reconciliation, indicator scores, findings) → the raw rows behind it."""
-    edges = lineage_mod.unify(funds_lineage, scoring_lineage, submission_inventory)
+    """血缘 — the edge table: every output row (reconciliation, indicator scores, monitoring lines, findings) → the raw
+    rows behind it."""
+    edges = lineage_mod.unify(funds_lineage, scoring_lineage, submission_inventory, monitoring_lineage)
     out = paths.run_dir(context.partition_key, context.run.run_id)
     tmp = out / ".lineage.parquet.tmp"
     edges.to_parquet(tmp, index=False)
@@ -100,11 +105,14 @@ def evaluation_figures(
     missing_submissions: pd.DataFrame,
     reconciliation_summary: dict,
     scoring_summary: dict,
+    monitoring_summary: dict,
 ) -> dict:
-    """评价数据汇总 — every figure of summary.json except the artifacts: rows, files, funds, coverage, score, indicators."""
+    """评价数据汇总 — every figure of summary.json except the artifacts: rows, files, funds, coverage, score,
+    indicators (an evaluation), or the monitoring block (a monitoring cut-off)."""
     figures = ingest_block(context.partition_key, submission_inventory, missing_submissions)
     figures.update({k: v for k, v in reconciliation_summary.items() if k != "rates"})
     figures.update(scoring_summary)
+    figures.update(monitoring_summary)
     return figures
 
 
@@ -226,8 +234,11 @@ def evaluation_report(
     county_matching: pd.DataFrame,
 ) -> dict:
     """评价报告 — report.html, report.pdf, report.docx, their chart images, scored_tables.xlsx (and the
-    项目支出绩效自评表 of a self-evaluation), byte-identical on rerun."""
+    项目支出绩效自评表 of a self-evaluation), byte-identical on rerun; none for a monitoring cut-off."""
     ev = paths.evaluation(context.partition_key)
+    if ev.monitoring_cutoff is not None:
+        context.add_output_metadata({"skipped": NOT_GRADED})
+        return {}
     # The lineage is the largest table of a run: the report reads only what it needs of it, in DuckDB.
     lineage_path = stored(Path(paths.out_root), context.partition_key, context.run.run_id, "lineage")
     inp = gather(
@@ -288,6 +299,7 @@ EVERY_ASSET = [
     *ingest_assets.OUTPUT_NAMES,
     *reconcile_assets.OUTPUT_NAMES,
     *scoring_assets.OUTPUT_NAMES,
+    *monitoring_assets.OUTPUT_NAMES,
     "findings",
     "lineage",
     "evaluation_figures",

@@ -8,9 +8,11 @@ from pipeline.defs.checks import check_result, schema_check_result, schema_check
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
+from pipeline.monitoring import NOT_GRADED
 from pipeline.scoring import score as scoring
 from pipeline.scoring.stage import score_all, scoring_inputs
 from pipeline.scoring.subprojects import subproject_status, subprojects_summary
+from pipeline.tables import empty
 
 GROUP = "scoring"
 
@@ -73,6 +75,17 @@ def indicator_scoring(
 ):
     """Score every indicator by its framework's method, sum into dimensions, a total and a grade."""
     ev = paths.evaluation(context.partition_key)
+    if ev.monitoring_cutoff is not None:  # a partial year is not graded: empty tables, saying why
+        skipped = {"skipped": dg.MetadataValue.text(NOT_GRADED)}
+        for name in TABLES:
+            df = empty(name)
+            yield dg.Output(df, output_name=name, metadata={**table_metadata(df, name), **skipped})
+            yield schema_check_result(name, df)
+        yield dg.Output({}, output_name="scoring_summary", metadata=skipped)
+        yield dg.AssetCheckResult(
+            check_name="dimensions_add_up", asset_key="dimension_scores", passed=True, metadata=skipped
+        )
+        return
     tables = dict(
         indicator_actuals=indicator_actuals, county_indicators=county_indicators, grades=grades, survey=survey
     )
