@@ -4,9 +4,9 @@ In one run on one machine it:
 1. generates (once, kept in the scratch folder) N small synthetic evaluations of about Hohhot's size
    (``synth`` with 1 county, 6 sub-projects, 8 indicators, seed = index: 600–750 rows each; Hohhot reads 694);
 2. times the bare start-up as ``bench`` does (a process that only imports the code location, median of 3);
-3. starts a throwaway production-like instance: a fresh role and database on the local PostgreSQL (the
-   cluster is started if it is down, and stopped again afterwards only then), ``DAGSTER_HOME`` in the scratch
-   folder with ``deploy/dagster.yaml`` plus ``concurrency: runs: max_concurrent_runs`` (the QueuedRunCoordinator,
+3. starts a throwaway production-like instance: a fresh role and database on the local PostgreSQL (a cluster
+   that was down is started, and stopped afterwards unless another client has connected to it since),
+   ``DAGSTER_HOME`` in the scratch folder with ``deploy/dagster.yaml`` plus ``concurrency: runs: max_concurrent_runs`` (the QueuedRunCoordinator,
    Dagster's default coordinator, named explicitly), ``dagster instance migrate``, every folder registered as
    a partition, then ``dagster-webserver`` and ``dagster-daemon run`` on ``workspace.yaml``;
 4. launches one run of the ``evaluate`` job per evaluation through the webserver's GraphQL API (``launchRun``
@@ -191,12 +191,20 @@ def _pg_reachable() -> bool:
         return False
 
 
-def _as_superuser(sql: str) -> None:
-    psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-c", sql]
+def _as_superuser(sql: str) -> str:
+    """Run one statement as the database superuser (the postgres OS user when we are root); its output."""
+    psql = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-c", sql]
     cmd = ["runuser", "-u", "postgres", "--", *psql] if os.geteuid() == 0 else psql
     proc = subprocess.run(cmd, cwd="/", capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(f"psql failed ({sql}): {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def _others_connected() -> bool:
+    """Whether any other client is connected: then a cluster we started stays up (someone else uses it now)."""
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+    return int(_as_superuser(sql) or 0) > 0
 
 
 def _local_cluster() -> tuple[str, str]:
@@ -495,7 +503,7 @@ def run(args: argparse.Namespace) -> int:
             _as_superuser(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         if role_created:
             _as_superuser(f"DROP ROLE IF EXISTS {name}")
-        if started_pg:
+        if started_pg and not _others_connected():  # down before, and nobody else has started using it since
             subprocess.run(["pg_ctlcluster", *started_pg, "stop"], check=False, capture_output=True, timeout=120)
 
     m = measure(runs, submitted_at, bare, args.concurrency)
