@@ -6,9 +6,10 @@ In one run on one machine it:
 2. times the bare start-up as ``bench`` does (a process that only imports the code location, median of 3);
 3. starts a throwaway production-like instance: a fresh role and database on the local PostgreSQL (a cluster
    that was down is started, and stopped afterwards unless another client has connected to it since),
-   ``DAGSTER_HOME`` in the scratch folder with ``deploy/dagster.yaml`` plus ``concurrency: runs: max_concurrent_runs`` (the QueuedRunCoordinator,
-   Dagster's default coordinator, named explicitly), ``dagster instance migrate``, every folder registered as
-   a partition, then ``dagster-webserver`` and ``dagster-daemon run`` on ``workspace.yaml``;
+   ``DAGSTER_HOME`` in the scratch folder with ``deploy/dagster.yaml`` plus ``concurrency: runs:
+   max_concurrent_runs`` (the QueuedRunCoordinator, Dagster's default coordinator, named explicitly),
+   ``dagster instance migrate``, every folder registered as a partition (``python -m pipeline partitions``),
+   then ``dagster-webserver`` and ``dagster-daemon run`` on ``workspace.yaml``;
 4. launches one run of the ``evaluate`` job per evaluation through the webserver's GraphQL API (``launchRun``
    with the ``dagster/partition`` tag: what the UI's "Materialize" on a partition sends), which queues it; the
    daemon's run queue starts at most ``--concurrency`` at a time, each in a new process (DefaultRunLauncher);
