@@ -312,51 +312,40 @@ def generate(raw: Path, ids: list[str], counties: int, subprojects: int, indicat
     return written
 
 
-def run_records(env: dict[str, str], run_ids: list[str]) -> list[dict[str, Any]]:
-    """Per run, from the instance in PostgreSQL: status, partition, creation/launch/start/end times, step seconds."""
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        import dagster as dg
+RUN_QUERY = """query($id: ID!) { runOrError(runId: $id) { ... on Run {
+  runId status creationTime startTime endTime tags { key value }
+  stepStats { stepKey status startTime endTime }
+  eventConnection { hasMore events { __typename ... on MessageEvent { timestamp } } } } } }"""
 
-        kinds = {
-            dg.DagsterEventType.RUN_ENQUEUED,
-            dg.DagsterEventType.RUN_STARTING,
-            dg.DagsterEventType.RUN_START,
-            dg.DagsterEventType.STEP_SUCCESS,
-        }
-        out = []
-        with dg.DagsterInstance.get() as inst:
-            records = {r.dagster_run.run_id: r for r in inst.get_run_records(dg.RunsFilter(run_ids=run_ids))}
-            for run_id in run_ids:
-                rec = records[run_id]
-                first: dict[str, float] = {}
-                steps: dict[str, float] = {}
-                for entry in inst.all_logs(run_id, of_type=kinds):
-                    event = entry.dagster_event
-                    if event is None:
-                        continue
-                    first.setdefault(event.event_type_value, entry.timestamp)
-                    if event.event_type == dg.DagsterEventType.STEP_SUCCESS:
-                        steps[str(event.step_key)] = event.step_success_data.duration_ms / 1000
-                out.append(
-                    {
-                        "run_id": run_id,
-                        "partition": rec.dagster_run.tags.get("dagster/partition"),
-                        "status": rec.dagster_run.status.value,
-                        "created": rec.create_timestamp.timestamp(),
-                        "enqueued": first.get("PIPELINE_ENQUEUED"),
-                        "launched": first.get("PIPELINE_STARTING"),
-                        "start": rec.start_time,
-                        "end": rec.end_time,
-                        "steps_s": sum(steps.values()),
-                        "steps": steps,
-                    }
-                )
-        return out
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+
+def run_records(gql: GraphQL, run_ids: list[str]) -> list[dict[str, Any]]:
+    """Per run, from its record in PostgreSQL (over GraphQL): status, partition, when it was created, launched
+    (RUN_STARTING: the run queue hands it to the launcher), started (RUN_START: its process is up and has loaded
+    the code) and ended, and each successful step's seconds."""
+    out = []
+    for run_id in run_ids:
+        run = gql(RUN_QUERY, id=run_id)["runOrError"]
+        first: dict[str, float] = {}
+        for event in run["eventConnection"]["events"]:
+            if event["__typename"] in ("RunStartingEvent", "RunStartEvent"):
+                first.setdefault(event["__typename"], int(event["timestamp"]) / 1000)
+        tags = {t["key"]: t["value"] for t in run["tags"]}
+        out.append(
+            {
+                "run_id": run_id,
+                "partition": tags.get("dagster/partition"),
+                "status": run["status"],
+                "created": run["creationTime"],
+                "launched": first.get("RunStartingEvent"),
+                "start": run["startTime"],
+                "end": run["endTime"],
+                "steps_s": sum(s["endTime"] - s["startTime"] for s in run["stepStats"] if s["status"] == "SUCCESS"),
+                "steps": {
+                    s["stepKey"]: s["endTime"] - s["startTime"] for s in run["stepStats"] if s["status"] == "SUCCESS"
+                },
+            }
+        )
+    return out
 
 
 def measure(runs: list[dict[str, Any]], submitted_at: float, bare: float, concurrency: int) -> dict[str, Any]:
@@ -496,7 +485,7 @@ def run(args: argparse.Namespace) -> int:
             say(f"all runs finished; {load()}")
         except TimeoutError:  # the figures of the runs that did finish, said to be partial
             say(f"TIMEOUT after {args.timeout:.0f} s: not every run finished; {load()}")
-        runs = run_records(env, run_ids)
+        runs = run_records(gql, run_ids)
     finally:
         for proc in servers:
             _stop(proc)
