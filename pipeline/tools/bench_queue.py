@@ -2,7 +2,7 @@
 
 In one run on one machine it:
 1. generates (once, kept in the scratch folder) N small synthetic evaluations of about Hohhot's size
-   (``synth`` with 1 county, 6 sub-projects, 8 indicators, seed = index: 600–750 rows each; Hohhot reads 694);
+   (``synth`` with 1 county, 6 sub-projects, 8 indicators, seed = index: 633–1,372 rows read, median 916; Hohhot reads 694);
 2. times the bare start-up as ``bench`` does (a process that only imports the code location, median of 3);
 3. starts a throwaway production-like instance: a fresh role and database on the local PostgreSQL (a cluster
    that was down is started, and stopped afterwards unless another client has connected to it since),
