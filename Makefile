@@ -24,7 +24,7 @@ $(shell rm -rf $(VENV))
 endif
 endif
 
-.PHONY: run test test-unit check format ui templates bench lock clean
+.PHONY: run test test-unit check format ui templates bench bench-queue lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ ui: $(STAMP) $(INSTANCE)
 
 bench: $(STAMP)
 	$(PY) -m pipeline bench
+
+# 50 Hohhot-sized evaluations through the Dagster run queue (PostgreSQL, daemon, concurrency 2); needs a local
+# PostgreSQL and root (it creates a throwaway role and database as the postgres user, and drops them).
+bench-queue: $(STAMP)
+	$(PY) -m pipeline bench-queue
 
 templates: $(STAMP)
 	$(PY) -m pipeline templates --evaluation 2023-hohhot-pes out/templates

@@ -8,5 +8,9 @@ is the command given, so the other commands never pay for pandas and the generat
 # command → (module, one-line help); each module has ``main(argv) -> int`` with its own arguments.
 TOOLS = {
     "bench": ("pipeline.tools.bench", "national-scale benchmark: stages, full run, DuckDB reference, nightly runs"),
+    "bench-queue": (
+        "pipeline.tools.bench_queue",
+        "many Hohhot-sized evaluations through the Dagster run queue on PostgreSQL: wall time per evaluation",
+    ),
     "synth": ("pipeline.tools.synth", "write a synthetic evaluation folder (national scale by default), deterministic"),
 }
