@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from typing import Any
 
 import pandas as pd
@@ -401,7 +402,7 @@ class Kind:
 
     @property
     def description(self) -> str:
-        return (self.model.__doc__ or "").strip()
+        return inspect.cleandoc(self.model.__doc__ or "")  # the same text on every Python (3.13 dedents docstrings)
 
 
 SOURCE_COLUMNS = ("file", "sheet", "row", "submitter")
