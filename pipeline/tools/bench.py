@@ -324,18 +324,7 @@ def run(args: argparse.Namespace) -> int:
     out = scratch / "out"
     if out.exists():
         shutil.rmtree(out)
-    cmd = [
-        sys.executable,
-        "-m",
-        "pipeline",
-        "run",
-        "--raw",
-        str(raw),
-        "--out",
-        str(out),
-        "--evaluation",
-        args.evaluation_id,
-    ]
+    cmd = _run_command(raw, out, args.evaluation_id)
     full, rss, code, log = _timed_process(cmd)
     if code != 0:
         say(log[-3000:])
@@ -427,14 +416,9 @@ def run(args: argparse.Namespace) -> int:
     return 0 if not problems else 1
 
 
-def _hohhot(scratch: Path) -> float | None:
-    """Seconds of ``python -m pipeline run`` on the Hohhot evaluation of the repository's raw/ (None without it)."""
-    raw = Path(__file__).resolve().parents[2] / "raw"
-    if not (raw / "2023-hohhot-pes" / "evaluation.yaml").is_file():
-        return None
-    out = scratch / "hohhot-out"
-    shutil.rmtree(out, ignore_errors=True)
-    cmd = [
+def _run_command(raw: Path, out: Path, evaluation_id: str) -> list[str]:
+    """``python -m pipeline run`` on one evaluation, as a user runs it."""
+    return [
         sys.executable,
         "-m",
         "pipeline",
@@ -444,9 +428,18 @@ def _hohhot(scratch: Path) -> float | None:
         "--out",
         str(out),
         "--evaluation",
-        "2023-hohhot-pes",
+        evaluation_id,
     ]
-    seconds, _, code, log = _timed_process(cmd)
+
+
+def _hohhot(scratch: Path) -> float | None:
+    """Seconds of ``python -m pipeline run`` on the Hohhot evaluation of the repository's raw/ (None without it)."""
+    raw = Path(__file__).resolve().parents[2] / "raw"
+    if not (raw / "2023-hohhot-pes" / "evaluation.yaml").is_file():
+        return None
+    out = scratch / "hohhot-out"
+    shutil.rmtree(out, ignore_errors=True)
+    seconds, _, code, log = _timed_process(_run_command(raw, out, "2023-hohhot-pes"))
     if code != 0:
         print(log[-3000:])
         raise SystemExit(f"Hohhot run failed (exit {code})")
