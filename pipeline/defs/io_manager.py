@@ -30,8 +30,15 @@ def release_memory() -> None:
 
     Arrow's allocator and glibc's both keep freed memory for reuse; between steps of a national run
     that is gigabytes the next step does not need, which would add up to the run's peak.
+
+    What survives the collection (modules, Dagster's run state, caches) is then frozen out of every
+    later collection (``gc.freeze``): with Dagster and Great Expectations loaded, a full collection
+    over them took 0.1–0.2 s each, about 3 s per evaluation over its steps and automatic collections,
+    while the next collection only needs to look at what the coming step allocates. Frozen objects are
+    still freed by reference counting; only a reference cycle among them would outlive the process.
     """
     gc.collect()
+    gc.freeze()
     pa.default_memory_pool().release_unused()
     if sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError):

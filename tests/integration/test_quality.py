@@ -185,3 +185,15 @@ def test_untouched_tables_still_pass_and_the_appendix_names_the_observed_values(
 def test_importing_the_package_does_not_import_great_expectations():
     code = "import sys, pipeline.quality; assert 'great_expectations' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_preload_imports_great_expectations_once_in_the_background():
+    code = (
+        "import sys, threading; from pipeline.quality import expectations as e\n"
+        "assert 'great_expectations' not in sys.modules\n"
+        "e.preload(); e.preload()\n"
+        "assert len(e._preloading) == 1 and e._preloading[0].daemon\n"
+        "e._preloading[0].join()\n"
+        "assert 'great_expectations' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

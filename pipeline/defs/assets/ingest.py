@@ -15,6 +15,7 @@ from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
 from pipeline.ingest import checks
 from pipeline.ingest.stage import ingest
+from pipeline.quality import expectations
 from pipeline.tables import TABLES
 
 GROUP = "ingest"
@@ -67,6 +68,7 @@ OUTPUT_NAMES = [*KINDS, *OTHER_OUTS]
 def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePaths):
     """Read every submission of the evaluation, validate it against the contract, quarantine bad rows."""
     progress.current().step("validated_submissions")
+    expectations.preload()  # data_quality needs GX; its import overlaps the read, which waits on the readers
     ev = paths.evaluation(context.partition_key)
     result = ingest(ev, Path(paths.raw_root), cache_dir=paths.cache_dir(context.partition_key, "read"))
     # Record what was read as an observation of the raw folder: its data version is the content hash.
