@@ -7,42 +7,18 @@ not produce itself (a run of some assets only) is read from the evaluation's pub
 (``pipeline.outputs.finalize``), not per step.
 """
 
-import contextlib
-import ctypes
-import gc
 import json
-import sys
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-import pyarrow as pa
 
 from pipeline import outputs, progress, store
 from pipeline.defs.resources import PipelinePaths
 from pipeline.files import atomic_write
+from pipeline.memory import release_memory
 
 _last_step = [""]  # the step whose inputs were loaded last, in this process
-
-
-def release_memory() -> None:
-    """Give memory that a finished step freed back to the system, so that the next step starts from less.
-
-    Arrow's allocator and glibc's both keep freed memory for reuse; between steps of a national run
-    that is gigabytes the next step does not need, which would add up to the run's peak.
-
-    What survives the collection (modules, Dagster's run state, caches) is then frozen out of every
-    later collection (``gc.freeze``): with Dagster and Great Expectations loaded, a full collection
-    over them took 0.1–0.2 s each, about 3 s per evaluation over its steps and automatic collections,
-    while the next collection only needs to look at what the coming step allocates. Frozen objects are
-    still freed by reference counting; only a reference cycle among them would outlive the process.
-    """
-    gc.collect()
-    gc.freeze()
-    pa.default_memory_pool().release_unused()
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 class EvaluationIOManager(dg.ConfigurableIOManager):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -20,9 +22,14 @@ from pipeline.ingest.inventory import RECOGNISED, UNRECOGNISED, kind_from_name, 
 from pipeline.ingest.isolation import read_files
 from pipeline.ingest.read import Problem, RawTable, SourceFile
 from pipeline.ingest.validate import QUARANTINE_COLUMNS, Codes, Validated, validate_kind
+from pipeline.memory import return_freed
 from pipeline.tables import columns
 
 VALIDATE_THREADS = os.cpu_count() or 2
+# Rows whose validation may be under way at once. Validating a kind holds its raw cells, the typed frame
+# and pandera's intermediates (about 1 KiB a row at its height): two million-row kinds side by side were the
+# national run's peak. A kind larger than this runs with only small kinds beside it.
+VALIDATE_ROWS_AT_ONCE = 1_200_000
 INVENTORY_COLUMNS = columns("submission_inventory")
 SHEET_COLUMNS = columns("sheet_inventory")
 STATUS_LABELS = {"accepted": "已采用", "partial": "部分采用", "rejected": "整份拒收", "unrecognised": "未识别"}
@@ -119,6 +126,7 @@ def validate_all(
         report.advance("validate", sum(t.frame.num_rows for t in raw[kind.name]))
         for t in raw[kind.name]:  # the cells are typed now: let them go (accounting needs only the files and kinds)
             t.frame, t.issues = t.frame.schema.empty_table(), t.issues.schema.empty_table()
+        return_freed()  # before the next kind allocates
         return result
 
     codes = Codes.for_evaluation(ev, [], ev.indicator_codes)
@@ -127,12 +135,60 @@ def validate_all(
     if registry_files and not raw["subprojects"]:
         extra = read_all(ev, registry_files)["subprojects"]
         codes.subproject = validate_kind(KINDS["subprojects"], extra, ev, codes).accepted["subproject_code"].tolist()
-    results = {"subprojects": registry}
-    others = [k for name, k in KINDS.items() if name != "subprojects"]
     # Kinds are independent once the registry is known; pyarrow and much of pandas release the GIL.
-    with ThreadPoolExecutor(max_workers=VALIDATE_THREADS) as pool:
-        for kind, result in zip(others, pool.map(one, others)):
-            results[kind.name] = result
+    sizes = {name: sum(t.frame.num_rows for t in raw[name]) for name in KINDS if name != "subprojects"}
+    done = in_parallel(sizes, lambda name: one(KINDS[name]), VALIDATE_THREADS, VALIDATE_ROWS_AT_ONCE)
+    return {"subprojects": registry} | {name: done[name] for name in sizes}
+
+
+T = TypeVar("T")
+
+
+def in_parallel(sizes: Mapping[str, int], work: Callable[[str], T], threads: int, budget: int) -> dict[str, T]:
+    """``work(key)`` for every key, in ``threads`` threads, largest first, with at most ``budget`` (rows) at once.
+
+    A thread takes the largest pending key that fits beside what is running; a key larger than the budget
+    runs only when nothing else is. The first error is raised once running work has finished.
+    """
+    pending = sorted(sizes, key=lambda k: (-sizes[k], k))
+    results: dict[str, T] = {}
+    errors: list[BaseException] = []
+    cond = threading.Condition()
+    used = 0
+
+    def next_key() -> tuple[str, int] | None:
+        nonlocal used
+        with cond:
+            while pending and not errors:
+                key = next((k for k in pending if used + min(sizes[k], budget) <= budget), None)
+                if key is not None:
+                    pending.remove(key)
+                    used += min(sizes[key], budget)
+                    return key, min(sizes[key], budget)
+                cond.wait()
+            return None
+
+    def worker() -> None:
+        nonlocal used
+        while (taken := next_key()) is not None:
+            key, held = taken
+            try:
+                results[key] = work(key)
+            except BaseException as exc:  # handed to the caller below
+                with cond:
+                    errors.append(exc)
+            finally:
+                with cond:
+                    used -= held
+                    cond.notify_all()
+
+    pool = [threading.Thread(target=worker, name=f"validate-{i}") for i in range(max(1, threads))]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if errors:
+        raise errors[0]
     return results
 
 
