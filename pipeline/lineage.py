@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from pipeline.reconcile import derived_edges
 from pipeline.tables import LINEAGE_COLUMNS, columns
@@ -63,18 +64,41 @@ def unify(
         stages.append((monitoring, {}))
     for df, names in stages:
         df = df[LINEAGE_COLUMNS].copy()
-        table = df["output_table"].astype(str)
-        df["output_table"] = table.map(names).fillna(table)
+        # Renamed once per distinct table name, not once per edge.
+        table = _category_of_text(df["output_table"])
+        if table is None:
+            table = pd.Categorical(df["output_table"].astype(str))
+        renamed = pd.Index([names.get(t, t) for t in table.categories], dtype=object)
+        df["output_table"] = renamed.take(table.codes).to_numpy()
         parts.append(df)
     # Both inputs are in a deterministic order already; categoricals keep millions of edges small.
-    edges = pd.concat(parts, ignore_index=True)
-    for c in LINEAGE_COLUMNS:
-        if c != "row":
-            edges[c] = edges[c].astype(str).astype("category") if edges[c].dtype != "category" else edges[c]
-    edges["row"] = edges["row"].astype("int64")
+    edges = pd.DataFrame(
+        {c: _text_category([p[c] for p in parts]) for c in LINEAGE_COLUMNS if c != "row"}
+        | {"row": pd.concat([p["row"] for p in parts], ignore_index=True).astype("int64")}
+    )[LINEAGE_COLUMNS]
     sha = dict(zip(inventory["file"], inventory["sha256"]))
     edges["sha256"] = edges["file"].map(sha).astype("category")
     return edges
+
+
+def _text_category(columns: list[pd.Series]) -> pd.Categorical:
+    """The columns one after another as one categorical of their text, categories sorted: what
+    ``pd.concat(columns).astype(str).astype("category")`` gives, without turning every value into text."""
+    cats = [cat for c in columns if (cat := _category_of_text(c)) is not None]
+    if len(cats) < len(columns):  # missing values ("nan") or values not yet text: the general way
+        return pd.Categorical(pd.concat(columns, ignore_index=True).astype(str))
+    return union_categoricals(cats, sort_categories=True)
+
+
+def _category_of_text(column: pd.Series) -> pd.Categorical | None:
+    """The column as a categorical if every value is text (no missing value), else None."""
+    if column.dtype == "category":
+        cat = column.array.remove_unused_categories()  # categories are the values present, as astype(str) gives
+        text = pd.api.types.infer_dtype(cat.categories, skipna=False) in ("string", "empty")
+        return cat if text and not (cat.codes < 0).any() else None
+    if pd.api.types.infer_dtype(column, skipna=False) not in ("string", "empty"):  # a missing value is "mixed"
+        return None
+    return pd.Categorical(column)
 
 
 @dataclasses.dataclass

@@ -163,3 +163,22 @@ def test_an_evaluation_with_bad_rules_fails_at_load(tmp_path):
 def test_the_default_rule_table_ends_with_a_catch_all():
     assert severity_rules(Settings()) == list(DEFAULT_SEVERITY_RULES)
     assert set(DEFAULT_SEVERITY_RULES[-1]) == {"name", "severity"}
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        [pd.Series(["b", "a", "b"], dtype=object), pd.Series(["c", "a"], dtype="category")],
+        [pd.Series(["x"], dtype="category"), pd.Series([], dtype=object)],
+        [pd.Series(["a", None], dtype=object), pd.Series(["b"], dtype=object)],  # a missing value becomes "None"
+        [pd.Series(["a", 5], dtype=object), pd.Series([5, "b"], dtype="category")],  # not yet text
+        [pd.Series(["z", "y"], dtype="category").cat.set_categories(["z", "y", "w"]), pd.Series(["a"], dtype=object)],
+    ],
+)
+def test_lineage_text_categories_are_those_of_concat_astype_str(columns):
+    from pipeline.lineage import _text_category
+
+    want = pd.concat(columns, ignore_index=True).astype(str).astype("category")
+    got = pd.Series(_text_category(columns))
+    pd.testing.assert_series_equal(got, want, check_names=False)
+    assert list(got.cat.categories) == list(want.cat.categories)
