@@ -93,12 +93,16 @@ def _text_category(columns: list[pd.Series]) -> pd.Categorical:
 def _category_of_text(column: pd.Series) -> pd.Categorical | None:
     """The column as a categorical if every value is text (no missing value), else None."""
     if column.dtype == "category":
-        cat = column.array.remove_unused_categories()  # categories are the values present, as astype(str) gives
+        cat: pd.Categorical = column.array.remove_unused_categories()  # categories are the values present, as astype(str) gives
         text = pd.api.types.infer_dtype(cat.categories, skipna=False) in ("string", "empty")
-        return cat if text and not (cat.codes < 0).any() else None
+        if not text or (cat.codes < 0).any():
+            return None
+        if cat.categories.dtype != object:  # e.g. pandas' string dtype: categories of Python str, as astype(str) gives
+            cat = cat.rename_categories(dict(zip(cat.categories, list(cat.categories), strict=True)))
+        return cat
     if pd.api.types.infer_dtype(column, skipna=False) not in ("string", "empty"):  # a missing value is "mixed"
         return None
-    return pd.Categorical(column)
+    return pd.Categorical(column.to_numpy(dtype=object))  # categories of Python str, whatever the column's dtype
 
 
 @dataclasses.dataclass

@@ -374,22 +374,26 @@ class _Writer:
         repeat = OxmlElement("w:tblHeader")  # the header row repeats on every page
         repeat.set(qn("w:val"), "true")
         header._tr.get_or_add_trPr().append(repeat)
-        for cell, text in zip(header.cells, t.columns):
+        # Each cell's width is set as its row is written: python-docx's column.cells rebuilds the whole
+        # grid for every column. A cell merged across the row gets the last column's width.
+        mm = [Mm(w) for w in widths]
+        for cell, text, width in zip(header.cells, t.columns, mm):
             self._cell(cell, text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
             _shade(cell, HEADER_FILL)
+            cell.width = width
         for r in t.rows:
             cells = table.add_row().cells
             if r.kind in ("group", "group2") or len(r.cells) == 1 < len(cells):
                 merged = cells[0].merge(cells[-1]) if len(cells) > 1 else cells[0]
                 self._cell(merged, r.cells[0], bold=r.kind == "group")
                 _shade(merged, GROUP_FILL)
+                merged.width = mm[len(cells) - 1]
                 continue
             for j, (cell, text) in enumerate(zip(cells, r.cells)):
                 align = WD_ALIGN_PARAGRAPH.RIGHT if j in t.numeric else None
                 self._cell(cell, text, bold=r.kind in ("subtotal", "total"), align=align)
-        for j, width in enumerate(widths):
-            for cell in table.columns[j].cells:
-                cell.width = Mm(width)
+            for cell, width in zip(cells, mm):
+                cell.width = width
         self.doc.add_paragraph()
 
     def _cell(self, cell: _Cell, text: str, *, bold: bool = False, align: WD_ALIGN_PARAGRAPH | None = None) -> None:

@@ -173,6 +173,9 @@ def test_the_default_rule_table_ends_with_a_catch_all():
         [pd.Series(["a", None], dtype=object), pd.Series(["b"], dtype=object)],  # a missing value becomes "None"
         [pd.Series(["a", 5], dtype=object), pd.Series([5, "b"], dtype="category")],  # not yet text
         [pd.Series(["z", "y"], dtype="category").cat.set_categories(["z", "y", "w"]), pd.Series(["a"], dtype=object)],
+        [pd.Series(["b"], dtype=object), pd.Series(["a", "b"], dtype="string")],  # a monitoring cut-off's lineage
+        [pd.Series(["b"], dtype="string").astype("category"), pd.Series(["a"], dtype=object)],
+        [pd.Series(["b"], dtype="category"), pd.Series([], dtype="string")],
     ],
 )
 def test_lineage_text_categories_are_those_of_concat_astype_str(columns):
