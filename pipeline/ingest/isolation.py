@@ -24,6 +24,7 @@ import importlib.machinery
 import io
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import resource
 import struct
@@ -268,6 +269,10 @@ def _pool(workers: int, memory_mb: int) -> pebble.ProcessPool:
         )
         if not _pools:
             atexit.register(shutdown)
+            # A process that multiprocessing started (Dagster's code server starts each run so) joins its
+            # children in multiprocessing's exit function, before any atexit handler: the workers are stopped
+            # there first, or the finished run's process waits for them for ever.
+            multiprocessing.util.Finalize(None, shutdown, exitpriority=100)
         _pools[key] = pool
     return pool
 
