@@ -93,7 +93,9 @@ def _text_category(columns: list[pd.Series]) -> pd.Categorical:
 def _category_of_text(column: pd.Series) -> pd.Categorical | None:
     """The column as a categorical if every value is text (no missing value), else None."""
     if column.dtype == "category":
-        cat: pd.Categorical = column.array.remove_unused_categories()  # categories are the values present, as astype(str) gives
+        cat: pd.Categorical = (
+            column.array.remove_unused_categories()
+        )  # categories are the values present, as astype(str) gives
         text = pd.api.types.infer_dtype(cat.categories, skipna=False) in ("string", "empty")
         if not text or (cat.codes < 0).any():
             return None
