@@ -389,9 +389,13 @@ class Kind:
     county_scoped: bool = False  # rows belong to the county named by the submitter
 
     @functools.cached_property
+    def schema(self) -> pa.DataFrameSchema:
+        """The model as a pandera schema, built once."""
+        return self.model.to_schema()
+
+    @functools.cached_property
     def columns(self) -> dict[str, pa.Column]:
-        schema = self.model.to_schema()
-        return {n: c for n, c in schema.columns.items() if n not in SOURCE_COLUMNS}
+        return {n: c for n, c in self.schema.columns.items() if n not in SOURCE_COLUMNS}
 
     @property
     def unique_key(self) -> list[str] | None:

@@ -93,14 +93,13 @@ def _text_category(columns: list[pd.Series]) -> pd.Categorical:
 def _category_of_text(column: pd.Series) -> pd.Categorical | None:
     """The column as a categorical if every value is text (no missing value), else None."""
     if column.dtype == "category":
-        cat: pd.Categorical = (
-            column.array.remove_unused_categories()
-        )  # categories are the values present, as astype(str) gives
+        # Only the categories present, as astype(str) gives; as Python str whatever their dtype (e.g. string).
+        cat: pd.Categorical = column.array.remove_unused_categories()
         text = pd.api.types.infer_dtype(cat.categories, skipna=False) in ("string", "empty")
         if not text or (cat.codes < 0).any():
             return None
-        if cat.categories.dtype != object:  # e.g. pandas' string dtype: categories of Python str, as astype(str) gives
-            cat = cat.rename_categories(dict(zip(cat.categories, list(cat.categories), strict=True)))
+        if cat.categories.dtype != object:
+            cat = cat.set_categories(pd.Index(list(cat.categories), dtype=object), rename=True)
         return cat
     if pd.api.types.infer_dtype(column, skipna=False) not in ("string", "empty"):  # a missing value is "mixed"
         return None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
@@ -21,7 +19,7 @@ def contract(kind: Kind, df: pd.DataFrame) -> Check:
     through ``kind.model.validate``, which names every failing value.
     """
     failures = pd.DataFrame()
-    if not holds(_schema(kind), df):
+    if not holds(kind.schema, df):
         try:
             kind.model.validate(df, lazy=True)
         except SchemaErrors as exc:
@@ -38,11 +36,6 @@ def contract(kind: Kind, df: pd.DataFrame) -> Check:
             else "none",
         },
     )
-
-
-@functools.cache
-def _schema(kind: Kind) -> pa.DataFrameSchema:
-    return kind.model.to_schema()
 
 
 VECTOR_DTYPES = {"str", "int64", "datetime64[ns]", "bool"}

@@ -163,8 +163,9 @@ def in_parallel(sizes: Mapping[str, int], work: Callable[[str], T], threads: int
                 key = next((k for k in pending if used + min(sizes[k], budget) <= budget), None)
                 if key is not None:
                     pending.remove(key)
-                    used += min(sizes[key], budget)
-                    return key, min(sizes[key], budget)
+                    held = min(sizes[key], budget)
+                    used += held
+                    return key, held
                 cond.wait()
             return None
 
