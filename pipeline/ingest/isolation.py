@@ -21,13 +21,10 @@ import contextlib
 import dataclasses
 import hashlib
 import importlib.machinery
-import io
-import json
 import multiprocessing
 import multiprocessing.util
 import os
 import resource
-import struct
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -35,11 +32,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from pipeline import progress
 from pipeline.contract import KINDS
 from pipeline.ingest.read import Problem, RawTable, SheetAccount, SourceFile, read_file
+from pipeline.ingest.sealed import Damaged, seal, unseal
 from pipeline.limits import Limits
 
 if TYPE_CHECKING:
@@ -52,7 +48,6 @@ BATCH_BYTES = 8 * 1024 * 1024
 WORKER_FAILED = (
     "文件无法读取（超出资源限制或文件损坏）；解析该文件的进程被终止。请用 Excel 或 WPS 打开检查后另存为 .xlsx 再报送。"
 )
-_U64 = struct.Struct("<Q")
 
 
 # --- one serialised read result ------------------------------------------------------------------
@@ -67,69 +62,29 @@ def dump(sf: SourceFile, tables: Sequence[RawTable]) -> bytes:
         "sheets": [dataclasses.asdict(a) for a in sf.sheets],
         "tables": [{"sheet": t.sheet, "kind": t.kind.name, "units": t.units, "titles": t.titles} for t in tables],
     }
-    out = io.BytesIO()
-    out.write(MAGIC)
-    _chunk(out, json.dumps(meta, ensure_ascii=False, sort_keys=True).encode())
-    for t in tables:
-        _chunk(out, _ipc(t.frame))
-        _chunk(out, _ipc(t.issues))
-    body = out.getvalue()
-    return body + hashlib.sha256(body).digest()
+    return seal(MAGIC, meta, [part for t in tables for part in (t.frame, t.issues)])
 
 
 def load(data: bytes, sf: SourceFile) -> list[RawTable]:
-    """Fill ``sf`` and return its tables from :func:`dump`'s bytes; ``ValueError`` when they are damaged."""
-    body, trailer = data[:-32], data[-32:]
-    if not data.startswith(MAGIC) or hashlib.sha256(body).digest() != trailer:
-        raise ValueError("damaged read result")
-    view = memoryview(body)
-    pos = len(MAGIC)
-    meta_bytes, pos = _unchunk(view, pos)
-    meta = json.loads(bytes(meta_bytes))
+    """Fill ``sf`` and return its tables from :func:`dump`'s bytes; :class:`Damaged` when they are damaged."""
+    meta, parts = unseal(MAGIC, data)
+    if len(parts) != 2 * len(meta["tables"]):
+        raise Damaged("read result with missing tables")
     sf.format, sf.warnings, sf.declared_code = meta["format"], meta["warnings"], meta["declared_code"]
     sf.problems = [Problem(**p) for p in meta["problems"]]
     sf.sheets = [SheetAccount(**a) for a in meta["sheets"]]
-    tables = []
-    for t in meta["tables"]:
-        frame, pos = _unchunk(view, pos)
-        issues, pos = _unchunk(view, pos)
-        tables.append(
-            RawTable(
-                file=sf,
-                sheet=t["sheet"],
-                kind=KINDS[t["kind"]],
-                frame=_table(frame),
-                units=t["units"],
-                titles=t["titles"],
-                issues=_table(issues),
-            )
+    return [
+        RawTable(
+            file=sf,
+            sheet=t["sheet"],
+            kind=KINDS[t["kind"]],
+            frame=parts[2 * i],
+            units=t["units"],
+            titles=t["titles"],
+            issues=parts[2 * i + 1],
         )
-    return tables
-
-
-def _chunk(out: io.BytesIO, data: bytes) -> None:
-    out.write(_U64.pack(len(data)))
-    out.write(data)
-
-
-def _unchunk(view: memoryview, pos: int) -> tuple[memoryview, int]:
-    (n,) = _U64.unpack_from(view, pos)
-    start = pos + _U64.size
-    if start + n > len(view):
-        raise ValueError("truncated read result")
-    return view[start : start + n], start + n
-
-
-def _ipc(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    data: bytes = sink.getvalue().to_pybytes()
-    return data
-
-
-def _table(data: memoryview) -> pa.Table:
-    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+        for i, t in enumerate(meta["tables"])
+    ]
 
 
 # --- the worker side --------------------------------------------------------------------------------
@@ -210,7 +165,7 @@ def read_files(
                     results[i] = load(entry.read_bytes(), sf)
                     report.advance("read")
                     continue
-                except (ValueError, OSError, struct.error, pa.ArrowException):
+                except (Damaged, OSError, KeyError, TypeError):  # KeyError, TypeError: metadata of another layout
                     sf.problems, sf.sheets, sf.warnings = [], [], []  # damaged entry: read the file again
         todo.append(i)
     if todo:

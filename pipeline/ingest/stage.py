@@ -20,8 +20,9 @@ from pipeline.contract import KINDS, Kind
 from pipeline.evaluation import Evaluation
 from pipeline.ingest.inventory import RECOGNISED, UNRECOGNISED, kind_from_name, list_submissions
 from pipeline.ingest.isolation import read_files
+from pipeline.ingest.partials import Store, check_kind
 from pipeline.ingest.read import Problem, RawTable, SourceFile
-from pipeline.ingest.validate import QUARANTINE_COLUMNS, Codes, Validated, validate_kind
+from pipeline.ingest.validate import QUARANTINE_COLUMNS, Codes, Validated, check_rows, unique_ids, validate_kind
 from pipeline.memory import return_freed
 from pipeline.tables import columns
 
@@ -43,6 +44,8 @@ class Ingested:
     sheets: pd.DataFrame  # SHEET_COLUMNS, one row per sheet (or CSV) read: every line accounted for
     missing: pd.DataFrame  # expected submissions not received: submitter_type, submitter, kind
     findings: pd.DataFrame
+    # Per-file validation results (file × kind) taken from the store, and computed in this run.
+    partials: dict[str, int] = dataclasses.field(default_factory=lambda: {"reused": 0, "computed": 0})
 
     @property
     def rows(self) -> dict[str, int]:
@@ -84,9 +87,13 @@ def source_files(ev: Evaluation, raw_root: Path) -> list[SourceFile]:
     return out
 
 
-def ingest(ev: Evaluation, raw_root: Path, cache_dir: Path | None = None) -> Ingested:
-    """Read and validate the evaluation's submissions. ``cache_dir`` keeps read files by content."""
-    return ingest_files(ev, source_files(ev, raw_root), cache_dir=cache_dir)
+def ingest(ev: Evaluation, raw_root: Path, cache_dir: Path | None = None, partials_dir: Path | None = None) -> Ingested:
+    """Read and validate the evaluation's submissions.
+
+    ``cache_dir`` keeps read files by content; ``partials_dir`` keeps each file's validation results
+    (:mod:`pipeline.ingest.partials`), so an unchanged file is neither read nor validated again.
+    """
+    return ingest_files(ev, source_files(ev, raw_root), cache_dir=cache_dir, partials_dir=partials_dir)
 
 
 def ingest_files(
@@ -94,11 +101,15 @@ def ingest_files(
     files: list[SourceFile],
     registry_files: list[SourceFile] | None = None,
     cache_dir: Path | None = None,
+    partials_dir: Path | None = None,
 ) -> Ingested:
     """Ingest these files. ``registry_files`` supply the sub-project registry without being reported (``check``)."""
     raw = read_all(ev, files, cache_dir)
-    results = validate_all(ev, raw, registry_files)
-    return account(ev, files, raw, results)
+    counts: dict[str, int] = {}
+    results = validate_all(ev, raw, registry_files, partials_dir, counts)
+    ingested = account(ev, files, raw, results)
+    ingested.partials.update(counts)
+    return ingested
 
 
 def read_all(ev: Evaluation, files: list[SourceFile], cache_dir: Path | None = None) -> dict[str, list[RawTable]]:
@@ -112,17 +123,25 @@ def read_all(ev: Evaluation, files: list[SourceFile], cache_dir: Path | None = N
 
 
 def validate_all(
-    ev: Evaluation, raw: dict[str, list[RawTable]], registry_files: list[SourceFile] | None = None
+    ev: Evaluation,
+    raw: dict[str, list[RawTable]],
+    registry_files: list[SourceFile] | None = None,
+    partials_dir: Path | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, Validated]:
     """Stage "validate": every kind, the registry first (other kinds' sub-project codes are checked against it).
 
-    Each kind's raw cells are released once it is validated (``raw`` keeps its tables' files and kinds).
+    The per-row rules run per kind over the files whose results are not in ``partials_dir`` (all of
+    them without one); the rule across files (unique ids) then runs over every row. ``counts`` gets
+    how many file × kind results were reused and computed. Each kind's raw cells are released once it
+    is validated (``raw`` keeps its tables' files and kinds).
     """
     report = progress.current()
     report.task("validate", "校验行 validate rows", sum(t.frame.num_rows for ts in raw.values() for t in ts), "rows")
 
-    def one(kind: Kind) -> Validated:
-        result = validate_kind(kind, raw[kind.name], ev, codes)
+    def one(kind: Kind, store: Store | None = None) -> Validated:
+        checked = check_kind(kind, raw[kind.name], store, lambda tables: check_rows(kind, tables, ev, codes))
+        result = unique_ids(kind, checked)
         report.advance("validate", sum(t.frame.num_rows for t in raw[kind.name]))
         for t in raw[kind.name]:  # the cells are typed now: let them go (accounting needs only the files and kinds)
             t.frame, t.issues = t.frame.schema.empty_table(), t.issues.schema.empty_table()
@@ -136,8 +155,14 @@ def validate_all(
         extra = read_all(ev, registry_files)["subprojects"]
         codes.subproject = validate_kind(KINDS["subprojects"], extra, ev, codes).accepted["subproject_code"].tolist()
     # Kinds are independent once the registry is known; pyarrow and much of pandas release the GIL.
+    # The registry is validated every run (a few rows): its codes are part of every other partial's key.
+    store = Store(partials_dir, ev, codes) if partials_dir is not None else None
     sizes = {name: sum(t.frame.num_rows for t in raw[name]) for name in KINDS if name != "subprojects"}
-    done = in_parallel(sizes, lambda name: one(KINDS[name]), VALIDATE_THREADS, VALIDATE_ROWS_AT_ONCE)
+    done = in_parallel(sizes, lambda name: one(KINDS[name], store), VALIDATE_THREADS, VALIDATE_ROWS_AT_ONCE)
+    if store is not None:
+        store.sweep()
+        if counts is not None:
+            counts.update(reused=store.hits, computed=store.misses)
     return {"subprojects": registry} | {name: done[name] for name in sizes}
 
 

@@ -86,6 +86,20 @@ class Codes:
         )
 
 
+# Every row of a kind with an id: what the rule across files (unique ids) needs, and no more.
+ID_COLUMNS = ["file", "sheet", "row", "span", "submitter", "id", "text", "title", "passed"]
+
+
+@dataclasses.dataclass
+class Checked:
+    """One kind's rows after the per-row rules (:func:`check_rows`): a file's part of it is the same in any batch."""
+
+    accepted: pd.DataFrame  # rows that passed every per-row rule, typed
+    quarantine: pd.DataFrame  # QUARANTINE_COLUMNS
+    by_sheet: pd.DataFrame  # file, sheet, rows, row_lines, accepted, accepted_lines (per-row rules only)
+    ids: pd.DataFrame  # ID_COLUMNS: every row read, when the kind has an id column; else empty
+
+
 @dataclasses.dataclass
 class Validated:
     accepted: pd.DataFrame
@@ -192,6 +206,11 @@ def _header_titles(kind: Kind, tables: list[RawTable], index: np.ndarray) -> dic
 
 def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Codes) -> Validated:
     """Type and validate every row of one kind, from all its files at once (vectorised)."""
+    return unique_ids(kind, check_rows(kind, tables, ev, codes))
+
+
+def check_rows(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Codes) -> Checked:
+    """Every rule that looks at one row at a time; what a row decides here does not depend on other files."""
     raw, unit, index = table_frame(kind, tables)
     n = len(raw)
     columns = kind.columns
@@ -246,8 +265,65 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
         )
         .groupby(["file", "sheet"], sort=False)
         .sum()
+        .reset_index()
     )
-    return Validated(accepted=accepted, quarantine=quarantine[QUARANTINE_COLUMNS], by_sheet=by_sheet)
+    ids = pd.DataFrame(columns=ID_COLUMNS)
+    if kind.id_column is not None:
+        ids = pd.DataFrame(
+            {
+                "file": typed["file"],
+                "sheet": typed["sheet"],
+                "row": typed["row"],
+                "span": span,
+                "submitter": typed["submitter"],
+                "id": typed[kind.id_column],
+                "text": raw[kind.id_column].astype(object).where(raw[kind.id_column].notna(), None)
+                if kind.id_column in raw
+                else None,
+                "title": titles[kind.id_column],
+                "passed": keep,
+            }
+        )
+    return Checked(
+        accepted=accepted, quarantine=quarantine[QUARANTINE_COLUMNS].reset_index(drop=True), by_sheet=by_sheet, ids=ids
+    )
+
+
+def unique_ids(kind: Kind, checked: Checked) -> Validated:
+    """The rule across rows and files: an id appears once (per county for county submissions).
+
+    pandera's ``unique`` semantics (``duplicated(keep=False)`` over the typed ids of every row read,
+    accepted or not, a missing id equal to another missing one): every row of a repeated id is
+    quarantined with "duplicate_id". It runs over all of a kind's rows every run, whether their
+    per-row results were computed now or kept from an earlier run (:mod:`pipeline.ingest.partials`).
+    """
+    accepted, quarantine, by_sheet = checked.accepted, checked.quarantine, checked.by_sheet
+    ids = checked.ids
+    if kind.unique_key is not None and len(ids):
+        dup = ids.duplicated(subset=["submitter", "id"] if kind.county_scoped else ["id"], keep=False)
+        if dup.any():
+            text = ids["text"]
+            found = _records(
+                ids,
+                dup,
+                ids["title"],
+                "duplicate_id",
+                _per_value("duplicate_id", text, dup[dup].index, ids["title"]),
+                text,
+                kind,
+            )
+            quarantine = pd.concat([quarantine, found[QUARANTINE_COLUMNS]], ignore_index=True)
+            gone = ids[dup & ids["passed"]]
+            if len(gone):
+                where = ["file", "sheet", "row"]
+                drop = pd.MultiIndex.from_frame(accepted[where]).isin(pd.MultiIndex.from_frame(gone[where]))
+                accepted = accepted[~drop].reset_index(drop=True)
+                lost = gone.groupby(["file", "sheet"], sort=False).agg(n=("row", "size"), lines=("span", "sum"))
+                at = pd.MultiIndex.from_frame(by_sheet[["file", "sheet"]])
+                by_sheet = by_sheet.copy()
+                by_sheet["accepted"] -= lost["n"].reindex(at, fill_value=0).to_numpy()
+                by_sheet["accepted_lines"] -= lost["lines"].reindex(at, fill_value=0).to_numpy()
+    return Validated(accepted=accepted, quarantine=quarantine, by_sheet=by_sheet.set_index(["file", "sheet"]))
 
 
 def _explained_blanks_dropped(quarantine: pd.DataFrame) -> pd.DataFrame:
@@ -291,14 +367,19 @@ def _read_records(kind: Kind, tables: list[RawTable]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS)
 
 
-def contract_schema(kind: Kind, ctx: Context) -> pa.DataFrameSchema:
-    """The checks a kind's typed rows must pass before they are accepted, from its fields' types (and unique ids)."""
+def contract_schema(kind: Kind, ctx: Context, unique: bool = True) -> pa.DataFrameSchema:
+    """The checks a kind's typed rows must pass before they are accepted, from its fields' types (and unique ids).
+
+    ``unique=False`` leaves out the one check across rows, which :func:`unique_ids` runs over all files.
+    """
     cols = {
         name: pa.Column(None, checks=fieldtypes.of(col).checks(name, col, ctx), nullable=True, required=False)
         for name, col in kind.columns.items()
     }
     df_checks = [c for name, col in kind.columns.items() for c in fieldtypes.of(col).frame_checks(name, col, ctx)]
-    return pa.DataFrameSchema(cols, checks=df_checks, unique=kind.unique_key, report_duplicates="all")
+    return pa.DataFrameSchema(
+        cols, checks=df_checks, unique=kind.unique_key if unique else None, report_duplicates="all"
+    )
 
 
 def _pandera_records(
@@ -310,10 +391,10 @@ def _pandera_records(
     codes: Codes,
     titles: dict[str, pd.Series],
 ) -> pd.DataFrame:
-    """Run the contract's checks (codes, ids, period, plausibility, reversals) lazily with pandera."""
+    """Run the contract's per-row checks (codes, period, plausibility, reversals) lazily with pandera."""
     if typed.empty:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    schema = contract_schema(kind, Context(evaluation=ev, codes=codes, unit=unit))
+    schema = contract_schema(kind, Context(evaluation=ev, codes=codes, unit=unit), unique=False)
     try:
         schema.validate(typed, lazy=True)
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
@@ -336,18 +417,13 @@ def _failures_to_records(
     fc["index"] = fc["index"].astype("int64")
     columns = kind.columns
     # DataFrame-level checks report one failure case per column of a failing row: key them by check alone.
-    wide = fc["check"].astype(str).str.startswith("negative_not_reversal:") | fc["check"].astype(str).str.contains(
-        "uniqueness"
-    )
+    wide = fc["check"].astype(str).str.startswith("negative_not_reversal:")
     fc.loc[wide, "column"] = ""
     for (check, column), grp in fc.groupby(["check", "column"], dropna=False, sort=True):
         check, column = str(check), str(column)
         idx = pd.Index(grp["index"].unique())
         if check.startswith("negative_not_reversal:"):
             check, column = check.split(":", 1)
-        elif "uniqueness" in check:
-            assert kind.id_column is not None  # unique_key, hence a uniqueness check, needs an id column
-            check, column = "duplicate_id", kind.id_column
         col = columns[column]
         mask = pd.Series(False, index=typed.index)
         mask[idx] = True

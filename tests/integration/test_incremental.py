@@ -1,8 +1,10 @@
-"""A nightly run that re-reads only what changed gives the same bytes as a cold run on the same inputs.
+"""A nightly run that re-reads and re-validates only what changed gives the same bytes as a cold run.
 
 The read cache (``OUT/.cache/<id>/read/``) keeps each file's parsed tables by content, limits and
-reader version. These tests change one county workbook as a clerk's resubmission would, and damage a
-cache entry, and compare every hashed output with a run that starts from nothing.
+reader version; the validation partials (``OUT/.cache/<id>/validated/``) keep each file's results
+under the per-row rules, by the same and by code, configuration and registry. These tests change one
+county workbook as a clerk's resubmission would, damage cache entries, change the settings and the
+registry, and compare every hashed output with a run that starts from nothing.
 """
 
 import json
@@ -28,8 +30,12 @@ def _outputs(out_root):
     return json.loads((out_root / EVALUATION / MANIFEST).read_text(encoding="utf-8"))["outputs"]
 
 
-def _entries(out_root):
-    return {p.name: p.stat().st_mtime_ns for p in (out_root / ".cache" / EVALUATION / "read").glob("*.read")}
+def _entries(out_root, cache="read"):
+    return {p.name: p.stat().st_mtime_ns for p in (out_root / ".cache" / EVALUATION / cache).iterdir()}
+
+
+def _partials(out_root):
+    return _entries(out_root, "validated")
 
 
 def _run(raw_root, out_root):
@@ -43,12 +49,20 @@ def nightly(raw, tmp_path_factory):
     base = tmp_path_factory.mktemp("nightly")
     warm, cold = base / "warm", base / "cold"
     _run(raw, warm)
-    before = _entries(warm)
+    before, partials_before = _entries(warm), _partials(warm)
     changed = bench._touch_one_county(raw / EVALUATION)  # one payment +0.01 万元
     _run(raw, warm)
-    after = _entries(warm)
+    after, partials_after = _entries(warm), _partials(warm)
     _run(raw, cold)
-    return {"warm": warm, "cold": cold, "before": before, "after": after, "changed": changed}
+    return {
+        "warm": warm,
+        "cold": cold,
+        "before": before,
+        "after": after,
+        "partials_before": partials_before,
+        "partials_after": partials_after,
+        "changed": changed,
+    }
 
 
 def test_one_changed_county_rereads_that_file_alone_and_matches_a_cold_run(nightly):
@@ -60,6 +74,16 @@ def test_one_changed_county_rereads_that_file_alone_and_matches_a_cold_run(night
     assert _outputs(warm) == _outputs(cold)
     assert (warm / EVALUATION / "summary.json").read_bytes() == (cold / EVALUATION / "summary.json").read_bytes()
     assert nightly["changed"].name in (warm / EVALUATION / "submission_inventory.csv").read_text(encoding="utf-8-sig")
+
+
+def test_one_changed_county_is_validated_again_alone(nightly):
+    before, after = nightly["partials_before"], nightly["partials_after"]
+    assert len(before) > 12, "one partial per file and kind"
+    assert len(after) == len(before)
+    new = set(after) - set(before)
+    kinds_in_a_county_workbook = {"county_match_plan", "county_receipts", "county_payments", "county_indicators"}
+    assert len(kinds_in_a_county_workbook) <= len(new) <= 6, "only the changed workbook's kinds are validated again"
+    assert all(after[name] == before[name] for name in set(after) & set(before)), "unchanged partials are reused"
 
 
 def test_a_damaged_cache_entry_is_detected_and_the_file_read_again(raw, nightly):
@@ -88,3 +112,91 @@ def test_changed_limits_invalidate_every_entry(raw, nightly, tmp_path):
     _run(folder, out)
     after = set(_entries(out))
     assert len(after) == len(before) and before.isdisjoint(after), "an entry read under other limits is never reused"
+
+
+def test_damaged_partials_are_recomputed(raw, nightly):
+    warm, cold = nightly["warm"], nightly["cold"]
+    store = warm / ".cache" / EVALUATION / "validated"
+    victims = sorted(store.glob("*.part"))[:3]
+    intact = {v: v.read_bytes() for v in victims}
+    victims[0].write_bytes(victims[0].read_bytes()[:-7])  # truncated
+    data = bytearray(victims[1].read_bytes())
+    data[len(data) // 3] ^= 0x01  # one flipped bit
+    victims[1].write_bytes(bytes(data))
+    victims[2].write_bytes(b"")
+    _run(raw, warm)
+    assert _outputs(warm) == _outputs(cold)
+    for v in victims:  # recomputed, byte for byte as before
+        assert v.read_bytes() == intact[v]
+
+
+def _copy_with(raw, tmp_path, change):
+    folder = tmp_path / "raw"
+    shutil.copytree(raw, folder)
+    change(folder / EVALUATION)
+    return folder
+
+
+def test_changed_settings_invalidate_every_partial(raw, nightly, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(nightly["cold"], out)
+    before = set(_partials(out))
+
+    def settings(folder):
+        config = folder / "evaluation.yaml"
+        text = config.read_text(encoding="utf-8")
+        assert "\nsettings:\n" in text and "transfer_match_window_days: 30" in text
+        config.write_text(text.replace("transfer_match_window_days: 30", "transfer_match_window_days: 31"), "utf-8")
+
+    _run(_copy_with(raw, tmp_path, settings), out)
+    after = set(_partials(out))
+    assert len(after) == len(before) and before.isdisjoint(after), "no partial survives a change of the settings"
+
+
+def test_a_changed_registry_invalidates_every_partial_and_matches_a_cold_run(raw, nightly, tmp_path):
+    import openpyxl
+
+    out = tmp_path / "warm"
+    shutil.copytree(nightly["cold"], out)
+    before = set(_partials(out))
+
+    def registry(folder):  # the project office withdraws its last sub-project
+        path = folder / "bureau" / "project_office" / "subprojects.xlsx"
+        wb = openpyxl.load_workbook(path)
+        ws = wb.worksheets[0]
+        ws.delete_rows(ws.max_row)
+        wb.save(path)
+
+    folder = _copy_with(raw, tmp_path, registry)
+    _run(folder, out)
+    after = set(_partials(out))
+    assert len(after) == len(before) and before.isdisjoint(after), "no partial survives a change of the registry codes"
+    cold = tmp_path / "cold"
+    _run(folder, cold)
+    assert _outputs(out) == _outputs(cold)
+
+
+def test_a_duplicate_id_across_files_is_found_when_only_one_file_changed(raw, nightly, tmp_path):
+    """The rule across files runs over kept partials too: a resubmitted file that repeats an id is caught."""
+    import openpyxl
+
+    out = tmp_path / "warm"
+    shutil.copytree(nightly["cold"], out)
+    county = sorted((raw / EVALUATION / "county").glob("*.xlsx"))
+
+    def duplicate(folder):  # the first county's first payment id, typed twice into its own sheet
+        path = folder / "county" / county[0].name
+        wb = openpyxl.load_workbook(path)
+        ws = wb["资金支出"]
+        header = [c.value for c in ws[3]]
+        col = next(i for i, h in enumerate(header, start=1) if str(h).startswith("支付单号"))
+        ws.cell(row=5, column=col).value = ws.cell(row=4, column=col).value
+        wb.save(path)
+
+    folder = _copy_with(raw, tmp_path, duplicate)
+    _run(folder, out)
+    cold = tmp_path / "cold"
+    _run(folder, cold)
+    assert _outputs(out) == _outputs(cold)
+    quarantine = (out / EVALUATION / "quarantine.csv").read_text(encoding="utf-8-sig")
+    assert quarantine.count("duplicate_id") == 2

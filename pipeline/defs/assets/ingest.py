@@ -70,7 +70,12 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
     progress.current().step("validated_submissions")
     expectations.preload()  # data_quality needs GX; its import overlaps the read, which waits on the readers
     ev = paths.evaluation(context.partition_key)
-    result = ingest(ev, Path(paths.raw_root), cache_dir=paths.cache_dir(context.partition_key, "read"))
+    result = ingest(
+        ev,
+        Path(paths.raw_root),
+        cache_dir=paths.cache_dir(context.partition_key, "read"),
+        partials_dir=paths.cache_dir(context.partition_key, "validated"),
+    )
     # Record what was read as an observation of the raw folder: its data version is the content hash.
     context.log_event(
         dg.AssetObservation(
@@ -109,6 +114,8 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
             "rows_read": result.rows["read"],
             "rows_accepted": result.rows["accepted"],
             "rows_quarantined": result.rows["quarantined"],
+            "partials_reused": dg.MetadataValue.int(result.partials["reused"]),
+            "partials_computed": dg.MetadataValue.int(result.partials["computed"]),
             "input_sha256": dg.MetadataValue.json(hashes),
         },
         "sheet_inventory": {"lines": int(result.sheets["lines"].sum())},
