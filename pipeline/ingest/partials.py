@@ -27,7 +27,7 @@ import dataclasses
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -53,6 +53,11 @@ _ARROW_TYPES = {
     "bool": pa.bool_(),
     "datetime64[ns]": pa.timestamp("ns"),
 }
+# Text with a handful of values across a whole kind (sheet names, headers, rules): a dictionary, which a
+# file's part carries whole (a few entries), instead of the text on every row.
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+_FEW = dict.fromkeys(("sheet", "title", "column", "rule"), _DICTIONARY)
+_CONSTANT = ("file", "submitter", "kind")  # the same on every row of a part; "county_code" too for county kinds
 _QUARANTINE_TYPES = dict.fromkeys(QUARANTINE_COLUMNS, "object") | {"row": "int64"}
 _BY_SHEET_TYPES = dict.fromkeys(BY_SHEET_COLUMNS, "int64") | {"file": "object", "sheet": "object"}
 _ID_TYPES = dict.fromkeys(ID_COLUMNS, "object") | {"row": "int64", "span": "int64", "passed": "bool"}
@@ -106,8 +111,8 @@ class Store:
         name = self._name(kind, sf)
         try:
             meta, tables = unseal(MAGIC, (self.directory / name).read_bytes())
-            part = Part(*tables) if meta.get("kind") == kind.name and meta.get("file") == sf.rel else None
-        except (OSError, Damaged, TypeError):  # TypeError: not four tables
+            part = _part(meta, tables) if meta.get("kind") == kind.name and meta.get("file") == sf.rel else None
+        except (OSError, Damaged, KeyError, TypeError, ValueError, pa.ArrowException):  # not a part of this layout
             part = None
         with self._lock:
             self.used.add(name)
@@ -118,14 +123,19 @@ class Store:
         return part
 
     def keep(self, kind: Kind, sf: SourceFile, part: Part) -> None:
+        """Store one part. Its per-sheet counts go in the metadata, and tables without rows are left out:
+        most files have no quarantined row, and each stream costs its own opening when read back."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        data = seal(
-            MAGIC,
-            {"kind": kind.name, "file": sf.rel},
-            [part.accepted, part.quarantine, part.by_sheet, part.ids],
-        )
+        meta = {
+            "kind": kind.name,
+            "file": sf.rel,
+            "by_sheet": part.by_sheet.to_pylist(),
+            "quarantine": part.quarantine.num_rows > 0,
+            "ids": part.ids.num_rows > 0,
+        }
+        tables = [part.accepted] + [t for t in (part.quarantine, part.ids) if t.num_rows]
         # No fsync: an entry carries its SHA-256, so a torn one is detected and recomputed.
-        atomic_write(self.directory / self._name(kind, sf), data, durable=False)
+        atomic_write(self.directory / self._name(kind, sf), seal(MAGIC, meta, tables), durable=False)
 
     def sweep(self) -> None:
         """Remove every entry this run did not use: the store holds exactly the current inputs' partials."""
@@ -133,6 +143,17 @@ class Store:
             for entry in self.directory.iterdir():
                 if entry.name not in self.used:
                     entry.unlink(missing_ok=True)
+
+
+def _part(meta: dict, tables: list[pa.Table]) -> Part:
+    """A :class:`Part` from a stored entry (:meth:`Store.keep`); a table left out is empty."""
+    rest = iter(tables[1:])
+    quarantine = next(rest) if meta["quarantine"] else _schema(QUARANTINE_COLUMNS, _QUARANTINE_TYPES).empty_table()
+    ids = next(rest) if meta["ids"] else _schema(ID_COLUMNS, _ID_TYPES).empty_table()
+    if next(rest, None) is not None:
+        raise ValueError("a part with more tables than its metadata says")
+    by_sheet = pa.Table.from_pylist(meta["by_sheet"], schema=_schema(BY_SHEET_COLUMNS, _BY_SHEET_TYPES))
+    return Part(tables[0], quarantine, by_sheet, ids)
 
 
 def check_kind(
@@ -151,51 +172,58 @@ def check_kind(
     found = {sf.rel: part for sf in files if (part := store.find(kind, sf)) is not None}
     todo = [t for t in tables if t.file.rel not in found]
     fresh = check(todo) if todo else None
-    todo_files = [sf for sf in files if sf.rel not in found]
-    parts = split(kind, fresh, [sf.rel for sf in todo_files]) if fresh is not None else {}
-    for sf in todo_files:
-        store.keep(kind, sf, parts[sf.rel])
+    made: dict[str, Part] = {}
+    if fresh is not None:
+        for sf, part in split(kind, fresh, [sf for sf in files if sf.rel not in found]):
+            store.keep(kind, sf, part)
+            if found:  # only needed to put the kind together below
+                made[sf.rel] = part
     if fresh is not None and not found:
         return fresh  # nothing kept: the batch is the result as it stands
-    return assemble([found.get(sf.rel) or parts[sf.rel] for sf in files])
+    return assemble([found[sf.rel] if sf.rel in found else made[sf.rel] for sf in files])
 
 
 def _files_in_order(tables: Sequence[RawTable]) -> list[SourceFile]:
     return list({id(t.file): t.file for t in tables}.values())
 
 
-def split(kind: Kind, checked: Checked, files: list[str]) -> dict[str, Part]:
-    """One :class:`Part` per file (by its path in the folder), each with that file's rows in the batch's order."""
-    accepted = _arrow(checked.accepted, accepted_types(kind))
-    quarantine = _arrow(checked.quarantine, _QUARANTINE_TYPES)
-    by_sheet = _arrow(checked.by_sheet, _BY_SHEET_TYPES)
-    ids = _arrow(checked.ids, _ID_TYPES)
-    where = {
-        name: _positions(frame["file"])
-        for name, frame in (
-            ("accepted", checked.accepted),
-            ("quarantine", checked.quarantine),
-            ("by_sheet", checked.by_sheet),
-            ("ids", checked.ids),
-        )
+def split(kind: Kind, checked: Checked, files: list[SourceFile]) -> Iterator[tuple[SourceFile, Part]]:
+    """One :class:`Part` per file, each with that file's rows in the batch's order, one file at a time.
+
+    The columns that are the same on every row of a file (its path, its submitter, the kind, and a
+    county submission's county) are stored once, as a one-value dictionary.
+    """
+    frames = {
+        "accepted": (checked.accepted, accepted_types(kind)),
+        "quarantine": (checked.quarantine, _QUARANTINE_TYPES),
+        "by_sheet": (checked.by_sheet, _BY_SHEET_TYPES),
+        "ids": (checked.ids, _ID_TYPES),
     }
+    constant = set(_CONSTANT) | ({"county_code"} if kind.county_scoped else set())
+    tables = {name: _arrow(frame, types, constant) for name, (frame, types) in frames.items()}
+    where = {name: _positions(frame["file"]) for name, (frame, _) in frames.items()}
     empty = np.zeros(0, dtype=np.int64)
-    return {
-        rel: Part(
-            accepted.take(where["accepted"].get(rel, empty)),
-            quarantine.take(where["quarantine"].get(rel, empty)),
-            by_sheet.take(where["by_sheet"].get(rel, empty)),
-            ids.take(where["ids"].get(rel, empty)),
-        )
-        for rel in files
-    }
+    for sf in files:
+        values = {"file": sf.rel, "submitter": sf.submitter, "kind": kind.name, "county_code": sf.submitter}
+        parts = {}
+        for name, (frame, _) in frames.items():
+            rows = tables[name].take(where[name].get(sf.rel, empty))
+            for i, column in enumerate(frame.columns):
+                if column in constant:
+                    rows = rows.add_column(i, column, _one_value(values[column], rows.num_rows))
+            parts[name] = rows
+        yield sf, Part(**parts)
 
 
 def assemble(parts: list[Part]) -> Checked:
     """The per-row results of a whole kind from its files' parts, in the order of ``parts``."""
 
     def frame(tables: list[pa.Table]) -> pd.DataFrame:
-        return pa.concat_tables(tables).to_pandas()
+        whole = pa.concat_tables(tables)
+        for i, field in enumerate(whole.schema):
+            if pa.types.is_dictionary(field.type):
+                whole = whole.set_column(i, field.name, whole.column(i).cast(pa.string()))
+        return whole.to_pandas()
 
     return Checked(
         accepted=frame([p.accepted for p in parts]),
@@ -203,6 +231,15 @@ def assemble(parts: list[Part]) -> Checked:
         by_sheet=frame([p.by_sheet for p in parts]),
         ids=frame([p.ids for p in parts]),
     )
+
+
+def _schema(names: Sequence[str], types: dict[str, str]) -> pa.Schema:
+    """The schema of a part's table (not the accepted rows, whose county column may also be constant)."""
+    return pa.schema([(n, _DICTIONARY if n in _CONSTANT or n in _FEW else _ARROW_TYPES[types[n]]) for n in names])
+
+
+def _one_value(value: str, n: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string()))
 
 
 def _positions(files: pd.Series) -> dict[str, np.ndarray]:
@@ -220,11 +257,12 @@ def accepted_types(kind: Kind) -> dict[str, str]:
     return types | {name: str(fieldtypes.of(col).dtype or "object") for name, col in kind.columns.items()}
 
 
-def _arrow(frame: pd.DataFrame, types: dict[str, str]) -> pa.Table:
-    """``frame`` as Arrow with a schema fixed by pandas dtypes: object is text, so a round trip gives the same frame."""
+def _arrow(frame: pd.DataFrame, types: dict[str, str], leave_out: set[str]) -> pa.Table:
+    """``frame`` as Arrow with a schema fixed by pandas dtypes (object is text), so a round trip gives the same frame."""
+    names = [name for name in frame.columns if name not in leave_out]
     try:
-        schema = pa.schema([(name, _ARROW_TYPES[types[name]]) for name in frame.columns])
+        schema = pa.schema([(name, _FEW.get(name) or _ARROW_TYPES[types[name]]) for name in names])
     except KeyError as exc:
         raise TypeError(f"no partial storage for column {exc} of dtype {types.get(str(exc.args[0]))}") from exc
-    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)  # only the schema's columns
     return table.replace_schema_metadata(None)
