@@ -2,7 +2,7 @@
 
 What one file's rows of one kind become under the per-row rules
 (:func:`pipeline.ingest.validate.check_rows`: typing, codes, period, plausibility, reversals) does
-not depend on any other file. That part, a *partial*, is stored under ``OUT/.cache/<id>/validated/``
+not depend on any other file. That part, a *partial*, is kept under ``OUT/.cache/<id>/validated/``
 keyed by everything it depends on:
 
 - the file's read key (reader version, its place, its SHA-256, the limits: :func:`isolation.cache_key`);
@@ -11,14 +11,19 @@ keyed by everything it depends on:
 - the evaluation's configuration (every configuration file's SHA-256: settings, frameworks, codes);
 - the codes the rules check against, the sub-project registry's included (it is itself a submission).
 
-Change any of them and every affected partial is missed and recomputed; a partial that is not used
-by a run is removed. The rule across files, unique ids, runs over all partials every run
-(:func:`pipeline.ingest.validate.unique_ids`), so a kept partial never hides a new duplicate.
+Change any of them and the affected partials are missed and recomputed. The rule across files, unique
+ids, runs over all partials every run (:func:`pipeline.ingest.validate.unique_ids`), so a kept partial
+never hides a new duplicate.
 
-A partial is a sealed record (:mod:`pipeline.ingest.sealed`): four Arrow tables (accepted rows,
-quarantine records, per-sheet counts, the ids), never pickle. A damaged entry fails its hash and is
-recomputed. Accepted rows go through Arrow with a schema fixed by their dtypes, so a frame put
-together from partials equals the frame validated in one batch.
+Partials are stored in *packs*, one sealed record (:mod:`pipeline.ingest.sealed`: Arrow IPC and JSON,
+never pickle) per kind and batch: a cold run writes one pack per kind, a nightly run one small pack
+per kind for the changed files. A pack's metadata says where each partial's rows are (accepted rows,
+quarantine records, ids) and holds its per-sheet counts. Serialising a file's few rows on its own
+cost more than validating them, which is why partials travel together. A pack none of whose partials
+a run used is removed; when a kind's partials are spread over too many packs, or its packs hold more
+stale rows than used ones, the kind is written again as one pack. A damaged pack fails its hash and
+its partials are recomputed. Accepted rows go through Arrow with a schema fixed by their dtypes, so a
+frame put together from partials equals the frame validated in one batch.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ import dataclasses
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,14 +44,15 @@ import pyarrow as pa
 from pipeline import codeversion, fieldtypes
 from pipeline.contract import Kind
 from pipeline.evaluation import Evaluation
-from pipeline.files import atomic_write, sha256_file
+from pipeline.files import sha256_file
 from pipeline.ingest.isolation import cache_key
 from pipeline.ingest.read import RawTable, SourceFile
-from pipeline.ingest.sealed import Damaged, seal, unseal
+from pipeline.ingest.sealed import Damaged, seal_to, unseal
 from pipeline.ingest.validate import ID_COLUMNS, QUARANTINE_COLUMNS, Checked, Codes
 
-MAGIC = b"PESPART1"
-SUFFIX = ".part"
+MAGIC = b"PESPACK1"
+SUFFIX = ".pack"
+MAX_PACKS = 8  # a kind's partials in more packs than this are written again as one
 BY_SHEET_COLUMNS = ["file", "sheet", "rows", "row_lines", "accepted", "accepted_lines"]
 _ARROW_TYPES = {
     "object": pa.string(),
@@ -53,14 +60,13 @@ _ARROW_TYPES = {
     "bool": pa.bool_(),
     "datetime64[ns]": pa.timestamp("ns"),
 }
-# Text with a handful of values across a whole kind (sheet names, headers, rules): a dictionary, which a
-# file's part carries whole (a few entries), instead of the text on every row.
-_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
-_FEW = dict.fromkeys(("sheet", "title", "column", "rule"), _DICTIONARY)
-_CONSTANT = ("file", "submitter", "kind")  # the same on every row of a part; "county_code" too for county kinds
+# Text with a handful of values across a whole kind (sheet names, headers, rules): a dictionary.
+_FEW = dict.fromkeys(("sheet", "title", "column", "rule"), pa.dictionary(pa.int32(), pa.string()))
+_CONSTANT = ("file", "submitter", "kind")  # the same on every row of a partial (and a county kind's county_code)
 _QUARANTINE_TYPES = dict.fromkeys(QUARANTINE_COLUMNS, "object") | {"row": "int64"}
 _BY_SHEET_TYPES = dict.fromkeys(BY_SHEET_COLUMNS, "int64") | {"file": "object", "sheet": "object"}
 _ID_TYPES = dict.fromkeys(ID_COLUMNS, "object") | {"row": "int64", "span": "int64", "passed": "bool"}
+_TABLES = ("accepted", "quarantine", "ids")
 
 
 @cache
@@ -80,18 +86,28 @@ def context_key(ev: Evaluation, codes: Codes) -> str:
 
 @dataclasses.dataclass
 class Part:
-    """One file's partial of one kind, as Arrow tables with fixed schemas."""
+    """One file's partial of one kind: slices of a pack's tables (None where the file has no such row)."""
 
-    accepted: pa.Table
-    quarantine: pa.Table
-    by_sheet: pa.Table
-    ids: pa.Table
+    file: str
+    submitter: str
+    columns: list[str]  # the accepted rows' columns in order, the constant ones included
+    accepted: pa.Table  # the tables leave out the constant columns (:func:`constant_columns`)
+    quarantine: pa.Table | None
+    by_sheet: list[dict[str, Any]]  # a few rows (one per sheet), kept as plain values
+    ids: pa.Table | None
+
+
+@dataclasses.dataclass
+class Pack:
+    name: str
+    parts: dict[str, Part]  # by partial key
+    rows: int  # accepted rows in the pack, used or not
 
 
 class Store:
-    """The partials of one run: found, written, and the rest removed at the end (:meth:`sweep`).
+    """The packs of one run: read per kind, written per kind, and those not used removed (:meth:`sweep`).
 
-    Each kind is validated in its own thread, and each (file, kind) entry is touched by one thread only.
+    Each kind is validated in its own thread and touches only its own packs.
     """
 
     def __init__(self, directory: Path, ev: Evaluation, codes: Codes) -> None:
@@ -103,57 +119,52 @@ class Store:
         self.misses = 0
         self._lock = threading.Lock()
 
-    def _name(self, kind: Kind, sf: SourceFile) -> str:
-        key = hashlib.sha256(f"{self.context}|{kind.name}|{cache_key(sf, self.limits)}".encode()).hexdigest()
-        return key + SUFFIX
+    def key(self, kind: Kind, sf: SourceFile) -> str:
+        return hashlib.sha256(f"{self.context}|{kind.name}|{cache_key(sf, self.limits)}".encode()).hexdigest()
 
-    def find(self, kind: Kind, sf: SourceFile) -> Part | None:
-        name = self._name(kind, sf)
-        try:
-            meta, tables = unseal(MAGIC, (self.directory / name).read_bytes())
-            part = _part(meta, tables) if meta.get("kind") == kind.name and meta.get("file") == sf.rel else None
-        except (OSError, Damaged, KeyError, TypeError, ValueError, pa.ArrowException):  # not a part of this layout
-            part = None
+    def packs(self, kind: Kind) -> list[Pack]:
+        """The kind's packs as stored; a damaged one is left out (and removed by the sweep)."""
+        out = []
+        for path in sorted(self.directory.glob(f"{kind.name}.*{SUFFIX}")):
+            try:
+                meta, tables = unseal(MAGIC, path.read_bytes())
+                if meta["kind"] != kind.name or len(tables) != len(_TABLES):
+                    continue
+                out.append(Pack(path.name, _parts(meta, dict(zip(_TABLES, tables))), tables[0].num_rows))
+            except (OSError, Damaged, KeyError, TypeError, ValueError, pa.ArrowException):  # not a pack of ours
+                continue
+        return out
+
+    def write(self, kind: Kind, checked: Checked, files: list[SourceFile]) -> Pack:
+        """One pack with these files' partials (from ``checked``, which holds their rows and no other).
+
+        The pack is not yet kept: :meth:`mark` it, or the sweep removes it.
+        """
+        keys = {sf.rel: self.key(kind, sf) for sf in files}
+        tables, entries = _pack(kind, checked, files, keys)
+        name = f"{kind.name}.{hashlib.sha256(''.join(sorted(keys.values())).encode()).hexdigest()[:32]}{SUFFIX}"
+        meta = {"kind": kind.name, "columns": [str(c) for c in checked.accepted.columns], "entries": entries}
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # No fsync: a pack carries its SHA-256, so a torn one is detected and its partials recomputed.
+        seal_to(self.directory / name, MAGIC, meta, [tables[t] for t in _TABLES], durable=False)
+        return Pack(name, _parts(meta, tables), tables["accepted"].num_rows)
+
+    def mark(self, name: str) -> None:
+        """Keep this pack: a partial of it is in use."""
         with self._lock:
             self.used.add(name)
-            if part is None:
-                self.misses += 1
-            else:
-                self.hits += 1
-        return part
 
-    def keep(self, kind: Kind, sf: SourceFile, part: Part) -> None:
-        """Store one part. Its per-sheet counts go in the metadata, and tables without rows are left out:
-        most files have no quarantined row, and each stream costs its own opening when read back."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "kind": kind.name,
-            "file": sf.rel,
-            "by_sheet": part.by_sheet.to_pylist(),
-            "quarantine": part.quarantine.num_rows > 0,
-            "ids": part.ids.num_rows > 0,
-        }
-        tables = [part.accepted] + [t for t in (part.quarantine, part.ids) if t.num_rows]
-        # No fsync: an entry carries its SHA-256, so a torn one is detected and recomputed.
-        atomic_write(self.directory / self._name(kind, sf), seal(MAGIC, meta, tables), durable=False)
+    def count(self, hits: int, misses: int) -> None:
+        with self._lock:
+            self.hits += hits
+            self.misses += misses
 
     def sweep(self) -> None:
-        """Remove every entry this run did not use: the store holds exactly the current inputs' partials."""
+        """Remove every pack (and anything else) this run did not use."""
         if self.directory.is_dir():
             for entry in self.directory.iterdir():
                 if entry.name not in self.used:
                     entry.unlink(missing_ok=True)
-
-
-def _part(meta: dict, tables: list[pa.Table]) -> Part:
-    """A :class:`Part` from a stored entry (:meth:`Store.keep`); a table left out is empty."""
-    rest = iter(tables[1:])
-    quarantine = next(rest) if meta["quarantine"] else _schema(QUARANTINE_COLUMNS, _QUARANTINE_TYPES).empty_table()
-    ids = next(rest) if meta["ids"] else _schema(ID_COLUMNS, _ID_TYPES).empty_table()
-    if next(rest, None) is not None:
-        raise ValueError("a part with more tables than its metadata says")
-    by_sheet = pa.Table.from_pylist(meta["by_sheet"], schema=_schema(BY_SHEET_COLUMNS, _BY_SHEET_TYPES))
-    return Part(tables[0], quarantine, by_sheet, ids)
 
 
 def check_kind(
@@ -169,86 +180,145 @@ def check_kind(
     if store is None or sum(t.frame.num_rows for t in tables) == 0:
         return check(tables)  # no rows at all: nothing worth keeping, and the empty frames keep their dtypes
     files = _files_in_order(tables)
-    found = {sf.rel: part for sf in files if (part := store.find(kind, sf)) is not None}
-    todo = [t for t in tables if t.file.rel not in found]
-    fresh = check(todo) if todo else None
-    made: dict[str, Part] = {}
-    if fresh is not None:
-        for sf, part in split(kind, fresh, [sf for sf in files if sf.rel not in found]):
-            store.keep(kind, sf, part)
-            if found:  # only needed to put the kind together below
-                made[sf.rel] = part
-    if fresh is not None and not found:
-        return fresh  # nothing kept: the batch is the result as it stands
-    return assemble([found[sf.rel] if sf.rel in found else made[sf.rel] for sf in files])
+    keys = {sf.rel: store.key(kind, sf) for sf in files}
+    wanted = set(keys.values())
+    found: dict[str, Part] = {}
+    used: list[Pack] = []
+    for pack in store.packs(kind):
+        hit = {k: p for k, p in pack.parts.items() if k in wanted and k not in found}
+        if hit:
+            found.update(hit)
+            used.append(pack)
+    todo = [t for t in tables if keys[t.file.rel] not in found]
+    store.count(hits=len(found), misses=len(files) - len(found))
+    kept = sum(found[k].accepted.num_rows for pack in used for k in pack.parts if k in found)
+    stale = sum(pack.rows for pack in used) - kept
+    fresh, made = None, None
+    if todo:
+        fresh = check(todo)
+        made = store.write(kind, fresh, [sf for sf in files if keys[sf.rel] not in found])
+        if not found:
+            store.mark(made.name)
+            return fresh  # nothing kept: the batch is the result as it stands
+        found.update(made.parts)
+    whole = assemble(kind, [found[keys[sf.rel]] for sf in files])
+    if len(used) + (made is not None) > MAX_PACKS or stale > kept:
+        # Too many packs, or more stale rows than kept ones: the kind as one pack; the sweep takes the others.
+        store.mark(store.write(kind, whole, files).name)
+    else:
+        for pack in [*used, *([made] if made is not None else [])]:
+            store.mark(pack.name)
+    return whole
 
 
 def _files_in_order(tables: Sequence[RawTable]) -> list[SourceFile]:
     return list({id(t.file): t.file for t in tables}.values())
 
 
-def split(kind: Kind, checked: Checked, files: list[SourceFile]) -> Iterator[tuple[SourceFile, Part]]:
-    """One :class:`Part` per file, each with that file's rows in the batch's order, one file at a time.
-
-    The columns that are the same on every row of a file (its path, its submitter, the kind, and a
-    county submission's county) are stored once, as a one-value dictionary.
-    """
+def _pack(
+    kind: Kind, checked: Checked, files: list[SourceFile], keys: dict[str, str]
+) -> tuple[dict[str, pa.Table], dict[str, dict[str, Any]]]:
+    """The pack's tables (each file's rows together, in ``files``' order) and where each file's rows are."""
+    constant = constant_columns(kind)
+    order = {sf.rel: i for i, sf in enumerate(files)}
     frames = {
         "accepted": (checked.accepted, accepted_types(kind)),
-        "quarantine": (checked.quarantine, _QUARANTINE_TYPES),
-        "by_sheet": (checked.by_sheet, _BY_SHEET_TYPES),
+        "quarantine": (_grouped(checked.quarantine, order), _QUARANTINE_TYPES),
         "ids": (checked.ids, _ID_TYPES),
     }
-    constant = set(_CONSTANT) | ({"county_code"} if kind.county_scoped else set())
     tables = {name: _arrow(frame, types, constant) for name, (frame, types) in frames.items()}
-    where = {name: _positions(frame["file"]) for name, (frame, _) in frames.items()}
-    empty = np.zeros(0, dtype=np.int64)
-    for sf in files:
-        values = {"file": sf.rel, "submitter": sf.submitter, "kind": kind.name, "county_code": sf.submitter}
-        parts = {}
-        for name, (frame, _) in frames.items():
-            rows = tables[name].take(where[name].get(sf.rel, empty))
-            for i, column in enumerate(frame.columns):
-                if column in constant:
-                    rows = rows.add_column(i, column, _one_value(values[column], rows.num_rows))
-            parts[name] = rows
-        yield sf, Part(**parts)
+    ranges = {name: _ranges(frame["file"]) for name, (frame, _) in frames.items()}
+    sheets: dict[str, list[dict[str, Any]]] = {}
+    for row in checked.by_sheet.astype(_BY_SHEET_TYPES).to_dict("records"):  # one per sheet, not per row
+        sheets.setdefault(row["file"], []).append(row)
+    entries = {
+        keys[sf.rel]: {
+            "file": sf.rel,
+            "submitter": sf.submitter,
+            "by_sheet": sheets.get(sf.rel, []),
+            **{name: ranges[name].get(sf.rel, [0, 0]) for name in _TABLES},
+        }
+        for sf in files
+    }
+    return tables, entries
 
 
-def assemble(parts: list[Part]) -> Checked:
+def _grouped(frame: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
+    """``frame``'s rows grouped by file in ``order``, each file's rows in their order (records come by rule)."""
+    if frame.empty:
+        return frame
+    at = frame["file"].map(order).to_numpy()
+    return frame.iloc[np.argsort(at, kind="stable")].reset_index(drop=True)
+
+
+def _ranges(files: pd.Series) -> dict[str, list[int]]:
+    """[start, length] of each file's rows, which are together."""
+    if files.empty:
+        return {}
+    values = files.to_numpy()
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    lengths = np.diff(np.r_[starts, len(values)])
+    return {str(values[s]): [int(s), int(n)] for s, n in zip(starts, lengths)}
+
+
+def _parts(meta: dict[str, Any], tables: dict[str, pa.Table]) -> dict[str, Part]:
+    out = {}
+    for key, entry in meta["entries"].items():
+        sliced = {
+            name: tables[name].slice(*entry[name]) if name == "accepted" or entry[name][1] else None for name in _TABLES
+        }
+        out[key] = Part(
+            entry["file"],
+            entry["submitter"],
+            meta["columns"],
+            sliced["accepted"],  # type: ignore[arg-type]  # always a table
+            sliced["quarantine"],
+            entry["by_sheet"],
+            sliced["ids"],
+        )
+    return out
+
+
+def assemble(kind: Kind, parts: list[Part]) -> Checked:
     """The per-row results of a whole kind from its files' parts, in the order of ``parts``."""
+    constant = constant_columns(kind)
 
-    def frame(tables: list[pa.Table]) -> pd.DataFrame:
-        whole = pa.concat_tables(tables)
+    def frame(name: str, columns: Sequence[str], types: dict[str, str]) -> pd.DataFrame:
+        present = [(p, t) for p in parts if (t := getattr(p, name)) is not None]
+        stored = [c for c in columns if c not in constant]
+        whole = pa.concat_tables([t for _, t in present]) if present else _schema(stored, types).empty_table()
         for i, field in enumerate(whole.schema):
             if pa.types.is_dictionary(field.type):
                 whole = whole.set_column(i, field.name, whole.column(i).cast(pa.string()))
-        return whole.to_pandas()
+        out = whole.to_pandas()
+        lengths = np.array([t.num_rows for _, t in present], dtype=np.int64)
+        values = {
+            "file": [p.file for p, _ in present],
+            "submitter": [p.submitter for p, _ in present],
+            "county_code": [p.submitter for p, _ in present],
+            "kind": [kind.name] * len(present),
+        }
+        for i, column in enumerate(columns):  # in order, so each lands where it was
+            if column in constant:
+                out.insert(i, column, np.repeat(np.array(values[column], dtype=object), lengths))
+        return out
 
+    sheets = [row for p in parts for row in p.by_sheet]
     return Checked(
-        accepted=frame([p.accepted for p in parts]),
-        quarantine=frame([p.quarantine for p in parts]),
-        by_sheet=frame([p.by_sheet for p in parts]),
-        ids=frame([p.ids for p in parts]),
+        accepted=frame("accepted", parts[0].columns if parts else [], accepted_types(kind)),
+        quarantine=frame("quarantine", QUARANTINE_COLUMNS, _QUARANTINE_TYPES),
+        by_sheet=pd.DataFrame(sheets, columns=BY_SHEET_COLUMNS).astype(_BY_SHEET_TYPES),
+        ids=frame("ids", ID_COLUMNS, _ID_TYPES),
     )
 
 
+def constant_columns(kind: Kind) -> set[str]:
+    """The columns with one value in a file's rows of ``kind``: not stored per row."""
+    return set(_CONSTANT) | ({"county_code"} if kind.county_scoped else set())
+
+
 def _schema(names: Sequence[str], types: dict[str, str]) -> pa.Schema:
-    """The schema of a part's table (not the accepted rows, whose county column may also be constant)."""
-    return pa.schema([(n, _DICTIONARY if n in _CONSTANT or n in _FEW else _ARROW_TYPES[types[n]]) for n in names])
-
-
-def _one_value(value: str, n: int) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string()))
-
-
-def _positions(files: pd.Series) -> dict[str, np.ndarray]:
-    """Row positions per file, each in the frame's order."""
-    if files.empty:
-        return {}
-    return {
-        str(k): np.asarray(v, dtype=np.int64) for k, v in files.groupby(files.to_numpy(), sort=False).indices.items()
-    }
+    return pa.schema([(n, _FEW.get(n) or _ARROW_TYPES[types[n]]) for n in names])
 
 
 def accepted_types(kind: Kind) -> dict[str, str]:
@@ -261,7 +331,7 @@ def _arrow(frame: pd.DataFrame, types: dict[str, str], leave_out: set[str]) -> p
     """``frame`` as Arrow with a schema fixed by pandas dtypes (object is text), so a round trip gives the same frame."""
     names = [name for name in frame.columns if name not in leave_out]
     try:
-        schema = pa.schema([(name, _FEW.get(name) or _ARROW_TYPES[types[name]]) for name in names])
+        schema = _schema(names, types)
     except KeyError as exc:
         raise TypeError(f"no partial storage for column {exc} of dtype {types.get(str(exc.args[0]))}") from exc
     table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)  # only the schema's columns

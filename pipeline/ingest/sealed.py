@@ -8,10 +8,12 @@ recomputed. ``magic`` names the record type and its version: a new layout is a n
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import os
 import struct
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -25,13 +27,43 @@ class Damaged(ValueError):
 
 
 def seal(magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table]) -> bytes:
-    out = io.BytesIO()
-    out.write(magic)
-    _chunk(out, json.dumps(meta, ensure_ascii=False, sort_keys=True).encode())
-    for table in tables:
-        _chunk(out, _ipc(table))
-    body = out.getvalue()
+    body = b"".join(_pieces(magic, meta, tables))
     return body + hashlib.sha256(body).digest()
+
+
+def seal_to(path: Path, magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table], durable: bool = True) -> None:
+    """:func:`seal` straight into a file, atomically (a new file renamed over ``path``), without a copy in memory.
+
+    ``durable=False`` skips the fsync, for records whose damage is detected when they are read.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as fh:
+            for piece in _pieces(magic, meta, tables):
+                digest.update(piece)
+                fh.write(piece)
+            fh.write(digest.digest())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _pieces(magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table]) -> Iterator[bytes | memoryview]:
+    yield magic
+    meta_bytes = json.dumps(meta, ensure_ascii=False, sort_keys=True).encode()
+    yield _U64.pack(len(meta_bytes))
+    yield meta_bytes
+    for table in tables:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        buffer = sink.getvalue()
+        yield _U64.pack(buffer.size)
+        yield memoryview(buffer)
 
 
 def unseal(magic: bytes, data: bytes) -> tuple[dict[str, Any], list[pa.Table]]:
@@ -51,11 +83,6 @@ def unseal(magic: bytes, data: bytes) -> tuple[dict[str, Any], list[pa.Table]]:
     return json.loads(bytes(meta_bytes)), tables
 
 
-def _chunk(out: io.BytesIO, data: bytes) -> None:
-    out.write(_U64.pack(len(data)))
-    out.write(data)
-
-
 def _unchunk(view: memoryview, pos: int) -> tuple[memoryview, int]:
     if pos + _U64.size > len(view):
         raise Damaged("truncated record")
@@ -64,11 +91,3 @@ def _unchunk(view: memoryview, pos: int) -> tuple[memoryview, int]:
     if start + n > len(view):
         raise Damaged("truncated record")
     return view[start : start + n], start + n
-
-
-def _ipc(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    data: bytes = sink.getvalue().to_pybytes()
-    return data

@@ -12,6 +12,8 @@ import shutil
 
 import pytest
 
+from pipeline.ingest import partials
+from pipeline.ingest.sealed import unseal
 from pipeline.manifest import MANIFEST
 from pipeline.materialize import materialize_evaluation
 from pipeline.tools import bench, synth
@@ -76,14 +78,21 @@ def test_one_changed_county_rereads_that_file_alone_and_matches_a_cold_run(night
     assert nightly["changed"].name in (warm / EVALUATION / "submission_inventory.csv").read_text(encoding="utf-8-sig")
 
 
+def _pack_files(path):
+    """The files whose partials a pack holds."""
+    meta, _ = unseal(partials.MAGIC, path.read_bytes())
+    return {entry["file"] for entry in meta["entries"].values()}
+
+
 def test_one_changed_county_is_validated_again_alone(nightly):
-    before, after = nightly["partials_before"], nightly["partials_after"]
-    assert len(before) > 12, "one partial per file and kind"
-    assert len(after) == len(before)
+    before, after, warm = nightly["partials_before"], nightly["partials_after"], nightly["warm"]
+    assert len(before) >= 5, "one pack per kind with rows"
+    assert set(before) <= set(after) and all(after[n] == before[n] for n in before), "the packs are kept as they are"
     new = set(after) - set(before)
-    kinds_in_a_county_workbook = {"county_match_plan", "county_receipts", "county_payments", "county_indicators"}
-    assert len(kinds_in_a_county_workbook) <= len(new) <= 6, "only the changed workbook's kinds are validated again"
-    assert all(after[name] == before[name] for name in set(after) & set(before)), "unchanged partials are reused"
+    assert 4 <= len(new) <= 6, "one new pack per kind of the changed workbook"
+    changed = nightly["changed"].relative_to(nightly["changed"].parents[2]).as_posix()
+    store = warm / ".cache" / EVALUATION / "validated"
+    assert all(_pack_files(store / name) == {changed} for name in new), "holding the changed workbook alone"
 
 
 def test_a_damaged_cache_entry_is_detected_and_the_file_read_again(raw, nightly):
@@ -117,7 +126,7 @@ def test_changed_limits_invalidate_every_entry(raw, nightly, tmp_path):
 def test_damaged_partials_are_recomputed(raw, nightly):
     warm, cold = nightly["warm"], nightly["cold"]
     store = warm / ".cache" / EVALUATION / "validated"
-    victims = sorted(store.glob("*.part"))[:3]
+    victims = sorted(store.glob("*.pack"))[:3]
     intact = {v: v.read_bytes() for v in victims}
     victims[0].write_bytes(victims[0].read_bytes()[:-7])  # truncated
     data = bytearray(victims[1].read_bytes())
@@ -126,8 +135,10 @@ def test_damaged_partials_are_recomputed(raw, nightly):
     victims[2].write_bytes(b"")
     _run(raw, warm)
     assert _outputs(warm) == _outputs(cold)
-    for v in victims:  # recomputed, byte for byte as before
-        assert v.read_bytes() == intact[v]
+    # Their partials were recomputed into new packs (or the same one, byte for byte); no damaged pack is left.
+    assert all(not v.exists() or v.read_bytes() == intact[v] for v in victims)
+    for path in store.glob("*.pack"):
+        unseal(partials.MAGIC, path.read_bytes())
 
 
 def _copy_with(raw, tmp_path, change):

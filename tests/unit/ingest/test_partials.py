@@ -40,45 +40,50 @@ def _by_file(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("name", [n for n in KINDS if n != "subprojects"])
-def test_a_kind_put_together_from_its_files_equals_the_batch(hohhot, name):
+def test_a_kind_put_together_from_its_files_equals_the_batch(hohhot, name, tmp_path):
     ev, raw, codes = hohhot
     kind, tables = KINDS[name], raw[name]
     if not tables:
         pytest.skip(f"Hohhot has no {name}")
     batch = check_rows(kind, tables, ev, codes)
     files = list({id(t.file): t.file for t in tables}.values())
-    parts = [part for _, part in partials.split(kind, batch, files)]
-    whole = partials.assemble(parts)
-    pd.testing.assert_frame_equal(whole.accepted, batch.accepted, check_exact=True)
-    assert [type(v) for v in whole.accepted.to_numpy().ravel()] == [
-        type(v) for v in batch.accepted.to_numpy().ravel()
-    ], "the same Python values: str, None, int, Timestamp"
-    pd.testing.assert_frame_equal(whole.quarantine, _by_file(batch.quarantine), check_dtype=False)
-    pd.testing.assert_frame_equal(whole.by_sheet, batch.by_sheet, check_exact=True)
-    if len(batch.ids):
-        pd.testing.assert_frame_equal(whole.ids, batch.ids, check_dtype=False)
-    a, b = unique_ids(kind, whole), unique_ids(kind, batch)
-    pd.testing.assert_frame_equal(a.accepted, b.accepted)
-
-
-def test_the_store_finds_what_it_kept_and_recomputes_a_damaged_entry(hohhot, tmp_path):
-    ev, _, codes = hohhot
-    table = _letters("finance/letters.csv", "a1", ["L1", "L2", "L3"], subjects=["来信", None, "来访"])
     store = partials.Store(tmp_path, ev, codes)
-    [(sf, made)] = partials.split(LETTERS, check_rows(LETTERS, [table], ev, codes), [table.file])
-    store.keep(LETTERS, sf, made)
-    again = partials.Store(tmp_path, ev, codes)
-    found = again.find(LETTERS, sf)
-    assert found is not None and (again.hits, again.misses) == (1, 0)
-    stored, whole = partials.assemble([found]), partials.assemble([made])
-    for name in ("accepted", "quarantine", "by_sheet", "ids"):
-        pd.testing.assert_frame_equal(getattr(stored, name), getattr(whole, name), check_exact=True)
-    assert whole.quarantine["rule"].tolist() == ["required"] and len(whole.ids) == 3, "the entry held every table"
+    made = store.write(kind, batch, files).parts
+    [pack] = partials.Store(tmp_path, ev, codes).packs(kind)
+    for parts in (made, pack.parts):  # as written, and as read back
+        whole = partials.assemble(kind, [parts[store.key(kind, sf)] for sf in files])
+        pd.testing.assert_frame_equal(whole.accepted, batch.accepted, check_exact=True)
+        assert [type(v) for v in whole.accepted.to_numpy().ravel()] == [
+            type(v) for v in batch.accepted.to_numpy().ravel()
+        ], "the same Python values: str, None, int, Timestamp"
+        pd.testing.assert_frame_equal(whole.quarantine, _by_file(batch.quarantine), check_dtype=False)
+        pd.testing.assert_frame_equal(whole.by_sheet, batch.by_sheet, check_exact=True)
+        if len(batch.ids):
+            pd.testing.assert_frame_equal(whole.ids, batch.ids, check_dtype=False)
+        a, b = unique_ids(kind, whole), unique_ids(kind, batch)
+        pd.testing.assert_frame_equal(a.accepted, b.accepted)
+
+
+def test_a_pack_keeps_every_table_and_a_damaged_pack_is_not_used(hohhot, tmp_path):
+    ev, _, codes = hohhot
+    finance = _letters("finance/letters.csv", "a1", ["L1", "L2", "L3"], subjects=["来信", None, "来访"])
+    skills = _letters("skills/letters.csv", "b1", ["L4"])
+    batch = check_rows(LETTERS, [finance, skills], ev, codes)
+    store = partials.Store(tmp_path, ev, codes)
+    made = store.write(LETTERS, batch, [finance.file, skills.file]).parts
+    [pack] = partials.Store(tmp_path, ev, codes).packs(LETTERS)
+    for sf in (finance.file, skills.file):
+        key = store.key(LETTERS, sf)
+        stored, whole = partials.assemble(LETTERS, [pack.parts[key]]), partials.assemble(LETTERS, [made[key]])
+        for name in ("accepted", "quarantine", "by_sheet", "ids"):
+            pd.testing.assert_frame_equal(getattr(stored, name), getattr(whole, name), check_exact=True)
+    first = partials.assemble(LETTERS, [pack.parts[store.key(LETTERS, finance.file)]])
+    assert first.quarantine["rule"].tolist() == ["required"] and len(first.ids) == 3, "every table, by file"
+    assert partials.assemble(LETTERS, [pack.parts[store.key(LETTERS, skills.file)]]).quarantine.empty
     [entry] = tmp_path.iterdir()
     entry.write_bytes(entry.read_bytes()[:-1])
-    damaged = partials.Store(tmp_path, ev, codes)
-    assert damaged.find(LETTERS, sf) is None and damaged.misses == 1
-    assert again.find(KINDS["county_payments"], sf) is None, "another kind's entry is another name"
+    assert partials.Store(tmp_path, ev, codes).packs(LETTERS) == []
+    assert store.packs(KINDS["county_payments"]) == [], "another kind's packs are other files"
 
 
 def test_other_codes_are_another_context(hohhot):
@@ -111,6 +116,7 @@ def test_an_id_repeated_in_a_kept_file_is_still_a_duplicate(hohhot, tmp_path):
     def run(tables):
         store = partials.Store(tmp_path, ev, codes)
         checked = partials.check_kind(LETTERS, tables, store, lambda ts: check_rows(LETTERS, ts, ev, codes))
+        store.sweep()
         return store, unique_ids(LETTERS, checked)
 
     a = _letters("finance/letters.csv", "a1", ["L1", "L2"])
@@ -122,6 +128,7 @@ def test_an_id_repeated_in_a_kept_file_is_still_a_duplicate(hohhot, tmp_path):
         [_letters("finance/letters.csv", "a1", ["L1", "L2"]), _letters("skills/letters.csv", "b2", ["L1"])]
     )
     assert (store.hits, store.misses) == (1, 1)
+    assert len(list(tmp_path.iterdir())) == 2, "the first pack (still used) and one for the changed file"
     assert second.accepted["letter_id"].tolist() == ["L2"]
     q = second.quarantine
     assert q[["file", "row", "rule"]].values.tolist() == [
@@ -130,3 +137,22 @@ def test_an_id_repeated_in_a_kept_file_is_still_a_duplicate(hohhot, tmp_path):
     ]
     assert q["message"].str.contains("重复出现").all()
     assert second.by_sheet.loc[("finance/letters.csv", ""), "accepted"] == 1
+
+
+def test_packs_are_merged_when_most_of_their_rows_are_stale(hohhot, tmp_path):
+    ev, _, codes = hohhot
+
+    def run(tables):
+        store = partials.Store(tmp_path, ev, codes)
+        checked = partials.check_kind(LETTERS, tables, store, lambda ts: check_rows(LETTERS, ts, ev, codes))
+        store.sweep()
+        return store, checked
+
+    big = [f"L{i}" for i in range(10)]
+    run([_letters("finance/letters.csv", "a1", big), _letters("skills/letters.csv", "b1", ["S1"])])
+    # finance resubmits: its old rows (10) are stale, more than the kept ones (1): one pack again.
+    store, checked = run([_letters("finance/letters.csv", "a2", big), _letters("skills/letters.csv", "b1", ["S1"])])
+    assert (store.hits, store.misses) == (1, 1)
+    [pack] = partials.Store(tmp_path, ev, codes).packs(LETTERS)
+    assert pack.rows == 11 and len(pack.parts) == 2
+    assert checked.accepted["letter_id"].tolist() == [*big, "S1"]
