@@ -365,14 +365,20 @@ def run(args: argparse.Namespace) -> int:
 
     unchanged, _, code1, _ = _timed_process(cmd + ["--if-changed"])
     cache = out / ".cache" / args.evaluation_id / "read"
-    before = set(cache.glob("*.read"))
+    packs = out / ".cache" / args.evaluation_id / "validated"
+    before, packs_before = set(cache.glob("*.read")), set(packs.glob("*.pack"))
     touched = _touch_one_county(folder)
     changed, _, code2, log2 = _timed_process(cmd + ["--if-changed"])
     reread = len(set(cache.glob("*.read")) - before)
+    new_packs = len(set(packs.glob("*.pack")) - packs_before)
+    nightly_steps = json.loads((out / args.evaluation_id / "logs" / "step_seconds.json").read_text())
     say(
         f"nightly, no change: {unchanged:.2f} s (exit {code1}); one changed county ({touched.name}): {changed:.1f} s "
-        f"(exit {code2}), files re-read: {reread}"
+        f"(exit {code2}), files re-read: {reread}, validation packs written: {new_packs} (the other files' "
+        "partials reused); steps:"
     )
+    for step, seconds in sorted(nightly_steps.items(), key=lambda kv: -kv[1])[:6]:
+        say(f"  step {step:24s} {seconds:7.2f} s")
 
     measures = {
         "full_run_x": (full / ref["seconds"], f"{full:.1f} s ({full / ref['seconds']:.1f}× the reference)"),
