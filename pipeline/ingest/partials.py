@@ -230,7 +230,7 @@ def _pack(
     ranges = {name: _ranges(frame["file"]) for name, (frame, _) in frames.items()}
     sheets: dict[str, list[dict[str, Any]]] = {}
     for row in checked.by_sheet.astype(_BY_SHEET_TYPES).to_dict("records"):  # one per sheet, not per row
-        sheets.setdefault(row["file"], []).append(row)
+        sheets.setdefault(str(row["file"]), []).append({str(k): v for k, v in row.items()})
     entries = {
         keys[sf.rel]: {
             "file": sf.rel,
@@ -271,7 +271,7 @@ def _parts(meta: dict[str, Any], tables: dict[str, pa.Table]) -> dict[str, Part]
             entry["file"],
             entry["submitter"],
             meta["columns"],
-            sliced["accepted"],  # type: ignore[arg-type]  # always a table
+            sliced["accepted"],
             sliced["quarantine"],
             entry["by_sheet"],
             sliced["ids"],
@@ -290,7 +290,7 @@ def assemble(kind: Kind, parts: list[Part]) -> Checked:
         for i, field in enumerate(whole.schema):
             if pa.types.is_dictionary(field.type):
                 whole = whole.set_column(i, field.name, whole.column(i).cast(pa.string()))
-        out = whole.to_pandas()
+        out: pd.DataFrame = whole.to_pandas()
         lengths = np.array([t.num_rows for _, t in present], dtype=np.int64)
         values = {
             "file": [p.file for p, _ in present],
