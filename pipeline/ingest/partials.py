@@ -47,12 +47,13 @@ from pipeline.evaluation import Evaluation
 from pipeline.files import sha256_file
 from pipeline.ingest.isolation import cache_key
 from pipeline.ingest.read import RawTable, SourceFile
-from pipeline.ingest.sealed import Damaged, seal_to, unseal
+from pipeline.ingest.sealed import Batches, Damaged, seal_to, unseal
 from pipeline.ingest.validate import ID_COLUMNS, QUARANTINE_COLUMNS, Checked, Codes
 
 MAGIC = b"PESPACK1"
 SUFFIX = ".pack"
 MAX_PACKS = 8  # a kind's partials in more packs than this are written again as one
+BATCH_ROWS = 65_536  # rows converted and written at a time when a whole kind is packed
 BY_SHEET_COLUMNS = ["file", "sheet", "rows", "row_lines", "accepted", "accepted_lines"]
 _ARROW_TYPES = {
     "object": pa.string(),
@@ -135,19 +136,27 @@ class Store:
                 continue
         return out
 
-    def write(self, kind: Kind, checked: Checked, files: list[SourceFile]) -> Pack:
+    def write(self, kind: Kind, checked: Checked, files: list[SourceFile], parts: bool = True) -> Pack:
         """One pack with these files' partials (from ``checked``, which holds their rows and no other).
 
-        The pack is not yet kept: :meth:`mark` it, or the sweep removes it.
+        The pack is not yet kept: :meth:`mark` it, or the sweep removes it. Without ``parts`` the
+        returned pack has none (nothing is left to put together), and its rows are converted and
+        written a batch at a time: a whole kind's rows are never in memory twice.
         """
         keys = {sf.rel: self.key(kind, sf) for sf in files}
-        tables, entries = _pack(kind, checked, files, keys)
+        frames, entries = _pack(kind, checked, files, keys)
         name = f"{kind.name}.{hashlib.sha256(''.join(sorted(keys.values())).encode()).hexdigest()[:32]}{SUFFIX}"
         meta = {"kind": kind.name, "columns": [str(c) for c in checked.accepted.columns], "entries": entries}
         self.directory.mkdir(parents=True, exist_ok=True)
+        constant = constant_columns(kind)
+        if parts:
+            tables = {t: _arrow(frame, types, constant) for t, (frame, types) in frames.items()}
+            sources: list[pa.Table | Batches] = [tables[t] for t in _TABLES]
+        else:
+            sources = [_batches(*frames[t], constant) for t in _TABLES]
         # No fsync: a pack carries its SHA-256, so a torn one is detected and its partials recomputed.
-        seal_to(self.directory / name, MAGIC, meta, [tables[t] for t in _TABLES], durable=False)
-        return Pack(name, _parts(meta, tables), tables["accepted"].num_rows)
+        seal_to(self.directory / name, MAGIC, meta, sources, durable=False)
+        return Pack(name, _parts(meta, tables) if parts else {}, len(checked.accepted))
 
     def mark(self, name: str) -> None:
         """Keep this pack: a partial of it is in use."""
@@ -196,7 +205,7 @@ def check_kind(
     fresh, made = None, None
     if todo:
         fresh = check(todo)
-        made = store.write(kind, fresh, [sf for sf in files if keys[sf.rel] not in found])
+        made = store.write(kind, fresh, [sf for sf in files if keys[sf.rel] not in found], parts=bool(found))
         if not found:
             store.mark(made.name)
             return fresh  # nothing kept: the batch is the result as it stands
@@ -204,7 +213,7 @@ def check_kind(
     whole = assemble(kind, [found[keys[sf.rel]] for sf in files])
     if len(used) + (made is not None) > MAX_PACKS or stale > kept:
         # Too many packs, or more stale rows than kept ones: the kind as one pack; the sweep takes the others.
-        store.mark(store.write(kind, whole, files).name)
+        store.mark(store.write(kind, whole, files, parts=False).name)
     else:
         for pack in [*used, *([made] if made is not None else [])]:
             store.mark(pack.name)
@@ -217,16 +226,15 @@ def _files_in_order(tables: Sequence[RawTable]) -> list[SourceFile]:
 
 def _pack(
     kind: Kind, checked: Checked, files: list[SourceFile], keys: dict[str, str]
-) -> tuple[dict[str, pa.Table], dict[str, dict[str, Any]]]:
-    """The pack's tables (each file's rows together, in ``files``' order) and where each file's rows are."""
-    constant = constant_columns(kind)
+) -> tuple[dict[str, tuple[pd.DataFrame, dict[str, str]]], dict[str, dict[str, Any]]]:
+    """The pack's frames with their dtypes (each file's rows together, in ``files``' order), and where
+    each file's rows are."""
     order = {sf.rel: i for i, sf in enumerate(files)}
     frames = {
         "accepted": (checked.accepted, accepted_types(kind)),
         "quarantine": (_grouped(checked.quarantine, order), _QUARANTINE_TYPES),
         "ids": (checked.ids, _ID_TYPES),
     }
-    tables = {name: _arrow(frame, types, constant) for name, (frame, types) in frames.items()}
     ranges = {name: _ranges(frame["file"]) for name, (frame, _) in frames.items()}
     sheets: dict[str, list[dict[str, Any]]] = {}
     for row in checked.by_sheet.astype(_BY_SHEET_TYPES).to_dict("records"):  # one per sheet, not per row
@@ -240,7 +248,7 @@ def _pack(
         }
         for sf in files
     }
-    return tables, entries
+    return frames, entries
 
 
 def _grouped(frame: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
@@ -325,6 +333,13 @@ def accepted_types(kind: Kind) -> dict[str, str]:
     """The dtype of every column of a kind's accepted rows, as :func:`check_rows` gives them for any rows."""
     types = {"file": "object", "sheet": "object", "row": "int64", "submitter": "object", "county_code": "object"}
     return types | {name: str(fieldtypes.of(col).dtype or "object") for name, col in kind.columns.items()}
+
+
+def _batches(frame: pd.DataFrame, types: dict[str, str], leave_out: set[str]) -> Batches:
+    """``frame`` as :func:`_arrow` gives it, a slice of rows at a time."""
+    table = _arrow(frame.iloc[:0], types, leave_out)
+    slices = (frame.iloc[i : i + BATCH_ROWS] for i in range(0, len(frame), BATCH_ROWS))
+    return table.schema, (_arrow(rows, types, leave_out).combine_chunks().to_batches()[0] for rows in slices)
 
 
 def _arrow(frame: pd.DataFrame, types: dict[str, str], leave_out: set[str]) -> pa.Table:

@@ -12,7 +12,7 @@ import json
 import os
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +31,42 @@ def seal(magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table]) -> byte
     return body + hashlib.sha256(body).digest()
 
 
-def seal_to(path: Path, magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table], durable: bool = True) -> None:
-    """:func:`seal` straight into a file, atomically (a new file renamed over ``path``), without a copy in memory.
+# A table to seal, as batches: its schema and the batches, made one at a time while they are written.
+Batches = tuple[pa.Schema, Iterable[pa.RecordBatch]]
 
-    ``durable=False`` skips the fsync, for records whose damage is detected when they are read.
+
+def seal_to(
+    path: Path, magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table | Batches], durable: bool = True
+) -> None:
+    """The bytes of :func:`seal` written to ``path`` atomically (a new file renamed over it), streamed.
+
+    A table given as :data:`Batches` is written batch by batch, so a large one is never whole in
+    memory, neither as Arrow nor as IPC bytes. ``durable=False`` skips the fsync, for records whose
+    damage is detected when they are read.
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    digest = hashlib.sha256()
     try:
-        with open(tmp, "wb") as fh:
-            for piece in _pieces(magic, meta, tables):
-                digest.update(piece)
-                fh.write(piece)
-            fh.write(digest.digest())
+        with open(tmp, "w+b") as fh:
+            fh.write(magic)
+            meta_bytes = json.dumps(meta, ensure_ascii=False, sort_keys=True).encode()
+            fh.write(_U64.pack(len(meta_bytes)))
+            fh.write(meta_bytes)
+            for table in tables:
+                schema, batches = (table.schema, table.to_batches()) if isinstance(table, pa.Table) else table
+                start = fh.tell()
+                fh.write(_U64.pack(0))  # the stream's length, once it is known
+                with pa.ipc.new_stream(fh, schema) as writer:
+                    for batch in batches:
+                        writer.write_batch(batch)
+                end = fh.tell()
+                fh.seek(start)
+                fh.write(_U64.pack(end - start - _U64.size))
+                fh.seek(end)
+            fh.flush()
+            fh.seek(0)
+            digest = hashlib.file_digest(fh, "sha256").digest()
+            fh.seek(0, os.SEEK_END)
+            fh.write(digest)
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
