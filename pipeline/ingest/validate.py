@@ -277,7 +277,7 @@ def check_rows(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Codes)
                 "span": span,
                 "submitter": typed["submitter"],
                 "id": typed[kind.id_column],
-                "text": _objects(raw[kind.id_column]) if kind.id_column in raw else None,
+                "text": raw.get(kind.id_column),  # the raw text, Arrow-backed: not copied
                 "title": titles[kind.id_column],
                 "passed": keep,
             }
@@ -285,13 +285,6 @@ def check_rows(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Codes)
     return Checked(
         accepted=accepted, quarantine=quarantine[QUARANTINE_COLUMNS].reset_index(drop=True), by_sheet=by_sheet, ids=ids
     )
-
-
-def _objects(text: pd.Series) -> pd.Series:
-    """Text as Python ``str`` with None where missing (how the ids' raw text is kept between runs)."""
-    out = text.astype(object)
-    out[text.isna().to_numpy()] = None
-    return out
 
 
 def unique_ids(kind: Kind, checked: Checked) -> Validated:
