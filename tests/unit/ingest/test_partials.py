@@ -113,13 +113,19 @@ def _letters(rel: str, sha: str, ids: list[str], subjects: list[str | None] | No
     return RawTable(SourceFile(RAW, rel, sha, "bureau", rel.split("/")[0]), "", LETTERS, frame, {})
 
 
+def _nightly(folder, ev, codes, tables):
+    """One run's validation of the toy kind against the packs in ``folder``: the store and the kind's rows."""
+    store = partials.Store(folder, ev, codes)
+    checked = partials.check_kind(LETTERS, tables, store, lambda ts: check_rows(LETTERS, ts, ev, codes))
+    store.sweep()
+    return store, checked
+
+
 def test_an_id_repeated_in_a_kept_file_is_still_a_duplicate(hohhot, tmp_path):
     ev, _, codes = hohhot
 
     def run(tables):
-        store = partials.Store(tmp_path, ev, codes)
-        checked = partials.check_kind(LETTERS, tables, store, lambda ts: check_rows(LETTERS, ts, ev, codes))
-        store.sweep()
+        store, checked = _nightly(tmp_path, ev, codes, tables)
         return store, unique_ids(LETTERS, checked)
 
     a = _letters("finance/letters.csv", "a1", ["L1", "L2"])
@@ -146,10 +152,7 @@ def test_packs_are_merged_when_most_of_their_rows_are_stale(hohhot, tmp_path):
     ev, _, codes = hohhot
 
     def run(tables):
-        store = partials.Store(tmp_path, ev, codes)
-        checked = partials.check_kind(LETTERS, tables, store, lambda ts: check_rows(LETTERS, ts, ev, codes))
-        store.sweep()
-        return store, checked
+        return _nightly(tmp_path, ev, codes, tables)
 
     big = [f"L{i}" for i in range(10)]
     run([_letters("finance/letters.csv", "a1", big), _letters("skills/letters.csv", "b1", ["S1"])])
