@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import evaluation as evaluation_mod
-from pipeline import progress
+from pipeline import progress, sidecar
 from pipeline.evaluation import EvaluationError
 from pipeline.tools import TOOLS
 
@@ -54,6 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"评价 / evaluation: {ev.id}   未变化，跳过 / unchanged since the last run (same inputs and code), skipped"
             )
             continue
+        sidecar.start()  # imports GX and WeasyPrint on the other core while Dagster loads and the files are read
         from pipeline.materialize import materialize_evaluation, print_summary
         from pipeline.outputs import OutputLocked
 

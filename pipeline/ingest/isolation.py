@@ -17,16 +17,13 @@ fails its hash and is read again.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import dataclasses
 import hashlib
-import importlib.machinery
 import multiprocessing
 import multiprocessing.util
 import os
 import resource
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -37,6 +34,7 @@ from pipeline.contract import KINDS
 from pipeline.ingest.read import Problem, RawTable, SheetAccount, SourceFile, read_file
 from pipeline.ingest.sealed import Damaged, seal, unseal
 from pipeline.limits import Limits
+from pipeline.processes import forkserver, workers_skip_main
 
 if TYPE_CHECKING:
     import pebble
@@ -217,8 +215,7 @@ def _pool(workers: int, memory_mb: int) -> pebble.ProcessPool:
     key = (workers, memory_mb)
     pool = _pools.get(key)
     if pool is None or not pool.active:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["pipeline.ingest.read", "fastexcel", "pyarrow"])
+        context = forkserver()
         pool = pebble.ProcessPool(
             max_workers=workers, initializer=_init_worker, initargs=(memory_mb << 20,), context=context
         )
@@ -252,7 +249,7 @@ def _read_isolated(
     out: dict[int, bytes] = {}
     n = max(1, workers or os.cpu_count() or 2)
     batches = _batches(files, n)
-    with _workers_skip_main():
+    with workers_skip_main():
         pool = _pool(n, limits.worker_memory_mb)
         pending = [
             (b, pool.schedule(_work, args=([_fields(files[i]) for i in b], limits), timeout=limits.parse_timeout_s))
@@ -286,24 +283,3 @@ def _read_isolated(
             if done is not None:
                 done("read", 1)
     return out
-
-
-@contextlib.contextmanager
-def _workers_skip_main() -> Iterator[None]:
-    """Keep new worker processes from re-running the parent's main module.
-
-    multiprocessing re-imports ``__main__`` in every child it starts (by path, or by module name),
-    which re-runs a script, fails for a program read from stdin, and costs start-up. The workers
-    need only ``pipeline.ingest.read``; a main module *named* ``__main__`` is skipped by the child.
-    The swap lasts while the pool lives, since the pool starts replacement workers.
-    """
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    saved = main.__dict__.get("__spec__")
-    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
-    try:
-        yield
-    finally:
-        main.__spec__ = saved

@@ -21,23 +21,19 @@ GX's pages would fetch their styling and scripts (Bootstrap, jQuery, Font Awesom
 :func:`pipeline.quality.offline.make_offline` rewrites them to need nothing from the network.
 :func:`quality_rows` puts the same results in the report's data-quality appendix.
 
-GX is imported only where it runs: importing it takes seconds. A run starts that import in the
-background (:func:`preload`) while its first step reads the workbooks, which mostly waits on the
-reader processes; :func:`run_suites` waits for it to finish before it imports GX itself.
+GX is imported only where it runs: importing it takes seconds. In a run, :func:`run_suites` runs in
+the sidecar process (:mod:`pipeline.sidecar`), which imported GX while the first step read the
+workbooks.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import functools
-import importlib
 import math
 import operator
 import shutil
-import sys
-import threading
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -243,32 +239,8 @@ def suites(tables: Mapping[str, pd.DataFrame], ev: Evaluation) -> list[Suite]:
 _OPERATORS = {"<": operator.lt, "<=": operator.le, "==": operator.eq, ">=": operator.ge, ">": operator.gt}
 
 
-_preloading: list[threading.Thread] = []
-
-
-def preload() -> None:
-    """Start importing GX in a daemon thread of this process (once), so that :func:`run_suites` finds it loaded.
-
-    An import that fails there is not lost: :func:`run_suites` imports GX again and raises as usual.
-    """
-    if "great_expectations" in sys.modules or _preloading:
-        return
-    thread = threading.Thread(
-        target=_import_quietly, args=("great_expectations",), name="preload-great-expectations", daemon=True
-    )
-    _preloading.append(thread)
-    thread.start()
-
-
-def _import_quietly(name: str) -> None:
-    with contextlib.suppress(Exception):  # run_suites imports it again and reports the error there
-        importlib.import_module(name)
-
-
 def run_suites(tables: Mapping[str, pd.DataFrame], out_dir: Path, evaluation: Evaluation) -> list[SuiteResult]:
     """Validate every table that has a suite, write Data Docs under ``out_dir / "data_docs"``, return the outcomes."""
-    for thread in _preloading:  # never two imports of GX at once
-        thread.join()
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import (

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import sidecar
 from pipeline.files import atomic_write
 from pipeline.report import charts
 from pipeline.report.blocks import Block, Figure, walk
@@ -56,17 +57,20 @@ def render(inp: ReportInputs, extra_tables: Mapping[str, pd.DataFrame] | None = 
     """Every file of the report, by its path relative to the output folder."""
     blocks = document(inp)
     html = page(blocks, inp.meta)
-    pdf, pages = render_pdf(html)
+    laid_out = sidecar.submit(render_pdf, html)  # in the sidecar process, while this one builds the rest
     images = chart_images(blocks)
+    xlsx = render_xlsx(inp, extra_tables)
+    form = render_form_xlsx(inp) if inp.self_evaluation else None
+    pdf, pages = laid_out.result()
     files = {
         ARTIFACTS["report_html"]: html,
         ARTIFACTS["report_pdf"]: pdf,
         ARTIFACTS["report_docx"]: write_docx(blocks, inp.meta, images, pages, inp.reference_docx),
-        ARTIFACTS["scored_tables_xlsx"]: render_xlsx(inp, extra_tables),
+        ARTIFACTS["scored_tables_xlsx"]: xlsx,
         **{f"{CHARTS_DIR}/{name}.png": data for name, data in images.items()},
     }
-    if inp.self_evaluation:
-        files[SELF_EVALUATION_FORM] = render_form_xlsx(inp)
+    if form is not None:
+        files[SELF_EVALUATION_FORM] = form
     return files
 
 

@@ -187,13 +187,28 @@ def test_importing_the_package_does_not_import_great_expectations():
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
-def test_preload_imports_great_expectations_once_in_the_background():
+def test_the_sidecar_imports_great_expectations_in_its_own_process_and_a_dead_one_is_not_needed():
     code = (
-        "import sys, threading; from pipeline.quality import expectations as e\n"
-        "assert 'great_expectations' not in sys.modules\n"
-        "e.preload(); e.preload()\n"
-        "assert len(e._preloading) == 1 and e._preloading[0].daemon\n"
-        "e._preloading[0].join()\n"
-        "assert 'great_expectations' in sys.modules\n"
+        "import os, sys, time\n"
+        "from pipeline import sidecar\n"
+        "assert sidecar.submit(os.getpid).result() == os.getpid()  # not started: runs here\n"
+        "sidecar.start(); sidecar.start()\n"
+        "pid = sidecar.submit(os.getpid).result()\n"
+        "assert pid != os.getpid() and sidecar.submit(os.getpid).result() == pid  # one process\n"
+        "assert sidecar.submit(sidecar.loaded).result() == ['great_expectations', 'weasyprint']\n"
+        "assert 'great_expectations' not in sys.modules and 'weasyprint' not in sys.modules\n"
+        "try:\n"
+        "    sidecar.submit(int, 'x').result()\n"
+        "    raise AssertionError('the error of the work must reach the caller')\n"
+        "except ValueError:\n"
+        "    pass\n"
+        "pending = sidecar.submit(time.sleep, 1)\n"
+        "os.kill(pid, 9)\n"
+        "pending.result()  # the sidecar died under it: done here instead\n"
+        "assert not sidecar.running()\n"
+        "assert sidecar.submit(os.getpid).result() == os.getpid()\n"
     )
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True, timeout=120
+    )
+    assert "sidecar process died running sleep" in done.stderr

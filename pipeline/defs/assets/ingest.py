@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline import progress
+from pipeline import progress, sidecar
 from pipeline.checks import rows
 from pipeline.contract import KINDS
 from pipeline.defs.assets.raw import raw_submissions
@@ -15,7 +15,6 @@ from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
 from pipeline.ingest import checks
 from pipeline.ingest.stage import ingest
-from pipeline.quality import expectations
 from pipeline.tables import TABLES
 
 GROUP = "ingest"
@@ -68,7 +67,7 @@ OUTPUT_NAMES = [*KINDS, *OTHER_OUTS]
 def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePaths):
     """Read every submission of the evaluation, validate it against the contract, quarantine bad rows."""
     progress.current().step("validated_submissions")
-    expectations.preload()  # data_quality needs GX; its import overlaps the read, which waits on the readers
+    sidecar.start()  # imports GX and WeasyPrint on the other core while this step reads and validates
     ev = paths.evaluation(context.partition_key)
     result = ingest(
         ev,

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from pipeline import findings as findings_mod
 from pipeline import lineage as lineage_mod
 from pipeline import manifest as manifest_mod
-from pipeline import outputs, progress, store
+from pipeline import outputs, progress, sidecar, store
 from pipeline.contract import KINDS
 from pipeline.defs.assets import ingest as ingest_assets
 from pipeline.defs.assets import monitoring as monitoring_assets
@@ -166,7 +166,7 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
             too_large[t] = rows
         else:
             tables[t] = store.read_table(path)
-    results = run_suites(tables, out, ev)
+    results = sidecar.submit(run_suites, tables, out, ev).result()  # in the sidecar process, which has GX loaded
     outputs.record(out, "data_quality", ["data_docs/"])
     by_table = {r.table: r for r in results}
     for t in SUBMISSION_TABLES + RESULT_TABLES:

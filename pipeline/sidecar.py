@@ -1,0 +1,123 @@
+"""A second process for a run's heavy library work: Great Expectations' suites and the PDF's layout.
+
+A run's steps execute one after another in one process (Dagster's in-process executor), on a
+machine with more than one core. Two pieces of a run are library work with a large fixed cost that
+need nothing from the steps running beside them until their result is wanted:
+
+- importing Great Expectations (2–4 s of pure Python) and running its suites (``data_quality``);
+- laying out the report's PDF with WeasyPrint (3–8 s), while ``evaluation_report`` builds the
+  workbook and the charts.
+
+A thread cannot overlap them with anything: both hold the GIL. Measured on the Hohhot evaluation,
+importing GX in a background thread made the step it overlapped 2 s slower, the same 2 s it saved
+later. So the first step of a run starts one worker process (:func:`start`), which imports both
+libraries while the workbooks are read and validated, on the other core; the steps hand it their
+work with :func:`submit` and take the result when they need it.
+
+The work is the same function on the same arguments either way, so the bytes it gives are the same.
+It runs in this process instead when the sidecar was not started (one asset materialised alone, a
+step process of the multiprocess executor, a test) or when the sidecar died: a run never depends on
+it. Arguments and results travel by pickle between this process and its own child; nothing from a
+submission or the output folder is unpickled.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib
+import logging
+import multiprocessing.util
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Imported by the sidecar as it starts (the slow imports of the work it is given).
+WARM = ("great_expectations", "weasyprint")
+
+_executor: ProcessPoolExecutor | None = None
+_guard = threading.Lock()
+
+
+def _warm() -> None:
+    for name in WARM:
+        with contextlib.suppress(Exception):  # the work imports it again and raises there, with its traceback
+            importlib.import_module(name)
+
+
+def _ready() -> bool:
+    return True
+
+
+def loaded() -> list[str]:
+    """The libraries of :data:`WARM` this process has imported (in the sidecar: all of them, once it is up)."""
+    return [name for name in WARM if name in sys.modules]
+
+
+def start() -> None:
+    """Start the sidecar (once per process) and have it import its libraries now, in the background."""
+    global _executor
+    from pipeline.processes import forkserver, workers_skip_main
+
+    with _guard:
+        if _executor is not None:
+            return
+        _executor = ProcessPoolExecutor(max_workers=1, mp_context=forkserver(), initializer=_warm)
+        atexit.register(shutdown)
+        # As for the readers: a process that multiprocessing started joins its children before atexit runs.
+        multiprocessing.util.Finalize(None, shutdown, exitpriority=100)
+        with workers_skip_main():
+            _executor.submit(_ready)  # the worker starts here, not at the first real submit
+
+
+def running() -> bool:
+    return _executor is not None
+
+
+def shutdown() -> None:
+    """Stop the sidecar (at exit); a later :func:`start` starts a new one."""
+    global _executor
+    with _guard:
+        executor, _executor = _executor, None
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+class Pending(Generic[T]):
+    """Work handed to the sidecar; :meth:`result` waits for it (or does it here, see the module)."""
+
+    def __init__(self, fn: Callable[..., T], args: tuple[object, ...], future: Future[T] | None) -> None:
+        self._fn, self._args, self._future = fn, args, future
+
+    def result(self) -> T:
+        if self._future is not None:
+            try:
+                return self._future.result()
+            except BrokenProcessPool:
+                name = getattr(self._fn, "__qualname__", repr(self._fn))
+                log.warning("sidecar process died running %s; running it in this process instead", name)
+                shutdown()
+        return self._fn(*self._args)
+
+
+def submit(fn: Callable[..., T], *args: object) -> Pending[T]:
+    """Run ``fn(*args)`` in the sidecar if one is running; otherwise it runs in this process at ``result()``.
+
+    ``fn`` and ``args`` must pickle: ``fn`` a module-level function, the arguments plain data or frames.
+    """
+    with _guard:
+        executor = _executor
+    future = None
+    if executor is not None:
+        try:
+            future = executor.submit(fn, *args)
+        except (BrokenProcessPool, RuntimeError):  # died, or shut down since
+            future = None
+    return Pending(fn, args, future)
