@@ -16,7 +16,7 @@ from pipeline import sidecar
 from pipeline.files import atomic_write
 from pipeline.report import charts
 from pipeline.report.blocks import Block, Figure, walk
-from pipeline.report.docx import write_docx
+from pipeline.report.docx import draft_docx
 from pipeline.report.html import page, render_html
 from pipeline.report.inputs import ReportInputs, ReportMeta
 from pipeline.report.pdf import render_pdf
@@ -59,13 +59,14 @@ def render(inp: ReportInputs, extra_tables: Mapping[str, pd.DataFrame] | None = 
     html = page(blocks, inp.meta)
     laid_out = sidecar.submit(render_pdf, html)  # in the sidecar process, while this one builds the rest
     images = chart_images(blocks)
+    docx = draft_docx(blocks, inp.meta, images, inp.reference_docx)
     xlsx = render_xlsx(inp, extra_tables)
     form = render_form_xlsx(inp) if inp.self_evaluation else None
     pdf, pages = laid_out.result()
     files = {
         ARTIFACTS["report_html"]: html,
         ARTIFACTS["report_pdf"]: pdf,
-        ARTIFACTS["report_docx"]: write_docx(blocks, inp.meta, images, pages, inp.reference_docx),
+        ARTIFACTS["report_docx"]: docx.finish(pages),
         ARTIFACTS["scored_tables_xlsx"]: xlsx,
         **{f"{CHARTS_DIR}/{name}.png": data for name, data in images.items()},
     }
@@ -77,8 +78,9 @@ def render(inp: ReportInputs, extra_tables: Mapping[str, pd.DataFrame] | None = 
 def render_docx(inp: ReportInputs) -> bytes:
     """report.docx alone (its contents take their page numbers from the PDF's layout)."""
     blocks = document(inp)
-    _, pages = render_pdf(page(blocks, inp.meta))
-    return write_docx(blocks, inp.meta, chart_images(blocks), pages, inp.reference_docx)
+    laid_out = sidecar.submit(render_pdf, page(blocks, inp.meta))
+    docx = draft_docx(blocks, inp.meta, chart_images(blocks), inp.reference_docx)
+    return docx.finish(laid_out.result()[1])
 
 
 def write_all(

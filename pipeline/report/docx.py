@@ -38,6 +38,7 @@ from docx.styles.style import ParagraphStyle
 from docx.table import Table as DocxTable
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
+from docx.text.run import Run
 
 from pipeline.report.blocks import (
     Block,
@@ -86,16 +87,33 @@ SETTINGS_AFTER_UPDATE_FIELDS = (
 )
 
 
-def write_docx(
-    blocks: list[Block],
-    meta: ReportMeta,
-    charts: Mapping[str, bytes],
-    toc_pages: Mapping[str, int],
-    template: bytes | None = None,
-) -> bytes:
-    """The report as DOCX bytes; the same inputs give the same bytes.
+class DraftDocx:
+    """The whole document but the page numbers of its table of contents, which come from the PDF's layout.
 
-    ``charts`` maps each figure's name to its PNG; ``toc_pages`` each heading to its page in report.pdf.
+    :func:`draft_docx` writes it while the PDF is laid out elsewhere; :meth:`finish` puts the pages in.
+    """
+
+    def __init__(self, doc: DocumentObject, meta: ReportMeta, page_runs: list[tuple[str, Run]]) -> None:
+        self._doc, self._meta, self._page_runs = doc, meta, page_runs
+
+    def finish(self, toc_pages: Mapping[str, int]) -> bytes:
+        """The DOCX bytes, each contents line showing ``toc_pages`` of its heading (blank when not there)."""
+        for heading, run in self._page_runs:
+            page = toc_pages.get(heading)
+            if page is not None:
+                run.text = str(page)
+        buffer = io.BytesIO()
+        self._doc.save(buffer)
+        return fixed_zip(buffer.getvalue(), self._meta.report_date)
+
+
+def draft_docx(
+    blocks: list[Block], meta: ReportMeta, charts: Mapping[str, bytes], template: bytes | None = None
+) -> DraftDocx:
+    """The report as DOCX, all but the page numbers its contents take from the PDF's layout.
+
+    ``charts`` maps each figure's name to its PNG. ``draft_docx(...).finish(toc_pages)`` gives the
+    bytes; the same inputs give the same bytes.
     """
     doc = Document(io.BytesIO(template)) if template else Document()
     if template:
@@ -103,14 +121,12 @@ def write_docx(
     else:
         _page_setup(doc.sections[0])
     _styles(doc, restyle=not template)
-    writer = _Writer(doc, charts, toc_pages, toc_entries(blocks))
+    writer = _Writer(doc, charts, toc_entries(blocks))
     writer.blocks(blocks)
     _header_footer(doc, meta.report_title)
     _update_fields_on_open(doc)
     _core_properties(doc, meta)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return fixed_zip(buffer.getvalue(), meta.report_date)
+    return DraftDocx(doc, meta, writer.page_runs)
 
 
 def fixed_zip(data: bytes, when: dt.date) -> bytes:
@@ -212,13 +228,11 @@ def _styles(doc: DocumentObject, restyle: bool) -> None:
 
 
 class _Writer:
-    def __init__(
-        self, doc: DocumentObject, charts: Mapping[str, bytes], toc_pages: Mapping[str, int], toc: list[Heading]
-    ) -> None:
+    def __init__(self, doc: DocumentObject, charts: Mapping[str, bytes], toc: list[Heading]) -> None:
         self.doc = doc
         self.charts = charts
-        self.toc_pages = toc_pages
         self.toc = toc
+        self.page_runs: list[tuple[str, Run]] = []  # each contents line's page number, filled in by DraftDocx
         self.bookmarks = {id(h): f"_Toc_s{n}" for n, h in enumerate(toc, start=1)}
         self.next_bookmark = 1
         self.landscape = False
@@ -318,7 +332,7 @@ class _Writer:
             _field_char(p, "begin")
             _instr(p, f"PAGEREF {self.bookmarks[id(h)]} \\h")
             _field_char(p, "separate")
-            p.add_run(str(self.toc_pages.get(h.text, "")))
+            self.page_runs.append((h.text, p.add_run()))
             _field_char(p, "end")
             if n == len(self.toc) - 1:
                 _field_char(p, "end")
