@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,11 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict[str, Any]:
+def build(
+    ev: Evaluation, inventory: pd.DataFrame, out_dir: Path, known: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The manifest of the set in ``out_dir``; ``known`` holds SHA-256s already taken of its files (by relative path)."""
+    known = known or {}
     outputs, unhashed = {}, set()
     for p in sorted(out_dir.rglob("*")):
         rel = p.relative_to(out_dir).as_posix()
@@ -65,7 +70,7 @@ def build(ev: Evaluation, inventory: pd.DataFrame, out_dir: Path) -> dict[str, A
                 unhashed.add(top + ("/" if (out_dir / top).is_dir() else ""))
             continue
         if p.is_file():
-            outputs[rel] = sha256_file(p)
+            outputs[rel] = known.get(rel) or sha256_file(p)
     # Every input file is hashed once per run: the submissions by the inventory, the rest here.
     prefix = ev.id + "/"  # the inventory names files as <evaluation id>/<path in the folder>
     read = {

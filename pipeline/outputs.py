@@ -185,9 +185,9 @@ def finalize(out_root: Path, ev: Evaluation, run_id: str) -> Path:
     try:
         carry_over(out_root, ev.id, run_id)
         store.build_database(folder)
-        store.export_csvs(folder)
+        hashes = store.export_csvs(folder, previous=published(out_root, ev.id))
         inventory = store.read_table(folder / store.TABLES / "submission_inventory.parquet")
-        manifest.write(manifest.build(ev, inventory, folder), folder)
+        manifest.write(manifest.build(ev, inventory, folder, known=hashes), folder)
         return publish(out_root, ev.id, run_id)
     finally:
         release(ev.id, run_id)

@@ -10,6 +10,7 @@ byte-identical across reruns. Every file is written beside its target and rename
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -19,10 +20,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline import codeversion
 from pipeline.escape import FORMULA_TRIGGERS
+from pipeline.files import atomic_write, sha256_file
 
 TABLES = "tables"
 DB_FILE = "pipeline.duckdb"
+EXPORTS = ".exports.json"  # per CSV: the SHA-256 of its Parquet file and its own, with the exporter's version
 CSV_EXPORT_KEY = b"pes.csv_export"
 EXCEL_MAX_ROWS = 1_048_575  # the data rows of an Excel sheet (1,048,576 rows, one of them the header)
 # The same triggers as pipeline.escape, as a regular expression DuckDB can apply to a whole column.
@@ -90,23 +94,78 @@ def build_database(folder: Path) -> Path:
     return target
 
 
-def export_csvs(folder: Path) -> list[str]:
-    """``<name>.csv`` beside the set's root for every table marked for export; returns the file names.
+def export_csvs(folder: Path, previous: Path | None = None) -> dict[str, str]:
+    """``<name>.csv`` beside the set's root for every table marked for export; returns each file's SHA-256.
+
+    The keys are paths relative to the set: every ``<name>.csv`` written and the ``tables/<name>.parquet``
+    it came from, so the manifest need not read them again.
 
     A table with more rows than an Excel sheet holds gets no CSV: nobody could open it in the tool a CSV
     is for, and it is in ``pipeline.duckdb`` and ``tables/<name>.parquet`` (at national scale the lineage,
     3.3 million edges, would be a 600 MB CSV).
+
+    A CSV is a function of its Parquet file's bytes, this module's code and DuckDB's version. So when
+    ``previous`` (the set published before this run) exported the same Parquet bytes with the same
+    exporter, its CSV is hard-linked instead of written again, after its bytes are checked against the
+    SHA-256 recorded then (a nightly run where one county changed leaves most tables as they were). The
+    record is ``.exports.json`` in each set.
     """
-    written = []
+    version = exporter_version()
+    before = _exports(previous, version) if previous is not None else {}
+    hashes: dict[str, str] = {}
+    done: dict[str, list[str]] = {}
     with duckdb.connect(str(folder / DB_FILE), read_only=True) as con:
         con.execute("SET enable_progress_bar = false")
         for path in table_paths(folder):
             meta = pq.read_metadata(path)
             if meta.schema.to_arrow_schema().metadata.get(CSV_EXPORT_KEY) == b"0" or meta.num_rows > EXCEL_MAX_ROWS:
                 continue
-            export_csv(con, path.stem, folder / f"{path.stem}.csv")
-            written.append(f"{path.stem}.csv")
-    return written
+            name, target = path.stem, folder / f"{path.stem}.csv"
+            source = hashes[f"{TABLES}/{path.name}"] = sha256_file(path)
+            csv = _reuse(previous, name, target, before.get(name), source) if previous is not None else None
+            if csv is None:
+                export_csv(con, name, target)
+                csv = sha256_file(target)
+            hashes[target.name] = csv
+            done[name] = [source, csv]
+    atomic_write(folder / EXPORTS, (json.dumps({"exporter": version, "csv": done}, indent=1) + "\n").encode())
+    return hashes
+
+
+def exporter_version() -> str:
+    """What a CSV's bytes depend on besides its table: the code of this module (and what it imports), DuckDB."""
+    return f"{codeversion.of_module(__name__)}+duckdb-{duckdb.__version__}"
+
+
+def _exports(previous: Path, version: str) -> dict[str, list[str]]:
+    """{table: [Parquet SHA-256, CSV SHA-256]} that ``previous`` recorded with exporter ``version``, else {}."""
+    try:
+        record = json.loads((previous / EXPORTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or record.get("exporter") != version or not isinstance(record.get("csv"), dict):
+        return {}
+    return record["csv"]
+
+
+def _reuse(previous: Path, name: str, target: Path, recorded: object, source: str) -> str | None:
+    """Hard-link ``previous``'s CSV of ``name`` to ``target`` when it came from the same Parquet bytes and is intact.
+
+    Returns its SHA-256, or None when it cannot be used (then the CSV is written afresh).
+    """
+    if not (isinstance(recorded, list) and len(recorded) == 2 and recorded[0] == source):
+        return None
+    old = previous / target.name
+    try:
+        if sha256_file(old) != recorded[1]:  # changed since it was published: never carried forward
+            return None
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.link")
+        tmp.unlink(missing_ok=True)
+        os.link(old, tmp)
+        os.replace(tmp, target)
+    except OSError:
+        return None
+    return str(recorded[1])
 
 
 def export_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:

@@ -51,10 +51,10 @@ def nightly(raw, tmp_path_factory):
     base = tmp_path_factory.mktemp("nightly")
     warm, cold = base / "warm", base / "cold"
     _run(raw, warm)
-    before, partials_before = _entries(warm), _partials(warm)
+    before, partials_before, csv_before = _entries(warm), _partials(warm), _csv_inodes(warm)
     changed = bench._touch_one_county(raw / EVALUATION)  # one payment +0.01 万元
     _run(raw, warm)
-    after, partials_after = _entries(warm), _partials(warm)
+    after, partials_after, csv_after = _entries(warm), _partials(warm), _csv_inodes(warm)
     _run(raw, cold)
     return {
         "warm": warm,
@@ -64,7 +64,22 @@ def nightly(raw, tmp_path_factory):
         "partials_before": partials_before,
         "partials_after": partials_after,
         "changed": changed,
+        "csv_before": csv_before,
+        "csv_after": csv_after,
     }
+
+
+def _csv_inodes(out_root):
+    return {p.name: p.stat().st_ino for p in (out_root / EVALUATION).glob("*.csv")}
+
+
+def test_the_csv_of_a_table_that_did_not_change_is_the_published_file_linked(nightly):
+    before, after = nightly["csv_before"], nightly["csv_after"]
+    assert set(before) == set(after)
+    kept = {name for name in after if after[name] == before[name]}
+    assert "county_payments.csv" not in kept, "the changed payment's table is exported again"
+    assert {"county_indicators.csv", "county_receipts.csv", "survey.csv"} <= kept
+    assert len(kept) < len(after)
 
 
 def test_one_changed_county_rereads_that_file_alone_and_matches_a_cold_run(nightly):
