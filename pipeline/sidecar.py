@@ -10,9 +10,10 @@ need nothing from the steps running beside them until their result is wanted:
 
 A thread cannot overlap them with anything: both hold the GIL. Measured on the Hohhot evaluation,
 importing GX in a background thread made the step it overlapped 2 s slower, the same 2 s it saved
-later. So the first step of a run starts one worker process (:func:`start`), which imports both
-libraries while the workbooks are read and validated, on the other core; the steps hand it their
-work with :func:`submit` and take the result when they need it.
+later. So a run starts one worker process (:func:`start`: ``python -m pipeline run`` before Dagster
+loads, a run launched by Dagster in its first step), which imports both libraries on the other core
+while the workbooks are read and validated; the steps hand it their work with :func:`submit` and
+take the result when they need it.
 
 The work is the same function on the same arguments either way, so the bytes it gives are the same.
 It runs in this process instead when the sidecar was not started (one asset materialised alone, a
