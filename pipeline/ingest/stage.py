@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from pipeline import findings, progress
@@ -262,36 +263,42 @@ def account(
 
 def _sheet_frame(files: list[SourceFile], results: dict[str, Validated]) -> pd.DataFrame:
     """One row per sheet: lines = title + header + blank + accepted + quarantined lines; rows read = accepted + quarantined."""
+    base = pd.DataFrame(
+        [
+            (
+                sf.rel,
+                a.sheet,
+                a.kind,
+                a.status,
+                a.lines,
+                a.lines_title,
+                a.lines_header,
+                a.lines_blank,
+                a.rows,
+                a.row_lines,
+            )
+            for sf in files
+            for a in sf.sheets
+        ],
+        columns=[*SHEET_COLUMNS[:9], "row_lines"],
+    )
+    accepted = np.zeros(len(base), dtype="int64")
+    accepted_lines = np.zeros(len(base), dtype="int64")
     validated = pd.concat([r.by_sheet for r in results.values()]) if results else pd.DataFrame()
-    validated = validated.groupby(level=[0, 1]).sum() if len(validated) else validated
-    rows = []
-    for sf in files:
-        for a in sf.sheets:
-            v: pd.Series | None = (
-                validated.loc[(sf.rel, a.sheet)]  # type: ignore[assignment]  # stubs: a row, typed as a scalar
-                if a.status == "read" and (sf.rel, a.sheet) in validated.index
-                else None
-            )
-            accepted = int(v["accepted"]) if v is not None else 0
-            accepted_lines = int(v["accepted_lines"]) if v is not None else 0
-            rows.append(
-                dict(
-                    file=sf.rel,
-                    sheet=a.sheet,
-                    kind=a.kind,
-                    status=a.status,
-                    lines=a.lines,
-                    lines_title=a.lines_title,
-                    lines_header=a.lines_header,
-                    lines_blank=a.lines_blank,
-                    rows_read=a.rows,
-                    rows_accepted=accepted,
-                    rows_quarantined=a.rows - accepted,
-                    lines_accepted=accepted_lines,
-                    lines_quarantined=a.row_lines - accepted_lines,
-                )
-            )
-    return pd.DataFrame(rows, columns=SHEET_COLUMNS).astype(dict.fromkeys(SHEET_COLUMNS[4:], "int64"))
+    if len(validated) and len(base):
+        # The validated counts of each read sheet, found by (file, sheet) in one join, not one lookup per sheet.
+        per_sheet = validated[["accepted", "accepted_lines"]].groupby(level=[0, 1]).sum()
+        found = per_sheet.reindex(pd.MultiIndex.from_frame(base[["file", "sheet"]]))
+        read = (base["status"] == "read").to_numpy() & found["accepted"].notna().to_numpy()
+        accepted[read] = found["accepted"].to_numpy()[read]
+        accepted_lines[read] = found["accepted_lines"].to_numpy()[read]
+    out = base.drop(columns="row_lines").assign(
+        rows_accepted=accepted,
+        rows_quarantined=base["rows_read"].to_numpy() - accepted,
+        lines_accepted=accepted_lines,
+        lines_quarantined=base["row_lines"].to_numpy() - accepted_lines,
+    )
+    return out[SHEET_COLUMNS].astype(dict.fromkeys(SHEET_COLUMNS[4:], "int64"))
 
 
 def _inventory_frame(files: list[SourceFile], raw: dict[str, list[RawTable]], sheets: pd.DataFrame) -> pd.DataFrame:
