@@ -34,9 +34,9 @@ defs = dg.Definitions(
     schedules=[nightly_evaluations],
     sensors=[raw_submissions_sensor, run_failure_alert, publish_partial_runs, portfolio_refresh],
     resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
-    # One process per run. No step shares a writer any more (pipeline.duckdb is written once, at the end), so the
-    # multiprocess executor would work, but it would not pay: each step process re-imports Dagster and pandas
-    # (the bare start-up, 2.3 s, times ten steps) while only data_quality, lineage and findings could overlap
-    # (about 5 s at national scale); and the reader's worker pool would start again in every step (docs/deployment.md).
+    # One process per run. The multiprocess executor was measured (docs/deployment.md, "Why one process per run"):
+    # two steps of one run at once are two holders of the evaluation's output lock, and the second fails; one
+    # step at a time, every step process imports Dagster, pandas and the code location again (67.7 s against
+    # 22.2 s for Hohhot). A run uses a second core through its sidecar process instead (pipeline/sidecar.py).
     executor=dg.in_process_executor,
 )
