@@ -212,3 +212,28 @@ def test_the_sidecar_imports_great_expectations_in_its_own_process_and_a_dead_on
         [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True, timeout=120
     )
     assert "sidecar process died running sleep" in done.stderr
+
+
+def test_a_long_value_set_cut_to_the_values_present_gives_the_same_outcomes(tables, evaluation, tmp_path, monkeypatch):
+    """GX is handed only the part of a long register that the column holds; every outcome stays the same."""
+    from pipeline.quality import expectations
+
+    t = dict(tables)
+    payments = t["payments"].copy()
+    payments.loc[0, "county_code"] = "159999"  # in no register
+    payments.loc[1, "subproject_code"] = "X-99"
+    t["payments"] = payments
+    receipts = t["receipts"].copy()
+    receipts["source_code"] = "nowhere"  # no value of the column is in the set
+    t["receipts"] = receipts
+    whole = run_suites(t, tmp_path / "whole", evaluation)
+    monkeypatch.setattr(expectations, "LONG_VALUE_SET", 0)  # every value set is cut
+    cut = run_suites(t, tmp_path / "cut", evaluation)
+
+    def outcome(results):
+        return [{k: v for k, v in r.to_dict().items() if k not in ("docs_page", "docs_index")} for r in results]
+
+    assert outcome(cut) == outcome(whole)
+    failed = {(r.table, f["kwargs"]["column"]) for r in whole for f in r.failures if "column" in f["kwargs"]}
+    assert {("payments", "county_code"), ("payments", "subproject_code"), ("receipts", "source_code")} <= failed
+    assert quality_rows(cut).equals(quality_rows(whole))
