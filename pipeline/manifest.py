@@ -22,6 +22,7 @@ import pandas as pd
 from pipeline.evaluation import Evaluation
 from pipeline.files import atomic_write, sha256_file
 from pipeline.fingerprint import code_version, combine, evaluation_fingerprint, folder_hashes
+from pipeline.store import EXPORTS
 
 MANIFEST = "manifest.json"
 HISTORY = "history"
@@ -40,7 +41,8 @@ KEY_PACKAGES = (
 )
 # Outputs whose bytes change from run to run by nature; listed, never hashed.
 UNHASHED = ("pipeline.duckdb", "data_docs", "logs", HISTORY, MANIFEST)
-BOOKKEEPING = (".assets",)  # which asset wrote which file (for carrying a partial run's set): not an output
+# Not outputs: which asset wrote which file (for carrying a partial run's set), and what each CSV was exported from.
+BOOKKEEPING = (".assets", EXPORTS)
 
 
 def package_versions() -> dict[str, str]:
