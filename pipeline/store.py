@@ -122,7 +122,7 @@ def export_csvs(folder: Path, previous: Path | None = None) -> dict[str, str]:
                 continue
             name, target = path.stem, folder / f"{path.stem}.csv"
             source = hashes[f"{TABLES}/{path.name}"] = sha256_file(path)
-            csv = _reuse(previous, name, target, before.get(name), source) if previous is not None else None
+            csv = _reuse(previous, target, before.get(name), source)
             if csv is None:
                 export_csv(con, name, target)
                 csv = sha256_file(target)
@@ -148,12 +148,13 @@ def _exports(previous: Path, version: str) -> dict[str, list[str]]:
     return record["csv"]
 
 
-def _reuse(previous: Path, name: str, target: Path, recorded: object, source: str) -> str | None:
-    """Hard-link ``previous``'s CSV of ``name`` to ``target`` when it came from the same Parquet bytes and is intact.
+def _reuse(previous: Path | None, target: Path, recorded: object, source: str) -> str | None:
+    """Hard-link ``previous``'s CSV of the same name to ``target`` when it came from the same Parquet bytes and is intact.
 
-    Returns its SHA-256, or None when it cannot be used (then the CSV is written afresh).
+    ``recorded`` is what ``previous`` recorded for it ([Parquet SHA-256, CSV SHA-256]). Returns the CSV's
+    SHA-256, or None when it cannot be used (then the CSV is written afresh).
     """
-    if not (isinstance(recorded, list) and len(recorded) == 2 and recorded[0] == source):
+    if previous is None or not (isinstance(recorded, list) and len(recorded) == 2 and recorded[0] == source):
         return None
     old = previous / target.name
     try:
