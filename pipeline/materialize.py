@@ -39,6 +39,7 @@ def materialize_evaluation(
     Raises :class:`pipeline.outputs.OutputLocked` when another process is running the evaluation.
     """
     from pipeline.definitions import defs
+    from pipeline.defs.instance import hold_connections
     from pipeline.defs.io_manager import EvaluationIOManager
     from pipeline.defs.jobs import EVALUATION_ASSETS
     from pipeline.defs.resources import PipelinePaths
@@ -47,6 +48,7 @@ def materialize_evaluation(
     outputs.acquire(Path(out_root), evaluation_id, holder)  # refuse before starting, with a clear message
     try:
         inst = dagster_instance or instance()
+        hold_connections(inst)  # from the run's creation on, not only from its first step
         if not inst.has_dynamic_partition(EVALUATIONS, evaluation_id):
             inst.add_dynamic_partitions(EVALUATIONS, [evaluation_id])
         paths = PipelinePaths(raw_root=str(raw_root), out_root=str(out_root))
@@ -142,8 +144,7 @@ def _export_for_inspection(run_dir: Path) -> None:
     from pipeline import store
 
     if store.table_paths(run_dir):
-        store.build_database(run_dir)
-        store.export_csvs(run_dir)
+        store.write_exports(run_dir)
 
 
 def print_summary(o: Outcome) -> None:

@@ -184,8 +184,7 @@ def finalize(out_root: Path, ev: Evaluation, run_id: str) -> Path:
     folder = staging(out_root, ev.id, run_id)
     try:
         carry_over(out_root, ev.id, run_id)
-        store.build_database(folder)
-        hashes = store.export_csvs(folder, previous=published(out_root, ev.id))
+        hashes = store.write_exports(folder, previous=published(out_root, ev.id))
         inventory = store.read_table(folder / store.TABLES / "submission_inventory.parquet")
         manifest.write(manifest.build(ev, inventory, folder, known=hashes), folder)
         return publish(out_root, ev.id, run_id)

@@ -5,7 +5,9 @@ read back by the next step. When the run has produced everything, :func:`build_d
 writes ``pipeline.duckdb`` (real tables, money as BIGINT 分, for auditors' SQL: no views over
 Parquet, whose paths would resolve against the reader's working directory) and
 :func:`export_csvs` writes ``<name>.csv`` for every table that has one, formula-escaped,
-byte-identical across reruns. Every file is written beside its target and renamed over it.
+byte-identical across reruns. Both read the Parquet files only, so :func:`write_exports` runs them
+side by side (DuckDB works without the GIL). Every file is written beside its target and renamed
+over it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -94,6 +97,19 @@ def build_database(folder: Path) -> Path:
     return target
 
 
+def write_exports(folder: Path, previous: Path | None = None) -> dict[str, str]:
+    """``pipeline.duckdb`` and the CSV exports, written at the same time; returns :func:`export_csvs`' hashes.
+
+    The database is built on a second thread while this one exports: neither reads what the other
+    writes, and DuckDB releases the GIL while it works, so the two overlap on a second core.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="pes-duckdb") as pool:
+        database = pool.submit(build_database, folder)
+        hashes = export_csvs(folder, previous)
+        database.result()
+    return hashes
+
+
 def export_csvs(folder: Path, previous: Path | None = None) -> dict[str, str]:
     """``<name>.csv`` beside the set's root for every table marked for export; returns each file's SHA-256.
 
@@ -114,7 +130,7 @@ def export_csvs(folder: Path, previous: Path | None = None) -> dict[str, str]:
     before = _exports(previous, version) if previous is not None else {}
     hashes: dict[str, str] = {}
     done: dict[str, list[str]] = {}
-    with duckdb.connect(str(folder / DB_FILE), read_only=True) as con:
+    with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         for path in table_paths(folder):
             meta = pq.read_metadata(path)
@@ -124,7 +140,7 @@ def export_csvs(folder: Path, previous: Path | None = None) -> dict[str, str]:
             source = hashes[f"{TABLES}/{path.name}"] = sha256_file(path)
             csv = _reuse(previous, target, before.get(name), source)
             if csv is None:
-                export_csv(con, name, target)
+                export_csv(con, path, target)
                 csv = sha256_file(target)
             hashes[target.name] = csv
             done[name] = [source, csv]
@@ -169,19 +185,17 @@ def _reuse(previous: Path | None, target: Path, recorded: object, source: str) -
     return str(recorded[1])
 
 
-def export_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
-    """CSV with the guarantees of ``escape.csv_bytes``, written by DuckDB.
+def export_csv(con: duckdb.DuckDBPyConnection, table: Path, path: Path) -> None:
+    """The Parquet file ``table`` as a CSV with the guarantees of ``escape.csv_bytes``, written by DuckDB.
 
     UTF-8 with a BOM, newline line ends, text cells that would start a formula escaped with an
     apostrophe (numbers untouched), dates as YYYY-MM-DD. Rows keep their order, so the same table
     always gives the same bytes.
     """
-    columns = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [name],
-    ).fetchall()
+    source = f"read_parquet({_literal(table)})"
+    columns = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     select = []
-    for column, dtype in columns:
+    for column, dtype, *_ in columns:
         q = '"' + column.replace('"', '""') + '"'
         if dtype == "VARCHAR" or dtype.startswith("ENUM"):
             text = f"CAST({q} AS VARCHAR)"
@@ -193,10 +207,15 @@ def export_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
         else:
             select.append(q)
     body = path.with_name(f".{path.name}.{os.getpid()}.body")
-    con.execute(f"COPY (SELECT {', '.join(select)} FROM \"{name}\") TO '{body}' (HEADER, DELIMITER ',')")
+    con.execute(f"COPY (SELECT {', '.join(select)} FROM {source}) TO {_literal(body)} (HEADER, DELIMITER ',')")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with tmp.open("wb") as out, body.open("rb") as rest:
         out.write(b"\xef\xbb\xbf")  # Excel reads UTF-8 Chinese only after a BOM
         shutil.copyfileobj(rest, out, 1 << 20)
     body.unlink()
     os.replace(tmp, path)
+
+
+def _literal(path: Path) -> str:
+    """``path`` as an SQL string literal (COPY and table functions in FROM take no parameters)."""
+    return "'" + str(path).replace("'", "''") + "'"
