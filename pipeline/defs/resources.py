@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline import evaluation, outputs
+from pipeline.defs.instance import hold_connections
 
 
 class PipelinePaths(dg.ConfigurableResource):
@@ -13,6 +14,11 @@ class PipelinePaths(dg.ConfigurableResource):
 
     raw_root: str = os.environ.get("PIPELINE_RAW_ROOT", "raw")
     out_root: str = os.environ.get("PIPELINE_OUT_ROOT", "out")
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Every asset takes this resource, so a run sets it up before its first step: the run's instance
+        # keeps its PostgreSQL connections from here on (pipeline.defs.instance).
+        hold_connections(context.instance)
 
     def evaluation(self, evaluation_id: str) -> evaluation.Evaluation:
         return evaluation.find(Path(self.raw_root), evaluation_id)

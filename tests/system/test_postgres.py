@@ -92,10 +92,16 @@ def test_hohhot_run_against_postgres_is_recorded_there(pg_instance, tmp_path):
     from pipeline.materialize import materialize_evaluation
 
     instance, db = pg_instance
+    sessions = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+    [(before,)] = query(db, sessions)
     outcome = materialize_evaluation(
         HOHHOT, raw_root=str(RAW), out_root=str(tmp_path / "out"), dagster_instance=instance
     )
     assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
+    # The run held its connections (pipeline.defs.instance): dagster-postgres alone connects once per query,
+    # about 2,700 times in this run.
+    [(after,)] = query(db, sessions)
+    assert after - before < 200
     assert outcome.summary["score"]["total"] == "84.88"
     assert outcome.summary["funds"]["by_source"]["county"]["received"] == "500.00"
 
