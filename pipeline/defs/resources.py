@@ -17,8 +17,10 @@ class PipelinePaths(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Every asset takes this resource, so a run sets it up before its first step: the run's instance
-        # keeps its PostgreSQL connections from here on (pipeline.defs.instance).
-        hold_connections(context.instance)
+        # keeps its PostgreSQL connections from here on (pipeline.defs.instance). A sensor's or a schedule's
+        # tick (no run) keeps Dagster's behaviour.
+        if context.run is not None:
+            hold_connections(context.instance)
 
     def evaluation(self, evaluation_id: str) -> evaluation.Evaluation:
         return evaluation.find(Path(self.raw_root), evaluation_id)

@@ -101,3 +101,46 @@ def test_closure_follows_imports_including_parents_and_lazy_imports_but_not_type
     # evaluation imports the limits model only under TYPE_CHECKING, the framework loader lazily in a function
     assert "pipeline.scoring.framework" in codeversion.closure("pipeline.evaluation")
     assert "pipeline.limits" not in codeversion.imports("pipeline.evaluation")
+
+
+def test_imports_are_found_in_every_kind_of_block_and_not_under_type_checking():
+    import ast
+
+    source = textwrap.dedent("""
+        import a
+        from typing import TYPE_CHECKING
+        if TYPE_CHECKING:
+            import never
+        else:
+            import b
+        def f():
+            import c
+            with open("x"):
+                from d import e
+        class K:
+            import g
+        try:
+            import h
+        except ImportError:
+            import i
+        else:
+            import j
+        finally:
+            import k
+        for _ in ():
+            import l
+        else:
+            import m
+        while False:
+            import n
+        match 1:
+            case 1:
+                import o
+        async def q():
+            async with x:
+                import p
+        handler = lambda: __import__("not_a_statement")
+    """)
+    found = {a.name for node in codeversion._import_nodes(ast.parse(source)) for a in node.names}
+    found |= {node.module for node in codeversion._import_nodes(ast.parse(source)) if isinstance(node, ast.ImportFrom)}
+    assert found == {*"abcdeghijklmnop", "typing", "TYPE_CHECKING"}

@@ -12,6 +12,8 @@ import psycopg2
 import pytest
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
+from pipeline.defs.instance import hold_connections
+from pipeline.defs.resources import PipelinePaths
 from tests.support import HOHHOT, RAW, ROOT
 from tests.support.pg import throwaway_database
 
@@ -135,3 +137,25 @@ def test_hohhot_run_against_postgres_is_recorded_there(pg_instance, tmp_path):
 
     # What the nightly schedule reads back from PostgreSQL matches the inputs and code just run: no rerun.
     assert last_versions(instance, HOHHOT) == (evaluation_fingerprint(RAW / HOHHOT), code_version())
+
+
+def test_a_run_holds_its_connections_from_its_resources(pg_instance, tmp_path):
+    instance, _ = pg_instance
+    paths = PipelinePaths(raw_root=str(tmp_path), out_root=str(tmp_path))
+
+    @dg.asset
+    def touches_paths(paths: PipelinePaths) -> None:
+        assert paths.raw_root == str(tmp_path)
+
+    assert dg.materialize([touches_paths], instance=instance, resources={"paths": paths}).success
+    assert hold_connections(instance) is False  # the run's resource set-up held them already
+
+
+def test_a_sensor_tick_keeps_dagsters_connections(pg_instance, tmp_path):
+    instance, _ = pg_instance
+    # Resources set up outside a run, as for a sensor's or a schedule's tick.
+    with dg.build_resources(
+        {"paths": PipelinePaths(raw_root=str(tmp_path), out_root=str(tmp_path))}, instance=instance
+    ):
+        pass
+    assert hold_connections(instance) is True  # nothing had held them
