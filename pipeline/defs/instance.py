@@ -17,6 +17,7 @@ way a run starts: the run queue's run worker, a Kubernetes run pod, ``python -m 
 
 from __future__ import annotations
 
+import sys
 import weakref
 
 import dagster as dg
@@ -40,9 +41,10 @@ def hold_connections(instance: dg.DagsterInstance | None) -> bool:
 
 
 def on_postgres(instance: dg.DagsterInstance) -> bool:
-    """Whether the instance's event log is in PostgreSQL (dagster-postgres)."""
-    try:
-        from dagster_postgres import PostgresEventLogStorage
-    except ImportError:  # dagster-postgres not installed: no instance of this process can be on PostgreSQL
-        return False
-    return isinstance(instance.event_log_storage, PostgresEventLogStorage)
+    """Whether the instance's event log is in PostgreSQL (dagster-postgres).
+
+    An instance on PostgreSQL was built from dagster-postgres' classes, so when that package is not
+    imported yet the answer is no, without importing it (0.3–0.9 s, on every ``python -m pipeline run``).
+    """
+    module = sys.modules.get("dagster_postgres")
+    return module is not None and isinstance(instance.event_log_storage, module.PostgresEventLogStorage)
