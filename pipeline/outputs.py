@@ -100,10 +100,13 @@ def staging(out_root: Path, evaluation_id: str, run_id: str) -> Path:
     folder = sets_dir(out_root, evaluation_id) / run_id
     if folder.is_dir():
         return folder
+    from pipeline import store
+
     current = published(out_root, evaluation_id)
     if sets_dir(out_root, evaluation_id).is_dir():
         for other in sets_dir(out_root, evaluation_id).iterdir():
             if other.resolve() != current and other.name != run_id:
+                store.abandon_early(other)  # a failed run of this process may still be loading its database
                 shutil.rmtree(other, ignore_errors=True)
     folder.mkdir(parents=True)
     if current is not None and (current / HISTORY).is_dir():

@@ -4,7 +4,8 @@
 non-table values (dicts) are sorted JSON under ``values/<asset>.json``. An input the run did
 not produce itself (a run of some assets only) is read from the evaluation's published set.
 ``pipeline.duckdb`` and the CSV exports are written once, when the run's set is finished
-(``pipeline.outputs.finalize``), not per step.
+(``pipeline.outputs.finalize``), not per step; a run that will finish its set has each table loaded
+into the database as it is written, on a background thread (``pipeline.store.build_early``).
 """
 
 import json
@@ -34,6 +35,8 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
             # Intermediate tables that a unified table repeats (the stages' lineage) get no CSV export.
             export = (context.definition_metadata or {}).get("csv_export", True)
             path = store.write_table(folder, name, obj, csv_export=export)
+            if _finishes_set(context):
+                store.build_early(folder, path)
         else:
             path = folder / "values" / f"{name}.json"
             path.parent.mkdir(exist_ok=True)
@@ -53,6 +56,15 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
         if path.suffix == ".parquet":
             return store.read_table(path)
         return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _finishes_set(context: dg.OutputContext) -> bool:
+    """Whether this run ends by finishing its set (it runs ``run_manifest``), which then writes ``pipeline.duckdb``."""
+    try:
+        plan = context.step_context.execution_plan
+    except dg.DagsterInvariantViolationError:  # an output context built outside a run (a test)
+        return False
+    return "run_manifest" in plan.step_keys_to_execute
 
 
 def stored(out_root: Path, evaluation_id: str, run_id: str, name: str) -> Path:

@@ -25,17 +25,29 @@ def manifest_holds(folder: Path) -> dict:
     return manifest
 
 
-def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance):
+def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance, monkeypatch):
+    from pipeline import store
     from pipeline.definitions import defs
     from pipeline.defs.io_manager import EvaluationIOManager
     from pipeline.defs.resources import PipelinePaths
     from pipeline.defs.sensors import publish_partial_runs
     from pipeline.materialize import materialize_evaluation
 
+    finished_early: list[int] = []  # per database finished from the early load: the tables loaded during the run
+    finish = store._EarlyDatabase.finish
+
+    def counted(self):
+        finished_early.append(len(self.loaded))
+        return finish(self)
+
+    monkeypatch.setattr(store._EarlyDatabase, "finish", counted)
     raw, out = tmp_path / "raw", tmp_path / "out"
     shutil.copytree(RAW / HOHHOT, raw / HOHHOT)
     full = materialize_evaluation(HOHHOT, raw_root=str(raw), out_root=str(out), dagster_instance=instance)
     assert full.success
+    # The full run loaded its tables into pipeline.duckdb as it wrote them; the partial run below does not
+    # finish its set itself (the sensor does, in its own process), so it starts no early database.
+    assert len(finished_early) == 1 and finished_early[0] >= 40
     before = (out / HOHHOT).resolve()
     old = manifest_holds(before)
 
@@ -53,6 +65,7 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance):
     )
     assert result.success
     assert (out / HOHHOT).resolve() == before  # nothing is published until the run's set is whole
+    assert not store._early and len(finished_early) == 1
 
     with dg.build_run_status_sensor_context(
         sensor_name="publish_partial_runs",

@@ -1,0 +1,86 @@
+"""``pipeline.duckdb`` loaded table by table during the run (``store.build_early``) equals a fresh build."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipeline import store
+
+TABLES = {
+    "funds": pd.DataFrame({"county": ["150102", "150103"], "spent_fen": [1250000, 3]}),
+    "notes": pd.DataFrame({"text": ["=SUM(A1)", "正常"]}),
+    "gone": pd.DataFrame({"x": [1]}),
+}
+
+
+def contents(path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = [n for (n,) in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        return {n: con.execute(f"SELECT * FROM {store._identifier(n)}").fetchall() for n in names}
+
+
+def temporaries(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(f".{store.DB_FILE}"))
+
+
+def test_tables_loaded_early_then_rewritten_carried_over_or_removed_give_the_fresh_build(tmp_path, caplog):
+    early, fresh = tmp_path / "early", tmp_path / "fresh"
+    for name, df in TABLES.items():
+        store.build_early(early, store.write_table(early, name, df))
+    # After the early load: one table written again, one arriving without the hook (carried over), one removed.
+    changed = TABLES["funds"].assign(spent_fen=[1250000, 4])
+    store.write_table(early, "funds", changed)
+    store.write_table(early, "carried", pd.DataFrame({"y": ["a", "b", "c"]}))
+    (early / store.TABLES / "gone.parquet").unlink()
+    store.build_database(early)
+
+    for name, df in {
+        "funds": changed,
+        "notes": TABLES["notes"],
+        "carried": pd.DataFrame({"y": ["a", "b", "c"]}),
+    }.items():
+        store.write_table(fresh, name, df)
+    store.build_database(fresh)
+
+    assert not caplog.records  # finished from the early load, not written again after a failure
+    assert contents(early / store.DB_FILE) == contents(fresh / store.DB_FILE)
+    assert contents(early / store.DB_FILE)["funds"] == [("150102", 1250000), ("150103", 4)]
+    assert temporaries(early) == []
+
+
+def test_a_table_that_fails_to_load_early_is_loaded_again_at_the_end(tmp_path, caplog):
+    folder = tmp_path / "set"
+    store.write_table(folder, "funds", TABLES["funds"])
+    broken = folder / store.TABLES / "notes.parquet"
+    broken.write_bytes(b"not parquet")
+    store.build_early(folder, folder / store.TABLES / "funds.parquet")
+    store.build_early(folder, broken)  # fails on the background thread
+    store.write_table(folder, "notes", TABLES["notes"])  # the real file arrives
+
+    store.build_database(folder)
+
+    assert set(contents(folder / store.DB_FILE)) == {"funds", "notes"}
+    assert temporaries(folder) == []
+    assert not caplog.records
+
+
+def test_an_abandoned_early_database_leaves_no_file_and_the_set_builds_fresh(tmp_path):
+    folder = tmp_path / "set"
+    store.build_early(folder, store.write_table(folder, "funds", TABLES["funds"]))
+    assert temporaries(folder)  # the database being loaded, beside the set's tables
+    store.abandon_early(folder)
+    assert temporaries(folder) == []
+    assert not (folder / store.DB_FILE).exists()
+
+    store.build_database(folder)
+    assert contents(folder / store.DB_FILE) == {"funds": [("150102", 1250000), ("150103", 3)]}
+
+
+@pytest.mark.parametrize("name", ['quote"d', "表 一"])
+def test_table_names_are_quoted(tmp_path, name):
+    folder = tmp_path / "set"
+    store.build_early(folder, store.write_table(folder, name, TABLES["funds"]))
+    store.build_database(folder)
+    assert list(contents(folder / store.DB_FILE)) == [name]
