@@ -45,15 +45,42 @@ MEASURE_OF_KIND = {
 }
 
 
+INT_COLUMNS = ("row", "amount_fen", "allocation_fen")
+
+
 def input_table(tables: Mapping[str, pd.DataFrame], kind: str) -> pd.DataFrame:
-    """The validated table of a kind with every contract column present; empty when nothing came."""
+    """The validated table of a kind with every contract column present; empty when nothing came.
+
+    A table that is already so (from :func:`input_tables`) is returned as it is, not copied: the
+    stages of a reconciliation each ask for some kinds, a million rows each at national scale. No
+    caller modifies what it gets.
+    """
     columns = list(SOURCE_COLUMNS) + list(KINDS[kind].columns)
     df = tables.get(kind)
+    if df is not None and _is_input_table(df, columns):
+        return df
     df = pd.DataFrame(columns=columns) if df is None else df.reindex(columns=columns)  # optional columns may be absent
-    df = df.astype({c: "int64" for c in ("row", "amount_fen", "allocation_fen") if c in df})
+    df = df.astype({c: "int64" for c in INT_COLUMNS if c in df})
     if "date" in df:
         df["date"] = pd.to_datetime(df["date"])
     return df.reset_index(drop=True)
+
+
+def input_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Every input kind through :func:`input_table`, once."""
+    return {kind: input_table(tables, kind) for kind in INPUT_KINDS}
+
+
+def _is_input_table(df: pd.DataFrame, columns: list[str]) -> bool:
+    index = df.index
+    return (
+        list(df.columns) == columns
+        and isinstance(index, pd.RangeIndex)
+        and index.start == 0
+        and index.step == 1
+        and all(df[c].dtype == "int64" for c in INT_COLUMNS if c in df)
+        and ("date" not in df or pd.api.types.is_datetime64_any_dtype(df["date"]))
+    )
 
 
 def input_facts(tables: Mapping[str, pd.DataFrame], city_code: str) -> pd.DataFrame:

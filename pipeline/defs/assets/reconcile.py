@@ -94,6 +94,7 @@ OUTPUT_NAMES = [*TABLES, "reconciliation_checks", "reconciliation_summary"]
 def fund_reconciliation(context: dg.AssetExecutionContext, paths: PipelinePaths, **tables: pd.DataFrame):
     """Reconcile planned, received (到位), spent, carried forward (结转) and recovered (收回) funds."""
     ev = paths.evaluation(context.partition_key)
+    tables = reconcile.input_tables(tables)  # in shape once, for the reconciliation and its checks
     rec = reconcile.reconcile(tables, ev)
     for name, (attr, _) in TABLES.items():
         df = getattr(rec, attr)
