@@ -11,6 +11,7 @@ import importlib.machinery
 import multiprocessing
 import multiprocessing.context
 import sys
+import threading
 from collections.abc import Iterator
 
 
@@ -39,9 +40,21 @@ def workers_skip_main() -> Iterator[None]:
     if main is None:
         yield
         return
-    saved = main.__dict__.get("__spec__")
-    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    global _held, _saved
+    with _skip_guard:  # threads may start pools at once (the sidecar starts on one): the first sets, the last restores
+        if _held == 0:
+            _saved = main.__dict__.get("__spec__")
+            main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+        _held += 1
     try:
         yield
     finally:
-        main.__spec__ = saved
+        with _skip_guard:
+            _held -= 1
+            if _held == 0:
+                main.__spec__ = _saved
+
+
+_skip_guard = threading.Lock()
+_held = 0
+_saved: importlib.machinery.ModuleSpec | None = None

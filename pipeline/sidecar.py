@@ -44,6 +44,7 @@ T = TypeVar("T")
 WARM = ("great_expectations", "weasyprint")
 
 _executor: ProcessPoolExecutor | None = None
+_starter: threading.Thread | None = None
 _guard = threading.Lock()
 
 
@@ -63,7 +64,22 @@ def loaded() -> list[str]:
 
 
 def start() -> None:
-    """Start the sidecar (once per process) and have it import its libraries now, in the background."""
+    """Start the sidecar (once per process) and have it import its libraries now; returns at once.
+
+    The start itself runs on a thread: the first worker process of a run also starts the fork server,
+    whose preloads (pandas, Arrow, the reader) take 0.5–0.9 s before the worker exists, and the caller
+    has its own work meanwhile (loading Dagster, reading files). :func:`submit` waits for a start
+    under way.
+    """
+    global _starter
+    with _guard:
+        if _executor is not None or (_starter is not None and _starter.is_alive()):
+            return
+        _starter = threading.Thread(target=_start, name="pes-sidecar-start", daemon=True)
+        _starter.start()
+
+
+def _start() -> None:
     global _executor
     from pipeline.processes import forkserver, workers_skip_main
 
@@ -78,13 +94,21 @@ def start() -> None:
             _executor.submit(_ready)  # the worker starts here, not at the first real submit
 
 
+def _wait_for_start() -> None:
+    starter = _starter
+    if starter is not None and starter is not threading.current_thread():
+        starter.join()
+
+
 def running() -> bool:
+    _wait_for_start()
     return _executor is not None
 
 
 def shutdown() -> None:
     """Stop the sidecar (at exit); a later :func:`start` starts a new one."""
     global _executor
+    _wait_for_start()
     with _guard:
         executor, _executor = _executor, None
     if executor is not None:
@@ -113,6 +137,7 @@ def submit(fn: Callable[..., T], *args: object) -> Pending[T]:
 
     ``fn`` and ``args`` must pickle: ``fn`` a module-level function, the arguments plain data or frames.
     """
+    _wait_for_start()
     with _guard:
         executor = _executor
     future = None
