@@ -152,8 +152,9 @@ def abandon_early(folder: Path | None = None) -> None:
 class _EarlyDatabase:
     """The set's ``pipeline.duckdb`` filled table by table on one background thread (:func:`build_early`).
 
-    The thread has the connection to itself until :meth:`finish` has joined it. DuckDB works on one
-    thread here (the run's steps have the other core) and within a memory limit; its file is the
+    The thread has the connection to itself until :meth:`finish` has joined it. DuckDB works on that
+    one thread here, at a lower priority (the run's steps and its sidecar come first) and within a
+    memory limit; its file is the
     fresh build's temporary file, so a run killed meanwhile leaves what a killed fresh build leaves.
     """
 
@@ -174,6 +175,9 @@ class _EarlyDatabase:
         self.todo.put(Path(path))
 
     def _work(self) -> None:
+        # Lower priority for this thread only (Linux nice is per thread): the run's own steps come first.
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), EARLY_NICE)
         while (path := self.todo.get()) is not None:
             if not self.stopped:
                 try:
@@ -224,6 +228,7 @@ def _signature(path: Path) -> tuple[int, int, int]:
 
 
 EARLY_MEMORY = "512MB"
+EARLY_NICE = 10
 _early: dict[Path, _EarlyDatabase] = {}
 _guard = threading.Lock()
 atexit.register(abandon_early)  # a run that ends without finishing its set (failed, or some assets only)
