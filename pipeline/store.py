@@ -101,7 +101,7 @@ def build_database(folder: Path) -> Path:
     Finishes the database :func:`build_early` started for ``folder`` in this process, or writes it fresh.
     """
     with _guard:
-        early = _early.pop(Path(folder), None)
+        early = _early.pop(_key(folder), None)
     if early is not None:
         try:
             return early.finish()
@@ -133,7 +133,7 @@ def build_early(folder: Path, path: Path) -> None:
     The first call for a set starts its database. :func:`build_database` finishes it: a table written
     again after it was loaded is loaded again there, so the result is the fresh build's tables.
     """
-    folder = Path(folder)
+    folder = _key(folder)
     with _guard:
         early = _early.get(folder)
         if early is None:
@@ -144,7 +144,7 @@ def build_early(folder: Path, path: Path) -> None:
 def abandon_early(folder: Path | None = None) -> None:
     """Stop the early database of ``folder`` (every one without it) and remove its file: the set will not be finished."""
     with _guard:
-        found = [_early.pop(f) for f in ([Path(folder)] if folder is not None else list(_early)) if f in _early]
+        found = [_early.pop(f) for f in ([_key(folder)] if folder is not None else list(_early)) if f in _early]
     for early in found:
         early.abandon()
 
@@ -154,8 +154,8 @@ class _EarlyDatabase:
 
     The thread has the connection to itself until :meth:`finish` has joined it. DuckDB works on that
     one thread here, at a lower priority (the run's steps and its sidecar come first) and within a
-    memory limit; its file is the
-    fresh build's temporary file, so a run killed meanwhile leaves what a killed fresh build leaves.
+    memory limit; its file is the fresh build's temporary file, so a run killed meanwhile leaves what a
+    killed fresh build leaves.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -220,6 +220,11 @@ class _EarlyDatabase:
         self.con.close()
         self.tmp.unlink(missing_ok=True)
         Path(f"{self.tmp}.wal").unlink(missing_ok=True)
+
+
+def _key(folder: Path) -> Path:
+    """One key per set however its path was spelt (relative or absolute)."""
+    return Path(os.path.abspath(folder))
 
 
 def _signature(path: Path) -> tuple[int, int, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 import pytest
@@ -84,3 +86,11 @@ def test_table_names_are_quoted(tmp_path, name):
     store.build_early(folder, store.write_table(folder, name, TABLES["funds"]))
     store.build_database(folder)
     assert list(contents(folder / store.DB_FILE)) == [name]
+
+
+def test_a_set_named_relatively_and_absolutely_is_one_early_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    relative = Path("set")
+    store.build_early(relative, store.write_table(relative, "funds", TABLES["funds"]))
+    store.abandon_early(tmp_path / "set")  # as the next run's clean-up names it
+    assert temporaries(tmp_path / "set") == []
