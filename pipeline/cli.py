@@ -54,7 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"评价 / evaluation: {ev.id}   未变化，跳过 / unchanged since the last run (same inputs and code), skipped"
             )
             continue
-        sidecar.start()  # imports GX and WeasyPrint on the other core while Dagster loads and the files are read
+        sidecar.start()  # imports GX on the other core while Dagster loads and the files are read
         from pipeline.materialize import materialize_evaluation, print_summary
         from pipeline.outputs import OutputLocked
 

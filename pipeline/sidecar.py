@@ -4,7 +4,8 @@ A run's steps execute one after another in one process (Dagster's in-process exe
 machine with more than one core. Two pieces of a run are library work with a large fixed cost that
 need nothing from the steps running beside them until their result is wanted:
 
-- importing Great Expectations (2–4 s of pure Python) and running its suites (``data_quality``);
+- importing Great Expectations (2–4 s of pure Python) and running its suites (``data_quality``, and
+  the steps that store the tables, which hand their suites over as soon as they are stored);
 - laying out the report's PDF with WeasyPrint (3–8 s), while ``evaluation_report`` builds the
   workbook and the charts.
 
@@ -14,6 +15,10 @@ later. So a run starts one worker process (:func:`start`: ``python -m pipeline r
 loads, a run launched by Dagster in its first step), which imports both libraries on the other core
 while the workbooks are read and validated; the steps hand it their work with :func:`submit` and
 take the result when they need it.
+
+The sidecar is one worker: work runs in the order it is handed over. Work that nothing waits for yet
+(``data_quality``'s Data Docs) is submitted ``after_next``, so it goes in behind the next submission
+(the report's PDF, which a step is about to wait for) instead of ahead of it.
 
 The work is the same function on the same arguments either way, so the bytes it gives are the same.
 It runs in this process instead when the sidecar was not started (one asset materialised alone, a
@@ -40,18 +45,33 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Imported by the sidecar as it starts (the slow imports of the work it is given).
-WARM = ("great_expectations", "weasyprint")
+# Imported by the sidecar as it starts: the slow import of the first work it is given (the GX suites).
+WARM = ("great_expectations",)
+# Imported when asked (:func:`warm`), in a gap before the work that needs it (the report's PDF).
+LATER = ("weasyprint",)
 
 _executor: ProcessPoolExecutor | None = None
 _starter: threading.Thread | None = None
 _guard = threading.Lock()
+_deferred: list[Pending] = []  # submitted with after_next, not handed over yet
+_handing_over = threading.Lock()  # guards _deferred and the order in which work is handed over
 
 
-def _warm() -> None:
-    for name in WARM:
+def _warm(names: tuple[str, ...] = WARM) -> None:
+    for name in names:
         with contextlib.suppress(Exception):  # the work imports it again and raises there, with its traceback
             importlib.import_module(name)
+
+
+def warm(*names: str) -> None:
+    """Have the sidecar import these libraries now, behind the work handed to it so far (nothing without one).
+
+    WeasyPrint is not imported as the sidecar starts: that took 0.7–1 s, by which time the first GX
+    suites of a small evaluation were waiting for it. A step that knows the sidecar has a gap before
+    the PDF asks for it then.
+    """
+    if running():
+        submit(_warm, names)
 
 
 def _ready() -> bool:
@@ -59,8 +79,8 @@ def _ready() -> bool:
 
 
 def loaded() -> list[str]:
-    """The libraries of :data:`WARM` this process has imported (in the sidecar: all of them, once it is up)."""
-    return [name for name in WARM if name in sys.modules]
+    """The libraries of :data:`WARM` and :data:`LATER` this process has imported (in the sidecar: WARM once it is up)."""
+    return [name for name in WARM + LATER if name in sys.modules]
 
 
 def start() -> None:
@@ -122,6 +142,10 @@ class Pending(Generic[T]):
         self._fn, self._args, self._future = fn, args, future
 
     def result(self) -> T:
+        with _handing_over:
+            if self in _deferred:  # wanted before any other work came: hand it over now
+                _deferred.remove(self)
+                self._future = _hand_over(self._fn, self._args)
         if self._future is not None:
             try:
                 return self._future.result()
@@ -132,18 +156,38 @@ class Pending(Generic[T]):
         return self._fn(*self._args)
 
 
-def submit(fn: Callable[..., T], *args: object) -> Pending[T]:
+def submit(fn: Callable[..., T], *args: object, after_next: bool = False) -> Pending[T]:
     """Run ``fn(*args)`` in the sidecar if one is running; otherwise it runs in this process at ``result()``.
 
     ``fn`` and ``args`` must pickle: ``fn`` a module-level function, the arguments plain data or frames.
+    With ``after_next``, the work is handed over right behind the next submission, or when its result is
+    wanted, whichever comes first: work that can wait (``data_quality``'s Data Docs) then does not hold
+    up the work a step will be waiting for (the report's PDF).
     """
     _wait_for_start()
     with _guard:
+        running = _executor is not None
+    if not running:
+        return Pending(fn, args, None)
+    with _handing_over:
+        if after_next:
+            pending: Pending[T] = Pending(fn, args, None)
+            _deferred.append(pending)
+            return pending
+        pending = Pending(fn, args, _hand_over(fn, args))
+        for other in _deferred:
+            other._future = _hand_over(other._fn, other._args)
+        _deferred.clear()
+    return pending
+
+
+def _hand_over(fn: Callable[..., T], args: tuple[object, ...]) -> Future[T] | None:
+    """The sidecar's future for ``fn(*args)``, or None when it has died or shut down since (then it runs here)."""
+    with _guard:
         executor = _executor
-    future = None
-    if executor is not None:
-        try:
-            future = executor.submit(fn, *args)
-        except (BrokenProcessPool, RuntimeError):  # died, or shut down since
-            future = None
-    return Pending(fn, args, future)
+    if executor is None:
+        return None
+    try:
+        return executor.submit(fn, *args)
+    except (BrokenProcessPool, RuntimeError):  # died, or shut down since
+        return None

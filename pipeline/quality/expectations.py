@@ -97,6 +97,7 @@ class SuiteResult:
     failures: list[dict[str, Any]]  # expectation, kwargs, where, why, observed, unexpected_count, rows, error
     docs_page: str  # the validation's Data Docs page
     docs_index: str  # the Data Docs site's index.html
+    ran_ahead: bool = False  # run before data_quality, as the table was stored (advance_suites)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -211,13 +212,19 @@ FUND_LEVELS = {
 }
 
 
-def suites(tables: Mapping[str, pd.DataFrame], ev: Evaluation) -> list[Suite]:
-    """One suite per table present: submission kinds, then fund levels, then scores."""
+def suites(tables: Mapping[str, pd.DataFrame], ev: Evaluation, indicators: list[str] | None = None) -> list[Suite]:
+    """One suite per table present: submission kinds, then fund levels, then scores.
+
+    The register of indicator codes is the scored indicators' (``indicator_scores``), or ``indicators``
+    when given (:func:`advance_suites`, before the scores exist).
+    """
 
     def column(table: str, col: str) -> list[str]:
         return list(dict.fromkeys(tables[table][col])) if table in tables else []
 
-    codes = Codes.for_evaluation(ev, column("subprojects", "subproject_code"), column("indicator_scores", "code"))
+    if indicators is None:
+        indicators = column("indicator_scores", "code")
+    codes = Codes.for_evaluation(ev, column("subprojects", "subproject_code"), indicators)
     out = [
         submission_suite(kind, ev, codes, list(tables[name].columns)) for name, kind in KINDS.items() if name in tables
     ]
@@ -240,8 +247,81 @@ LONG_VALUE_SET = 50  # a value set longer than this is cut to the values present
 _OPERATORS = {"<": operator.lt, "<=": operator.le, "==": operator.eq, ">=": operator.ge, ">": operator.gt}
 
 
-def run_suites(tables: Mapping[str, pd.DataFrame], out_dir: Path, evaluation: Evaluation) -> list[SuiteResult]:
-    """Validate every table that has a suite, write Data Docs under ``out_dir / "data_docs"``, return the outcomes."""
+@dataclasses.dataclass
+class _Session:
+    """One run's GX context part way through its suites: what :func:`advance_suites` keeps for the next call."""
+
+    key: str
+    out_dir: Path
+    context: Any
+    source: Any
+    run_id: Any
+    frames: dict[str, pd.DataFrame]  # the tables the suites so far validated
+    ran: list[tuple[Suite, dict[str, tuple[int, Expect]], Any, Any]] = dataclasses.field(default_factory=list)
+
+    @property
+    def suites(self) -> list[Suite]:
+        return [suite for suite, *_ in self.ran]
+
+    def run(self, suite: Suite, tables: Mapping[str, pd.DataFrame]) -> None:
+        """Validate one table against its suite, as a one-validation Checkpoint."""
+        import great_expectations as gx
+
+        table = tables[suite.table]
+        frame = suite.frame(table)
+        gx_suite = self.context.suites.add(
+            gx.ExpectationSuite(
+                name=suite.name, expectations=[_gx_expectation(_as_given(e, frame)) for e in suite.expectations]
+            )
+        )
+        declared = {g.id: (i, e) for i, (g, e) in enumerate(zip(gx_suite.expectations, suite.expectations))}
+        batch = self.source.add_dataframe_asset(suite.table).add_batch_definition_whole_dataframe("whole table")
+        validation = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+        )
+        checkpoint = self.context.checkpoints.add(
+            gx.Checkpoint(
+                name=suite.name,
+                validation_definitions=[validation],
+                actions=[],
+                result_format={
+                    "result_format": "SUMMARY",
+                    "partial_unexpected_count": PARTIAL_UNEXPECTED,
+                    "unexpected_index_column_names": list(suite.row_id),
+                },
+            )
+        )
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=self.run_id)
+        ((identifier, result),) = outcome.run_results.items()
+        self.frames[suite.table] = table
+        self.ran.append((suite, declared, identifier, result))
+
+    def build_docs(self) -> None:
+        """Write the site: every validation of the session, its index, offline."""
+        self.context.build_data_docs(site_names=[DOCS_SITE])
+        make_offline(self.out_dir / DOCS_DIR)
+
+    def continues(
+        self, key: str | None, out_dir: Path, planned: list[Suite], tables: Mapping[str, pd.DataFrame]
+    ) -> bool:
+        """Whether the suites run so far are the first of ``planned``, on the same tables, for the same run."""
+        done = self.suites
+        return (
+            key == self.key
+            and Path(out_dir) == self.out_dir
+            and planned[: len(done)] == done
+            and all(
+                t in tables and list(tables[t].columns) == list(df.columns) and tables[t].equals(df)
+                for t, df in self.frames.items()
+            )
+        )
+
+
+_held: list[_Session] = []  # the session advance_suites left for this run's next call (in the sidecar: one at a time)
+
+
+def _open(key: str | None, out_dir: Path, evaluation: Evaluation) -> _Session:
+    """A new ephemeral GX context whose Data Docs site is ``out_dir / "data_docs"`` (emptied)."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import (
@@ -271,46 +351,77 @@ def run_suites(tables: Mapping[str, pd.DataFrame], out_dir: Path, evaluation: Ev
     )
     source = context.data_sources.add_pandas(evaluation.id)
     run_id = RunIdentifier(run_name=evaluation.id)
+    return _Session(key or "", Path(out_dir), context, source, run_id, {})
 
-    ran = []
-    for suite in suites(tables, evaluation):
-        frame = suite.frame(tables[suite.table])
-        gx_suite = context.suites.add(
-            gx.ExpectationSuite(
-                name=suite.name, expectations=[_gx_expectation(_as_given(e, frame)) for e in suite.expectations]
-            )
-        )
-        declared = {g.id: (i, e) for i, (g, e) in enumerate(zip(gx_suite.expectations, suite.expectations))}
-        batch = source.add_dataframe_asset(suite.table).add_batch_definition_whole_dataframe("whole table")
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
-        )
-        checkpoint = context.checkpoints.add(
-            gx.Checkpoint(
-                name=suite.name,
-                validation_definitions=[validation],
-                actions=[],
-                result_format={
-                    "result_format": "SUMMARY",
-                    "partial_unexpected_count": PARTIAL_UNEXPECTED,
-                    "unexpected_index_column_names": list(suite.row_id),
-                },
-            )
-        )
-        outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
-        ((identifier, result),) = outcome.run_results.items()
-        ran.append((suite, declared, identifier, result))
 
-    index = _relative(context.build_data_docs(site_names=[DOCS_SITE])[DOCS_SITE], out_dir)
-    make_offline(docs)
+def advance_suites(key: str, paths: Mapping[str, Path], out_dir: Path, evaluation: Evaluation) -> int:
+    """Run the suites of some tables ahead of :func:`run_suites` (their Parquet files, ``paths`` by table).
+
+    A run's tables are final as soon as their step has stored them: the submission tables after
+    ``validated_submissions``, the fund levels after ``fund_reconciliation``, the scores after
+    ``indicator_scoring``. Each hands its tables here (in the sidecar) while the run goes on, and the
+    session is kept: the next call with the same ``key`` carries on from it, and so does
+    :func:`run_suites`, when the suites so far are the first of its own on the same tables. Otherwise
+    the session is dropped and :func:`run_suites` starts over: the outcome and the Data Docs are those
+    of one pass either way, the suites running in the same order in one context. Before the scores
+    exist, the register of indicator codes is the frameworks' (``evaluation.indicator_codes``);
+    :func:`run_suites` checks it against the scored indicators'. Returns how many suites have run.
+    """
+    from pipeline import store
+
+    held = _held.pop() if _held else None
+    if held is not None and held.key != key:
+        held = None
+    tables = {name: store.read_table(Path(path)) for name, path in paths.items()}
+    if held is not None:
+        tables = {**held.frames, **tables}
+    indicators = None if "indicator_scores" in tables else evaluation.indicator_codes
+    planned = suites(tables, evaluation, indicators=indicators)
+    session = held
+    if session is not None and not session.continues(key, out_dir, planned, tables):
+        return 0  # dropped: run_suites starts over
+    if session is None:
+        session = _open(key, out_dir, evaluation)
+    for suite in planned[len(session.ran) :]:
+        session.run(suite, tables)
+    _held.append(session)
+    return len(session.ran)
+
+
+def run_suites(
+    tables: Mapping[str, pd.DataFrame],
+    out_dir: Path,
+    evaluation: Evaluation,
+    key: str | None = None,
+    docs: bool = True,
+) -> list[SuiteResult]:
+    """Validate every table that has a suite, write Data Docs under ``out_dir / "data_docs"``, return the outcomes.
+
+    With the ``key`` of an earlier :func:`advance_suites` whose suites are the first of these, on the same
+    tables, only the rest are run. With ``docs=False`` the Data Docs are left to :func:`build_docs` of the
+    same key (the outcomes name their pages all the same), so the caller goes on while they are written.
+    """
+    planned = suites(tables, evaluation)
+    held = _held.pop() if _held else None
+    session = held if held is not None and held.continues(key, out_dir, planned, tables) else None
+    if session is None:
+        session = _open(key, out_dir, evaluation)
+    ahead = len(session.ran)
+    for suite in planned[ahead:]:
+        session.run(suite, tables)
+    if docs:
+        session.build_docs()
+    else:
+        _held.append(session)
+    context, ran = session.context, session.ran
+
+    index = _relative(_url(context, None), out_dir)
     results = []
-    for suite, declared, identifier, result in ran:
-        (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=DOCS_SITE)
-        assert page["site_url"] is not None  # the site was built above
+    for i, (suite, declared, identifier, result) in enumerate(ran):
         stats = result.statistics
         failed = sorted(
             (
-                declared[r.expectation_config.id] + (r,)  # type: ignore[union-attr]  # GX: always set here
+                declared[r.expectation_config.id] + (r,)  # GX: expectation_config is always set here
                 for r in result.results
                 if not r.success
             ),
@@ -328,11 +439,33 @@ def run_suites(tables: Mapping[str, pd.DataFrame], out_dir: Path, evaluation: Ev
                     "unsuccessful": int(stats["unsuccessful_expectations"]),
                 },
                 failures=failures,
-                docs_page=_relative(page["site_url"], out_dir),
+                docs_page=_relative(_url(context, identifier), out_dir),
                 docs_index=index,
+                ran_ahead=i < ahead,
             )
         )
     return results
+
+
+def build_docs(key: str, tables: Mapping[str, pd.DataFrame], out_dir: Path, evaluation: Evaluation) -> None:
+    """Write the Data Docs that :func:`run_suites` of the same ``key`` left (``docs=False``).
+
+    Without that run's session (this is not the process that ran the suites: the sidecar died in between)
+    the suites run again here, with their Data Docs: GX's outcome on the same tables is the same.
+    """
+    held = _held.pop() if _held else None
+    if held is None or held.key != key or Path(out_dir) != held.out_dir:
+        run_suites(tables, out_dir, evaluation)
+        return
+    held.build_docs()
+
+
+def _url(context: Any, identifier: Any) -> str:
+    """The Data Docs URL of a validation result (None: of the site's index), whether or not the site is built yet."""
+    (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=DOCS_SITE, only_if_exists=False)
+    url = page["site_url"]
+    assert url is not None  # the site is configured
+    return str(url)
 
 
 @functools.cache

@@ -48,7 +48,12 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance, monkeypatc
     # The full run loaded its tables into pipeline.duckdb as it wrote them; the partial run below does not
     # finish its set itself (the sensor does, in its own process), so it starts no early database.
     assert len(finished_early) == 1 and finished_early[0] >= 40
+    # Every GX suite ran in the sidecar as its table was stored; data_quality only collected the outcomes,
+    # and the Data Docs, written after the report's PDF, were there before the set was published.
+    quality = instance.get_latest_materialization_event(dg.AssetKey("data_quality")).asset_materialization
+    assert quality.metadata["gx_suites_ran_ahead"].value == quality.metadata["gx_suites"].value >= 20
     before = (out / HOHHOT).resolve()
+    assert (before / "data_docs" / "index.html").is_file()
     old = manifest_holds(before)
 
     narrative = raw / HOHHOT / "narrative.md"

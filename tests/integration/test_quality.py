@@ -195,6 +195,8 @@ def test_the_sidecar_imports_great_expectations_in_its_own_process_and_a_dead_on
         "sidecar.start(); sidecar.start()\n"
         "pid = sidecar.submit(os.getpid).result()\n"
         "assert pid != os.getpid() and sidecar.submit(os.getpid).result() == pid  # one process\n"
+        "assert sidecar.submit(sidecar.loaded).result() == ['great_expectations']\n"
+        "sidecar.warm('weasyprint')\n"
         "assert sidecar.submit(sidecar.loaded).result() == ['great_expectations', 'weasyprint']\n"
         "assert 'great_expectations' not in sys.modules and 'weasyprint' not in sys.modules\n"
         "try:\n"
@@ -237,3 +239,131 @@ def test_a_long_value_set_cut_to_the_values_present_gives_the_same_outcomes(tabl
     failed = {(r.table, f["kwargs"]["column"]) for r in whole for f in r.failures if "column" in f["kwargs"]}
     assert {("payments", "county_code"), ("payments", "subproject_code"), ("receipts", "source_code")} <= failed
     assert quality_rows(cut).equals(quality_rows(whole))
+
+
+def _outcome(results) -> list[dict]:
+    return [
+        {k: v for k, v in r.to_dict().items() if k not in ("docs_page", "docs_index", "ran_ahead")} for r in results
+    ]
+
+
+def _stored(tables: dict, folder, names) -> dict:
+    """The tables written as Parquet files, as the steps store them; their paths by name."""
+    from pipeline.store import write_table
+
+    return {name: write_table(folder, name, tables[name]) for name in names}
+
+
+SUBMISSIONS = ["subprojects", "fund_plan", "receipts", "payments", "carry_forwards", "recoveries", "transfers"]
+FUNDS = ["funds_by_source", "funds_by_subproject", "funds_by_group", "funds_by_county", "funds_cells"]
+SCORES = ["indicator_scores", "dimension_scores"]
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the suites GX runs."""
+    from pipeline.quality import expectations
+
+    ran: list[str] = []
+    real = expectations._Session.run
+
+    def run(self, suite, tables):
+        ran.append(suite.table)
+        return real(self, suite, tables)
+
+    monkeypatch.setattr(expectations._Session, "run", run)
+    monkeypatch.setattr(expectations, "_held", [])
+    return ran
+
+
+def _gx_tables(tables: dict, stored_dir) -> dict:
+    """What data_quality hands GX: the submission kinds read back from their files, the result tables."""
+    names = [n for n in SUBMISSIONS + FUNDS + SCORES if n in tables]
+    paths = _stored(tables, stored_dir, names)
+    return {name: read_table(path) for name, path in paths.items()}, paths
+
+
+def test_suites_handed_over_early_are_not_run_again_and_the_outcome_is_that_of_one_pass(
+    tables, evaluation, tmp_path, counted
+):
+    """Submission tables, then fund levels, then scores, as their steps store them: data_quality runs none again."""
+    from pipeline.quality.expectations import advance_suites
+
+    t, paths = _gx_tables(tables, tmp_path / "set")
+    one_pass = run_suites(t, tmp_path / "one", evaluation)
+    counted.clear()
+    out = tmp_path / "early"
+    assert advance_suites("run-1/ev", {n: paths[n] for n in SUBMISSIONS}, out, evaluation) == len(SUBMISSIONS)
+    assert advance_suites("run-1/ev", {n: paths[n] for n in FUNDS}, out, evaluation) == len(SUBMISSIONS + FUNDS)
+    assert advance_suites("run-1/ev", {n: paths[n] for n in SCORES}, out, evaluation) == len(t)
+    assert len(counted) == len(t)
+    early = run_suites(t, out, evaluation, "run-1/ev")
+    assert len(counted) == len(t), "data_quality ran suites that had run already"
+    assert all(r.ran_ahead for r in early) and not any(r.ran_ahead for r in one_pass)
+    assert _outcome(early) == _outcome(one_pass)
+    assert (out / "data_docs" / "index.html").is_file()
+    assert all((out / r.docs_page).is_file() for r in early)
+
+
+def test_suites_started_on_other_tables_or_for_another_run_are_run_again(tables, evaluation, tmp_path, counted):
+    from pipeline.quality.expectations import advance_suites
+
+    t, paths = _gx_tables(tables, tmp_path / "set")
+    out = tmp_path / "out"
+    advance_suites("run-1/ev", {n: paths[n] for n in SUBMISSIONS}, out, evaluation)
+    changed = dict(t)
+    payments = t["payments"].copy()
+    payments.loc[2, "amount_fen"] = -5  # a different table than the one the early suites saw
+    changed["payments"] = payments
+    counted.clear()
+    results = {r.table: r for r in run_suites(changed, out, evaluation, "run-1/ev")}
+    assert len(counted) == len(t), "the early session was kept although a table differs"
+    assert not results["payments"].success
+
+    advance_suites("run-1/ev", {n: paths[n] for n in SUBMISSIONS}, out, evaluation)
+    counted.clear()
+    run_suites(t, out, evaluation, "run-2/ev")
+    assert len(counted) == len(t), "another run's session was used"
+
+
+def test_data_docs_written_later_name_the_same_pages(tables, evaluation, tmp_path, counted):
+    """run_suites(docs=False) returns outcomes naming pages build_docs then writes; without the session, all again."""
+    from pipeline.quality.expectations import build_docs
+
+    t, _ = _gx_tables(tables, tmp_path / "set")
+    out = tmp_path / "later"
+    results = run_suites(t, out, evaluation, "run-1/ev", docs=False)
+    assert not (out / "data_docs" / "index.html").exists()
+    build_docs("run-1/ev", t, out, evaluation)
+    assert len(counted) == len(t)
+    assert (out / results[0].docs_index).is_file()
+    assert all((out / r.docs_page).is_file() for r in results)
+    other = tmp_path / "elsewhere"
+    counted.clear()
+    build_docs("run-2/ev", t, other, evaluation)  # no session of that run in this process: run again, with docs
+    assert len(counted) == len(t)
+    assert (other / "data_docs" / "index.html").is_file()
+
+
+def test_sidecar_work_submitted_after_next_runs_behind_the_next_submission_or_when_wanted(tmp_path):
+    log = tmp_path / "order.txt"
+    code = (
+        "import os, time\n"
+        "from pathlib import Path\n"
+        "from pipeline import sidecar\n"
+        f"log = Path({str(log)!r})\n"
+        "later = sidecar.submit(os.getpid, after_next=True)\n"
+        "assert later.result() == os.getpid()  # no sidecar: runs here, when wanted\n"
+        "sidecar.start()\n"
+        "pid = sidecar.submit(os.getpid).result()\n"
+        "docs = sidecar.submit(log.write_text, 'docs\\n', after_next=True)\n"
+        "time.sleep(0.5)\n"
+        "assert not log.exists(), 'deferred work ran before the next submission'\n"
+        "pdf = sidecar.submit(os.getpid)\n"
+        "assert pdf.result() == pid\n"
+        "docs.result()\n"
+        "assert log.read_text() == 'docs\\n'\n"
+        "alone = sidecar.submit(os.getpid, after_next=True)\n"
+        "assert alone.result() == pid  # wanted before any other work: handed over then\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)

@@ -11,6 +11,7 @@ from pipeline.defs.assets.raw import raw_submissions
 from pipeline.defs.checks import check_result, pandera_check_spec, schema_check_result, schema_check_spec
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
+from pipeline.defs.quality import advance_suites
 from pipeline.defs.resources import PipelinePaths
 from pipeline.fingerprint import evaluation_fingerprint
 from pipeline.ingest import checks
@@ -67,7 +68,7 @@ OUTPUT_NAMES = [*KINDS, *OTHER_OUTS]
 def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePaths):
     """Read every submission of the evaluation, validate it against the contract, quarantine bad rows."""
     progress.current().step("validated_submissions")
-    sidecar.start()  # imports GX and WeasyPrint on the other core while this step reads and validates
+    sidecar.start()  # imports GX on the other core while this step reads and validates
     ev = paths.evaluation(context.partition_key)
     result = ingest(
         ev,
@@ -93,6 +94,8 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
             output_name=kind.name,
             metadata=table_metadata(df, model=kind.model, input_hashes={f: hashes[f] for f in files}),
         )
+    # The submission tables are stored: their GX suites can start in the sidecar while the funds are reconciled.
+    advance_suites(context, paths, ev, None)
     found = [checks.contract(kind, result.tables[kind.name]) for kind in KINDS.values()]
     found += [checks.rows_accounted(result.inventory), checks.lines_accounted(result.sheets)]
     yield from (check_result(c) for c in found)

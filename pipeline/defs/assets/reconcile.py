@@ -8,6 +8,7 @@ from pipeline.checks import rows
 from pipeline.defs.checks import check_result, schema_check_result, schema_check_spec
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
+from pipeline.defs.quality import FUND_TABLES, advance_suites
 from pipeline.defs.resources import PipelinePaths
 
 GROUP = "reconcile"
@@ -100,6 +101,8 @@ def fund_reconciliation(context: dg.AssetExecutionContext, paths: PipelinePaths,
         df = getattr(rec, attr)
         yield dg.Output(df, output_name=name, metadata=table_metadata(df, name))
         yield schema_check_result(name, df)
+        if name == FUND_TABLES[-1]:  # stored: their GX suites can start in the sidecar
+            advance_suites(context, paths, ev, FUND_TABLES)
     yield dg.Output(
         {**rec.summary, "rates": {k: (str(v) if v is not None else None) for k, v in rec.rates.items()}},
         output_name="reconciliation_summary",

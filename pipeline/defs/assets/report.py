@@ -10,8 +10,7 @@ import pyarrow.parquet as pq
 from pipeline import findings as findings_mod
 from pipeline import lineage as lineage_mod
 from pipeline import manifest as manifest_mod
-from pipeline import outputs, progress, sidecar, store
-from pipeline.contract import KINDS
+from pipeline import outputs, progress, store
 from pipeline.defs.assets import ingest as ingest_assets
 from pipeline.defs.assets import monitoring as monitoring_assets
 from pipeline.defs.assets import reconcile as reconcile_assets
@@ -20,6 +19,14 @@ from pipeline.defs.checks import schema_check_result, schema_check_spec
 from pipeline.defs.io_manager import stored
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
+from pipeline.defs.quality import (
+    RESULT_TABLES,
+    RUN_AFTER_READY_STEPS,
+    SUBMISSION_TABLES,
+    run_suites,
+    submission_tables,
+    wait_for_docs,
+)
 from pipeline.defs.resources import PipelinePaths
 from pipeline.files import atomic_write
 from pipeline.monitoring import NOT_GRADED
@@ -116,21 +123,11 @@ def evaluation_figures(
     return figures
 
 
-SUBMISSION_TABLES = list(KINDS)
-RESULT_TABLES = [
-    "funds_by_source",
-    "funds_by_subproject",
-    "funds_by_group",
-    "funds_by_county",
-    "funds_cells",
-    "indicator_scores",
-    "dimension_scores",
-]
-
-
 @dg.asset(
     partitions_def=evaluations,
     group_name=GROUP,
+    # After every other step that is ready: meanwhile the sidecar finishes the suites handed to it early.
+    op_tags=RUN_AFTER_READY_STEPS,
     ins={t: dg.AssetIn(t) for t in [*RESULT_TABLES, "ingest_checks", "reconciliation_checks"]},
     # Submission tables are read here only when small enough for GX (settings.expectations_max_submission_rows).
     deps=[dg.AssetKey(t) for t in SUBMISSION_TABLES],
@@ -151,22 +148,16 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
     table larger than ``settings.expectations_max_submission_rows`` is not checked a second time:
     its row takes the pandera contract's outcome, and says so.
     """
-    from pipeline.quality.expectations import not_run_row, quality_rows, run_suites
+    from pipeline.quality.expectations import not_run_row, quality_rows
 
     ev = paths.evaluation(context.partition_key)
     out = paths.run_dir(context.partition_key, context.run.run_id)
     earlier = [tables.pop("ingest_checks"), tables.pop("reconciliation_checks")]
     contract = dict(zip(earlier[0]["check"], earlier[0]["passed"].astype(bool)))
     limit = ev.settings.expectations_max_submission_rows
-    too_large: dict[str, int] = {}
-    for t in SUBMISSION_TABLES:
-        path = stored(Path(paths.out_root), context.partition_key, context.run.run_id, t)
-        rows = pq.read_metadata(path).num_rows
-        if rows > limit:
-            too_large[t] = rows
-        else:
-            tables[t] = store.read_table(path)
-    results = sidecar.submit(run_suites, tables, out, ev).result()  # in the sidecar process, which has GX loaded
+    small, too_large = submission_tables(paths, ev, context.run.run_id)
+    tables.update({t: store.read_table(path) for t, path in small.items()})
+    results = run_suites(context, tables, out, ev)  # in the sidecar, which has GX loaded and most suites run
     outputs.record(out, "data_quality", ["data_docs/"])
     by_table = {r.table: r for r in results}
     for t in SUBMISSION_TABLES + RESULT_TABLES:
@@ -210,6 +201,9 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
             "failed": int((~df["passed"]).sum()),
             "gx_not_run": dg.MetadataValue.json(too_large),
             "data_docs": dg.MetadataValue.path(str(out / "data_docs" / "index.html")),
+            # Suites the sidecar ran as their tables were stored, before this step (docs/architecture.md).
+            "gx_suites_ran_ahead": sum(r.ran_ahead for r in results),
+            "gx_suites": len(results),
         },
     )
     yield schema_check_result("data_quality", df)
@@ -315,6 +309,7 @@ def run_manifest(context: dg.AssetExecutionContext, paths: PipelinePaths) -> dg.
     then the run's output set is published as ``OUT/<evaluation_id>`` in one atomic step."""
     progress.current().step("run_manifest")
     ev = paths.evaluation(context.partition_key)
+    wait_for_docs(context)  # data_quality's Data Docs, written in the sidecar while the report was built
     folder = outputs.finalize(Path(paths.out_root), ev, context.run.run_id)
     manifest = json.loads((folder / manifest_mod.MANIFEST).read_text(encoding="utf-8"))
     return dg.MaterializeResult(

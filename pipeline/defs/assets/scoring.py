@@ -7,6 +7,7 @@ from pipeline import archive, findings
 from pipeline.defs.checks import check_result, schema_check_result, schema_check_spec
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
+from pipeline.defs.quality import SCORE_TABLES, advance_suites
 from pipeline.defs.resources import PipelinePaths
 from pipeline.monitoring import NOT_GRADED
 from pipeline.scoring import score as scoring
@@ -112,5 +113,7 @@ def indicator_scoring(
     for name, df in tables.items():
         yield dg.Output(df, output_name=name, metadata={**table_metadata(df, name), **extra.get(name, {})})
         yield schema_check_result(name, df)
+        if name == SCORE_TABLES[-1]:  # stored: their GX suites can start in the sidecar
+            advance_suites(context, paths, ev, SCORE_TABLES)
     yield dg.Output(summary, output_name="scoring_summary", metadata={"score": dg.MetadataValue.json(summary["score"])})
     yield check_result(scoring.dimensions_add_up(results))
