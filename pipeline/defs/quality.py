@@ -22,6 +22,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import pandas as pd
@@ -32,15 +33,18 @@ from pipeline.contract import KINDS
 from pipeline.defs.io_manager import stored
 from pipeline.defs.resources import PipelinePaths
 from pipeline.evaluation import Evaluation
-from pipeline.quality.expectations import SuiteResult
+
+if TYPE_CHECKING:  # the suites' module is imported where they run, not when the code location loads
+    from pipeline.quality.expectations import SuiteResult
 
 SUBMISSION_TABLES = list(KINDS)
-_docs: dict[str, sidecar.Pending[None]] = {}  # Data Docs being written, by session key
 FUND_TABLES = ["funds_by_source", "funds_by_subproject", "funds_by_group", "funds_by_county", "funds_cells"]
 SCORE_TABLES = ["indicator_scores", "dimension_scores"]
 RESULT_TABLES = FUND_TABLES + SCORE_TABLES
 # The step tag that orders the steps ready at once (higher first; Dagster's default is 0).
 RUN_AFTER_READY_STEPS = {"dagster/priority": "-1"}
+
+_docs: dict[str, sidecar.Pending[None]] = {}  # Data Docs being written in the sidecar, by session key
 
 
 def submission_tables(
