@@ -126,11 +126,29 @@ def running() -> bool:
 
 
 def shutdown() -> None:
-    """Stop the sidecar (at exit); a later :func:`start` starts a new one."""
+    """Stop the sidecar (at exit); a later :func:`start` starts a new one.
+
+    Work submitted ``after_next`` whose next submission never came (a run that failed between
+    ``data_quality`` and the report's PDF) is still done first: that run's unpublished set keeps its
+    Data Docs. Nothing else that is queued is started.
+    """
     global _executor
     _wait_for_start()
+    with _handing_over:
+        behind = list(_deferred)
+        _deferred.clear()
+        for pending in behind:
+            pending._future = _hand_over(pending._fn, pending._args)
     with _guard:
         executor, _executor = _executor, None
+    for pending in behind:
+        if pending._future is not None:
+            try:
+                pending._future.result()
+            except Exception:  # the run is ending anyway: say so, do not hide it
+                log.warning(
+                    "sidecar: %s failed at exit", getattr(pending._fn, "__qualname__", pending._fn), exc_info=True
+                )
     if executor is not None:
         executor.shutdown(wait=True, cancel_futures=True)
 

@@ -365,5 +365,9 @@ def test_sidecar_work_submitted_after_next_runs_behind_the_next_submission_or_wh
         "assert log.read_text() == 'docs\\n'\n"
         "alone = sidecar.submit(os.getpid, after_next=True)\n"
         "assert alone.result() == pid  # wanted before any other work: handed over then\n"
+        "log.unlink()\n"
+        "sidecar.submit(log.write_text, 'at exit\\n', after_next=True)  # no submission after it, never awaited\n"
+        "sidecar.shutdown()\n"
+        "assert log.read_text() == 'at exit\\n', 'deferred work was dropped at exit'\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
