@@ -135,10 +135,7 @@ def shutdown() -> None:
     global _executor
     _wait_for_start()
     with _handing_over:
-        behind = list(_deferred)
-        _deferred.clear()
-        for pending in behind:
-            pending._future = _hand_over(pending._fn, pending._args)
+        behind = _hand_over_deferred()
     with _guard:
         executor, _executor = _executor, None
     for pending in behind:
@@ -193,10 +190,17 @@ def submit(fn: Callable[..., T], *args: object, after_next: bool = False) -> Pen
             _deferred.append(pending)
             return pending
         pending = Pending(fn, args, _hand_over(fn, args))
-        for other in _deferred:
-            other._future = _hand_over(other._fn, other._args)
-        _deferred.clear()
+        _hand_over_deferred()
     return pending
+
+
+def _hand_over_deferred() -> list[Pending]:
+    """Hand over the work submitted ``after_next``, in its order; the caller holds ``_handing_over``."""
+    behind = list(_deferred)
+    _deferred.clear()
+    for pending in behind:
+        pending._future = _hand_over(pending._fn, pending._args)
+    return behind
 
 
 def _hand_over(fn: Callable[..., T], args: tuple[object, ...]) -> Future[T] | None:
