@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 from pipeline.files import atomic_write, fsync_tree
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pipeline.evaluation import Evaluation
 
 SETS, LOCKS, CACHE = ".sets", ".locks", ".cache"
@@ -177,10 +179,12 @@ def publish(out_root: Path, evaluation_id: str, run_id: str) -> Path:
     return folder
 
 
-def finalize(out_root: Path, ev: Evaluation, run_id: str) -> Path:
+def finalize(out_root: Path, ev: Evaluation, run_id: str, before_manifest: Callable[[], None] | None = None) -> Path:
     """Finish the run's set and publish it: carry over what the run did not write, DuckDB, CSVs, manifest.
 
-    Returns the published folder. The run's lock is released afterwards.
+    ``before_manifest`` waits for files that other processes are still writing into the set (the Data
+    Docs): it is called once the exports are written, so that they overlap. Returns the published
+    folder. The run's lock is released afterwards.
     """
     from pipeline import manifest, store
 
@@ -188,6 +192,8 @@ def finalize(out_root: Path, ev: Evaluation, run_id: str) -> Path:
     try:
         carry_over(out_root, ev.id, run_id)
         hashes = store.write_exports(folder, previous=published(out_root, ev.id))
+        if before_manifest is not None:
+            before_manifest()
         inventory = store.read_table(folder / store.TABLES / "submission_inventory.parquet")
         manifest.write(manifest.build(ev, inventory, folder, known=hashes), folder)
         return publish(out_root, ev.id, run_id)

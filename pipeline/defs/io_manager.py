@@ -5,7 +5,7 @@ non-table values (dicts) are sorted JSON under ``values/<asset>.json``. An input
 not produce itself (a run of some assets only) is read from the evaluation's published set.
 ``pipeline.duckdb`` and the CSV exports are written once, when the run's set is finished
 (``pipeline.outputs.finalize``), not per step; a run that will finish its set has each table loaded
-into the database as it is written, on a background thread (``pipeline.store.build_early``).
+into the database, and exported, as it is written, on a background thread (``pipeline.store.build_early``).
 """
 
 import json
@@ -36,7 +36,7 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
             export = (context.definition_metadata or {}).get("csv_export", True)
             path = store.write_table(folder, name, obj, csv_export=export)
             if _finishes_set(context):
-                store.build_early(folder, path)
+                store.build_early(folder, path, outputs.published(Path(self.paths.out_root), evaluation_id))
         else:
             path = folder / "values" / f"{name}.json"
             path.parent.mkdir(exist_ok=True)

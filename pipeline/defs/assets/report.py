@@ -309,8 +309,8 @@ def run_manifest(context: dg.AssetExecutionContext, paths: PipelinePaths) -> dg.
     then the run's output set is published as ``OUT/<evaluation_id>`` in one atomic step."""
     progress.current().step("run_manifest")
     ev = paths.evaluation(context.partition_key)
-    wait_for_docs(context)  # data_quality's Data Docs, written in the sidecar while the report was built
-    folder = outputs.finalize(Path(paths.out_root), ev, context.run.run_id)
+    # data_quality's Data Docs are written in the sidecar behind the report's PDF: waited for once the exports are.
+    folder = outputs.finalize(Path(paths.out_root), ev, context.run.run_id, lambda: wait_for_docs(context))
     manifest = json.loads((folder / manifest_mod.MANIFEST).read_text(encoding="utf-8"))
     return dg.MaterializeResult(
         metadata={

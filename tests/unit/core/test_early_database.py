@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
@@ -94,3 +95,51 @@ def test_a_set_named_relatively_and_absolutely_is_one_early_database(tmp_path, m
     store.build_early(relative, store.write_table(relative, "funds", TABLES["funds"]))
     store.abandon_early(tmp_path / "set")  # as the next run's clean-up names it
     assert temporaries(tmp_path / "set") == []
+
+
+def _files(folder) -> dict[str, bytes]:
+    """The set's CSVs and its export record, by name."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix == ".csv" or p.name == store.EXPORTS}
+
+
+def _wait_for(path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} was not exported by the background thread"
+        time.sleep(0.02)
+
+
+def test_csvs_exported_early_are_the_fresh_exports_and_are_not_written_again(tmp_path, monkeypatch):
+    # The previous set: its CSV of an unchanged table is reused (hard-linked) by the early export too.
+    previous = tmp_path / "previous"
+    for name, df in TABLES.items():
+        store.write_table(previous, name, df)
+    store.write_exports(previous)
+
+    early, fresh = tmp_path / "early", tmp_path / "fresh"
+    for name, df in TABLES.items():
+        store.build_early(early, store.write_table(early, name, df), previous)
+    store.build_early(early, store.write_table(early, "internal", TABLES["funds"], csv_export=False), previous)
+    _wait_for(early / "gone.csv")  # the last table handed over: every CSV is written before the run ends
+    assert (early / "notes.csv").stat().st_ino == (previous / "notes.csv").stat().st_ino
+    # After the early export: one table written again, one no longer exported, one removed.
+    changed = TABLES["funds"].assign(spent_fen=[1250000, 4])
+    store.write_table(early, "funds", changed)
+    store.write_table(early, "notes", TABLES["notes"], csv_export=False)
+    (early / store.TABLES / "gone.parquet").unlink()
+    (early / "gone.csv").unlink()  # as a run never writes a table it then removes, a CSV is never orphaned
+
+    written = []
+    export = store.export_csv
+    monkeypatch.setattr(
+        store, "export_csv", lambda con, table, path: (written.append(path.name), export(con, table, path))
+    )
+    hashes = store.write_exports(early, previous)
+    assert written == ["funds.csv"]  # only the table written again since its early export
+
+    for name, df in {"funds": changed, "internal": TABLES["funds"]}.items():
+        store.write_table(fresh, name, df, csv_export=name != "internal")
+    store.write_table(fresh, "notes", TABLES["notes"], csv_export=False)
+    assert hashes == store.write_exports(fresh)
+    assert _files(early) == _files(fresh)
+    assert sorted(p.name for p in early.iterdir() if p.suffix == ".csv") == ["funds.csv"]
