@@ -202,6 +202,7 @@ class _EarlyDatabase:
             if not self.stopped:
                 try:
                     self._load(path)
+                    self._export(path)
                 except Exception:  # the file changed or went meanwhile: it is loaded and exported at the end
                     self.loaded.pop(path.stem, None)
                     self.exported.pop(path.stem, None)
@@ -210,6 +211,10 @@ class _EarlyDatabase:
         signature = _signature(path)  # taken first: a file replaced while it is read differs at the end
         _load(self.con, path)
         self.loaded[path.stem] = signature
+
+    def _export(self, path: Path) -> None:
+        """On the background thread only: at the end, :func:`export_csvs` exports what this did not."""
+        signature = _signature(path)
         self.exported[path.stem] = (signature, _export(self.con, path, self.folder, self.previous, self.before))
 
     def drain(self) -> None:
