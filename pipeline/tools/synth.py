@@ -33,6 +33,7 @@ import math
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from fractions import Fraction
@@ -1166,7 +1167,16 @@ def _write_counties(books: _CountyBooks, counties: Sequence[int], workers: int) 
     global _BOOKS
     _BOOKS = books
     try:
-        if workers > 1 and len(counties) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # Forked workers inherit the books instead of unpickling them, so they are forked, but only from a
+        # process with no other thread: a fork copies a lock another thread holds, locked, and the child
+        # that needs it waits for ever (a test process that has run the pipeline has such threads; once,
+        # in CI, the pool's map then never returned). Such a process writes them itself.
+        if (
+            workers > 1
+            and len(counties) > 1
+            and threading.active_count() == 1
+            and "fork" in multiprocessing.get_all_start_methods()
+        ):
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 pool.map(_write_county, counties, chunksize=max(1, len(counties) // (workers * 8)))
         else:
@@ -1277,7 +1287,7 @@ def generate(
 
     ``evaluation_id`` defaults to the folder's name; the files name it, so two folders hold the
     same bytes only under the same id. ``workers`` processes write the county workbooks (default:
-    the CPUs available); the bytes do not depend on it.
+    the CPUs available; one, this process, when it runs other threads); the bytes do not depend on it.
     """
     out = Path(out)
     evaluation_id = evaluation_id or out.name
