@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import sys
+import threading
+import time
+import traceback
 
 import pytest
 
@@ -44,3 +49,54 @@ def pytest_collection_modifyitems(config, items):
         folder = item.path.relative_to(config.rootpath / "tests").parts[0]
         if folder in FOLDER_MARKERS:
             item.add_marker(FOLDER_MARKERS[folder])
+
+
+# Which test is running, and since when (for an interrupted suite, below).
+_running: tuple[str, float] | None = None
+
+
+def pytest_runtest_logstart(nodeid, location):
+    global _running
+    _running = (nodeid, time.monotonic())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo):
+    """Say which test was running and where every thread waited, now and again as the very last output.
+
+    CI stops a suite that outlasts its time with SIGINT and keeps only the end of its log, which pytest
+    fills with its summary: a hang must still say where it was.
+    """
+    if _running is None:
+        return
+    text = where_it_stopped(_running, excinfo.value)
+    sys.stderr.write(text)
+    sys.stderr.flush()
+    atexit.register(_say_again, text)
+
+
+def _say_again(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def where_it_stopped(running: tuple[str, float], error: BaseException, depth: int = 12) -> str:
+    """The interrupted test, how long it had run, and the innermost frames of every thread (test code first)."""
+    nodeid, began = running
+    lines = [f"\n!!! interrupted in {nodeid}, {time.monotonic() - began:.0f} s into it\n", "main thread:\n"]
+    lines += traceback.format_list([f for f in traceback.extract_tb(error.__traceback__) if _ours(f)][-depth:])
+    frames = sys._current_frames()
+    for thread in threading.enumerate():
+        frame = frames.get(thread.ident) if thread.ident is not None else None
+        if thread is threading.main_thread() or frame is None:
+            continue
+        lines.append(f"thread {thread.name}:\n")
+        lines += traceback.format_list([f for f in traceback.extract_stack(frame) if _ours(f)][-4:])
+    return "".join(lines)
+
+
+def _ours(frame: traceback.FrameSummary) -> bool:
+    """Not pytest's or pluggy's own frames, which every test has below its own, nor a thread's start-up."""
+    if frame.filename.endswith("threading.py") and frame.name in ("_bootstrap", "_bootstrap_inner", "run"):
+        return False
+    return not any(part in frame.filename for part in ("/_pytest/", "/pluggy/", "/pytest/"))

@@ -200,7 +200,7 @@ def test_chart_images_have_chinese_text_rendered_with_a_cjk_font(out):
     )
 
     def ink(im):
-        return sum(1 for v in im.getdata() if v < 128)
+        return sum(1 for v in im.tobytes() if v < 128)  # mode L: one byte a pixel
 
     assert ink(blank) == 0 and ink(one) > 200 and ink(two) > 200
     assert one.tobytes() != two.tobytes()

@@ -29,7 +29,7 @@ REFRESH_CONDITION = (
 def portfolio(context: dg.AssetExecutionContext, paths: PipelinePaths) -> dg.MaterializeResult:
     """组合视图 — every scored evaluation: programme, year, score, grade, arrival and execution rates, unmet and
     not-collected indicators, top problems, and the change since the programme's previous year (OUT/portfolio/)."""
-    folder, table = portfolio_mod.refresh(Path(paths.raw_root), Path(paths.out_root), context.run_id)
+    folder, table = portfolio_mod.refresh(Path(paths.raw_root), Path(paths.out_root), context.run.run_id)
     schema = dg.TableSchema(
         columns=[
             dg.TableColumn(name=c, type=str(table[c].dtype), description=f"{label} / {c}")
