@@ -70,12 +70,11 @@ def pytest_keyboard_interrupt(excinfo):
     if _running is None:
         return
     text = where_it_stopped(_running, excinfo.value)
-    sys.stderr.write(text)
-    sys.stderr.flush()
-    atexit.register(_say_again, text)
+    _say(text)
+    atexit.register(_say, text)
 
 
-def _say_again(text: str) -> None:
+def _say(text: str) -> None:
     sys.stderr.write(text)
     sys.stderr.flush()
 

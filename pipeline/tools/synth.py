@@ -1169,8 +1169,8 @@ def _write_counties(books: _CountyBooks, counties: Sequence[int], workers: int) 
     try:
         # Forked workers inherit the books instead of unpickling them, so they are forked, but only from a
         # process with no other thread: a fork copies a lock another thread holds, locked, and the child
-        # that needs it waits for ever (a test process that has run the pipeline has such threads; once,
-        # in CI, the pool's map then never returned). Such a process writes them itself.
+        # that needs it waits for ever, and the pool's map with it (a test process that has run the pipeline
+        # has such threads: the likely cause of a CI run that never finished). Such a process writes them itself.
         if (
             workers > 1
             and len(counties) > 1

@@ -10,7 +10,7 @@ from pipeline.tools import synth
 
 def test_a_process_running_threads_writes_the_workbooks_itself(tmp_path, monkeypatch):
     # A fork copies every lock another thread holds, still locked: a forked writer that needs one waits
-    # for ever, and so does the pool's map (CI hung there once, in a test process that had run the pipeline).
+    # for ever, and so does the pool's map (the likely cause of a CI run that never finished).
     asked: list[str | None] = []
     real = multiprocessing.get_context
 
