@@ -89,8 +89,17 @@ def write_table(folder: Path, name: str, df: pd.DataFrame, csv_export: bool = Tr
     return target
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path)
+def read_table(path: Path, text_as_category: bool = False) -> pd.DataFrame:
+    """The table at ``path``; with ``text_as_category`` its text columns as categoricals (values the same)."""
+    if not text_as_category:
+        return pd.read_parquet(path)
+    schema = pq.read_schema(path)
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    table = pq.read_table(path, read_dictionary=text)
+    for i, field in enumerate(table.schema):  # a column with a missing value stays text, None where missing
+        if field.name in text and table.column(i).null_count:
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+    return table.to_pandas()
 
 
 def table_paths(folder: Path) -> list[Path]:

@@ -19,6 +19,7 @@ from pipeline.defs.resources import PipelinePaths
 from pipeline.files import atomic_write
 from pipeline.memory import release_memory
 
+TEXT_AS_CATEGORY = "text_as_category"  # input metadata: read the table's text columns as categoricals
 _last_step = [""]  # the step whose inputs were loaded last, in this process
 
 
@@ -54,7 +55,10 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
         progress.current().step(step)
         path = stored(Path(self.paths.out_root), evaluation_id, context.step_context.run_id, name)
         if path.suffix == ".parquet":
-            return store.read_table(path)
+            # An input declared with ``TEXT_AS_CATEGORY`` (an edge table, millions of rows and a few thousand
+            # distinct texts) comes as categoricals straight from Parquet's dictionaries: no Python string per cell.
+            as_category = bool((context.definition_metadata or {}).get(TEXT_AS_CATEGORY))
+            return store.read_table(path, text_as_category=as_category)
         return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -16,7 +16,7 @@ from pipeline.defs.assets import monitoring as monitoring_assets
 from pipeline.defs.assets import reconcile as reconcile_assets
 from pipeline.defs.assets import scoring as scoring_assets
 from pipeline.defs.checks import schema_check_result, schema_check_spec
-from pipeline.defs.io_manager import stored
+from pipeline.defs.io_manager import TEXT_AS_CATEGORY, stored
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.quality import (
@@ -72,7 +72,16 @@ def findings(
     yield schema_check_result("findings", df)
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, check_specs=[schema_check_spec("lineage")])
+@dg.asset(
+    partitions_def=evaluations,
+    group_name=GROUP,
+    check_specs=[schema_check_spec("lineage")],
+    # The stages' edge tables arrive as categoricals, which unify takes without turning a cell into a Python string.
+    ins={
+        name: dg.AssetIn(name, metadata={TEXT_AS_CATEGORY: True})
+        for name in ("funds_lineage", "scoring_lineage", "monitoring_lineage")
+    },
+)
 def lineage(
     context: dg.AssetExecutionContext,
     paths: PipelinePaths,
