@@ -36,3 +36,9 @@ def test_reference_notices_a_difference(small, tmp_path):
     source = next(iter(ref["by_source"]))
     ref["by_source"][source]["spent"] += 1  # one 分 off
     assert [p for p in bench._agree(stages, ref) if p.startswith(f"{source}.spent")]
+
+
+def test_pdf_alone_lays_a_page_out_in_a_process_of_its_own(tmp_path):
+    html = tmp_path / "report.html"
+    html.write_text("<!doctype html><html><body><h1>绩效评价报告</h1><p>测试</p></body></html>", encoding="utf-8")
+    assert bench.pdf_alone(html) > 0
