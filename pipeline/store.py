@@ -75,10 +75,27 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
-def write_table(folder: Path, name: str, df: pd.DataFrame, csv_export: bool = True) -> Path:
-    """Store ``df`` as ``tables/<name>.parquet`` (marked for a CSV export or not); returns the path."""
+def write_table(
+    folder: Path,
+    name: str,
+    df: pd.DataFrame,
+    csv_export: bool = True,
+    content_key: str | None = None,
+    previous: Path | None = None,
+) -> Path:
+    """Store ``df`` as ``tables/<name>.parquet`` (marked for a CSV export or not); returns the path.
+
+    ``content_key`` says what ``df`` is made of, so that the same key gives the same rows (the ingest's
+    kinds: their files' partial keys). When the set ``previous`` holds the table under the same key,
+    and its file is intact, that file is hard-linked instead: the same bytes, without converting and
+    compressing the rows again (a nightly run's unchanged kinds, a million rows among them).
+    """
     target = folder / TABLES / f"{name}.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
+    key = _table_key(content_key, csv_export) if content_key is not None else None
+    if key is not None and previous is not None and _reuse_table(previous, target, key):
+        return target
+    _key_file(target).unlink(missing_ok=True)
     table = pa.Table.from_pandas(_typed(df), preserve_index=False)
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), CSV_EXPORT_KEY: b"1" if csv_export else b"0"}
@@ -86,7 +103,41 @@ def write_table(folder: Path, name: str, df: pd.DataFrame, csv_export: bool = Tr
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, target)
+    if key is not None:
+        _record_key(target, key)
     return target
+
+
+def _key_file(table: Path) -> Path:
+    """Where a set records the content key of ``tables/<name>.parquet``: ``tables/.<name>.key`` (not an output)."""
+    return table.with_name(f".{table.stem}.key")
+
+
+def _table_key(content_key: str, csv_export: bool) -> str:
+    """Everything a stored table's bytes depend on: its content, this module's code, pandas and pyarrow."""
+    return f"{content_key}|{codeversion.of_module(__name__)}|csv={int(csv_export)}|pandas-{pd.__version__}|pyarrow-{pa.__version__}"
+
+
+def _record_key(table: Path, key: str) -> None:
+    record = {"key": key, "sha256": sha256_file(table)}
+    atomic_write(_key_file(table), json.dumps(record, sort_keys=True).encode(), durable=False)
+
+
+def _reuse_table(previous: Path, target: Path, key: str) -> bool:
+    """Hard-link ``previous``'s table of the same name and ``key`` to ``target`` if its bytes are those recorded."""
+    old = previous / TABLES / target.name
+    try:
+        record = json.loads(_key_file(old).read_text(encoding="utf-8"))
+        if record.get("key") != key or sha256_file(old) != record.get("sha256"):
+            return False  # other content, or changed since it was written: never carried forward
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.link")
+        tmp.unlink(missing_ok=True)
+        os.link(old, tmp)
+        os.replace(tmp, target)
+        atomic_write(_key_file(target), _key_file(old).read_bytes(), durable=False)
+    except (OSError, ValueError, AttributeError):  # no record, a damaged one, or a file system without links
+        return False
+    return True
 
 
 def read_table(path: Path, text_as_category: bool = False) -> pd.DataFrame:

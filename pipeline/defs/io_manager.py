@@ -20,6 +20,9 @@ from pipeline.files import atomic_write
 from pipeline.memory import release_memory
 
 TEXT_AS_CATEGORY = "text_as_category"  # input metadata: read the table's text columns as categoricals
+# Output metadata: what the table's rows are made of (the ingest's kinds: their files' partial keys). A table
+# whose key the published set holds is that set's file, linked (``store.write_table``).
+CONTENT_KEY = "content_key"
 _last_step = [""]  # the step whose inputs were loaded last, in this process
 
 
@@ -35,9 +38,14 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
         if isinstance(obj, pd.DataFrame):
             # Intermediate tables that a unified table repeats (the stages' lineage) get no CSV export.
             export = (context.definition_metadata or {}).get("csv_export", True)
-            path = store.write_table(folder, name, obj, csv_export=export)
+            previous = outputs.published(Path(self.paths.out_root), evaluation_id)
+            content = (context.output_metadata or {}).get(CONTENT_KEY)
+            content = getattr(content, "value", content)  # a TextMetadataValue, or the text itself
+            path = store.write_table(
+                folder, name, obj, csv_export=export, content_key=content if content else None, previous=previous
+            )
             if _finishes_set(context):
-                store.build_early(folder, path, outputs.published(Path(self.paths.out_root), evaluation_id))
+                store.build_early(folder, path, previous)
         else:
             path = folder / "values" / f"{name}.json"
             path.parent.mkdir(exist_ok=True)

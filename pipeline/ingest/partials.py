@@ -118,6 +118,7 @@ class Store:
         self.used: set[str] = set()
         self.hits = 0
         self.misses = 0
+        self.contents: dict[str, str] = {}  # kind → what its rows are made of (:func:`content_key`)
         self._lock = threading.Lock()
 
     def key(self, kind: Kind, sf: SourceFile) -> str:
@@ -168,12 +169,26 @@ class Store:
             self.hits += hits
             self.misses += misses
 
+    def content(self, kind: Kind, keys: Sequence[str]) -> None:
+        with self._lock:
+            self.contents[kind.name] = content_key(keys)
+
     def sweep(self) -> None:
         """Remove every pack (and anything else) this run did not use."""
         if self.directory.is_dir():
             for entry in self.directory.iterdir():
                 if entry.name not in self.used:
                     entry.unlink(missing_ok=True)
+
+
+def content_key(keys: Sequence[str]) -> str:
+    """What a kind's checked rows are made of: its files' partial keys, in the order the rows come.
+
+    Each partial key holds the code, configuration and codes the rules ran under, and its file's bytes;
+    the rule across files (unique ids) sees only the kind's own rows. The same key, the same rows: the
+    I/O manager stores the kind's table by linking the published set's file of the same key.
+    """
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()
 
 
 def check_kind(
@@ -200,6 +215,7 @@ def check_kind(
             used.append(pack)
     todo = [t for t in tables if keys[t.file.rel] not in found]
     store.count(hits=len(found), misses=len(files) - len(found))
+    store.content(kind, [keys[sf.rel] for sf in files])
     kept = sum(found[k].accepted.num_rows for pack in used for k in pack.parts if k in found)
     stale = sum(pack.rows for pack in used) - kept
     fresh, made = None, None

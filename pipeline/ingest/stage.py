@@ -48,6 +48,8 @@ class Ingested:
     findings: pd.DataFrame
     # Per-file validation results (file × kind) taken from the store, and computed in this run.
     partials: dict[str, int] = dataclasses.field(default_factory=lambda: {"reused": 0, "computed": 0})
+    # kind → what its accepted rows are made of (``partials.content_key``), for kinds validated through the store.
+    contents: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def rows(self) -> dict[str, int]:
@@ -108,9 +110,11 @@ def ingest_files(
     """Ingest these files. ``registry_files`` supply the sub-project registry without being reported (``check``)."""
     raw = read_all(ev, files, cache_dir)
     counts: dict[str, int] = {}
-    results = validate_all(ev, raw, registry_files, partials_dir, counts)
+    contents: dict[str, str] = {}
+    results = validate_all(ev, raw, registry_files, partials_dir, counts, contents)
     ingested = account(ev, files, raw, results)
     ingested.partials.update(counts)
+    ingested.contents.update(contents)
     return ingested
 
 
@@ -130,12 +134,14 @@ def validate_all(
     registry_files: list[SourceFile] | None = None,
     partials_dir: Path | None = None,
     counts: dict[str, int] | None = None,
+    contents: dict[str, str] | None = None,
 ) -> dict[str, Validated]:
     """Stage "validate": every kind, the registry first (other kinds' sub-project codes are checked against it).
 
     The per-row rules run per kind over the files whose results are not in ``partials_dir`` (all of
     them without one); the rule across files (unique ids) then runs over every row. ``counts`` gets
-    how many file × kind results were reused and computed. Each kind's raw cells are released once it
+    how many file × kind results were reused and computed, ``contents`` each kind's content key
+    (``partials.content_key``; kinds with rows, validated through the store). Each kind's raw cells are released once it
     is validated (``raw`` keeps its tables' files and kinds).
     """
     report = progress.current()
@@ -168,6 +174,8 @@ def validate_all(
         store.sweep()
         if counts is not None:
             counts.update(reused=store.hits, computed=store.misses)
+        if contents is not None:
+            contents.update(store.contents)
     return {"subprojects": registry} | {name: done[name] for name in sizes}
 
 

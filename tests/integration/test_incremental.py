@@ -52,9 +52,11 @@ def nightly(raw, tmp_path_factory):
     warm, cold = base / "warm", base / "cold"
     _run(raw, warm)
     before, partials_before, csv_before = _entries(warm), _partials(warm), _csv_inodes(warm)
+    tables_before = _table_inodes(warm)
     changed = bench._touch_one_county(raw / EVALUATION)  # one payment +0.01 万元
     _run(raw, warm)
     after, partials_after, csv_after = _entries(warm), _partials(warm), _csv_inodes(warm)
+    tables_after = _table_inodes(warm)
     _run(raw, cold)
     return {
         "warm": warm,
@@ -66,7 +68,38 @@ def nightly(raw, tmp_path_factory):
         "changed": changed,
         "csv_before": csv_before,
         "csv_after": csv_after,
+        "tables_before": tables_before,
+        "tables_after": tables_after,
     }
+
+
+def _table_inodes(out_root):
+    return {p.name: p.stat().st_ino for p in (out_root / EVALUATION / "tables").glob("*.parquet")}
+
+
+def test_a_kind_whose_files_did_not_change_is_the_published_table_linked(nightly):
+    """Keys go by file: every kind of the changed workbook is written again, the bureau's and the evaluator's linked."""
+    before, after = nightly["tables_before"], nightly["tables_after"]
+    assert set(before) == set(after)
+    kept = {name for name in after if after[name] == before[name]}
+    assert {"payments.parquet", "receipts.parquet", "fund_plan.parquet", "survey.parquet", "grades.parquet"} <= kept
+    assert not {"county_payments.parquet", "county_indicators.parquet", "county_receipts.parquet"} & kept
+    assert "funds_cells.parquet" not in kept, "only the ingest's kinds carry a content key"
+
+
+def test_a_damaged_published_table_is_written_again_not_linked(raw, nightly, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(nightly["cold"], out, symlinks=True)
+    table = out / EVALUATION / "tables" / "county_indicators.parquet"
+    data = bytearray(table.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one flipped bit, in a file of its own (the copy shares no inode)
+    table.unlink()
+    table.write_bytes(bytes(data))
+    damaged = table.stat().st_ino
+    _run(raw, out)
+    fresh = out / EVALUATION / "tables" / "county_indicators.parquet"
+    assert fresh.stat().st_ino != damaged
+    assert _outputs(out) == _outputs(nightly["cold"])
 
 
 def _csv_inodes(out_root):
@@ -226,3 +259,28 @@ def test_a_duplicate_id_across_files_is_found_when_only_one_file_changed(raw, ni
     assert _outputs(out) == _outputs(cold)
     quarantine = (out / EVALUATION / "quarantine.csv").read_text(encoding="utf-8-sig")
     assert quarantine.count("duplicate_id") == 2
+
+
+def test_a_changed_bureau_ledger_links_every_county_kind_and_matches_a_cold_run(raw, nightly, tmp_path):
+    """The finance bureau's ledger changes daily during the year: the million-row county kinds are linked."""
+    out = tmp_path / "warm"
+    shutil.copytree(nightly["cold"], out, symlinks=True)
+    before = _table_inodes(out)
+
+    def ledger(folder):  # one payment of the bureau's ledger, 0.01 万元 more
+        path = folder / "bureau" / "finance" / "payments.csv"
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        cells = lines[2].split(",")
+        cells[5] = f"{float(cells[5]) + 0.01:.2f}"
+        lines[2] = ",".join(cells)
+        path.write_text("".join(lines), encoding="utf-8")
+
+    folder = _copy_with(raw, tmp_path, ledger)
+    _run(folder, out)
+    after = _table_inodes(out)
+    kept = {name for name in after if after[name] == before[name]}
+    assert {"county_payments.parquet", "county_indicators.parquet", "county_receipts.parquet"} <= kept
+    assert "payments.parquet" not in kept
+    cold = tmp_path / "cold"
+    _run(folder, cold)
+    assert _outputs(out) == _outputs(cold)

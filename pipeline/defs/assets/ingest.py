@@ -9,6 +9,7 @@ from pipeline.checks import rows
 from pipeline.contract import KINDS
 from pipeline.defs.assets.raw import raw_submissions
 from pipeline.defs.checks import check_result, pandera_check_spec, schema_check_result, schema_check_spec
+from pipeline.defs.io_manager import CONTENT_KEY
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.quality import advance_suites
@@ -89,11 +90,10 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
     for kind in KINDS.values():
         df = result.tables[kind.name]
         files = sorted(df["file"].unique()) if len(df) else []
-        yield dg.Output(
-            df,
-            output_name=kind.name,
-            metadata=table_metadata(df, model=kind.model, input_hashes={f: hashes[f] for f in files}),
-        )
+        metadata = table_metadata(df, model=kind.model, input_hashes={f: hashes[f] for f in files})
+        if kind.name in result.contents:  # the same key, the same rows: the I/O manager may link the published file
+            metadata[CONTENT_KEY] = dg.MetadataValue.text(result.contents[kind.name])
+        yield dg.Output(df, output_name=kind.name, metadata=metadata)
     # The submission tables are stored: their GX suites can start in the sidecar while the funds are reconciled.
     advance_suites(context, paths, ev, None)
     found = [checks.contract(kind, result.tables[kind.name]) for kind in KINDS.values()]

@@ -34,7 +34,7 @@ def test_text_columns_come_as_categoricals_with_the_same_values(tmp_path):
     text = [c for c in df.columns if c != "row"]
     assert all(isinstance(as_category[c].dtype, pd.CategoricalDtype) for c in text)
     assert as_category["row"].dtype == "int64"
-    pd.testing.assert_frame_equal(as_category.astype({c: object for c in text}), plain)
+    pd.testing.assert_frame_equal(as_category.astype(dict.fromkeys(text, object)), plain)
 
 
 def test_a_text_column_with_a_missing_value_stays_text(tmp_path):
