@@ -32,7 +32,7 @@ import dataclasses
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,7 @@ class Part:
     quarantine: pa.Table | None
     by_sheet: list[dict[str, Any]]  # a few rows (one per sheet), kept as plain values
     ids: pa.Table | None
+    content: str = ""  # what the partial holds (:func:`content_key`); the partial key unless carried forward
 
 
 @dataclasses.dataclass
@@ -137,27 +138,48 @@ class Store:
                 continue
         return out
 
-    def write(self, kind: Kind, checked: Checked, files: list[SourceFile], parts: bool = True) -> Pack:
+    def write(
+        self,
+        kind: Kind,
+        checked: Checked,
+        files: list[SourceFile],
+        parts: bool = True,
+        earlier: Mapping[str, list[Part]] | None = None,
+        contents: Mapping[str, str] | None = None,
+    ) -> Pack:
         """One pack with these files' partials (from ``checked``, which holds their rows and no other).
 
         The pack is not yet kept: :meth:`mark` it, or the sweep removes it. Without ``parts`` the
         returned pack has none (nothing is left to put together), and its rows are converted and
         written a batch at a time: a whole kind's rows are never in memory twice.
+
+        Each partial records its content id (:func:`content_key`): ``contents`` gives it by partial key;
+        otherwise it is the partial key, or, with ``parts``, that of a partial in ``earlier`` (by file)
+        holding exactly the same rows, records and sheet counts: a file resubmitted with this kind's
+        sheet unchanged keeps the id its rows had.
         """
         keys = {sf.rel: self.key(kind, sf) for sf in files}
         frames, entries = _pack(kind, checked, files, keys)
+        for key, entry in entries.items():
+            entry["content"] = (contents or {}).get(key, key)
         name = f"{kind.name}.{hashlib.sha256(''.join(sorted(keys.values())).encode()).hexdigest()[:32]}{SUFFIX}"
         meta = {"kind": kind.name, "columns": [str(c) for c in checked.accepted.columns], "entries": entries}
         self.directory.mkdir(parents=True, exist_ok=True)
         constant = constant_columns(kind)
+        made: dict[str, Part] = {}
         if parts:
             tables = {t: _arrow(frame, types, constant) for t, (frame, types) in frames.items()}
             sources: list[pa.Table | Batches] = [tables[t] for t in _TABLES]
+            made = _parts(meta, tables)
+            for key, part in made.items():
+                same = next((old for old in (earlier or {}).get(part.file, []) if _same_rows(old, part)), None)
+                if same is not None:
+                    part.content = entries[key]["content"] = same.content
         else:
             sources = [_batches(*frames[t], constant) for t in _TABLES]
         # No fsync: a pack carries its SHA-256, so a torn one is detected and its partials recomputed.
         seal_to(self.directory / name, MAGIC, meta, sources, durable=False)
-        return Pack(name, _parts(meta, tables) if parts else {}, len(checked.accepted))
+        return Pack(name, made, len(checked.accepted))
 
     def mark(self, name: str) -> None:
         """Keep this pack: a partial of it is in use."""
@@ -169,9 +191,9 @@ class Store:
             self.hits += hits
             self.misses += misses
 
-    def content(self, kind: Kind, keys: Sequence[str]) -> None:
+    def content(self, kind: Kind, ids: Sequence[str]) -> None:
         with self._lock:
-            self.contents[kind.name] = content_key(keys)
+            self.contents[kind.name] = content_key(ids)
 
     def sweep(self) -> None:
         """Remove every pack (and anything else) this run did not use."""
@@ -181,14 +203,40 @@ class Store:
                     entry.unlink(missing_ok=True)
 
 
-def content_key(keys: Sequence[str]) -> str:
-    """What a kind's checked rows are made of: its files' partial keys, in the order the rows come.
+def content_key(ids: Sequence[str]) -> str:
+    """What a kind's checked rows are made of: its files' content ids, in the order the rows come.
 
-    Each partial key holds the code, configuration and codes the rules ran under, and its file's bytes;
-    the rule across files (unique ids) sees only the kind's own rows. The same key, the same rows: the
-    I/O manager stores the kind's table by linking the published set's file of the same key.
+    A partial's content id is the key it was first computed under (which holds the code, configuration
+    and codes the rules ran under, and its file's bytes), carried forward to a partial computed again
+    only when that one holds exactly the same rows, records and sheet counts (:meth:`Store.write`).
+    The rule across files (unique ids) sees only the kind's own rows. So the same key, the same rows:
+    the I/O manager stores the kind's table by linking the published set's file of the same key.
     """
-    return hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()
+
+
+def _same_rows(a: Part, b: Part) -> bool:
+    """Whether two partials of one file hold the same rows, records and sheet counts (text compared decoded)."""
+    return (
+        a.submitter == b.submitter
+        and a.columns == b.columns
+        and a.by_sheet == b.by_sheet
+        and all(_same_table(getattr(a, t), getattr(b, t)) for t in _TABLES)
+    )
+
+
+def _same_table(a: pa.Table | None, b: pa.Table | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(_decoded(a).equals(_decoded(b)))
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """``table`` with its dictionary columns as plain text: two packs' dictionaries of the same values differ."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+    return table
 
 
 def check_kind(
@@ -208,28 +256,39 @@ def check_kind(
     wanted = set(keys.values())
     found: dict[str, Part] = {}
     used: list[Pack] = []
-    for pack in store.packs(kind):
+    packs = store.packs(kind)
+    for pack in packs:
         hit = {k: p for k, p in pack.parts.items() if k in wanted and k not in found}
         if hit:
             found.update(hit)
             used.append(pack)
     todo = [t for t in tables if keys[t.file.rel] not in found]
     store.count(hits=len(found), misses=len(files) - len(found))
-    store.content(kind, [keys[sf.rel] for sf in files])
     kept = sum(found[k].accepted.num_rows for pack in used for k in pack.parts if k in found)
     stale = sum(pack.rows for pack in used) - kept
     fresh, made = None, None
     if todo:
         fresh = check(todo)
-        made = store.write(kind, fresh, [sf for sf in files if keys[sf.rel] not in found], parts=bool(found))
+        again = [sf for sf in files if keys[sf.rel] not in found]
+        # The partials these files had before (another version of the file, or other code or settings).
+        earlier: dict[str, list[Part]] = {}
+        names = {sf.rel for sf in again}
+        for pack in packs:
+            for k, p in pack.parts.items():
+                if p.file in names and k not in wanted:
+                    earlier.setdefault(p.file, []).append(p)
+        made = store.write(kind, fresh, again, parts=bool(found), earlier=earlier)
         if not found:
             store.mark(made.name)
+            store.content(kind, [keys[sf.rel] for sf in files])
             return fresh  # nothing kept: the batch is the result as it stands
         found.update(made.parts)
+    contents = {keys[sf.rel]: found[keys[sf.rel]].content for sf in files}
+    store.content(kind, [contents[keys[sf.rel]] for sf in files])
     whole = assemble(kind, [found[keys[sf.rel]] for sf in files])
     if len(used) + (made is not None) > MAX_PACKS or stale > kept:
         # Too many packs, or more stale rows than kept ones: the kind as one pack; the sweep takes the others.
-        store.mark(store.write(kind, whole, files, parts=False).name)
+        store.mark(store.write(kind, whole, files, parts=False, contents=contents).name)
     else:
         for pack in [*used, *([made] if made is not None else [])]:
             store.mark(pack.name)
@@ -299,6 +358,7 @@ def _parts(meta: dict[str, Any], tables: dict[str, pa.Table]) -> dict[str, Part]
             sliced["quarantine"],
             entry["by_sheet"],
             sliced["ids"],
+            entry.get("content", key),
         )
     return out
 
