@@ -24,6 +24,10 @@ a run used is removed; when a kind's partials are spread over too many packs, or
 stale rows than used ones, the kind is written again as one pack. A damaged pack fails its hash and
 its partials are recomputed. Accepted rows go through Arrow with a schema fixed by their dtypes, so a
 frame put together from partials equals the frame validated in one batch.
+
+Each partial also records a content id (:func:`content_key`), which a partial of the same file
+computed again keeps when its rows are exactly the same; a kind's content key, over its files' ids,
+lets the I/O manager link the published set's table of the same rows instead of writing it again.
 """
 
 from __future__ import annotations
