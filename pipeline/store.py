@@ -86,7 +86,7 @@ def write_table(
     """Store ``df`` as ``tables/<name>.parquet`` (marked for a CSV export or not); returns the path.
 
     ``content_key`` says what ``df`` is made of, so that the same key gives the same rows (the ingest's
-    kinds: their files' partial keys). When the set ``previous`` holds the table under the same key,
+    kinds: ``partials.content_key``, over their files' content ids). When the set ``previous`` holds the table under the same key,
     and its file is intact, that file is hard-linked instead: the same bytes, without converting and
     compressing the rows again (a nightly run's unchanged kinds, a million rows among them).
     """

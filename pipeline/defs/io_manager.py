@@ -20,7 +20,7 @@ from pipeline.files import atomic_write
 from pipeline.memory import release_memory
 
 TEXT_AS_CATEGORY = "text_as_category"  # input metadata: read the table's text columns as categoricals
-# Output metadata: what the table's rows are made of (the ingest's kinds: their files' partial keys). A table
+# Output metadata: what the table's rows are made of (the ingest's kinds: ``partials.content_key``). A table
 # whose key the published set holds is that set's file, linked (``store.write_table``).
 CONTENT_KEY = "content_key"
 _last_step = [""]  # the step whose inputs were loaded last, in this process
