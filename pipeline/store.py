@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 TABLES = "tables"
 DB_FILE = "pipeline.duckdb"
 EXPORTS = ".exports.json"  # per CSV: the SHA-256 of its Parquet file and its own, with the exporter's version
+TABLE_KEYS = ".table_keys"  # per table stored with a content key: the key and the SHA-256 of its Parquet file
 CSV_EXPORT_KEY = b"pes.csv_export"
 EXCEL_MAX_ROWS = 1_048_575  # the data rows of an Excel sheet (1,048,576 rows, one of them the header)
 # The same triggers as pipeline.escape, as a regular expression DuckDB can apply to a whole column.
@@ -109,8 +110,8 @@ def write_table(
 
 
 def _key_file(table: Path) -> Path:
-    """Where a set records the content key of ``tables/<name>.parquet``: ``tables/.<name>.key`` (not an output)."""
-    return table.with_name(f".{table.stem}.key")
+    """Where a set records the content key of ``tables/<name>.parquet``: ``.table_keys/<name>.json`` (bookkeeping)."""
+    return table.parent.parent / TABLE_KEYS / f"{table.stem}.json"
 
 
 def _table_key(content_key: str, csv_export: bool) -> str:
@@ -120,6 +121,7 @@ def _table_key(content_key: str, csv_export: bool) -> str:
 
 def _record_key(table: Path, key: str) -> None:
     record = {"key": key, "sha256": sha256_file(table)}
+    _key_file(table).parent.mkdir(exist_ok=True)
     atomic_write(_key_file(table), json.dumps(record, sort_keys=True).encode(), durable=False)
 
 
@@ -134,6 +136,7 @@ def _reuse_table(previous: Path, target: Path, key: str) -> bool:
         tmp.unlink(missing_ok=True)
         os.link(old, tmp)
         os.replace(tmp, target)
+        _key_file(target).parent.mkdir(exist_ok=True)
         atomic_write(_key_file(target), _key_file(old).read_bytes(), durable=False)
     except (OSError, ValueError, AttributeError):  # no record, a damaged one, or a file system without links
         return False
