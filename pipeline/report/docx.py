@@ -19,6 +19,7 @@ rewritten with fixed entry timestamps and order, so the same inputs give the sam
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import zipfile
@@ -32,6 +33,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.table import CT_Row, CT_Tbl
 from docx.section import Section, _Footer
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
@@ -48,6 +50,7 @@ from pipeline.report.blocks import (
     Heading,
     Landscape,
     Paragraph,
+    Row,
     Table,
     column_widths,
     toc_entries,
@@ -395,8 +398,14 @@ class _Writer:
             self._cell(cell, text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
             _shade(cell, HEADER_FILL)
             cell.width = width
+        # A plain row is its shape's first row copied with other texts (``_RowShapes``): python-docx
+        # builds each run character by character, 5 s over the national report's 833 appendix rows.
+        shapes = _RowShapes(table._tbl, len(t.columns))
         for r in t.rows:
-            cells = table.add_row().cells
+            if shapes.copy(r):
+                continue
+            row = table.add_row()
+            cells = row.cells
             if r.kind in ("group", "group2") or len(r.cells) == 1 < len(cells):
                 merged = cells[0].merge(cells[-1]) if len(cells) > 1 else cells[0]
                 self._cell(merged, r.cells[0], bold=r.kind == "group")
@@ -408,6 +417,7 @@ class _Writer:
                 self._cell(cell, text, bold=r.kind in ("subtotal", "total"), align=align)
             for cell, width in zip(cells, mm):
                 cell.width = width
+            shapes.learn(r, row._tr)
         self.doc.add_paragraph()
 
     def _cell(self, cell: _Cell, text: str, *, bold: bool = False, align: WD_ALIGN_PARAGRAPH | None = None) -> None:
@@ -417,6 +427,48 @@ class _Writer:
         run.bold = bold or None
         if align is not None:
             p.alignment = align
+
+
+class _RowShapes:
+    """Rows of one table that differ only in their texts, written as a copy of the first such row.
+
+    A row's shape is its kind, how many cells it fills, and for each cell whether its text is empty
+    and whether it needs ``xml:space="preserve"`` (leading or trailing space): two rows of one shape
+    get the same XML from python-docx but for the text of their ``w:t`` elements, one per non-empty
+    cell. Rows with a tab or a line break in a cell (python-docx turns them into elements of their
+    own) and merged group rows are never copied: they are written the usual way every time.
+    """
+
+    def __init__(self, tbl: CT_Tbl, columns: int) -> None:
+        self.tbl = tbl
+        self.columns = columns
+        self.seen: dict[tuple[object, ...], CT_Row] = {}
+
+    def _shape(self, r: Row) -> tuple[object, ...] | None:
+        if r.kind in ("group", "group2") or len(r.cells) == 1 < self.columns:
+            return None
+        texts = r.cells[: self.columns]
+        if any(text and ("\t" in text or "\n" in text or "\r" in text) for text in texts):
+            return None
+        return (r.kind, len(texts), *((bool(text), bool(text) and len(text.strip()) < len(text)) for text in texts))
+
+    def copy(self, r: Row) -> bool:
+        """Append ``r`` as a copy of its shape's first row; False when its shape has not been written yet."""
+        shape = self._shape(r)
+        first = self.seen.get(shape) if shape is not None else None
+        if first is None:
+            return False
+        tr = copy.deepcopy(first)
+        for t, text in zip(tr.iter(qn("w:t")), [text for text in r.cells[: self.columns] if text], strict=True):
+            t.text = text
+        self.tbl.append(tr)
+        return True
+
+    def learn(self, r: Row, tr: CT_Row) -> None:
+        """``tr`` is ``r`` as python-docx wrote it: the first row of its shape."""
+        shape = self._shape(r)
+        if shape is not None:
+            self.seen.setdefault(shape, tr)
 
 
 def _field_char(p: DocxParagraph, kind: str) -> None:
