@@ -61,13 +61,18 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
             _last_step[0] = step
             release_memory()
         progress.current().step(step)
-        path = stored(Path(self.paths.out_root), evaluation_id, context.step_context.run_id, name)
-        if path.suffix == ".parquet":
-            # An input declared with ``TEXT_AS_CATEGORY`` (an edge table, millions of rows and a few thousand
-            # distinct texts) comes as categoricals straight from Parquet's dictionaries: no Python string per cell.
-            as_category = bool((context.definition_metadata or {}).get(TEXT_AS_CATEGORY))
-            return store.read_table(path, text_as_category=as_category)
-        return json.loads(path.read_text(encoding="utf-8"))
+        # An input declared with ``TEXT_AS_CATEGORY`` (an edge table, millions of rows and a few thousand
+        # distinct texts) comes as categoricals straight from Parquet's dictionaries: no Python string per cell.
+        as_category = bool((context.definition_metadata or {}).get(TEXT_AS_CATEGORY))
+        return load(Path(self.paths.out_root), evaluation_id, context.step_context.run_id, name, as_category)
+
+
+def load(out_root: Path, evaluation_id: str, run_id: str, name: str, text_as_category: bool = False):
+    """An asset's value as an input of a step receives it: a table (DataFrame) or a dict (see :func:`stored`)."""
+    path = stored(out_root, evaluation_id, run_id, name)
+    if path.suffix == ".parquet":
+        return store.read_table(path, text_as_category=text_as_category)
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _finishes_set(context: dg.OutputContext) -> bool:

@@ -310,24 +310,46 @@ def severity_counts(findings: pd.DataFrame) -> str:
     return "、".join(f"{labels[s]} {int(counts[s])} 项" for s in SEVERITIES if s in counts)
 
 
-def finding_cells(lineage: Path) -> pd.DataFrame:
-    """finding_id → cell key, from the lineage: a finding's input rows and the cells those rows feed.
+def finding_cells(funds_lineage: Path, scoring_lineage: Path, monitoring_lineage: Path | None = None) -> pd.DataFrame:
+    """finding_id → cell key, from the stages' lineage: a finding's input rows and the cells those rows feed.
 
-    Read from the stored lineage (Parquet) in DuckDB, so that only the findings' edges and the cells'
-    edges are read, never the whole table into pandas.
+    The same pairs as from the unified lineage (:func:`pipeline.lineage.unify` renames the stages' tables
+    to asset names; so does the query), read from the stages' edge tables (Parquet) in DuckDB, so that
+    only the findings' edges and the cells' edges are read, never a whole table into pandas. The report
+    does not wait for the unified lineage: its PDF is laid out while ``lineage`` is built.
     """
     import duckdb
 
+    from pipeline.lineage import FUNDS_TABLES, SCORING_TABLES
+
+    wanted = ("reconciliation_findings", "scoring_findings", "funds_cells")
+
+    def renamed(param: str, names: dict[str, str]) -> str:
+        """The stage's findings' and cells' edges, under asset names (a name not in ``names`` is one already)."""
+        asset = {t: names.get(t, t) for t in (*names, *wanted)}
+        kept = sorted(t for t, a in asset.items() if a in wanted)
+        cases = " ".join(f"WHEN '{t}' THEN '{asset[t]}'" for t in kept)
+        return (
+            f"SELECT CASE CAST(output_table AS VARCHAR) {cases} END AS output_table, "
+            "CAST(output_key AS VARCHAR) AS output_key, CAST(file AS VARCHAR) AS file, "
+            f'CAST(sheet AS VARCHAR) AS sheet, CAST("row" AS BIGINT) AS "row" FROM read_parquet(${param}) '
+            f"WHERE CAST(output_table AS VARCHAR) IN ({', '.join(repr(t) for t in kept)})"
+        )
+
+    stages = {"funds": (funds_lineage, FUNDS_TABLES), "scoring": (scoring_lineage, SCORING_TABLES)}
+    if monitoring_lineage is not None:  # already under asset names
+        stages["monitoring"] = (monitoring_lineage, {})
+    edges = " UNION ALL ".join(renamed(name, names) for name, (_, names) in stages.items())
     with duckdb.connect() as con:
         con.execute("SET enable_progress_bar = false")
         return con.execute(
-            """
-            WITH edges AS (SELECT output_table, output_key, file, sheet, "row" FROM read_parquet($path)),
+            f"""
+            WITH edges AS ({edges}),
                  found AS (SELECT * FROM edges WHERE output_table IN ('reconciliation_findings', 'scoring_findings')),
                  cells AS (SELECT * FROM edges WHERE output_table = 'funds_cells')
-            SELECT DISTINCT CAST(found.output_key AS VARCHAR) AS finding_id, CAST(cells.output_key AS VARCHAR) AS cell
+            SELECT DISTINCT found.output_key AS finding_id, cells.output_key AS cell
             FROM found JOIN cells ON found.file = cells.file AND found.sheet = cells.sheet AND found."row" = cells."row"
             ORDER BY finding_id, cell
             """,
-            {"path": str(lineage)},
+            {name: str(path) for name, (path, _) in stages.items()},
         ).df()

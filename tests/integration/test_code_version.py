@@ -80,6 +80,7 @@ def test_one_changed_scoring_module_makes_its_assets_and_downstream_stale_and_no
         "lineage",
         "evaluation_figures",
         "data_quality",
+        "report_layout",
         "evaluation_report",
         "evaluation_summary",
         "run_manifest",

@@ -52,6 +52,16 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance, monkeypatc
     # and the Data Docs, written after the report's PDF, were there before the set was published.
     quality = instance.get_latest_materialization_event(dg.AssetKey("data_quality")).asset_materialization
     assert quality.metadata["gx_suites_ran_ahead"].value == quality.metadata["gx_suites"].value >= 20
+    # The report was begun by report_layout (its PDF laid out while lineage was built), in the order the
+    # steps' priorities give.
+    report = instance.get_latest_materialization_event(dg.AssetKey("evaluation_report")).asset_materialization
+    assert report.metadata["begun_in"].value == "report_layout"
+    steps = [
+        e.step_key
+        for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id, of_type=dg.DagsterEventType.STEP_START)
+        if e.step_key in ("data_quality", "report_layout", "lineage", "evaluation_report")
+    ]
+    assert steps == ["data_quality", "report_layout", "lineage", "evaluation_report"]
     before = (out / HOHHOT).resolve()
     assert (before / "data_docs" / "index.html").is_file()
     old = manifest_holds(before)
@@ -69,6 +79,9 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance, monkeypatc
         resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
     )
     assert result.success
+    # Alone, the report lays itself out from its inputs as stored.
+    report = result.asset_materializations_for_node("evaluation_report")[0]
+    assert report.metadata["begun_in"].value == "evaluation_report"
     assert (out / HOHHOT).resolve() == before  # nothing is published until the run's set is whole
     assert not store._early and len(finished_early) == 1
 

@@ -90,6 +90,27 @@ def test_tables_are_queryable_in_duckdb_with_money_in_fen(hohhot_run):
         assert n == 5  # five counties' own matching receipts make up 500.00
 
 
+def test_finding_cells_from_the_stages_lineage_are_those_of_the_unified_lineage(hohhot_run):
+    """The report takes a finding's cells from the stages' edge tables (it no longer waits for ``lineage``):
+    the same pairs as the unified lineage gives, where the stages' table names are asset names."""
+    from pipeline.report.problems import finding_cells
+
+    tables = hohhot_run.out_dir / "tables"
+    cells = finding_cells(*(tables / f"{name}_lineage.parquet" for name in ("funds", "scoring", "monitoring")))
+    with duckdb.connect() as con:
+        unified = con.execute(
+            """
+            WITH edges AS (SELECT * FROM read_parquet($path)),
+                 found AS (SELECT * FROM edges WHERE output_table IN ('reconciliation_findings', 'scoring_findings')),
+                 cells AS (SELECT * FROM edges WHERE output_table = 'funds_cells')
+            SELECT DISTINCT CAST(found.output_key AS VARCHAR) AS finding_id, CAST(cells.output_key AS VARCHAR) AS cell
+            FROM found JOIN cells USING (file, sheet, "row") ORDER BY finding_id, cell
+            """,
+            {"path": str(tables / "lineage.parquet")},
+        ).df()
+    assert len(cells) > 50 and cells.equals(unified)
+
+
 def test_missing_county_workbook_is_a_finding(tmp_path):
     """Remove one county's workbook: the run still succeeds and says who did not submit (未提交)."""
     import json

@@ -16,7 +16,7 @@ from pipeline.defs.assets import monitoring as monitoring_assets
 from pipeline.defs.assets import reconcile as reconcile_assets
 from pipeline.defs.assets import scoring as scoring_assets
 from pipeline.defs.checks import schema_check_result, schema_check_spec
-from pipeline.defs.io_manager import TEXT_AS_CATEGORY, stored
+from pipeline.defs.io_manager import TEXT_AS_CATEGORY, load, stored
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.quality import (
@@ -30,12 +30,14 @@ from pipeline.defs.quality import (
 from pipeline.defs.resources import PipelinePaths
 from pipeline.files import atomic_write
 from pipeline.monitoring import NOT_GRADED
-from pipeline.report import write_all
+from pipeline.report import Layout, start, write_all
 from pipeline.report.gather import gather
 from pipeline.report.problems import finding_cells
 from pipeline.summary import SUMMARY_FILE, dump, ingest_block, write_quarantine_by_submitter
 
 GROUP = "report"
+# Below data_quality's −1 (RUN_AFTER_READY_STEPS): report_layout, which needs data_quality, runs first.
+AFTER_REPORT_LAYOUT = {"dagster/priority": "-2"}
 
 
 @dg.asset(partitions_def=evaluations, group_name=GROUP, check_specs=[schema_check_spec("findings")])
@@ -76,6 +78,8 @@ def findings(
     partitions_def=evaluations,
     group_name=GROUP,
     check_specs=[schema_check_spec("lineage")],
+    # After report_layout has handed the report's PDF over: built on this core while the PDF is laid out on the other.
+    op_tags=AFTER_REPORT_LAYOUT,
     # The stages' edge tables arrive as categoricals, which unify takes without turning a cell into a Python string.
     ins={
         name: dg.AssetIn(name, metadata={TEXT_AS_CATEGORY: True})
@@ -218,59 +222,113 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
     yield schema_check_result("data_quality", df)
 
 
-@dg.asset(partitions_def=evaluations, group_name=GROUP, deps=[lineage])
-def evaluation_report(
-    context: dg.AssetExecutionContext,
-    paths: PipelinePaths,
-    evaluation_figures: dict,
-    subproject_status: pd.DataFrame,
-    dimension_scores: pd.DataFrame,
-    indicator_scores: pd.DataFrame,
-    findings: pd.DataFrame,
-    quarantine: pd.DataFrame,
-    submission_inventory: pd.DataFrame,
-    data_quality: pd.DataFrame,
-    funds_by_source: pd.DataFrame,
-    funds_by_subproject: pd.DataFrame,
-    funds_cells: pd.DataFrame,
-    transfer_discrepancies: pd.DataFrame,
-    county_matching: pd.DataFrame,
-) -> dict:
+# What the report is made of: report_layout receives them; evaluation_report reads them itself only when it
+# lays the report out alone (no report_layout earlier in its run). The stages' lineage is read in DuckDB.
+REPORT_INPUTS = (
+    "evaluation_figures",
+    "subproject_status",
+    "dimension_scores",
+    "indicator_scores",
+    "findings",
+    "quarantine",
+    "submission_inventory",
+    "data_quality",
+    "funds_by_source",
+    "funds_by_subproject",
+    "funds_cells",
+    "transfer_discrepancies",
+    "county_matching",
+)
+STAGE_LINEAGE = ("funds_lineage", "scoring_lineage", "monitoring_lineage")
+# Reports under way in this process, by (run, evaluation): report_layout began them, evaluation_report finishes them.
+_layouts: dict[tuple[str, str], tuple[Layout, dict[str, pd.DataFrame]]] = {}
+
+
+def _begin(
+    paths: PipelinePaths, evaluation_id: str, run_id: str, values: dict
+) -> tuple[Layout, dict[str, pd.DataFrame]]:
+    """The report begun (its PDF's layout handed to the sidecar) and the extra tables its workbook carries."""
+    ev = paths.evaluation(evaluation_id)
+    lineages = [stored(Path(paths.out_root), evaluation_id, run_id, name) for name in STAGE_LINEAGE]
+    inp = gather(
+        ev,
+        values["evaluation_figures"],
+        values["subproject_status"],
+        values["dimension_scores"],
+        values["indicator_scores"],
+        values["findings"],
+        values["quarantine"],
+        values["submission_inventory"],
+        values["data_quality"],
+        values["funds_by_subproject"],
+        values["county_matching"],
+        values["funds_cells"],
+        finding_cells(*lineages),
+    )
+    extra = {
+        "资金核对_来源": values["funds_by_source"],
+        "资金核对_子项目": values["funds_by_subproject"],
+        "下拨核对差异": values["transfer_discrepancies"],
+        "配套资金": values["county_matching"],
+    }
+    return start(inp), extra
+
+
+@dg.asset(
+    partitions_def=evaluations,
+    group_name=GROUP,
+    ins={name: dg.AssetIn(name) for name in REPORT_INPUTS},
+    deps=[dg.AssetKey(name) for name in STAGE_LINEAGE],
+)
+def report_layout(context: dg.AssetExecutionContext, paths: PipelinePaths, **values) -> dg.MaterializeResult:
+    """报告排版 — the report begun ahead of ``evaluation_report``, which writes it: the page handed over to the
+    PDF's layout (WeasyPrint, in the sidecar process), the charts drawn and the DOCX drafted.
+
+    The layout is the longest piece of a run's end (15 s at national scale): begun here, before ``lineage``,
+    it runs on the other core while this process builds the lineage and the workbook. Nothing is written
+    here; in a run without ``evaluation_report`` (or of a monitoring cut-off), nothing is begun either."""
+    key = (context.run.run_id, context.partition_key)
+    ev = paths.evaluation(context.partition_key)
+    if ev.monitoring_cutoff is not None:
+        return dg.MaterializeResult(metadata={"skipped": NOT_GRADED})
+    if "evaluation_report" not in context.get_step_execution_context().execution_plan.step_keys_to_execute:
+        return dg.MaterializeResult(metadata={"skipped": "evaluation_report 不在本次运行中 / not in this run"})
+    layout, extra = _layouts[key] = _begin(paths, context.partition_key, context.run.run_id, values)
+    return dg.MaterializeResult(metadata={"html_bytes": len(layout.html), "charts": len(layout.images)})
+
+
+@dg.asset(partitions_def=evaluations, group_name=GROUP, deps=[report_layout, lineage])
+def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths) -> dict:
     """评价报告 — report.html, report.pdf, report.docx, their chart images, scored_tables.xlsx (and the
-    项目支出绩效自评表 of a self-evaluation), byte-identical on rerun; none for a monitoring cut-off."""
+    项目支出绩效自评表 of a self-evaluation), byte-identical on rerun; none for a monitoring cut-off.
+
+    Finishes the report ``report_layout`` began in this run; materialised without it (the report alone, after
+    an edit to the narrative), it reads the report's inputs and lays the report out itself."""
     ev = paths.evaluation(context.partition_key)
     if ev.monitoring_cutoff is not None:
         context.add_output_metadata({"skipped": NOT_GRADED})
         return {}
-    # The lineage is the largest table of a run: the report reads only what it needs of it, in DuckDB.
-    lineage_path = stored(Path(paths.out_root), context.partition_key, context.run.run_id, "lineage")
-    inp = gather(
-        ev,
-        evaluation_figures,
-        subproject_status,
-        dimension_scores,
-        indicator_scores,
-        findings,
-        quarantine,
-        submission_inventory,
-        data_quality,
-        funds_by_subproject,
-        county_matching,
-        funds_cells,
-        finding_cells(lineage_path),
-    )
-    extra = {
-        "资金核对_来源": funds_by_source,
-        "资金核对_子项目": funds_by_subproject,
-        "下拨核对差异": transfer_discrepancies,
-        "配套资金": county_matching,
-    }
-    if pq.read_metadata(lineage_path).num_rows < 200_000:  # the XLSX carries the lineage only while it fits
-        extra["血缘"] = store.read_table(lineage_path)
-    out = paths.run_dir(context.partition_key, context.run.run_id)
-    artifacts = write_all(inp, out, extra_tables=extra)
+    run_id = context.run.run_id
+    begun = _layouts.pop((run_id, context.partition_key), None)
+    begun_in = "report_layout" if begun is not None else "evaluation_report"
+    if begun is None:
+        out_root = Path(paths.out_root)
+        values = {name: load(out_root, context.partition_key, run_id, name) for name in REPORT_INPUTS}
+        begun = _begin(paths, context.partition_key, run_id, values)
+    layout, extra = begun
+    # The lineage is the largest table of a run: the workbook carries it only while it fits.
+    lineage_path = stored(Path(paths.out_root), context.partition_key, run_id, "lineage")
+    if pq.read_metadata(lineage_path).num_rows < 200_000:
+        extra = {**extra, "血缘": store.read_table(lineage_path)}
+    out = paths.run_dir(context.partition_key, run_id)
+    artifacts = write_all(layout, out, extra_tables=extra)
     outputs.record(out, "evaluation_report", [a["path"] for a in artifacts.values()])
-    context.add_output_metadata({k: dg.MetadataValue.json(v) for k, v in artifacts.items()})
+    context.add_output_metadata(
+        {
+            "begun_in": begun_in,
+            **{k: dg.MetadataValue.json(v) for k, v in artifacts.items()},
+        }
+    )
     return artifacts
 
 
@@ -307,6 +365,7 @@ EVERY_ASSET = [
     "lineage",
     "evaluation_figures",
     "data_quality",
+    "report_layout",
     "evaluation_report",
     "evaluation_summary",
 ]
