@@ -352,8 +352,11 @@ def run(args: argparse.Namespace) -> int:
     )
     for step, seconds in steps.items():
         say(f"  step {step:24s} {seconds:7.2f} s")
-    st["report"] = steps.get("evaluation_report", 0.0)
-    say(f"  stage report     {st['report']:7.2f} s   (evaluation_report step: HTML, DOCX, XLSX)")
+    st["report"] = steps.get("report_layout", 0.0) + steps.get("evaluation_report", 0.0)
+    say(
+        f"  stage report     {st['report']:7.2f} s   (report_layout + evaluation_report: HTML, PDF, DOCX, XLSX;"
+        " lineage runs between them, beside the PDF's layout)"
+    )
 
     pdf = pdf_alone(out / args.evaluation_id / "report.html")
     say(
