@@ -79,7 +79,7 @@ def advance_suites(
     """
     from pipeline.quality.expectations import advance_suites as advance
 
-    if not _will_run(context, "data_quality") or not _one_process() or not sidecar.running():
+    if not sidecar_serves(context, "data_quality"):
         return False
     run_id = context.run.run_id
     if tables is None:
@@ -90,6 +90,14 @@ def advance_suites(
         return False
     sidecar.submit(advance, session_key(context), found, paths.run_dir(evaluation.id, run_id), evaluation)
     return True
+
+
+def sidecar_serves(context: dg.AssetExecutionContext, step: str) -> bool:
+    """Whether work this step hands the sidecar now is collected by ``step`` later in this run, in this process.
+
+    Otherwise the work would hold the step up (no sidecar: it runs in this process) or be lost.
+    """
+    return _will_run(context, step) and _one_process() and sidecar.running()
 
 
 def _one_process() -> bool:

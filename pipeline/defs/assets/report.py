@@ -24,6 +24,7 @@ from pipeline.defs.quality import (
     RUN_AFTER_READY_STEPS,
     SUBMISSION_TABLES,
     run_suites,
+    sidecar_serves,
     submission_tables,
     wait_for_docs,
 )
@@ -286,14 +287,20 @@ def report_layout(context: dg.AssetExecutionContext, paths: PipelinePaths, **val
 
     The layout is the longest piece of a run's end (15 s at national scale): begun here, before ``lineage``,
     it runs on the other core while this process builds the lineage and the workbook. Nothing is written
-    here; in a run without ``evaluation_report`` (or of a monitoring cut-off), nothing is begun either."""
+    here. Nothing is begun for a monitoring cut-off, nor when nothing would lay the PDF out beside ``lineage``
+    or collect it (no sidecar, no ``evaluation_report`` in this run, a step process of another executor):
+    ``evaluation_report`` then lays the report out itself."""
     key = (context.run.run_id, context.partition_key)
     ev = paths.evaluation(context.partition_key)
     if ev.monitoring_cutoff is not None:
         return dg.MaterializeResult(metadata={"skipped": NOT_GRADED})
-    if "evaluation_report" not in context.get_step_execution_context().execution_plan.step_keys_to_execute:
-        return dg.MaterializeResult(metadata={"skipped": "evaluation_report 不在本次运行中 / not in this run"})
-    layout, extra = _layouts[key] = _begin(paths, context.partition_key, context.run.run_id, values)
+    if not sidecar_serves(context, "evaluation_report"):
+        return dg.MaterializeResult(
+            metadata={
+                "skipped": "本次运行不提前排版 / nothing begun: no evaluation_report in this process, or no sidecar"
+            }
+        )
+    layout, _ = _layouts[key] = _begin(paths, context.partition_key, context.run.run_id, values)
     return dg.MaterializeResult(metadata={"html_bytes": len(layout.html), "charts": len(layout.images)})
 
 
