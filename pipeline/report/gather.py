@@ -35,7 +35,7 @@ def gather(
     cells: pd.DataFrame | None = None,
 ) -> ReportInputs:
     """The report's inputs for ``ev``: the primary framework's dimensions and indicators, every finding,
-    the funds tables (in 分) and the cells each finding rests on (``cells``: :func:`pipeline.report.problems.finding_cells` of the lineage)."""
+    the funds tables (in 分) and the cells each finding rests on (``cells``: :func:`pipeline.report.problems.finding_cells` of the stages' lineage)."""
     primary = ev.primary_framework
     subs = subproject_status.assign(allocation=fen_to_wan_series(subproject_status["allocation_fen"]))
     narrative = ev.folder / NARRATIVE_FILE
