@@ -103,10 +103,8 @@ def render(inp: ReportInputs, extra_tables: Mapping[str, pd.DataFrame] | None = 
 
 def render_docx(inp: ReportInputs) -> bytes:
     """report.docx alone (its contents take their page numbers from the PDF's layout)."""
-    blocks = document(inp)
-    laid_out = sidecar.submit(render_pdf, page(blocks, inp.meta))
-    docx = draft_docx(blocks, inp.meta, chart_images(blocks), inp.reference_docx)
-    return docx.finish(laid_out.result()[1])
+    layout = start(inp)
+    return layout.docx.finish(layout.pdf.result()[1])
 
 
 def write_all(
