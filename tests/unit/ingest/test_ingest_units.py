@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pipeline.contract import KINDS
@@ -14,7 +15,7 @@ from pipeline.fieldtypes import parse_dates
 from pipeline.files import sha256_file
 from pipeline.formats import parse_money
 from pipeline.ingest.csvfile import detect_encoding
-from pipeline.ingest.read import Problem, SourceFile, read_file, sniff
+from pipeline.ingest.read import Problem, SourceFile, _filled, read_file, sniff
 from pipeline.ingest.xlsx import Rejected
 from pipeline.limits import Limits
 from pipeline.workbooks import Sheet, write_xlsx
@@ -119,6 +120,19 @@ def test_parse_dates(text, date):
 
 
 # --- sniff and decode --------------------------------------------------------------------------
+
+
+def test_a_row_is_filled_when_any_cell_holds_more_than_whitespace():
+    grid = pa.table(
+        {
+            "a": pa.array([None, " ", None, "x", None, "\t"], pa.string()),
+            "b": pa.array([None, None, "  ", None, None, None], pa.string()),
+            "c": pa.array([None, None, None, None, 7, None], pa.int64()),
+        }
+    )
+    assert _filled(grid).tolist() == [False, False, False, True, True, False]
+    assert _filled(grid.select(["a"])).tolist() == [False, False, False, True, False, False]
+    assert _filled(grid.select([])).tolist() == [False] * 6
 
 
 def test_sniff_reads_the_content_not_the_extension():
