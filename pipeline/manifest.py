@@ -22,7 +22,7 @@ import pandas as pd
 from pipeline.evaluation import Evaluation
 from pipeline.files import atomic_write, sha256_file
 from pipeline.fingerprint import code_version, combine, evaluation_fingerprint, folder_hashes
-from pipeline.store import EXPORTS, TABLE_KEYS
+from pipeline.store import DB_RECORD, EXPORTS, TABLE_KEYS
 
 MANIFEST = "manifest.json"
 HISTORY = "history"
@@ -42,8 +42,8 @@ KEY_PACKAGES = (
 # Outputs whose bytes change from run to run by nature; listed, never hashed.
 UNHASHED = ("pipeline.duckdb", "data_docs", "logs", HISTORY, MANIFEST)
 # Not outputs: which asset wrote which file (for carrying a partial run's set), what each CSV was exported from,
-# and what each submission kind's table is made of (its content key).
-BOOKKEEPING = (".assets", EXPORTS, TABLE_KEYS)
+# what each submission kind's table is made of (its content key), and the SHA-256 of pipeline.duckdb.
+BOOKKEEPING = (".assets", EXPORTS, TABLE_KEYS, DB_RECORD)
 
 
 def package_versions() -> dict[str, str]:

@@ -143,3 +143,62 @@ def test_csvs_exported_early_are_the_fresh_exports_and_are_not_written_again(tmp
     assert hashes == store.write_exports(fresh)
     assert _files(early) == _files(fresh)
     assert sorted(p.name for p in early.iterdir() if p.suffix == ".csv") == ["funds.csv"]
+
+
+def _loads(monkeypatch) -> list[str]:
+    """The tables loaded into a database from now on (not those kept from the previous set's)."""
+    loaded: list[str] = []
+    load = store._load
+
+    def counted(con, path, held=None):
+        done = load(con, path, held)
+        if done:
+            loaded.append(path.stem)
+        return done
+
+    monkeypatch.setattr(store, "_load", counted)
+    return loaded
+
+
+def test_the_early_database_starts_from_the_previous_sets_and_loads_only_what_changed(tmp_path, monkeypatch):
+    previous, early, fresh = tmp_path / "previous", tmp_path / "early", tmp_path / "fresh"
+    for name, df in TABLES.items():
+        store.write_table(previous, name, df)
+    store.write_exports(previous)
+    loaded = _loads(monkeypatch)
+    changed = {**TABLES, "funds": TABLES["funds"].assign(spent_fen=[1250000, 4])}
+    del changed["gone"]
+    for name, df in changed.items():
+        store.build_early(early, store.write_table(early, name, df), previous)
+    store.build_database(early)
+    assert loaded == ["funds"]  # "notes": the same Parquet bytes; "gone": no longer in the set, dropped
+
+    for name, df in changed.items():
+        store.write_table(fresh, name, df)
+    store.build_database(fresh)
+    assert contents(early / store.DB_FILE) == contents(fresh / store.DB_FILE)
+    with duckdb.connect(str(early / store.DB_FILE), read_only=True) as con:
+        comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+    digest = store.sha256_file(early / store.TABLES / "notes.parquet")
+    assert comments["notes"] == f"tables/notes.parquet sha256={digest} loader={store.exporter_version()}"
+    assert temporaries(early) == []
+
+
+@pytest.mark.parametrize("spoil", ["written to", "no record"])
+def test_a_previous_database_that_is_not_the_one_recorded_is_not_carried_forward(tmp_path, monkeypatch, spoil):
+    previous, early = tmp_path / "previous", tmp_path / "early"
+    for name, df in TABLES.items():
+        store.write_table(previous, name, df)
+    store.write_exports(previous)
+    if spoil == "written to":  # as an auditor's UPDATE would
+        with duckdb.connect(str(previous / store.DB_FILE)) as con:
+            con.execute("UPDATE notes SET text = '改过'")
+    else:
+        (previous / store.DB_RECORD).unlink()
+    loaded = _loads(monkeypatch)
+    for name, df in TABLES.items():
+        store.build_early(early, store.write_table(early, name, df), previous)
+    store.build_database(early)
+
+    assert sorted(loaded) == sorted(TABLES)
+    assert contents(early / store.DB_FILE)["notes"] == [("=SUM(A1)",), ("正常",)]
