@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -14,7 +15,7 @@ from pipeline.config import Settings
 from pipeline.contract import DATA_STATUS_VALUES
 from pipeline.scoring import methods
 from pipeline.scoring.framework import FrameworkError, load_frameworks, parse_framework, read_document
-from pipeline.scoring.score import ScoringInputs, read_history, score_evaluation, summary, what_if
+from pipeline.scoring.score import ScoringInputs, _rows_for, read_history, score_evaluation, summary, what_if
 from pipeline.scoring.subprojects import subproject_status, subprojects_summary
 from pipeline.tools import hohhot_indicators as hohhot
 from tests.support import HOHHOT, RAW
@@ -630,3 +631,29 @@ def test_subproject_status_contradicted_by_dates_is_flagged():
     )
     assert "subproject_status_conflict:19" in f.index
     assert subprojects_summary(t)["completed"][:3] == ["1", "2", "3"]  # the reported status stands
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("categories", ["none", "as they appear", "reversed"])
+def test_an_input_tables_rows_come_in_file_sheet_row_order_whether_or_not_they_arrive_in_it(seed, categories):
+    rng = np.random.default_rng(seed)
+    n = 400
+    df = pd.DataFrame(
+        {
+            "file": rng.choice(["c/150102.xlsx", "c/150103.xlsx", "b/局.xlsx"], n),
+            "sheet": rng.choice(["指标", "资金"], n),
+            "row": rng.integers(4, 30, n),  # ties: the stable sort keeps their order
+            "indicator_code": rng.choice(["A1", "A2", "B1"], n),
+            "n": np.arange(n),
+        }
+    )
+    arrived = df.sort_values(["file", "sheet", "row"], kind="stable") if seed % 2 else df
+    if categories != "none":  # the I/O manager reads text as categories in order of appearance, not of value
+        order = list(pd.unique(arrived["file"]))
+        order = order[::-1] if categories == "reversed" else order
+        arrived = arrived.assign(file=pd.Categorical(arrived["file"], categories=order))
+    expected = arrived[arrived["indicator_code"].isin(["A1", "B1"])].sort_values(
+        ["file", "sheet", "row"], kind="stable"
+    )
+    got = _rows_for(arrived, ["A1", "B1"])
+    pd.testing.assert_frame_equal(got, expected)
