@@ -133,7 +133,7 @@ def _rows_for(df: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:
     if df is None or df.empty or not codes:
         return pd.DataFrame(columns=["indicator_code", "file", "sheet", "row"])
     rows = df[df["indicator_code"].isin(codes)]
-    # The kinds arrive in file order already: checking costs a tenth of sorting a million rows again.
+    # The kinds arrive in file order already: checking that costs less than sorting a million rows again.
     return rows if _in_order(rows, _ROW_ORDER) else rows.sort_values(_ROW_ORDER, kind="stable")
 
 
