@@ -21,32 +21,31 @@ class ConfigFileError(ValueError):
     """A configuration file is not plain, unambiguous YAML; the message names the file, line and fix."""
 
 
-class StrictLoader(yaml.SafeLoader):
-    """SafeLoader without aliases or duplicate keys; floats as Decimal."""
+def _alias_error(event: Any) -> yaml.MarkedYAMLError:
+    return yaml.MarkedYAMLError(
+        None,
+        None,
+        f"不允许使用 YAML 别名（*{event.anchor}）；请直接写出取值 / aliases are not allowed",
+        event.start_mark,
+    )
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.MarkedYAMLError(
-                None,
-                None,
-                f"不允许使用 YAML 别名（*{event.anchor}）；请直接写出取值 / aliases are not allowed",
-                event.start_mark,
-            )
-        event = self.peek_event()
-        if getattr(event, "anchor", None):
-            raise yaml.MarkedYAMLError(
-                None,
-                None,
-                f"不允许使用 YAML 锚点（&{event.anchor}）；请直接写出取值 / anchors are not allowed",
-                event.start_mark,
-            )
-        return super().compose_node(parent, index)
+
+def _anchor_error(event: Any) -> yaml.MarkedYAMLError:
+    return yaml.MarkedYAMLError(
+        None,
+        None,
+        f"不允许使用 YAML 锚点（&{event.anchor}）；请直接写出取值 / anchors are not allowed",
+        event.start_mark,
+    )
+
+
+class _Strict:
+    """What both loaders construct: no duplicate key."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]  # the loader's
             if key in seen:
                 raise yaml.MarkedYAMLError(
                     None,
@@ -56,14 +55,50 @@ class StrictLoader(yaml.SafeLoader):
                     key_node.start_mark,
                 )
             seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]  # SafeConstructor's, next in the MRO
 
 
-def _decimal(loader: StrictLoader, node: yaml.ScalarNode) -> Decimal:
+def _decimal(loader: Any, node: yaml.ScalarNode) -> Decimal:
     return Decimal(loader.construct_scalar(node).replace("_", ""))
 
 
+class StrictLoader(_Strict, yaml.SafeLoader):
+    """SafeLoader without aliases or duplicate keys; floats as Decimal (pure Python)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise _alias_error(self.peek_event())
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise _anchor_error(event)
+        return super().compose_node(parent, index)
+
+
 StrictLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+
+# libyaml's parser, when PyYAML was built with it: the same documents and errors about five times faster
+# (a national evaluation.yaml of 104 KB: 0.36 s in Python, 0.07 s here, the scan included). Its composer
+# is C, which resolves aliases itself, so aliases and anchors are refused by a scan of its events first.
+_CLoader: type | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CStrictLoader(_Strict, yaml.CSafeLoader):  # type: ignore[misc]  # CSafeLoader is untyped
+        pass
+
+    _CStrictLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+    _CLoader = _CStrictLoader
+
+
+def _parse(text: str) -> Any:
+    """The document's data: through libyaml when present, else :class:`StrictLoader`."""
+    if _CLoader is None:
+        return yaml.load(text, Loader=StrictLoader)
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise _alias_error(event)
+        if getattr(event, "anchor", None):
+            raise _anchor_error(event)
+    return yaml.load(text, Loader=_CLoader)
 
 
 def load(path: Path, what: str) -> Any:
@@ -81,7 +116,7 @@ def load(path: Path, what: str) -> Any:
     except OSError as exc:
         raise ConfigFileError(f"{path}: 无法读取{what}文件 / cannot read: {exc.strerror}") from exc
     try:
-        return yaml.load(text, Loader=StrictLoader)
+        return _parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark else ""
