@@ -91,10 +91,13 @@ def _pieces(magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table]) -> I
 
 def unseal(magic: bytes, data: bytes) -> tuple[dict[str, Any], list[pa.Table]]:
     """The metadata and tables of :func:`seal`'s bytes; :class:`Damaged` when they are not whole."""
-    body, trailer = data[:-_DIGEST], data[-_DIGEST:]
-    if len(data) < len(magic) + _DIGEST or not data.startswith(magic) or hashlib.sha256(body).digest() != trailer:
+    view = memoryview(data)[:-_DIGEST]  # not a copy: entries are read whole, hundreds of MB per national run
+    if (
+        len(data) < len(magic) + _DIGEST
+        or not data.startswith(magic)
+        or hashlib.sha256(view).digest() != data[-_DIGEST:]
+    ):
         raise Damaged("damaged record")
-    view = memoryview(body)
     meta_bytes, pos = _unchunk(view, len(magic))
     tables = []
     while pos < len(view):

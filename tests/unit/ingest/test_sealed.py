@@ -1,0 +1,28 @@
+"""A sealed record reads back whole, and any damage to its bytes is refused."""
+
+import pyarrow as pa
+import pytest
+
+from pipeline.ingest.sealed import Damaged, seal, seal_to, unseal
+
+MAGIC = b"PESTEST1"
+TABLES = [pa.table({"a": [1, 2, 3], "b": ["x", "y", None]}), pa.table({"c": pa.array([], pa.int64())})]
+META = {"k": "值", "n": [1, 2]}
+
+
+def test_a_record_reads_back_as_written(tmp_path):
+    data = seal(MAGIC, META, TABLES)
+    seal_to(tmp_path / "r", MAGIC, META, TABLES)
+    assert (tmp_path / "r").read_bytes() == data
+    meta, tables = unseal(MAGIC, data)
+    assert meta == META and [t.equals(e) for t, e in zip(tables, TABLES, strict=True)] == [True, True]
+
+
+def test_any_damage_is_refused():
+    data = seal(MAGIC, META, TABLES)
+    damaged = [data[:n] for n in (0, 7, 8, 40, len(data) - 33, len(data) - 1)]
+    damaged += [data[:i] + bytes([data[i] ^ 1]) + data[i + 1 :] for i in range(0, len(data), 7)]
+    damaged += [b"PESTEST2" + data[8:], data + b"\0"]
+    for bad in damaged:
+        with pytest.raises(Damaged):
+            unseal(MAGIC, bad)
