@@ -798,3 +798,44 @@ def test_coverage_counts_subprojects_with_rows():
     }  # 160 / 200
     assert rec.by_subproject.set_index("key").loc["3", ["planned", "arrival_rate"]].tolist() == [0, None]
     assert "allocation_differs:3" in set(rec.findings["finding_id"])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["150102", "150103", "150102", "A1"],
+        ["b", None, "a"],  # a missing code: "None", as astype(str) has it
+        ["1", 1, "2"],  # a code that is not text: its text, one category with "1"
+        [float("nan"), "x"],
+        [],
+    ],
+)
+def test_text_categorical_is_astype_str_then_category(values):
+    import numpy as np
+
+    from pipeline.reconcile.facts import text_categorical
+
+    array = np.array(values, dtype=object)
+    expected = pd.Series(array, dtype=object).astype(str).astype("category")
+    got = pd.Series(text_categorical(array))
+    pd.testing.assert_series_equal(got, expected)
+
+
+def test_input_table_keeps_the_contract_columns_once_from_any_frame():
+    """A county kind carries its county_code beyond the contract and may come with any index: the contract's
+    columns come back in order, integers as int64 and the index from zero, the caller's frame untouched."""
+    from pipeline.contract import SOURCE_COLUMNS
+    from pipeline.reconcile.facts import input_table
+
+    columns = list(SOURCE_COLUMNS) + list(KINDS["county_payments"].columns)
+    df = pd.DataFrame({c: [f"{c}1", f"{c}2"] for c in columns})
+    df["row"], df["amount_fen"], df["date"] = [7, 8], pd.array([100, 200], dtype="Int64"), ["2023-01-02", "2023-03-04"]
+    df["county_code"] = ["150102", "150103"]
+    df.index = [5, 3]
+    before = df.copy()
+    got = input_table({"county_payments": df}, "county_payments")
+    assert list(got.columns) == columns and got.index.equals(pd.RangeIndex(2))
+    assert got["amount_fen"].dtype == "int64" and got["row"].tolist() == [7, 8]
+    assert pd.api.types.is_datetime64_any_dtype(got["date"]) and got["date"].dt.month.tolist() == [1, 3]
+    pd.testing.assert_frame_equal(df, before)
+    assert input_table({"county_payments": got}, "county_payments") is got  # in shape already: not copied
