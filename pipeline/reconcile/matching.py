@@ -29,7 +29,8 @@ def county_matching(
     stated = input_table(tables, "county_match_plan").assign(source_code=source)
     rows = pd.concat(
         [
-            ours.astype(dict.fromkeys(CELL + ["file", "sheet"], str)),
+            # Categoricals of text (input_facts): as objects, their values without a str() per cell.
+            ours.astype(dict.fromkeys(CELL + ["file", "sheet"], object)),
             fact_rows(stated, "county_match_plan", "stated_plan").astype(dict.fromkeys(("file", "sheet"), str)),
         ],
         ignore_index=True,
