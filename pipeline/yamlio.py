@@ -82,7 +82,7 @@ StrictLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 _CLoader: type | None = None
 if getattr(yaml, "__with_libyaml__", False):
 
-    class _CStrictLoader(_Strict, yaml.CSafeLoader):  # type: ignore[misc]  # CSafeLoader is untyped
+    class _CStrictLoader(_Strict, yaml.CSafeLoader):
         pass
 
     _CStrictLoader.add_constructor("tag:yaml.org,2002:float", _decimal)

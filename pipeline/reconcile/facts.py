@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -133,7 +134,7 @@ def fact_rows(df: pd.DataFrame, kind: str, measure: str) -> pd.DataFrame:
     return pd.DataFrame(columns | {c: pd.Series(columns[c]).astype(str).to_numpy() for c in CELL})
 
 
-def _fact_columns(df: pd.DataFrame, kind: str, measure: str) -> dict:
+def _fact_columns(df: pd.DataFrame, kind: str, measure: str) -> dict[str, Any]:
     county = df["county_code"] if "county_code" in df else df["submitter"]  # a county kind's rows are its submitter's
     return {
         "measure": constant(measure, EDGE_MEASURES, len(df)),
