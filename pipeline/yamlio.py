@@ -21,22 +21,17 @@ class ConfigFileError(ValueError):
     """A configuration file is not plain, unambiguous YAML; the message names the file, line and fix."""
 
 
-def _alias_error(event: Any) -> yaml.MarkedYAMLError:
-    return yaml.MarkedYAMLError(
-        None,
-        None,
-        f"不允许使用 YAML 别名（*{event.anchor}）；请直接写出取值 / aliases are not allowed",
-        event.start_mark,
-    )
+def _refusal(event: Any) -> yaml.MarkedYAMLError:
+    """The error for an alias or an anchor: configuration is written out in full."""
+    if isinstance(event, yaml.AliasEvent):
+        problem = f"不允许使用 YAML 别名（*{event.anchor}）；请直接写出取值 / aliases are not allowed"
+    else:
+        problem = f"不允许使用 YAML 锚点（&{event.anchor}）；请直接写出取值 / anchors are not allowed"
+    return yaml.MarkedYAMLError(None, None, problem, event.start_mark)
 
 
-def _anchor_error(event: Any) -> yaml.MarkedYAMLError:
-    return yaml.MarkedYAMLError(
-        None,
-        None,
-        f"不允许使用 YAML 锚点（&{event.anchor}）；请直接写出取值 / anchors are not allowed",
-        event.start_mark,
-    )
+def _refused(event: Any) -> bool:
+    return isinstance(event, yaml.AliasEvent) or bool(getattr(event, "anchor", None))
 
 
 class _Strict:
@@ -66,11 +61,9 @@ class StrictLoader(_Strict, yaml.SafeLoader):
     """SafeLoader without aliases or duplicate keys; floats as Decimal (pure Python)."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise _alias_error(self.peek_event())
         event = self.peek_event()
-        if getattr(event, "anchor", None):
-            raise _anchor_error(event)
+        if _refused(event):
+            raise _refusal(event)
         return super().compose_node(parent, index)
 
 
@@ -94,10 +87,8 @@ def _parse(text: str) -> Any:
     if _CLoader is None:
         return yaml.load(text, Loader=StrictLoader)
     for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-        if isinstance(event, yaml.AliasEvent):
-            raise _alias_error(event)
-        if getattr(event, "anchor", None):
-            raise _anchor_error(event)
+        if _refused(event):
+            raise _refusal(event)
     return yaml.load(text, Loader=_CLoader)
 
 
