@@ -39,6 +39,23 @@ def _evaluations(raw: Path, evaluation_id: str | None) -> tuple[list[evaluation_
     return found, [e.message for e in errors]
 
 
+def _load_code_location() -> None:
+    """Import Dagster and the code location, the first time, with the collector paused and their objects frozen.
+
+    The import set off a dozen full collections, each over everything imported so far, and every full
+    collection of the run then looked at the same objects again (0.6 s of a national nightly run's main
+    process, ``gc.callbacks``). Frozen, they are left out of later collections (``pipeline.memory``).
+    What is alive before the first import is the modules and the evaluations' configuration, not garbage.
+    """
+    if "pipeline.definitions" in sys.modules:
+        return
+    from pipeline.memory import no_collection
+
+    with no_collection(freeze=True):
+        importlib.import_module("pipeline.definitions")
+        importlib.import_module("pipeline.materialize")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Each evaluation on its own: one that cannot be loaded or fails never stops the others."""
     from pipeline.manifest import unchanged_since_last_run
@@ -55,6 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
             continue
         sidecar.start()  # imports GX on the other core while Dagster loads and the files are read
+        _load_code_location()
         from pipeline.materialize import materialize_evaluation, print_summary
         from pipeline.outputs import OutputLocked
 

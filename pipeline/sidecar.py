@@ -57,10 +57,22 @@ _deferred: list[Pending] = []  # submitted with after_next, not handed over yet
 _handing_over = threading.Lock()  # guards _deferred and the order in which work is handed over
 
 
-def _warm(names: tuple[str, ...] = WARM) -> None:
-    for name in names:
-        with contextlib.suppress(Exception):  # the work imports it again and raises there, with its traceback
-            importlib.import_module(name)
+def _warm(names: tuple[str, ...] = WARM, freeze: bool = False) -> None:
+    from pipeline.memory import no_collection
+
+    with no_collection(freeze=freeze):
+        for name in names:
+            with contextlib.suppress(Exception):  # the work imports it again and raises there, with its traceback
+                importlib.import_module(name)
+
+
+def _start_up() -> None:
+    """The worker's initializer: :data:`WARM` imported, and frozen with what the fork server preloaded.
+
+    Nothing has run in the worker yet, so what is frozen is modules and their objects, not garbage:
+    no later collection in the sidecar looks at them again (``pipeline.memory.no_collection``).
+    """
+    _warm(WARM, freeze=True)
 
 
 def warm(*names: str) -> None:
@@ -106,7 +118,7 @@ def _start() -> None:
     with _guard:
         if _executor is not None:
             return
-        _executor = ProcessPoolExecutor(max_workers=1, mp_context=forkserver(), initializer=_warm)
+        _executor = ProcessPoolExecutor(max_workers=1, mp_context=forkserver(), initializer=_start_up)
         atexit.register(shutdown)
         # As for the readers: a process that multiprocessing started joins its children before atexit runs.
         multiprocessing.util.Finalize(None, shutdown, exitpriority=100)

@@ -31,9 +31,12 @@ def render_pdf(html: bytes) -> tuple[bytes, dict[str, int]]:
     """The PDF bytes and {heading text: page number} for the headings the PDF bookmarks."""
     import weasyprint
 
-    document = weasyprint.HTML(string=html.decode("utf-8"), url_fetcher=_no_fetch).render()
-    pages = dict(_headings(document.make_bookmark_tree()))
-    pdf: bytes = document.write_pdf(pdf_identifier=b"pes-evaluation-report")
+    from pipeline.memory import no_collection
+
+    with no_collection():  # the layout's boxes live until the PDF is written (pipeline.memory)
+        document = weasyprint.HTML(string=html.decode("utf-8"), url_fetcher=_no_fetch).render()
+        pages = dict(_headings(document.make_bookmark_tree()))
+        pdf: bytes = document.write_pdf(pdf_identifier=b"pes-evaluation-report")
     return pdf, pages
 
 
