@@ -54,7 +54,9 @@ def no_collection(freeze: bool = False) -> Iterator[None]:
 
     Measured with ``gc.callbacks`` on a national nightly run with one changed county, in the sidecar:
     full collections took 1.2 s while WeasyPrint laid the report out and 0.7 s while GX was imported.
-    The collector is switched for the whole process: the sidecar runs one piece of work at a time.
+    The collector is switched for the whole process. The sidecar runs one piece of work at a time;
+    where the PDF is laid out in the run's own process (no sidecar), the cycles other threads let go of
+    meanwhile wait for the end of the layout too.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -37,6 +37,9 @@ def render_pdf(html: bytes) -> tuple[bytes, dict[str, int]]:
         document = weasyprint.HTML(string=html.decode("utf-8"), url_fetcher=_no_fetch).render()
         pages = dict(_headings(document.make_bookmark_tree()))
         pdf: bytes = document.write_pdf(pdf_identifier=b"pes-evaluation-report")
+        # Let go of the layout before the collector resumes, so that its first pass does not look at it
+        # alive: that pass took 0.85 s over the national report's boxes, 0.47 s once they are let go.
+        del document
     return pdf, pages
 
 
