@@ -33,9 +33,11 @@ import atexit
 import contextlib
 import importlib
 import logging
+import multiprocessing
 import multiprocessing.util
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -124,6 +126,31 @@ def _start() -> None:
         multiprocessing.util.Finalize(None, shutdown, exitpriority=100)
         with workers_skip_main():
             _executor.submit(_ready)  # the worker starts here, not at the first real submit
+
+
+def start_forked() -> None:
+    """Start the sidecar now as a fork of this process, which must be running no other thread.
+
+    For a run forked from the warm process (:mod:`pipeline.zygote`), which has GX and WeasyPrint
+    imported already: a sidecar forked from the run has them too, where one from the fork server
+    imports them again. The pool forks its worker on this thread, before it starts its own threads.
+    With another thread running already, this is :func:`start`.
+    """
+    global _executor
+    if threading.active_count() != 1:
+        start()
+        return
+    with _guard:
+        if _executor is not None:
+            return
+        _executor = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("fork"), initializer=_start_up
+        )
+        atexit.register(shutdown)
+        multiprocessing.util.Finalize(None, shutdown, exitpriority=100)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+: native pools run (see pipeline.zygote)
+            _executor.submit(_ready)
 
 
 def _wait_for_start() -> None:
