@@ -12,7 +12,13 @@ PACKAGE = Path(codeversion.__file__).resolve().parent
 
 # Top to bottom; a module may import its own layer and the layers below it.
 COMMAND = {"pipeline.__main__", "pipeline.cli"}
-ENTRY = {"pipeline.materialize", "pipeline.definitions", "pipeline.health"}  # Dagster: the code location, runs
+ENTRY = {  # Dagster: the code location, runs, and how runs start
+    "pipeline.materialize",
+    "pipeline.definitions",
+    "pipeline.health",
+    "pipeline.launcher",
+    "pipeline.zygote",
+}
 
 
 def layer(module: str) -> str:
