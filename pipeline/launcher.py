@@ -38,8 +38,7 @@ from pipeline import zygote
 
 log = logging.getLogger(__name__)
 
-PID_TAG = "pes/run_worker_pid"
-HOW_TAG = "pes/run_worker"  # "warm" (forked from the warm process) or "spawned" (a new process)
+PID_TAG, HOW_TAG = zygote.PID_TAG, zygote.HOW_TAG
 READY_SECONDS = 120.0  # the warm process's imports; beyond this it is not waited for
 
 

@@ -45,6 +45,10 @@ from typing import IO, Any
 # and what the sidecar does (the GX suites, the PDF's layout).
 PRELOAD = ("pipeline.definitions", "dagster._cli", "great_expectations", "weasyprint")
 PACKAGE = Path(__file__).resolve().parent
+# The run tags the launcher sets: the run worker's pid, and how it started:
+# "warm" (forked from this process) or "spawned" (a new process).
+PID_TAG = "pes/run_worker_pid"
+HOW_TAG = "pes/run_worker"
 
 
 def fingerprint() -> str:

@@ -23,6 +23,7 @@ In one run on one machine it:
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import math
 import os
@@ -40,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from pipeline import zygote
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: workspace.yaml, deploy/dagster.yaml
 TARGET_X = 4.0  # amortised cost per evaluation ≤ 4× the bare start-up
@@ -76,8 +79,8 @@ def spread(values: Sequence[float]) -> dict[str, float]:
 def instance_yaml(deploy_yaml: str, max_concurrent_runs: int) -> str:
     """``deploy/dagster.yaml`` with a run-queue limit of ``max_concurrent_runs`` and the coordinator named.
 
-    Everything else (PostgreSQL storage read from the DAGSTER_PG_* variables, the one-run-per-partition tag
-    limit, log level, telemetry off) stays as production has it.
+    Everything else (PostgreSQL storage read from the DAGSTER_PG_* variables, the warm run launcher, the
+    one-run-per-partition tag limit, log level, telemetry off) stays as production has it.
     """
     if max_concurrent_runs < 1:
         raise ValueError("max_concurrent_runs must be at least 1")
@@ -335,6 +338,7 @@ def run_records(gql: GraphQL, run_ids: list[str]) -> list[dict[str, Any]]:
                 "run_id": run_id,
                 "partition": tags.get("dagster/partition"),
                 "status": run["status"],
+                "run_worker": tags.get(zygote.HOW_TAG, "default launcher"),
                 "created": run["creationTime"],
                 "launched": first.get("RunStartingEvent"),
                 "start": run["startTime"],
@@ -511,6 +515,8 @@ def run(args: argparse.Namespace) -> int:
         f"published summary.json: {len(done) - len(missing)} of {len(done)} finished runs"
         + (f"; missing {missing}" if missing else "")
     )
+    workers = collections.Counter(str(r.get("run_worker")) for r in runs)
+    say("how each run started (tag pes/run_worker): " + ", ".join(f"{k} {v}" for k, v in sorted(workers.items())))
     say(
         f"queue wait (created → launched): median {m['queue_wait_s']['median']:.1f} s, max {m['queue_wait_s']['max']:.1f} s"
     )
