@@ -38,6 +38,7 @@ import sysconfig
 import threading
 import traceback
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -125,11 +126,8 @@ def _become_run(requests: IO[bytes], replies: IO[bytes]) -> None:
     requests.close()
     replies.close()
     devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
+    os.dup2(devnull, 0)  # standard output is standard error already (:func:`main`)
     os.close(devnull)
-    os.dup2(2, 1)  # the run's own output goes where the launcher's errors go (the daemon's log)
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 — the process's stdin for as long as it lives
-    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
 
 
 def run(argv: list[str]) -> int:
@@ -147,9 +145,15 @@ def run(argv: list[str]) -> int:
     return 0
 
 
-def main() -> int:
-    argv = serve(sys.stdin.buffer, sys.stdout.buffer)
-    return argv if isinstance(argv, int) else run(argv)
+def main(preload: tuple[str, ...] = PRELOAD, then: Callable[[list[str]], int] = run) -> int:
+    """Serve until the requests end (status 0, or 1 when an import failed); in a child, ``then(argv)``."""
+    # The replies go on a copy of standard output; standard output itself becomes standard error, so
+    # whatever an import or a run prints (Python or native code) never mixes into the replies.
+    sys.stdout.flush()
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    argv = serve(sys.stdin.buffer, replies, preload)
+    return argv if isinstance(argv, int) else then(argv)
 
 
 if __name__ == "__main__":

@@ -25,15 +25,17 @@ SERVER = textwrap.dedent(
     from pipeline import zygote
     if sys.argv[1:] == ["thread"]:
         threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
-    preload = ("no_such_module_here",) if sys.argv[1:] == ["broken"] else ("json",)
-    argv = zygote.serve(sys.stdin.buffer, sys.stdout.buffer, preload=preload)
-    if isinstance(argv, int):
-        sys.exit(argv)
-    time.sleep(float(argv[2]))
-    facts = {"pid": os.getpid(), "sid": os.getsid(0), "stdout": os.path.samestat(os.fstat(1), os.fstat(2)),
-             "stdin": os.fstat(0).st_rdev == os.stat(os.devnull).st_rdev}
-    open(argv[0], "w").write(json.dumps(facts))
-    sys.exit(int(argv[1]))
+    preload = {"broken": ("no_such_module_here",), "noisy": ("this",)}.get(sys.argv[-1], ("json",))
+
+    def child(argv):
+        time.sleep(float(argv[2]))
+        facts = {"pid": os.getpid(), "sid": os.getsid(0), "stdout": os.path.samestat(os.fstat(1), os.fstat(2)),
+                 "stdin": os.fstat(0).st_rdev == os.stat(os.devnull).st_rdev}
+        print("a run's own output")
+        open(argv[0], "w").write(json.dumps(facts))
+        return int(argv[1])
+
+    sys.exit(zygote.main(preload, then=child))
     """
 )
 
@@ -81,6 +83,20 @@ def test_it_says_ready_with_the_fingerprint_then_forks_one_child_per_request(tmp
         assert proc.stdin is not None
         proc.stdin.close()
         assert proc.wait(timeout=20) == 0  # the end of the requests ends it, with status 0
+
+
+def test_what_imports_and_runs_print_goes_to_stderr_not_into_the_replies(tmp_path):
+    proc = _server("noisy")  # `import this` prints the Zen of Python
+    assert proc.stdout is not None and proc.stdin is not None
+    assert "ready" in json.loads(proc.stdout.readline())
+    assert "pid" in _ask(proc, {"argv": [str(tmp_path / "n"), "0", "0"]})
+    _wait_for(tmp_path / "n")
+    proc.stdin.close()
+    assert proc.wait(timeout=20) == 0
+    assert proc.stderr is not None
+    rest, err = proc.stdout.read(), proc.stderr.read()
+    assert rest == b""  # nothing but the replies on the pipe
+    assert b"Beautiful is better than ugly" in err and b"a run's own output" in err
 
 
 def test_the_runs_it_forked_go_on_after_it_ends(tmp_path):
