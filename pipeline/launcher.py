@@ -65,6 +65,11 @@ class Zygote:
             self.close()
             raise WarmError(f"the warm process did not start: {ready.get('error', ready)}")
         self.fingerprint: str = ready["ready"]
+        self.package = Path(ready["package"])  # where its code came from (its working directory's, first)
+
+    def stale(self) -> bool:
+        """Whether the code or the installed packages on disk are no longer what this process loaded."""
+        return zygote.fingerprint(self.package) != self.fingerprint
 
     def _answer(self, timeout: float) -> dict[str, Any]:
         answer: list[bytes] = []
@@ -164,7 +169,7 @@ class WarmRunLauncher(RunLauncher, ConfigurableClass):
         key = (executable, cwd)
         with self._lock:
             warm = self._zygotes.get(key)
-            if warm is not None and (not warm.alive() or warm.fingerprint != zygote.fingerprint()):
+            if warm is not None and (not warm.alive() or warm.stale()):
                 warm.close()  # died, or its code is not the code on disk any more
                 warm = None
             if warm is None:

@@ -2,9 +2,9 @@
 
 Every run Dagster launches is a new Python process. With Dagster's default launcher it is spawned
 by the code server and imports everything again: Dagster and the code location (the bare start-up,
-2.4–3.3 s of CPU here), then its sidecar imports Great Expectations and WeasyPrint (3–5 s more).
-For an evaluation of Hohhot's size that import is about a third of the run's CPU, paid again by
-every run of the queue. :class:`pipeline.launcher.WarmRunLauncher` instead keeps this process: it
+2.3–3.4 s of CPU here), then its sidecar imports Great Expectations and WeasyPrint (3.5–5 s more).
+In the run queue, on evaluations of Hohhot's size, forking instead took a run's CPU from 18.8 s to
+15.1 s (README, Performance). :class:`pipeline.launcher.WarmRunLauncher` instead keeps this process: it
 imports :data:`PRELOAD` once, freezes what it imported out of the garbage collector's passes
 (:func:`pipeline.memory.no_collection`), and then forks one child per run it is asked for. The
 child becomes ``dagster api execute_run`` with the launcher's arguments, the run worker command
@@ -18,7 +18,8 @@ reads requests. It refuses to fork (the launcher then starts the run the usual w
 Python thread exists. The native thread pools that imports start (OpenBLAS, Arrow's jemalloc)
 register their own fork handlers, as for every ``fork`` of a process that imported numpy.
 
-The protocol is one JSON object per line: this process says ``{"ready": fingerprint, "pid": …}``
+The protocol is one JSON object per line: this process says ``{"ready": fingerprint, "pid": …,
+"package": …}``
 once its imports are done (or ``{"error": …}`` and exits 1), then answers each request
 ``{"argv": [...]}`` with ``{"pid": …}`` of the run it forked, or ``{"error": …}``. End of input
 ends it; the runs it forked go on in their own sessions. :func:`fingerprint` is what its modules
@@ -52,19 +53,20 @@ PID_TAG = "pes/run_worker_pid"
 HOW_TAG = "pes/run_worker"
 
 
-def fingerprint() -> str:
-    """Where the warm modules come from, as it is now: every file of this package and the installed packages.
+def fingerprint(package: Path = PACKAGE) -> str:
+    """Where the warm modules come from, as it is now: every file of ``package`` and the installed packages.
 
-    Each file of ``pipeline/`` counts by name, size and modification time, and each directory of
+    Each file of the package counts by name, size and modification time, and each directory of
     installed packages by its modification time (installing or removing a package changes it).
-    Cheap enough to compute before every run (a few milliseconds).
+    The launcher computes it before every run (3.3 ms here) for the package the warm process
+    loaded, with its own interpreter: the daemon and the code location share one environment.
     """
-    h = hashlib.sha256(f"{sys.executable}\n".encode())
-    for path in sorted(PACKAGE.rglob("*")):
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
         if "__pycache__" in path.parts or not path.is_file():
             continue
         st = path.stat()
-        h.update(f"{path.relative_to(PACKAGE).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        h.update(f"{path.relative_to(package).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     paths = sysconfig.get_paths()
     for folder in sorted({paths["purelib"], paths["platlib"]}):
         try:
@@ -95,7 +97,7 @@ def serve(requests: IO[bytes], replies: IO[bytes], preload: tuple[str, ...] = PR
     except BaseException:  # noqa: BLE001 — any failure here is the launcher's reason to start runs the usual way
         _say(replies, {"error": traceback.format_exc()})
         return 1
-    _say(replies, {"ready": mark, "pid": os.getpid()})
+    _say(replies, {"ready": mark, "pid": os.getpid(), "package": str(PACKAGE)})
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs end on their own: the kernel reaps them
     for line in requests:
         try:

@@ -71,7 +71,7 @@ def test_it_says_ready_with_the_fingerprint_then_forks_one_child_per_request(tmp
     try:
         assert proc.stdout is not None
         ready = json.loads(proc.stdout.readline())
-        assert ready == {"ready": zygote.fingerprint(), "pid": proc.pid}
+        assert ready == {"ready": zygote.fingerprint(), "pid": proc.pid, "package": str(zygote.PACKAGE)}
         first = _ask(proc, {"argv": [str(tmp_path / "a"), "0", "0"]})
         second = _ask(proc, {"argv": [str(tmp_path / "b"), "3", "0"]})
         a, b = _wait_for(tmp_path / "a"), _wait_for(tmp_path / "b")
@@ -147,21 +147,21 @@ def test_it_refuses_to_fork_while_a_second_python_thread_runs(tmp_path):
         proc.wait(timeout=20)
 
 
-def test_the_fingerprint_follows_the_files_of_the_package(tmp_path, monkeypatch):
+def test_the_fingerprint_follows_the_files_of_the_package(tmp_path):
     package = tmp_path / "pipeline"
     (package / "__pycache__").mkdir(parents=True)
     (package / "a.py").write_text("x = 1\n")
-    monkeypatch.setattr(zygote, "PACKAGE", package)
-    before = zygote.fingerprint()
+    before = zygote.fingerprint(package)
+    assert before != zygote.fingerprint()  # another package
     (package / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")
-    assert zygote.fingerprint() == before  # compiled files are not the code
+    assert zygote.fingerprint(package) == before  # compiled files are not the code
     (package / "a.py").write_text("x = 22\n")
-    changed = zygote.fingerprint()
+    changed = zygote.fingerprint(package)
     assert changed != before
     os.utime(package / "a.py", ns=(1, 1))
-    assert zygote.fingerprint() != changed  # the same size, another time: changed too
+    assert zygote.fingerprint(package) != changed  # the same size, another time: changed too
     (package / "b.yaml").write_text("k: v\n")
-    assert zygote.fingerprint() not in {before, changed}
+    assert zygote.fingerprint(package) not in {before, changed}
 
 
 SIDECAR = textwrap.dedent(
