@@ -50,13 +50,16 @@ class Zygote:
     """One warm process, and the pipes to it; :meth:`fork` asks it for one run."""
 
     def __init__(self, executable: str, cwd: str | None) -> None:
-        self.process = subprocess.Popen(
-            [executable, "-m", "pipeline.zygote"],
-            cwd=cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            start_new_session=True,  # not in the launcher's process group: a Ctrl-C there is not one here
-        )
+        try:
+            self.process = subprocess.Popen(
+                [executable, "-m", "pipeline.zygote"],
+                cwd=cwd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                start_new_session=True,  # not in the launcher's process group: a Ctrl-C there is not one here
+            )
+        except OSError as e:
+            raise WarmError(f"the warm process did not start: {e}") from e
         assert self.process.stdin is not None and self.process.stdout is not None
         self._in: IO[bytes] = self.process.stdin
         self._out: IO[bytes] = self.process.stdout
@@ -79,9 +82,13 @@ class Zygote:
         if not answer or not answer[0]:
             self.close()
             raise WarmError("the warm process did not answer" if not answer else "the warm process exited")
-        message = json.loads(answer[0])
+        try:
+            message = json.loads(answer[0])
+        except ValueError:
+            message = None
         if not isinstance(message, dict):
-            raise WarmError(f"the warm process said {message!r}")
+            self.close()
+            raise WarmError(f"the warm process said {answer[0][:200]!r}")
         return message
 
     def alive(self) -> bool:

@@ -14,7 +14,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from pipeline import zygote
+import pytest
+
+from pipeline import launcher, zygote
 from tests.support import ROOT
 
 # A warm process whose child writes what it is (pid, session, where its stdout goes) to argv[0] and
@@ -194,3 +196,21 @@ def test_a_forked_sidecar_starts_with_what_its_run_had_imported():
 
 def test_with_a_second_thread_running_the_sidecar_starts_from_the_fork_server_instead():
     assert _sidecar_sees("thread") == "None"  # a fresh import: not forked from a process running threads
+
+
+@pytest.mark.parametrize(
+    ("script", "said"),
+    [
+        ("echo 'not a reply'", "said b'not a reply"),
+        ("echo '[1, 2]'", "said b'\\[1, 2\\]"),
+        ("exit 3", "exited"),
+        (None, "did not start"),
+    ],
+)
+def test_a_warm_process_that_does_not_start_as_agreed_is_an_error_the_launcher_falls_back_on(tmp_path, script, said):
+    python = tmp_path / "python"  # what the launcher runs as `python -m pipeline.zygote`
+    if script is not None:
+        python.write_text(f"#!/bin/sh\n{script}\n")
+        python.chmod(0o755)
+    with pytest.raises(launcher.WarmError, match=said):
+        launcher.Zygote(str(python), str(tmp_path))
