@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -35,8 +34,6 @@ from dagster._core.storage.dagster_run import DagsterRun
 from dagster._serdes import ConfigurableClass, ConfigurableClassData, serialize_value
 
 from pipeline import zygote
-
-log = logging.getLogger(__name__)
 
 PID_TAG, HOW_TAG = zygote.PID_TAG, zygote.HOW_TAG
 READY_SECONDS = 120.0  # the warm process's imports; beyond this it is not waited for

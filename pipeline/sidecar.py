@@ -113,18 +113,21 @@ def start() -> None:
         _starter.start()
 
 
-def _start() -> None:
+def _start(fork: bool = False) -> None:
     global _executor
     from pipeline.processes import forkserver, workers_skip_main
 
     with _guard:
         if _executor is not None:
             return
-        _executor = ProcessPoolExecutor(max_workers=1, mp_context=forkserver(), initializer=_start_up)
+        context = multiprocessing.get_context("fork") if fork else forkserver()
+        _executor = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_up)
         atexit.register(shutdown)
         # As for the readers: a process that multiprocessing started joins its children before atexit runs.
         multiprocessing.util.Finalize(None, shutdown, exitpriority=100)
-        with workers_skip_main():
+        with workers_skip_main(), warnings.catch_warnings():
+            # A fork on Python 3.12+ warns when native pools run (OpenBLAS, jemalloc; see pipeline.zygote).
+            warnings.simplefilter("ignore", DeprecationWarning)
             _executor.submit(_ready)  # the worker starts here, not at the first real submit
 
 
@@ -136,21 +139,10 @@ def start_forked() -> None:
     imports them again. The pool forks its worker on this thread, before it starts its own threads.
     With another thread running already, this is :func:`start`.
     """
-    global _executor
     if threading.active_count() != 1:
         start()
         return
-    with _guard:
-        if _executor is not None:
-            return
-        _executor = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("fork"), initializer=_start_up
-        )
-        atexit.register(shutdown)
-        multiprocessing.util.Finalize(None, shutdown, exitpriority=100)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+: native pools run (see pipeline.zygote)
-            _executor.submit(_ready)
+    _start(fork=True)
 
 
 def _wait_for_start() -> None:

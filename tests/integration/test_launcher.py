@@ -91,7 +91,8 @@ def _gone(pid: int, timeout: float = 60.0) -> bool:
     return False
 
 
-def test_a_queued_run_is_forked_warm_by_the_daemon_and_gives_the_files_of_a_cli_run(daemon, tmp_path, hohhot_run):
+def _queue_hohhot() -> None:
+    """Queue one Hohhot run the documented way: its partition added, then `dagster job launch`."""
     _run([sys.executable, "-m", "pipeline", "partitions", "--raw", str(RAW)])
     _run(
         [
@@ -106,6 +107,10 @@ def test_a_queued_run_is_forked_warm_by_the_daemon_and_gives_the_files_of_a_cli_
             json.dumps({"dagster/partition": HOHHOT}),
         ]
     )
+
+
+def test_a_queued_run_is_forked_warm_by_the_daemon_and_gives_the_files_of_a_cli_run(daemon, tmp_path, hohhot_run):
+    _queue_hohhot()
     with dg.DagsterInstance.get() as instance:
         [record] = instance.get_run_records()
         run = _finished(instance, record.dagster_run.run_id)
@@ -171,20 +176,7 @@ def test_a_run_of_another_code_location_starts_as_a_new_process(tmp_path, monkey
 
 
 def test_cancelling_a_warm_run_interrupts_its_worker(daemon, tmp_path):
-    _run([sys.executable, "-m", "pipeline", "partitions", "--raw", str(RAW)])
-    _run(
-        [
-            DAGSTER,
-            "job",
-            "launch",
-            "-w",
-            "workspace.yaml",
-            "-j",
-            "evaluate",
-            "--tags",
-            json.dumps({"dagster/partition": HOHHOT}),
-        ]
-    )
+    _queue_hohhot()
     with dg.DagsterInstance.get() as instance:
         [record] = instance.get_run_records()
         run_id = record.dagster_run.run_id
