@@ -39,7 +39,7 @@ def materialize_evaluation(
     Raises :class:`pipeline.outputs.OutputLocked` when another process is running the evaluation.
     """
     from pipeline.definitions import defs
-    from pipeline.defs.instance import hold_connections
+    from pipeline.defs.instance import hold_connections, remember_yes
     from pipeline.defs.io_manager import EvaluationIOManager
     from pipeline.defs.jobs import EVALUATION_ASSETS
     from pipeline.defs.resources import PipelinePaths
@@ -49,6 +49,7 @@ def materialize_evaluation(
     try:
         inst = dagster_instance or instance()
         hold_connections(inst)  # from the run's creation on, not only from its first step
+        remember_yes(inst)
         if not inst.has_dynamic_partition(EVALUATIONS, evaluation_id):
             inst.add_dynamic_partitions(EVALUATIONS, [evaluation_id])
         paths = PipelinePaths(raw_root=str(raw_root), out_root=str(out_root))

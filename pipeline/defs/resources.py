@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline import evaluation, outputs
-from pipeline.defs.instance import hold_connections
+from pipeline.defs.instance import hold_connections, remember_yes
 
 
 class PipelinePaths(dg.ConfigurableResource):
@@ -18,9 +18,11 @@ class PipelinePaths(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Every asset takes this resource, so a run sets it up before its first step: the run's instance
         # keeps its PostgreSQL connections from here on (pipeline.defs.instance). A sensor's or a schedule's
-        # tick (no run) keeps Dagster's behaviour.
+        # tick (no run) keeps Dagster's behaviour. The run's instance also remembers the tables and the
+        # partition it was told exist, instead of asking again for every step input and output.
         if context.run is not None:
             hold_connections(context.instance)
+            remember_yes(context.instance)
 
     def evaluation(self, evaluation_id: str) -> evaluation.Evaluation:
         return evaluation.find(Path(self.raw_root), evaluation_id)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import psycopg2
 import pytest
+import sqlalchemy
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from pipeline.defs.instance import hold_connections
@@ -41,6 +44,21 @@ def pg_instance(tmp_path, monkeypatch):
         # Disposed before the database is dropped, so no pooled connection outlives it.
         with dg.DagsterInstance.get() as instance:
             yield instance, db
+
+
+@contextlib.contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements this process sends through SQLAlchemy meanwhile."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append(statement)
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", record)
 
 
 def query(db: dict, sql: str, *params) -> list[tuple]:
@@ -96,14 +114,22 @@ def test_hohhot_run_against_postgres_is_recorded_there(pg_instance, tmp_path):
     instance, db = pg_instance
     sessions = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
     [(before,)] = query(db, sessions)
-    outcome = materialize_evaluation(
-        HOHHOT, raw_root=str(RAW), out_root=str(tmp_path / "out"), dagster_instance=instance
-    )
+    with statements() as sent:
+        outcome = materialize_evaluation(
+            HOHHOT, raw_root=str(RAW), out_root=str(tmp_path / "out"), dagster_instance=instance
+        )
     assert outcome.success, (outcome.failed_checks, outcome.failed_steps)
     # The run held its connections (pipeline.defs.instance): dagster-postgres alone connects once per query,
     # about 2,700 times in this run.
     [(after,)] = query(db, sessions)
     assert after - before < 200
+    # It asked once whether each table and its partition exist (pipeline.defs.instance.remember_yes), not
+    # before every step input and output: 787 catalogue queries and 567 partition lookups without that.
+    said = [" ".join(s.split()) for s in sent]
+    tables = [s for s in said if s.startswith("SELECT pg_catalog.pg_class.relname FROM")]
+    lookups = [s for s in said if s.startswith("SELECT dynamic_partitions.partition FROM")]
+    assert len(tables) <= 5 and len(lookups) <= 3, (len(tables), len(lookups))
+    assert len(said) > 1000  # the listener saw the run's statements
     assert outcome.summary["score"]["total"] == "84.88"
     assert outcome.summary["funds"]["by_source"]["county"]["received"] == "500.00"
 
