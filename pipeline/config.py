@@ -220,12 +220,13 @@ class Settings(Model):
         default_factory=Limits, description="读取报送文件的资源上限 / resource limits for reading submissions"
     )
     expectations_max_submission_rows: int = Field(
-        20_000,
+        0,
         ge=0,
-        description="报送表行数不超过此值时，另用 Great Expectations 复核其逐行规则；超过时不再复核，结论取自已逐行"
-        "阻断校验的 pandera 合同（结果表总是运行 GX）/ a submission table with more rows than this is not checked "
-        "again by Great Expectations: its row rules were already checked, blocking, by the pandera contract, whose "
-        "outcome it takes; result tables always run their suites",
+        description="报送表行数不超过此值时，另用 Great Expectations 复核其逐行规则；0（默认）为不复核。不复核的表，"
+        "结论取自已逐行阻断校验的 pandera 合同（结果表总是运行 GX）/ Great Expectations checks a submission table "
+        "again only when it has at most this many rows; 0 (the default) checks none again. A table not checked "
+        "again takes the outcome of the pandera contract, which already checked its every row, blocking; result "
+        "tables always run their suites",
     )
     monitoring: MonitoringSettings = Field(
         default_factory=lambda: MonitoringSettings(),

@@ -1,8 +1,9 @@
 """Which tables Great Expectations gets in ``data_quality``, and their suites started as the tables are stored.
 
-``data_quality`` runs GX on the result tables (:data:`RESULT_TABLES`) and on every submission table
-small enough (``settings.expectations_max_submission_rows``); a larger one takes its pandera
-contract's outcome. Each of those tables is final once its step has stored it, so the step hands
+``data_quality`` runs GX on the result tables (:data:`RESULT_TABLES`), and on a submission table only
+when the evaluation asks for it (``settings.expectations_max_submission_rows``, 0 by default): the
+pandera contract has checked its every row already, blocking, and a table not checked again takes
+that outcome. Each of those tables is final once its step has stored it, so the step hands
 its suites to the sidecar at once (:func:`advance_suites`): the submission tables from
 ``validated_submissions``, the fund levels from ``fund_reconciliation``, the scores from
 ``indicator_scoring``. The sidecar runs them while the run goes on, and ``data_quality`` (which the
@@ -50,17 +51,20 @@ _docs: dict[str, sidecar.Pending[None]] = {}  # Data Docs being written in the s
 def submission_tables(
     paths: PipelinePaths, evaluation: Evaluation, run_id: str
 ) -> tuple[dict[str, Path], dict[str, int]]:
-    """The stored submission tables GX checks (by kind), and the row counts of those too large for it."""
+    """The stored submission tables GX checks again (by kind), and the row counts of the others.
+
+    ``settings.expectations_max_submission_rows``: 0 checks none again, N those of at most N rows.
+    """
     limit = evaluation.settings.expectations_max_submission_rows
-    small, too_large = {}, {}
+    checked, not_checked = {}, {}
     for t in SUBMISSION_TABLES:
         path = stored(Path(paths.out_root), evaluation.id, run_id, t)
         rows = pq.read_metadata(path).num_rows
-        if rows > limit:
-            too_large[t] = rows
+        if limit == 0 or rows > limit:
+            not_checked[t] = rows
         else:
-            small[t] = path
-    return small, too_large
+            checked[t] = path
+    return checked, not_checked
 
 
 def session_key(context: dg.AssetExecutionContext) -> str:

@@ -604,13 +604,17 @@ def quality_rows(results: Sequence[SuiteResult]) -> pd.DataFrame:
 
 
 def not_run_row(table: str, rows: int, limit: int, contract_passed: bool) -> dict[str, Any]:
-    """The appendix row of a submission table too large for GX: its outcome is the pandera contract's, said so."""
+    """The appendix row of a submission table GX did not check again: its outcome is the pandera contract's, said so."""
+    why = (
+        "报送表默认不另行复核（expectations_max_submission_rows 为 0）"
+        if limit == 0
+        else f"{rows:,} 行，超过 expectations_max_submission_rows（{limit:,}）"
+    )
     return {
         "check": f"{table}:expectations",
         "passed": contract_passed,
-        "detail": f"未另行运行 Great Expectations：{rows:,} 行，超过 expectations_max_submission_rows（{limit:,}）；"
-        f"逐行规则已由 pandera 合同（阻断）校验，结论同 {table}:contract / not run: the pandera contract "
-        "already checked every row, blocking; its outcome stands",
+        "detail": f"未另行运行 Great Expectations：{why}；逐行规则已由 pandera 合同（阻断）校验，结论同 "
+        f"{table}:contract / not run: the pandera contract already checked every row, blocking; its outcome stands",
     }
 
 

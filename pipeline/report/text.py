@@ -967,6 +967,8 @@ def _cn_detail(check: str, passed: bool, detail: str) -> str:
     if check == "contract" and "rows_checked" in kv:
         return f"结构校验 {kv['rows_checked']} 行，{kv.get('failure_count', '0')} 个问题"
     if check == "expectations":
+        if detail.startswith("未另行运行"):  # a submission table GX did not check again (quality.not_run_row)
+            return "质量期望未另行复核（结论同结构校验）"
         m = re.match(r"(\d+)/(\d+)", detail)
         return f"质量期望 {m[1]}/{m[2]} 项通过" if m else "质量期望"
     if check == "rows_accounted" and "files_checked" in kv:

@@ -371,3 +371,50 @@ def test_sidecar_work_submitted_after_next_runs_behind_the_next_submission_or_wh
         "assert log.read_text() == 'at exit\\n', 'deferred work was dropped at exit'\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
+
+
+def test_by_default_gx_checks_no_submission_table_again_and_each_takes_its_contracts_outcome(hohhot_run):
+    """pandera checked every submission row, blocking; GX runs on the result tables (settings default 0)."""
+    from pipeline.defs.quality import RESULT_TABLES, SUBMISSION_TABLES
+
+    rows = read_table(hohhot_run.out_dir / TABLES / "data_quality.parquet").set_index("check")
+    for t in SUBMISSION_TABLES:
+        row = rows.loc[f"{t}:expectations"]
+        assert row["detail"].startswith("未另行运行 Great Expectations：报送表默认不另行复核"), row["detail"]
+        assert bool(row["passed"]) == bool(rows.loc[f"{t}:contract", "passed"])
+    for t in RESULT_TABLES:
+        assert "项期望通过" in rows.loc[f"{t}:expectations", "detail"]
+    validations = hohhot_run.out_dir / "data_docs" / "validations"
+    pages = {p.relative_to(validations).parts[0] for p in validations.rglob("*.html")}
+    assert pages == {f"{t}_suite" for t in RESULT_TABLES}
+
+
+def test_an_evaluation_can_ask_gx_to_check_submission_tables_up_to_a_size(tmp_path, monkeypatch, evaluation):
+    import dataclasses
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.defs import quality
+    from pipeline.defs.resources import PipelinePaths
+    from pipeline.quality.expectations import not_run_row
+
+    sizes = {t: 10 * i for i, t in enumerate(quality.SUBMISSION_TABLES)}
+    for t, n in sizes.items():
+        pq.write_table(pa.table({"x": list(range(n))}), tmp_path / f"{t}.parquet")
+    monkeypatch.setattr(quality, "stored", lambda out_root, evaluation_id, run_id, t: tmp_path / f"{t}.parquet")
+    paths = PipelinePaths(raw_root=str(RAW), out_root=str(tmp_path))
+
+    def split(limit: int) -> tuple[set, dict]:
+        settings = evaluation.settings.model_copy(update={"expectations_max_submission_rows": limit})
+        ev = dataclasses.replace(evaluation, config=evaluation.config.model_copy(update={"settings": settings}))
+        checked, not_checked = quality.submission_tables(paths, ev, "run-1")
+        assert set(checked) | set(not_checked) == set(sizes) and not set(checked) & set(not_checked)
+        return set(checked), not_checked
+
+    assert split(0) == (set(), sizes)  # the default: none again, whatever its size (an empty table too)
+    checked, not_checked = split(30)
+    assert checked == {t for t, n in sizes.items() if n <= 30}
+    assert not_checked == {t: n for t, n in sizes.items() if n > 30}
+    assert "超过 expectations_max_submission_rows（30）" in not_run_row("payments", 40, 30, True)["detail"]
+    assert "默认不另行复核" in not_run_row("payments", 40, 0, False)["detail"]

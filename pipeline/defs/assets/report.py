@@ -143,7 +143,7 @@ def evaluation_figures(
     # After every other step that is ready: meanwhile the sidecar finishes the suites handed to it early.
     op_tags=RUN_AFTER_READY_STEPS,
     ins={t: dg.AssetIn(t) for t in [*RESULT_TABLES, "ingest_checks", "reconciliation_checks"]},
-    # Submission tables are read here only when small enough for GX (settings.expectations_max_submission_rows).
+    # Submission tables are read here only when GX checks them again (settings.expectations_max_submission_rows).
     deps=[dg.AssetKey(t) for t in SUBMISSION_TABLES],
     check_specs=[
         dg.AssetCheckSpec(
@@ -159,8 +159,8 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
     The Great Expectations suites run here (GX 1.x called directly); their Data Docs are written to
     ``OUT/<evaluation_id>/data_docs/``. A failing suite on a fund or score table blocks the report;
     on a submission table it warns, since the pandera contract already blocks there. A submission
-    table larger than ``settings.expectations_max_submission_rows`` is not checked a second time:
-    its row takes the pandera contract's outcome, and says so.
+    table is checked a second time only when ``settings.expectations_max_submission_rows`` asks for
+    it (0, the default: none); otherwise its row takes the pandera contract's outcome, and says so.
     """
     from pipeline.quality.expectations import not_run_row, quality_rows
 
@@ -169,19 +169,19 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
     earlier = [tables.pop("ingest_checks"), tables.pop("reconciliation_checks")]
     contract = dict(zip(earlier[0]["check"], earlier[0]["passed"].astype(bool)))
     limit = ev.settings.expectations_max_submission_rows
-    small, too_large = submission_tables(paths, ev, context.run.run_id)
-    tables.update({t: store.read_table(path) for t, path in small.items()})
+    checked, not_checked = submission_tables(paths, ev, context.run.run_id)
+    tables.update({t: store.read_table(path) for t, path in checked.items()})
     results = run_suites(context, tables, out, ev)  # in the sidecar, which has GX loaded and most suites run
     outputs.record(out, "data_quality", ["data_docs/"])
     by_table = {r.table: r for r in results}
     for t in SUBMISSION_TABLES + RESULT_TABLES:
-        if t in too_large:
+        if t in not_checked:
             yield dg.AssetCheckResult(
                 check_name=f"expectations_{t}",
                 asset_key="data_quality",
                 passed=bool(contract[f"{t}:contract"]),
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"not_run": not_run_row(t, too_large[t], limit, True)["detail"], "rows": too_large[t]},
+                metadata={"not_run": not_run_row(t, not_checked[t], limit, True)["detail"], "rows": not_checked[t]},
             )
             continue
         r = by_table[t]
@@ -199,7 +199,7 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
         )
     gx_rows = quality_rows(results)
     skipped = pd.DataFrame(
-        [not_run_row(t, n, limit, bool(contract[f"{t}:contract"])) for t, n in too_large.items()],
+        [not_run_row(t, n, limit, bool(contract[f"{t}:contract"])) for t, n in not_checked.items()],
         columns=gx_rows.columns,
     )
     # Submission tables first, in the contract's order, then the result tables (the order of the suites).
@@ -213,7 +213,7 @@ def data_quality(context: dg.AssetExecutionContext, paths: PipelinePaths, **tabl
         metadata={
             **table_metadata(df, "data_quality"),
             "failed": int((~df["passed"]).sum()),
-            "gx_not_run": dg.MetadataValue.json(too_large),
+            "gx_not_run": dg.MetadataValue.json(not_checked),
             "data_docs": dg.MetadataValue.path(str(out / "data_docs" / "index.html")),
             # Suites the sidecar ran as their tables were stored, before this step (docs/architecture.md).
             "gx_suites_ran_ahead": sum(r.ran_ahead for r in results),

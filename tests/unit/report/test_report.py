@@ -660,3 +660,13 @@ def test_a_firms_reference_docx_keeps_its_styles_and_letterhead(inp):
     text = [p.text for p in out.paragraphs]
     assert "模板中的示例正文" not in text and "一、基本情况" in text
     assert " PAGE " in out.sections[0].footer._element.xml  # the template had no page numbers: ours are added
+
+
+def test_a_submission_table_gx_did_not_check_again_says_so_in_the_appendix():
+    from pipeline.quality.expectations import not_run_row
+    from pipeline.report.text import _cn_detail
+
+    for limit in (0, 20_000):
+        detail = not_run_row("payments", 40_000, limit, True)["detail"]
+        assert _cn_detail("expectations", True, detail) == "质量期望未另行复核（结论同结构校验）"
+    assert _cn_detail("expectations", True, "6/6 项期望通过 / expectations met") == "质量期望 6/6 项通过"
