@@ -14,13 +14,14 @@ when a run's resources are set up (:class:`pipeline.defs.resources.PipelinePaths
 way a run starts: the run queue's run worker, a Kubernetes run pod, ``python -m pipeline run`` with
 ``DAGSTER_HOME`` set. An instance on SQLite or in memory is left as it is.
 
-:func:`remember_yes` spares the same run's repeated existence questions, on any SQL event log (PostgreSQL,
-SQLite, in memory). For every step input and output Dagster asks the event log whether the run's dynamic
-partition exists, and before most writes whether a table exists: in a Hohhot run 567 partition lookups
-and 787 catalogue queries (``has_table``: of ``dynamic_partitions`` before each partition lookup, of
-``asset_check_executions`` before each check result, of ``asset_event_tags`` before each
-materialisation's tags), 1,354 of the run's 3,530 SQL statements, and 42 more for one column. Once an answer is yes it stays yes
-for the run: ``dagster instance migrate`` adds tables and drops none, and the run's partition existed
+:func:`remember_yes` spares the same run's repeated existence questions, on any SQL event log
+(PostgreSQL, SQLite, in memory). For every step input and output Dagster asks the event log whether
+the run's dynamic partition exists, and before most writes whether a table exists: in a Hohhot run
+567 partition lookups and 787 catalogue queries (``has_table``: of ``dynamic_partitions`` before each
+partition lookup, of ``asset_check_executions`` before each check result, of ``asset_event_tags``
+before each materialisation's tags), 1,354 of the run's 3,530 SQL statements, and 42 more asking
+whether a column exists (``has_asset_key_col``). Once an answer is yes it stays yes for the run:
+``dagster instance migrate`` adds tables and columns and drops none, and the run's partition existed
 when Dagster created the run. So a yes is remembered for the run's instance and a no asked again.
 """
 
