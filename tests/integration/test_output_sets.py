@@ -49,9 +49,10 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance, monkeypatc
     # finish its set itself (the sensor does, in its own process), so it starts no early database.
     assert len(finished_early) == 1 and finished_early[0] >= 40
     # Every GX suite ran in the sidecar as its table was stored; data_quality only collected the outcomes,
-    # and the Data Docs, written after the report's PDF, were there before the set was published.
+    # and the Data Docs, written after the report's PDF, were there before the set was published. By default
+    # GX checks the result tables (fund levels, scores: 7 suites), not the submission tables pandera checked.
     quality = instance.get_latest_materialization_event(dg.AssetKey("data_quality")).asset_materialization
-    assert quality.metadata["gx_suites_ran_ahead"].value == quality.metadata["gx_suites"].value >= 20
+    assert quality.metadata["gx_suites_ran_ahead"].value == quality.metadata["gx_suites"].value >= 7
     # The report was begun by report_layout (its PDF laid out while lineage was built), in the order the
     # steps' priorities give.
     report = instance.get_latest_materialization_event(dg.AssetKey("evaluation_report")).asset_materialization
