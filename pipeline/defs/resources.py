@@ -7,6 +7,7 @@ import dagster as dg
 
 from pipeline import evaluation, outputs
 from pipeline.defs.instance import hold_connections, remember_yes
+from pipeline.defs.interrupts import keep_interrupts
 
 
 class PipelinePaths(dg.ConfigurableResource):
@@ -19,10 +20,12 @@ class PipelinePaths(dg.ConfigurableResource):
         # Every asset takes this resource, so a run sets it up before its first step: the run's instance
         # keeps its PostgreSQL connections from here on (pipeline.defs.instance). A sensor's or a schedule's
         # tick (no run) keeps Dagster's behaviour. The run's instance also remembers the tables and the
-        # partition it was told exist, instead of asking again for every step input and output.
+        # partition it was told exist, instead of asking again for every step input and output. An interrupt
+        # (the UI's Terminate) that lands in a finalizer is kept for the next step boundary (pipeline.defs.interrupts).
         if context.run is not None:
             hold_connections(context.instance)
             remember_yes(context.instance)
+            keep_interrupts()
 
     def evaluation(self, evaluation_id: str) -> evaluation.Evaluation:
         return evaluation.find(Path(self.raw_root), evaluation_id)

@@ -49,6 +49,8 @@ ISSUE_SCHEMA = pa.schema([("row", pa.int64()), ("column", pa.string()), ("rule",
 MAX_LISTED_FORMULAS = 20
 WHOLE_FILE_RULES = ("submitter_mismatch", "county_code_mismatch")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_RE2_SPACE = "\t\n\f\r "  # RE2's \s: no vertical tab, nothing beyond ASCII
+_NO_ISSUES = ISSUE_SCHEMA.empty_table()  # Arrow tables are immutable: one empty table serves every sheet
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 
 
@@ -106,7 +108,7 @@ class RawTable:
     frame: pa.Table  # canonical columns (raw text, non-blank rows) + "row" (first line) + "span" (lines)
     units: dict[str, str]  # money column → 元 / 万元
     titles: dict[str, str] = dataclasses.field(default_factory=dict)  # canonical column → header as written
-    issues: pa.Table = dataclasses.field(default_factory=lambda: ISSUE_SCHEMA.empty_table())
+    issues: pa.Table = dataclasses.field(default_factory=lambda: _NO_ISSUES)
 
 
 def sniff(data: bytes) -> str | None:
@@ -157,13 +159,16 @@ def _filled(grid: pa.Table) -> np.ndarray:
     """Per grid row: does any cell hold something other than whitespace (vectorised over all columns)."""
     if grid.num_columns == 0:
         return np.zeros(grid.num_rows, dtype=bool)
-    # A row's cells joined hold a non-space character iff one of the cells does: one regular expression per
-    # sheet instead of one per column (5× faster over a county workbook's sheets).
-    # Null cells join as "" (``null_handling="replace"``); "skip" would do the same per row, but pyarrow 26
-    # drops from its result the rows whose cells are all null (5 rows in, 4 out).
+    # A row's cells joined hold a non-space character iff one of the cells does: one pass per sheet instead of
+    # one per column (5× faster over a county workbook's sheets). Null cells join as "" (``null_handling=
+    # "replace"``); "skip" would do the same per row, but pyarrow 26 drops from its result the rows whose cells
+    # are all null (5 rows in, 4 out). Whitespace is RE2's ``\s`` (tab, line feed, form feed, carriage return,
+    # space), which a row's test was before: trimming those bytes and measuring what is left is the same test,
+    # in a third of the time. A full-width space (U+3000) is text here, as it was.
     texts = [col if col.type == pa.string() else col.cast(pa.string()) for col in grid.columns]
     joined = pc.binary_join_element_wise(*texts, "", null_handling="replace", null_replacement="")
-    out: np.ndarray = pc.fill_null(pc.match_substring_regex(joined, r"\S"), False).to_numpy(zero_copy_only=False)
+    left = pc.binary_length(pc.ascii_ltrim(joined, characters=_RE2_SPACE))
+    out: np.ndarray = left.to_numpy(zero_copy_only=False) > 0
     return out
 
 
@@ -325,7 +330,8 @@ def _table(sf: SourceFile, sheet: str, kind: Kind, grid: Grid) -> tuple[RawTable
                 sheet=sheet,
             ), account
 
-    body = cells.filter(pa.array(body_mask))
+    # Below the header every row holds something in a sheet without blank lines: a zero-copy slice then.
+    body = cells.slice(first) if body_mask[first:].all() else cells.filter(pa.array(body_mask))
     frame = body.select(positions).rename_columns(names)
     frame = frame.append_column("row", pa.array(line, pa.int64())).append_column("span", pa.array(span, pa.int64()))
 
@@ -451,7 +457,7 @@ def _issues(
             )
             sf.warnings.append(f"{where}含公式，已采用其计算结果，请核对：{shown}。")
     if not rows:
-        return ISSUE_SCHEMA.empty_table()
+        return _NO_ISSUES
     return pa.table(
         {
             "row": pa.array(np.concatenate(rows), pa.int64()),

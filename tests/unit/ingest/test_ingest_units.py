@@ -135,6 +135,21 @@ def test_a_row_is_filled_when_any_cell_holds_more_than_whitespace():
     assert _filled(grid.select([])).tolist() == [False] * 6
 
 
+@pytest.mark.parametrize(
+    ("cell", "filled"),
+    [
+        (" \t\n\f\r", False),  # RE2's \s: what a row of nothing but these holds is blank
+        ("\v", True),  # not in RE2's \s: a cell holding it is not blank (as the regular expression read it)
+        ("\u3000", True),  # a full-width space is text here; validation trims it and says the cell is missing
+        ("\xa0", True),
+        (" x ", True),
+    ],
+)
+def test_whitespace_is_what_the_rows_test_always_took_it_to_be(cell, filled):
+    grid = pa.table({"a": pa.array([cell, None], pa.string()), "b": pa.array([None, " "], pa.string())})
+    assert _filled(grid).tolist() == [filled, False]
+
+
 def test_sniff_reads_the_content_not_the_extension():
     assert sniff((CORPUS / "county" / "150102.xlsx").read_bytes()) == "xlsx"
     assert sniff((CORPUS / "bureau" / "finance" / "receipts_really_csv.xlsx").read_bytes()) == "csv"
