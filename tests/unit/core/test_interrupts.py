@@ -15,7 +15,7 @@ import pytest
 
 SCRIPT = textwrap.dedent(
     """
-    import gc, signal, sys, weakref
+    import signal, sys, weakref
     from dagster._core.errors import DagsterExecutionInterruptedError
     from dagster._utils.interrupts import capture_interrupts, raise_interrupts_as
 
