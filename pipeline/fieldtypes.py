@@ -124,10 +124,67 @@ def objects(text: pd.Series) -> pd.Series:
     return pd.Series(values[codes], index=text.index, dtype=object)
 
 
+# A column is parsed once per distinct text when its distinct values are at most this share of its rows:
+# a national run's dates, codes, choices and amounts repeat a few hundred or thousand texts over a million
+# rows; ids do not, and are parsed row by row (factorizing them first would only add its cost).
+DISTINCT_AT_MOST = 0.5
+
+Parse = Callable[[pd.Series, Column, Context], tuple[pd.Series, list[Bad]]]
+
+
+def _distinct(text: pd.Series) -> tuple[pd.Series, np.ndarray] | None:
+    """The distinct texts of ``text`` (NA last) and, per row, its position among them; None when not worth it."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    if len(uniques) + 1 > len(text) * DISTINCT_AT_MOST:
+        return None
+    distinct = pd.Series([*uniques, None], dtype=text.dtype, name=text.name)
+    return distinct, np.where(codes < 0, len(uniques), codes)
+
+
+def _spread(part: pd.Series, at: np.ndarray, index: pd.Index) -> pd.Series:
+    """A result computed per distinct text, as one value per row (same dtype and name)."""
+    out = part.take(at)
+    out.index = index
+    return out
+
+
+def each_distinct(parse: Parse) -> Parse:
+    """``parse`` run once per distinct text and spread over the rows: the same values, dtypes and masks.
+
+    Only for a parse whose result for a cell depends on that cell's text alone (not on its row's unit,
+    say): money, which depends on the row's unit, is spread per unit inside :func:`_as_money`.
+    """
+
+    def parse_each_distinct(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
+        found = _distinct(text)
+        if found is None:
+            return parse(text, col, ctx)
+        distinct, at = found
+        values, bad = parse(distinct, col, ctx)
+        return _spread(values, at, text.index), [
+            dataclasses.replace(b, mask=_spread(b.mask, at, text.index)) for b in bad
+        ]
+
+    parse_each_distinct.__name__ = parse_each_distinct.__qualname__ = parse.__name__
+    parse_each_distinct.__doc__ = parse.__doc__
+    parse_each_distinct.__wrapped__ = parse  # type: ignore[attr-defined]  # as functools.wraps leaves it
+    return parse_each_distinct
+
+
+def _money_each_distinct(text: pd.Series, unit: str) -> tuple[pd.Series, pd.Series]:
+    found = _distinct(text)
+    if found is None:
+        return parse_money(text, unit)
+    distinct, at = found
+    fen, error = parse_money(distinct, unit)
+    return _spread(fen, at, text.index), _spread(error, at, text.index)
+
+
 def _as_text(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
     return objects(text), []
 
 
+@each_distinct
 def _as_key(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
     """An id or a code: refused when it holds a control character (a NUL would make two equal-looking keys differ)."""
     control = pc.match_substring_regex(arrow.array(text, arrow.string(), from_pandas=True), _CONTROL)
@@ -146,7 +203,7 @@ def _as_money(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, li
     err = pd.Series("", index=text.index, dtype=object)
     for u in ctx.unit.dropna().unique():
         sel = ctx.unit == u
-        f, e = parse_money(text[sel], u)
+        f, e = _money_each_distinct(text[sel], u)
         fen[sel], err[sel] = f, e
     return fen, [
         Bad(rule, err == rule, {"unit": ctx.unit}) for rule in ("not_a_number", "too_many_decimals", "too_large")
@@ -164,11 +221,13 @@ def parse_dates(text: pd.Series) -> pd.Series:
     return pd.to_datetime(frame, errors="coerce")
 
 
+@each_distinct
 def _as_date(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
     d = parse_dates(text)
     return d, [Bad("not_a_date", text.notna() & d.isna())]
 
 
+@each_distinct
 def _as_decimal(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
     matches = pc.fill_null(pc.match_substring_regex(arrow_text(text), _DECIMAL.pattern), False)
     bad = text.notna() & ~matches.to_numpy(zero_copy_only=False)
@@ -180,6 +239,7 @@ def _enum_labels(col: Column) -> list[str]:
     return [k for k in dict.fromkeys(col.metadata["values"]) if not k.isascii()]
 
 
+@each_distinct
 def _as_enum(text: pd.Series, col: Column, ctx: Context) -> tuple[pd.Series, list[Bad]]:
     values: Mapping = col.metadata["values"]
     mapped = text.map(values, na_action="ignore")
