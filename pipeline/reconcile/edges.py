@@ -6,11 +6,10 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
+from pipeline.edges import concat as concat_frames
 from pipeline.reconcile.facts import EDGE_MEASURES, INPUT_KINDS, TRANSFER_MEASURES, constant
 from pipeline.reconcile.levels import UNREGISTERED_GROUP
-from pipeline.tables import LINEAGE_COLUMNS
 
 # Levels whose lineage is not stored but derived from the cells' edges (see derived_edges).
 DERIVED_LEVELS = {
@@ -84,16 +83,7 @@ def make_edges(
 
 def concat_edges(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate edge frames keeping every text column categorical (the edge table can be millions of rows)."""
-    parts = [p for p in parts if len(p)] or [make_edges("cells", pd.Categorical([]), empty_facts())]
-    columns: dict[str, pd.Categorical | np.ndarray] = {
-        c: union_categoricals([categorical(p[c]) for p in parts]) for c in LINEAGE_COLUMNS if c != "row"
-    }
-    columns["row"] = np.concatenate([p["row"].to_numpy(dtype="int64") for p in parts])
-    return pd.DataFrame(columns)[LINEAGE_COLUMNS]
-
-
-def categorical(column: pd.Series) -> pd.Categorical:
-    return column.array if isinstance(column.dtype, pd.CategoricalDtype) else pd.Categorical(column.astype(str))
+    return concat_frames([p for p in parts if len(p)] or [make_edges("cells", pd.Categorical([]), empty_facts())])
 
 
 def empty_facts() -> pd.DataFrame:

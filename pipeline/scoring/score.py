@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline import edges as edge_frames
 from pipeline import findings as findings_mod
 from pipeline.checks import Check
 from pipeline.config import Settings
@@ -166,15 +167,16 @@ def lineage_edges(
     measure: str = "actual",
     output_table: str = "indicators",
 ) -> pd.DataFrame:
-    """Edges from output rows (by default the indicator each input row reports) to the input rows."""
+    """Edges from output rows (by default the indicator each input row reports) to the input rows (categoricals)."""
+    n = len(rows)
     return pd.DataFrame(
         {
-            "output_table": output_table,
-            "output_key": (rows["indicator_code"] if output_key is None else output_key).astype(str).to_numpy(),
-            "measure": measure,
-            "input_kind": kind,
-            "file": rows["file"].astype(str).to_numpy(),
-            "sheet": rows["sheet"].astype(str).to_numpy(),
+            "output_table": edge_frames.constant(output_table, n),
+            "output_key": edge_frames.categorical(rows["indicator_code"] if output_key is None else output_key),
+            "measure": edge_frames.constant(measure, n),
+            "input_kind": edge_frames.constant(kind, n),
+            "file": edge_frames.categorical(rows["file"]),
+            "sheet": edge_frames.categorical(rows["sheet"]),
             "row": rows["row"].to_numpy(dtype="int64"),
         },
         columns=EDGE_COLUMNS,
@@ -278,9 +280,7 @@ def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Obse
 
     for leaf in framework.leaves:
         obs.setdefault(leaf.code, Observation(value=None, missing="未收到报送"))
-    parts = [e for e in edge_parts if not e.empty]
-    edges = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=EDGE_COLUMNS)
-    return obs, edges[EDGE_COLUMNS]
+    return obs, edge_frames.concat(edge_parts)
 
 
 def _county_observations(
@@ -461,8 +461,8 @@ def score_observations(
         framework, _rows_for(inputs.indicator_actuals, _codes(framework, "bureau"))
     )
     found = findings_mod.frame(finding_rows)
-    edges = pd.concat([edges, _finding_edges(found, edges, inputs.history)], ignore_index=True)
-    return ScoreResult(framework, table, dimensions, total, grade, edges[EDGE_COLUMNS].astype({"row": "int64"}), found)
+    edges = edge_frames.concat([edges, _finding_edges(found, edges, inputs.history)])
+    return ScoreResult(framework, table, dimensions, total, grade, edges, found)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -612,7 +612,7 @@ def _finding_edges(found: pd.DataFrame, indicator_edges: pd.DataFrame, history: 
     if history is not None and not history.empty:
         hist = realism.merge(history, left_on="subject", right_on="indicator_code")
         parts.append(lineage_edges(hist, "history", hist["finding_id"], "target_realism", "findings"))
-    return pd.concat(parts, ignore_index=True)
+    return edge_frames.concat(parts)
 
 
 # ---------------------------------------------------------------------------------------------

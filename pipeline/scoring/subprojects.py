@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline import edges as edge_frames
 from pipeline import findings as findings_mod
 from pipeline.contract import SUBPROJECT_STATUS_LABELS
 from pipeline.formats import natural_key
@@ -47,7 +48,7 @@ def subproject_status(registry: pd.DataFrame, cutoff: dt.date) -> tuple[pd.DataF
     edges = lineage_edges(t, "subprojects", t["subproject_code"], "status", "subprojects")
     linked = found[["finding_id", "subject"]].merge(t, left_on="subject", right_on="subproject_code")
     finding_edges = lineage_edges(linked, "subprojects", linked["finding_id"], "status", "findings")
-    return t, pd.concat([edges, finding_edges], ignore_index=True), found
+    return t, edge_frames.concat([edges, finding_edges]), found
 
 
 def subprojects_summary(table: pd.DataFrame) -> dict[str, Any]:

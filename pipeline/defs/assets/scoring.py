@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from pipeline import archive, findings
+from pipeline import edges as edge_frames
 from pipeline.defs.checks import check_result, schema_check_result, schema_check_spec
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
@@ -98,7 +99,7 @@ def indicator_scoring(
     indicators = pd.concat([r.indicators for r in results.values()], ignore_index=True)
     dimensions = pd.concat([r.dimensions for r in results.values()], ignore_index=True)
     found = findings.concat(primary.findings, status_findings, archive_findings)
-    lineage = pd.concat([primary.edges, status_edges, archive_edges], ignore_index=True)
+    lineage = edge_frames.concat([primary.edges, status_edges, archive_edges])
     summary = scoring.summary(primary, {n: r for n, r in results.items() if n != ev.primary_framework})
     summary["subprojects"] = subprojects_summary(status)
 

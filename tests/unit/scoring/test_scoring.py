@@ -367,6 +367,17 @@ def test_hohhot_total_and_grade(third_party):
     assert sum(Decimal(v) for v in third_party.indicators["score"]) == Decimal("84.88")
 
 
+def test_edges_are_categorical_text(third_party):
+    """The edge table is built as categoricals (no Python string per cell): the same text, row by row."""
+    e = third_party.edges
+    text = [c for c in e.columns if c != "row"]
+    assert all(isinstance(e[c].dtype, pd.CategoricalDtype) for c in text)
+    assert e["row"].dtype == "int64"
+    assert not e[text].isna().any().any()
+    assert {"indicators", "findings"} <= set(e["output_table"])
+    assert set(e.loc[e["input_kind"] == "reconciliation", "file"]) == {""}
+
+
 def test_hohhot_status_lists(third_party, frameworks):
     alt = score_evaluation(frameworks["self_evaluation"], hohhot_inputs())
     s = summary(third_party, {"self_evaluation": alt})
