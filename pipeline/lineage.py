@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
@@ -64,12 +65,16 @@ def unify(
         stages.append((monitoring, {}))
     for df, names in stages:
         df = df[LINEAGE_COLUMNS].copy()
-        # Renamed once per distinct table name, not once per edge.
+        # Renamed once per distinct table name, not once per edge; two names may become one asset name.
         table = _category_of_text(df["output_table"])
         if table is None:
             table = pd.Categorical(df["output_table"].astype(str))
-        renamed = pd.Index([names.get(t, t) for t in table.categories], dtype=object)
-        df["output_table"] = renamed.take(table.codes).to_numpy()
+        renamed = [names.get(t, t) for t in table.categories]
+        distinct = list(dict.fromkeys(renamed))
+        position = np.array([distinct.index(r) for r in renamed], dtype=np.int64)
+        df["output_table"] = pd.Categorical.from_codes(
+            position[table.codes], categories=pd.Index(distinct, dtype=object)
+        )
         parts.append(df)
     # Both inputs are in a deterministic order already; categoricals keep millions of edges small.
     edges = pd.DataFrame(
@@ -94,9 +99,11 @@ def _category_of_text(column: pd.Series) -> pd.Categorical | None:
     """The column as a categorical if every value is text (no missing value), else None."""
     if column.dtype == "category":
         # Only the categories present, as astype(str) gives; as Python str whatever their dtype (e.g. string).
-        cat: pd.Categorical = column.array.remove_unused_categories()
-        text = pd.api.types.infer_dtype(cat.categories, skipna=False) in ("string", "empty")
-        if not text or (cat.codes < 0).any():
+        cat: pd.Categorical = column.array
+        if (cat.codes < 0).any():
+            return None
+        cat = _without_unused(cat)
+        if pd.api.types.infer_dtype(cat.categories, skipna=False) not in ("string", "empty"):
             return None
         if cat.categories.dtype != object:
             cat = cat.set_categories(pd.Index(list(cat.categories), dtype=object), rename=True)
@@ -104,6 +111,17 @@ def _category_of_text(column: pd.Series) -> pd.Categorical | None:
     if pd.api.types.infer_dtype(column, skipna=False) not in ("string", "empty"):  # a missing value is "mixed"
         return None
     return pd.Categorical(column.to_numpy(dtype=object))  # categories of Python str, whatever the column's dtype
+
+
+def _without_unused(cat: pd.Categorical) -> pd.Categorical:
+    """``cat.remove_unused_categories()`` for a categorical without missing values, by counting its codes
+    (pandas finds the used ones by sorting them: 0.3 s over a national run's edges)."""
+    used = np.bincount(cat.codes, minlength=len(cat.categories)) > 0
+    if used.all():
+        return cat
+    position = np.cumsum(used) - 1
+    codes = position[cat.codes].astype(cat.codes.dtype, copy=False)
+    return pd.Categorical.from_codes(codes, categories=cat.categories[used])
 
 
 @dataclasses.dataclass

@@ -59,3 +59,34 @@ def test_unify_gives_the_same_edges_from_categoricals(tmp_path):
 
     pd.testing.assert_frame_equal(fast, plain)
     assert fast["output_table"].tolist() == ["funds_cells"] * 2 + ["indicator_scores"] * 3
+
+
+def test_unify_merges_two_stage_names_of_one_asset_and_drops_unused_categories():
+    """ "findings" and "scoring_findings" are both the asset ``scoring_findings``; categories nothing uses are left out."""
+    scoring = _edges(["c/1.xlsx", "c/2.xlsx", "c/1.xlsx", "c/3.xlsx"], "indicators")
+    scoring["output_table"] = ["indicators", "findings", "scoring_findings", "indicators"]
+    funds = _edges(["c/1.xlsx", "c/2.xlsx"], "cells")
+    inventory = pd.DataFrame({"file": ["c/1.xlsx", "c/2.xlsx", "c/3.xlsx"], "sha256": ["1", "2", "3"]})
+    as_category = scoring.astype(dict.fromkeys([c for c in scoring.columns if c != "row"], "category"))
+    # categories no edge uses, as a filtered table read from Parquet keeps them
+    as_category["file"] = as_category["file"].cat.add_categories(["c/unused.xlsx"])
+    as_category["output_key"] = as_category["output_key"].cat.set_categories(["zz", "k0", "k1", "k2"])
+
+    plain = lineage.unify(funds, scoring, inventory)
+    fast = lineage.unify(funds.astype({"file": "category"}), as_category, inventory)
+
+    pd.testing.assert_frame_equal(fast, plain)
+    assert fast["output_table"].tolist()[2:] == ["indicator_scores", *["scoring_findings"] * 2, "indicator_scores"]
+    assert "c/unused.xlsx" not in fast["file"].cat.categories
+    assert "zz" not in fast["output_key"].cat.categories
+
+
+def test_without_unused_is_remove_unused_categories():
+    cat = pd.Categorical.from_codes([3, 0, 3, 5, 0], categories=list("abcdef"))
+    fast = lineage._without_unused(cat)
+    slow = cat.remove_unused_categories()
+    assert list(fast.categories) == list(slow.categories) == ["a", "d", "f"]
+    assert fast.codes.dtype == slow.codes.dtype
+    assert (fast.codes == slow.codes).all()
+    whole = pd.Categorical(list("abca"))
+    assert lineage._without_unused(whole) is whole
