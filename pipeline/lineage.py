@@ -81,8 +81,7 @@ def unify(
         {c: _text_category([p[c] for p in parts]) for c in LINEAGE_COLUMNS if c != "row"}
         | {"row": pd.concat([p["row"] for p in parts], ignore_index=True).astype("int64")}
     )[LINEAGE_COLUMNS]
-    sha = dict(zip(inventory["file"], inventory["sha256"]))
-    edges["sha256"] = edges["file"].map(sha).astype("category")
+    edges["sha256"] = _file_hashes(edges["file"].array, dict(zip(inventory["file"], inventory["sha256"])))
     return edges
 
 
@@ -111,6 +110,23 @@ def _category_of_text(column: pd.Series) -> pd.Categorical | None:
     if pd.api.types.infer_dtype(column, skipna=False) not in ("string", "empty"):  # a missing value is "mixed"
         return None
     return pd.Categorical(column.to_numpy(dtype=object))  # categories of Python str, whatever the column's dtype
+
+
+def _file_hashes(files: pd.Categorical, sha: dict[str, str]) -> pd.Categorical:
+    """Each edge's file's SHA-256, on the categories: ``Series(files).map(sha).astype("category")``.
+
+    pandas maps the categories, but when the result is not one to one (a name that is no submission,
+    as ``""`` of the edges to reconciliation figures, has none) it turns every edge into a Python object
+    and builds the categorical again: 0.4 s over a national run's 3.3 million edges. The same result,
+    from the categories: one to one, their hashes in the files' order; otherwise the hashes sorted,
+    a missing one coded -1.
+    """
+    mapped = pd.Index([sha.get(f, np.nan) for f in files.categories], dtype=object)
+    if mapped.is_unique and not mapped.hasnans:
+        return pd.Categorical.from_codes(files.codes, categories=mapped)  # type: ignore[arg-type]  # stubs: codes as a sequence
+    categories = pd.Index(sorted({h for h in mapped if isinstance(h, str)}), dtype=object)
+    position = np.append(categories.get_indexer(mapped), -1)  # a missing file (code -1) has no hash either
+    return pd.Categorical.from_codes(position[files.codes], categories=categories)
 
 
 def _without_unused(cat: pd.Categorical) -> pd.Categorical:

@@ -90,3 +90,17 @@ def test_without_unused_is_remove_unused_categories():
     assert (fast.codes == slow.codes).all()
     whole = pd.Categorical(list("abca"))
     assert lineage._without_unused(whole) is whole
+
+
+def test_file_hashes_are_those_pandas_map_gives():
+    """One to one (every file a submission): the hashes in the files' order; else sorted, a missing one -1."""
+    files = pd.Categorical(["b.xlsx", "a.xlsx", "b.xlsx", "c.csv"])
+    whole = {"a.xlsx": "f1", "b.xlsx": "0e", "c.csv": "9a"}
+    partial = {"a.xlsx": "f1", "b.xlsx": "0e"}  # c.csv is not a submission (as "" and history.csv are not)
+    shared = {"a.xlsx": "77", "b.xlsx": "77", "c.csv": "01"}  # two files of the same bytes
+    for sha in (whole, partial, shared):
+        expected = pd.Series(files).map(sha).astype("category").array
+        got = lineage._file_hashes(files, sha)
+        assert list(got.categories) == list(expected.categories)
+        assert got.codes.tolist() == expected.codes.tolist()
+    assert lineage._file_hashes(files, partial).isna().tolist() == [False, False, False, True]
