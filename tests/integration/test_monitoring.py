@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 
+import dagster as dg
 import openpyxl
 import pandas as pd
 import pytest
@@ -102,3 +103,30 @@ def test_a_rerun_writes_the_same_bytes(run):
     assert again.returncode == 0, again.stdout + again.stderr
     after = json.loads((out / "demo-m07" / "manifest.json").read_text(encoding="utf-8"))["outputs"]
     assert after == before
+
+
+def test_monitoring_of_a_folder_without_a_cutoff_reads_none_of_its_inputs(tmp_path, instance):
+    """The asset depends on the money and indicator kinds but reads them only for a cut-off: materialised alone,
+    with none of them stored, a folder without one gets its empty tables (an input would have failed the run)."""
+    from pipeline.definitions import defs
+    from pipeline.defs.assets import monitoring
+    from pipeline.defs.io_manager import EvaluationIOManager
+    from pipeline.defs.partitions import evaluations
+    from pipeline.defs.resources import PipelinePaths
+    from tests.support import HOHHOT, RAW
+
+    instance.add_dynamic_partitions(evaluations.name, [HOHHOT])
+    paths = PipelinePaths(raw_root=str(RAW), out_root=str(tmp_path / "out"))
+    result = dg.materialize(
+        list(defs.assets),
+        selection=[*monitoring.TABLES, "monitoring_summary"],  # the multi-asset's outputs
+        instance=instance,
+        partition_key=HOHHOT,
+        resources={"paths": paths, "io_manager": EvaluationIOManager(paths=paths)},
+    )
+    assert result.success
+    keys = {m.asset_key.path[-1] for m in result.get_asset_materialization_events() for m in [m.materialization]}
+    assert {"monitoring_execution", "monitoring_lineage", "monitoring_summary"} <= keys
+    assert not [e for e in result.all_events if e.event_type_value == "LOADED_INPUT"]
+    deps = {k.path[-1] for k in defs.resolve_asset_graph().get(dg.AssetKey("monitoring_execution")).parent_keys}
+    assert {"county_payments", "indicator_monitoring", "subprojects"} <= deps  # still upstream in the graph

@@ -1,8 +1,10 @@
 """Stage 3b — in-year monitoring (绩效运行监控): the money and indicators as of a folder's monitoring cut-off.
 
 Every evaluation partition materialises these assets. A folder without ``monitoring: cutoff:`` gets
-empty tables and a form asset that writes nothing, each with metadata saying so; a monitoring folder
-gets its execution and indicator lines, its 黄/红 findings and ``monitoring.xlsx`` + ``monitoring.html``.
+empty tables and a form asset that writes nothing, each with metadata saying so, and reads none of
+the submission tables (they are the asset's dependencies, read in the step only for a cut-off); a
+monitoring folder gets its execution and indicator lines, its 黄/红 findings and ``monitoring.xlsx`` +
+``monitoring.html``.
 """
 
 from pathlib import Path
@@ -12,6 +14,7 @@ import pandas as pd
 
 from pipeline import outputs
 from pipeline.defs.checks import schema_check_result, schema_check_spec
+from pipeline.defs.io_manager import load
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.resources import PipelinePaths
@@ -34,6 +37,7 @@ TABLES = {
     "monitoring_lineage": "监控血缘 — edge table: execution line (level:key), indicator line and finding → the submission rows behind it.",
 }
 OUTPUT_NAMES = [*TABLES, "monitoring_summary", "monitoring_form"]
+INPUTS = (*INPUT_KINDS, "indicator_monitoring")
 
 
 @dg.multi_asset(
@@ -47,12 +51,13 @@ OUTPUT_NAMES = [*TABLES, "monitoring_summary", "monitoring_form"]
             group_name=GROUP,
         ),
     },
-    ins={k: dg.AssetIn(k) for k in (*INPUT_KINDS, "indicator_monitoring")},
+    # Dependencies, not inputs: a folder without a cut-off reads none of them (the national run's million rows).
+    deps=[dg.AssetKey(k) for k in INPUTS],
     check_specs=[schema_check_spec(name) for name in TABLES],
     partitions_def=evaluations,
     can_subset=False,
 )
-def monitoring(context: dg.AssetExecutionContext, paths: PipelinePaths, **tables: pd.DataFrame):
+def monitoring(context: dg.AssetExecutionContext, paths: PipelinePaths):
     """Execution progress against 序时进度 and indicator completion as of the monitoring cut-off; empty otherwise."""
     ev = paths.evaluation(context.partition_key)
     if ev.monitoring_cutoff is None:
@@ -60,7 +65,8 @@ def monitoring(context: dg.AssetExecutionContext, paths: PipelinePaths, **tables
         summary: dict = {}
         note = {"monitoring": NOT_MONITORING}
     else:
-        m = monitor(tables, ev)
+        out_root, run_id = Path(paths.out_root), context.run.run_id
+        m = monitor({name: load(out_root, context.partition_key, run_id, name) for name in INPUTS}, ev)
         frames = {
             "monitoring_execution": m.execution,
             "monitoring_indicators": m.indicators,
