@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import functools
 import hashlib
 import multiprocessing
 import multiprocessing.util
@@ -29,18 +30,20 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from pipeline import progress
 from pipeline.contract import KINDS
-from pipeline.ingest.read import Problem, RawTable, SheetAccount, SourceFile, read_file
-from pipeline.ingest.sealed import Damaged, seal, unseal
+from pipeline.ingest.read import DeferredTable, Problem, RawTable, SheetAccount, SourceFile, read_file
+from pipeline.ingest.sealed import Damaged, seal, table, unseal, unseal_chunks
 from pipeline.limits import Limits
 from pipeline.processes import forkserver, workers_skip_main
 
 if TYPE_CHECKING:
     import pebble
 
-READER_VERSION = "read-3"  # bump whenever reading changes what a file yields: it keys the cache
-MAGIC = b"PESREAD3"
+READER_VERSION = "read-4"  # bump whenever reading changes what a file yields: it keys the cache
+MAGIC = b"PESREAD4"
 BATCH_FILES = 64
 BATCH_BYTES = 8 * 1024 * 1024
 WORKER_FAILED = (
@@ -58,7 +61,10 @@ def dump(sf: SourceFile, tables: Sequence[RawTable]) -> bytes:
         "declared_code": sf.declared_code,
         "problems": [dataclasses.asdict(p) for p in sf.problems],
         "sheets": [dataclasses.asdict(a) for a in sf.sheets],
-        "tables": [{"sheet": t.sheet, "kind": t.kind.name, "units": t.units, "titles": t.titles} for t in tables],
+        "tables": [
+            {"sheet": t.sheet, "kind": t.kind.name, "units": t.units, "titles": t.titles, "rows": t.frame.num_rows}
+            for t in tables
+        ],
     }
     return seal(MAGIC, meta, [part for t in tables for part in (t.frame, t.issues)])
 
@@ -68,9 +74,7 @@ def load(data: bytes, sf: SourceFile) -> list[RawTable]:
     meta, parts = unseal(MAGIC, data)
     if len(parts) != 2 * len(meta["tables"]):
         raise Damaged("read result with missing tables")
-    sf.format, sf.warnings, sf.declared_code = meta["format"], meta["warnings"], meta["declared_code"]
-    sf.problems = [Problem(**p) for p in meta["problems"]]
-    sf.sheets = [SheetAccount(**a) for a in meta["sheets"]]
+    _fill(sf, meta)
     return [
         RawTable(
             file=sf,
@@ -83,6 +87,70 @@ def load(data: bytes, sf: SourceFile) -> list[RawTable]:
         )
         for i, t in enumerate(meta["tables"])
     ]
+
+
+def load_deferred(data: bytes, sf: SourceFile, entry: Path, limits: Limits) -> list[RawTable]:
+    """:func:`load` for a cache entry: the record is verified now, its tables parsed when first asked for.
+
+    A table whose stream is not Arrow IPC under a sound hash (written by something else) makes the
+    file read again then, and the entry rewritten.
+    """
+    meta, chunks = unseal_chunks(MAGIC, data)
+    if len(chunks) != 2 * len(meta["tables"]):
+        raise Damaged("read result with missing tables")
+    _fill(sf, meta)
+    cells = _Cells(chunks, sf, entry, limits, [(t["sheet"], t["kind"]) for t in meta["tables"]])
+    return [
+        DeferredTable(
+            file=sf,
+            sheet=t["sheet"],
+            kind=KINDS[t["kind"]],
+            rows=int(t["rows"]),
+            units=t["units"],
+            titles=t["titles"],
+            cells=functools.partial(cells.table, i),
+        )
+        for i, t in enumerate(meta["tables"])
+    ]
+
+
+def _fill(sf: SourceFile, meta: dict[str, Any]) -> None:
+    sf.format, sf.warnings, sf.declared_code = meta["format"], meta["warnings"], meta["declared_code"]
+    sf.problems = [Problem(**p) for p in meta["problems"]]
+    sf.sheets = [SheetAccount(**a) for a in meta["sheets"]]
+
+
+class _Cells:
+    """The tables of one cache entry, parsed together when the first is asked for (then let go with the tables)."""
+
+    def __init__(
+        self, chunks: list[memoryview], sf: SourceFile, entry: Path, limits: Limits, layout: list[tuple[str, str]]
+    ) -> None:
+        self.chunks, self.sf, self.entry, self.limits, self.layout = chunks, sf, entry, limits, layout
+        self.parsed: list[pa.Table] | None = None
+
+    def table(self, i: int) -> tuple[pa.Table, pa.Table]:
+        if self.parsed is None:
+            try:
+                self.parsed = [table(chunk) for chunk in self.chunks]
+            except Damaged:
+                self.parsed = self._read_again()
+            self.chunks = []
+        return self.parsed[2 * i], self.parsed[2 * i + 1]
+
+    def _read_again(self) -> list[pa.Table]:
+        data = _read_isolated([self.sf], self.limits, None)[0]
+        meta, parts = unseal(MAGIC, data)
+        if [(t["sheet"], t["kind"]) for t in meta["tables"]] != self.layout:
+            raise Damaged(
+                f"读取缓存条目已损坏 / damaged read-cache entry {self.entry} for {self.sf.rel}: "
+                "delete the folder .cache/<evaluation>/read and run again"
+            )
+        _fill(self.sf, meta)
+        from pipeline.files import atomic_write
+
+        atomic_write(self.entry, data, durable=False)
+        return parts
 
 
 # --- the worker side --------------------------------------------------------------------------------
@@ -160,7 +228,7 @@ def read_files(
             used.add(entry.name)
             if entry.is_file():
                 try:
-                    results[i] = load(entry.read_bytes(), sf)
+                    results[i] = load_deferred(entry.read_bytes(), sf, entry, limits)
                     report.advance("read")
                     continue
                 except (Damaged, OSError, KeyError, TypeError):  # KeyError, TypeError: metadata of another layout

@@ -253,7 +253,7 @@ def check_kind(
 
     ``check`` is :func:`~pipeline.ingest.validate.check_rows` bound to the kind and the run.
     """
-    if store is None or sum(t.frame.num_rows for t in tables) == 0:
+    if store is None or sum(t.rows for t in tables) == 0:
         return check(tables)  # no rows at all: nothing worth keeping, and the empty frames keep their dtypes
     files = _files_in_order(tables)
     keys = {sf.rel: store.key(kind, sf) for sf in files}

@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,78 @@ class RawTable:
     units: dict[str, str]  # money column → 元 / 万元
     titles: dict[str, str] = dataclasses.field(default_factory=dict)  # canonical column → header as written
     issues: pa.Table = dataclasses.field(default_factory=lambda: _NO_ISSUES)
+
+    @property
+    def rows(self) -> int:
+        """The rows of ``frame`` (0 once the cells are released)."""
+        return int(self.frame.num_rows)
+
+    def release(self, empty: Callable[[pa.Table], pa.Table]) -> None:
+        """Let the cells go once they are validated: ``empty`` gives an empty table of a table's schema."""
+        self.frame, self.issues = empty(self.frame), empty(self.issues)
+
+
+class DeferredTable(RawTable):
+    """A RawTable whose cells are read the first time they are asked for (a read-cache entry's tables).
+
+    ``cells()`` gives ``(frame, issues)``. A nightly run validates again only the files that changed:
+    the others' cells are never parsed, and released unread.
+    """
+
+    def __init__(
+        self,
+        file: SourceFile,
+        sheet: str,
+        kind: Kind,
+        rows: int,
+        units: dict[str, str],
+        titles: dict[str, str],
+        cells: Callable[[], tuple[pa.Table, pa.Table]],
+    ) -> None:
+        self._cells: Callable[[], tuple[pa.Table, pa.Table]] | None = cells
+        self._frame: pa.Table | None = None
+        self._issues: pa.Table | None = None
+        self._rows = rows
+        self.file, self.sheet, self.kind, self.units, self.titles = file, sheet, kind, units, titles
+
+    def _load(self) -> None:
+        if self._frame is None:
+            if self._cells is None:
+                raise RuntimeError(f"{self.file.rel} [{self.sheet}]: cells asked for after they were released")
+            self._frame, self._issues = self._cells()
+            self._cells = None
+
+    @property  # a field of RawTable, read on demand here
+    def frame(self) -> pa.Table:
+        self._load()
+        assert self._frame is not None
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: pa.Table) -> None:
+        self._load()
+        self._frame = value
+
+    @property
+    def issues(self) -> pa.Table:
+        self._load()
+        assert self._issues is not None
+        return self._issues
+
+    @issues.setter
+    def issues(self, value: pa.Table) -> None:
+        self._load()
+        self._issues = value
+
+    @property
+    def rows(self) -> int:
+        return self._rows if self._frame is None else self._frame.num_rows
+
+    def release(self, empty: Callable[[pa.Table], pa.Table]) -> None:
+        if self._frame is None:  # never parsed: nothing to parse now
+            self._cells, self._rows = None, 0
+        else:
+            super().release(empty)
 
 
 def sniff(data: bytes) -> str | None:

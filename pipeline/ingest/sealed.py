@@ -91,6 +91,16 @@ def _pieces(magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table]) -> I
 
 def unseal(magic: bytes, data: bytes) -> tuple[dict[str, Any], list[pa.Table]]:
     """The metadata and tables of :func:`seal`'s bytes; :class:`Damaged` when they are not whole."""
+    meta, chunks = unseal_chunks(magic, data)
+    return meta, [table(chunk) for chunk in chunks]
+
+
+def unseal_chunks(magic: bytes, data: bytes) -> tuple[dict[str, Any], list[memoryview]]:
+    """The metadata and each table's IPC stream, the whole record verified but no table parsed yet.
+
+    :func:`table` parses one when it is needed: parsing the national read cache's 28,000 streams took
+    0.5-0.8 s of a nightly run that uses the cells of one file. The views keep ``data`` alive.
+    """
     view = memoryview(data)[:-_DIGEST]  # not a copy: entries are read whole, hundreds of MB per national run
     if (
         len(data) < len(magic) + _DIGEST
@@ -99,14 +109,19 @@ def unseal(magic: bytes, data: bytes) -> tuple[dict[str, Any], list[pa.Table]]:
     ):
         raise Damaged("damaged record")
     meta_bytes, pos = _unchunk(view, len(magic))
-    tables = []
+    chunks = []
     while pos < len(view):
         chunk, pos = _unchunk(view, pos)
-        try:
-            tables.append(pa.ipc.open_stream(pa.py_buffer(chunk)).read_all())
-        except pa.ArrowException as exc:  # a sound hash over unsound bytes: written by something else
-            raise Damaged(f"damaged table: {exc}") from exc
-    return json.loads(bytes(meta_bytes)), tables
+        chunks.append(chunk)
+    return json.loads(bytes(meta_bytes)), chunks
+
+
+def table(chunk: memoryview) -> pa.Table:
+    """One table of :func:`unseal_chunks`; :class:`Damaged` when its stream is not Arrow IPC."""
+    try:
+        return pa.ipc.open_stream(pa.py_buffer(chunk)).read_all()
+    except pa.ArrowException as exc:  # a sound hash over unsound bytes: written by something else
+        raise Damaged(f"damaged table: {exc}") from exc
 
 
 def _unchunk(view: memoryview, pos: int) -> tuple[memoryview, int]:

@@ -149,18 +149,19 @@ def validate_all(
     is validated (``raw`` keeps its tables' files and kinds).
     """
     report = progress.current()
-    report.task("validate", "校验行 validate rows", sum(t.frame.num_rows for ts in raw.values() for t in ts), "rows")
+    report.task("validate", "校验行 validate rows", sum(t.rows for ts in raw.values() for t in ts), "rows")
 
     def one(kind: Kind, store: Store | None = None) -> Validated:
         checked = check_kind(kind, raw[kind.name], store, lambda tables: check_rows(kind, tables, ev, codes))
         result = unique_ids(kind, checked)
-        rows = sum(t.frame.num_rows for t in raw[kind.name])
+        rows = sum(t.rows for t in raw[kind.name])
         report.advance("validate", rows)
         # The cells are typed now: let them go (accounting needs only the files and kinds). The empty
         # tables are shared by schema: ``Schema.empty_table`` costs 0.13 ms, 3.7 s over a national run's tables.
+        # Cells still in the read cache (files whose partials were kept) are let go unparsed.
         empty: list[pa.Table] = []
         for t in raw[kind.name]:
-            t.frame, t.issues = _empty_like(t.frame, empty), _empty_like(t.issues, empty)
+            t.release(lambda table: _empty_like(table, empty))
         if rows >= RETURN_FREED_ROWS:
             return_freed()  # before the next kind allocates
         return result
@@ -174,7 +175,7 @@ def validate_all(
     # Kinds are independent once the registry is known; pyarrow and much of pandas release the GIL.
     # The registry is validated every run (a few rows): its codes are part of every other partial's key.
     store = Store(partials_dir, ev, codes) if partials_dir is not None else None
-    sizes = {name: sum(t.frame.num_rows for t in raw[name]) for name in KINDS if name != "subprojects"}
+    sizes = {name: sum(t.rows for t in raw[name]) for name in KINDS if name != "subprojects"}
     done = in_parallel(sizes, lambda name: one(KINDS[name], store), VALIDATE_THREADS, VALIDATE_ROWS_AT_ONCE)
     if store is not None:
         store.sweep()
