@@ -11,7 +11,8 @@ and only the file that fails alone is rejected with "文件无法读取（超出
 A read result (the file's warnings, problems, sheet accounts and tables) is serialised once, as
 JSON plus Arrow IPC streams with a SHA-256 trailer, for both the trip back from the worker and
 the content-addressed read cache: no pickle of data, and a truncated or altered cache entry
-fails its hash and is read again.
+fails its hash and is read again. A cache entry's tables are parsed only when their cells are
+asked for (:func:`load_deferred`): a nightly run validates again only the files that changed.
 """
 
 from __future__ import annotations
