@@ -25,6 +25,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import resource
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -129,15 +130,17 @@ class _Cells:
     ) -> None:
         self.chunks, self.sf, self.entry, self.limits, self.layout = chunks, sf, entry, limits, layout
         self.parsed: list[pa.Table] | None = None
+        self.lock = threading.Lock()  # a file's kinds may be validated in two threads at once
 
     def table(self, i: int) -> tuple[pa.Table, pa.Table]:
-        if self.parsed is None:
-            try:
-                self.parsed = [table(chunk) for chunk in self.chunks]
-            except Damaged:
-                self.parsed = self._read_again()
-            self.chunks = []
-        return self.parsed[2 * i], self.parsed[2 * i + 1]
+        with self.lock:
+            if self.parsed is None:
+                try:
+                    self.parsed = [table(chunk) for chunk in self.chunks]
+                except Damaged:
+                    self.parsed = self._read_again()
+                self.chunks = []
+            return self.parsed[2 * i], self.parsed[2 * i + 1]
 
     def _read_again(self) -> list[pa.Table]:
         data = _read_isolated([self.sf], self.limits, None)[0]
@@ -275,26 +278,31 @@ def _size(path: Path) -> int:
 
 
 _pools: dict[tuple[int, int], pebble.ProcessPool] = {}
+_pools_lock = threading.Lock()
 
 
 def _pool(workers: int, memory_mb: int) -> pebble.ProcessPool:
     """A worker pool kept for the life of the process (started once: later evaluations and checks reuse it)."""
+    key = (workers, memory_mb)
+    with _pools_lock:  # a cache entry is read again from a validation thread (``_Cells``)
+        pool = _pools.get(key)
+        if pool is None or not pool.active:
+            pool = _pools[key] = _start_pool(workers, memory_mb)
+        return pool
+
+
+def _start_pool(workers: int, memory_mb: int) -> pebble.ProcessPool:
     import pebble
 
-    key = (workers, memory_mb)
-    pool = _pools.get(key)
-    if pool is None or not pool.active:
-        context = forkserver()
-        pool = pebble.ProcessPool(
-            max_workers=workers, initializer=_init_worker, initargs=(memory_mb << 20,), context=context
-        )
-        if not _pools:
-            atexit.register(shutdown)
-            # A process that multiprocessing started (Dagster's code server starts each run so) joins its
-            # children in multiprocessing's exit function, before any atexit handler: the workers are stopped
-            # there first, or the finished run's process waits for them for ever.
-            multiprocessing.util.Finalize(None, shutdown, exitpriority=100)
-        _pools[key] = pool
+    pool = pebble.ProcessPool(
+        max_workers=workers, initializer=_init_worker, initargs=(memory_mb << 20,), context=forkserver()
+    )
+    if not _pools:
+        atexit.register(shutdown)
+        # A process that multiprocessing started (Dagster's code server starts each run so) joins its
+        # children in multiprocessing's exit function, before any atexit handler: the workers are stopped
+        # there first, or the finished run's process waits for them for ever.
+        multiprocessing.util.Finalize(None, shutdown, exitpriority=100)
     return pool
 
 
