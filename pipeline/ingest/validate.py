@@ -212,7 +212,6 @@ def validate_kind(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Cod
 def check_rows(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Codes) -> Checked:
     """Every rule that looks at one row at a time; what a row decides here does not depend on other files."""
     raw, unit, index = table_frame(kind, tables)
-    n = len(raw)
     columns = kind.columns
     titles = _header_titles(kind, tables, index)
     max_chars = ev.limits.max_cell_chars
@@ -245,9 +244,7 @@ def check_rows(kind: Kind, tables: list[RawTable], ev: Evaluation, codes: Codes)
         else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     )
     quarantine = _explained_blanks_dropped(quarantine)
-    bad_rows = pd.MultiIndex.from_frame(quarantine[["file", "sheet", "row"]]) if len(quarantine) else None
-    keys = pd.MultiIndex.from_frame(typed[["file", "sheet", "row"]])
-    keep = ~keys.isin(bad_rows) if bad_rows is not None else np.ones(n, dtype=bool)
+    keep = ~_quarantined(typed, quarantine)
     accepted = fieldtypes.accepted_dtypes(kind.columns, typed[keep].reset_index(drop=True))
     if kind.county_scoped:
         accepted["county_code"] = accepted["submitter"]
@@ -322,6 +319,24 @@ def unique_ids(kind: Kind, checked: Checked) -> Validated:
                 by_sheet["accepted"] -= lost["n"].reindex(at, fill_value=0).to_numpy()
                 by_sheet["accepted_lines"] -= lost["lines"].reindex(at, fill_value=0).to_numpy()
     return Validated(accepted=accepted, quarantine=quarantine, by_sheet=by_sheet.set_index(["file", "sheet"]))
+
+
+def _quarantined(typed: pd.DataFrame, quarantine: pd.DataFrame) -> np.ndarray:
+    """Per row of ``typed``: does the quarantine hold a record of its (file, sheet, row)?
+
+    Only the rows whose line number has a record are keyed by (file, sheet, row): keying all of them
+    factorised a million file and sheet names per county kind (a tenth of the validation's time over
+    a national run, which quarantines nothing).
+    """
+    out = np.zeros(len(typed), dtype=bool)
+    if quarantine.empty:
+        return out
+    key = ["file", "sheet", "row"]
+    candidates = np.flatnonzero(typed["row"].isin(quarantine["row"]).to_numpy())
+    if len(candidates):
+        keys = pd.MultiIndex.from_frame(typed[key].iloc[candidates])
+        out[candidates[keys.isin(pd.MultiIndex.from_frame(quarantine[key]))]] = True
+    return out
 
 
 def _explained_blanks_dropped(quarantine: pd.DataFrame) -> pd.DataFrame:
