@@ -26,7 +26,7 @@ import multiprocessing.util
 import os
 import resource
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -143,7 +143,7 @@ class _Cells:
             return self.parsed[2 * i], self.parsed[2 * i + 1]
 
     def _read_again(self) -> list[pa.Table]:
-        [(_, data)] = _read_isolated([self.sf], self.limits, None)
+        data = _read_isolated([self.sf], self.limits, None)[0]
         meta, parts = unseal(MAGIC, data)
         if [(t["sheet"], t["kind"]) for t in meta["tables"]] != self.layout:
             raise Damaged(
@@ -239,8 +239,7 @@ def read_files(
                     sf.problems, sf.sheets, sf.warnings = [], [], []  # damaged entry: read the file again
         todo.append(i)
     if todo:
-        # Each batch is loaded and cached as soon as it is back, while the workers read the next ones.
-        for i, data in _read_isolated([files[i] for i in todo], limits, workers, report.advance):
+        for i, data in _read_isolated([files[i] for i in todo], limits, workers, report.advance).items():
             j = todo[i]
             results[j] = load(data, files[j])
             if cache_dir is not None:
@@ -317,14 +316,14 @@ def shutdown() -> None:
 
 def _read_isolated(
     files: Sequence[SourceFile], limits: Limits, workers: int | None, done: Callable[[str, int], None] | None = None
-) -> Iterator[tuple[int, bytes]]:
-    """Serialised read results with their index into ``files``, each batch's as soon as it is back (the
-    caller loads them while the workers read on); a file whose worker died or hung gets a problem.
+) -> dict[int, bytes]:
+    """Serialised read results by index into ``files``; a file whose worker died or hung gets a problem.
 
     ``done("read", n)`` is called as each batch of ``n`` files comes back (for the progress display).
     """
     import pebble
 
+    out: dict[int, bytes] = {}
     n = max(1, workers or os.cpu_count() or 2)
     batches = _batches(files, n)
     with workers_skip_main():
@@ -336,18 +335,17 @@ def _read_isolated(
         while pending:
             batch, future = pending.pop(0)
             try:
-                results = future.result()
+                for i, data in zip(batch, future.result()):
+                    out[i] = data
+                if done is not None:
+                    done("read", len(batch))
+                continue
             except BrokenProcessPool as exc:  # the pool itself is gone: start a new one for the retries
                 failure: Exception = exc
                 _pools.pop((n, limits.worker_memory_mb), None)
                 pool = _pool(n, limits.worker_memory_mb)
             except (pebble.ProcessExpired, FutureTimeout, OSError) as exc:
                 failure = exc
-            else:
-                if done is not None:
-                    done("read", len(batch))
-                yield from zip(batch, results)
-                continue
             if len(batch) > 1:  # retry the batch's files one by one: only the culprit fails alone
                 pending.extend(
                     ([i], pool.schedule(_work, args=([_fields(files[i])], limits), timeout=limits.parse_timeout_s))
@@ -358,6 +356,7 @@ def _read_isolated(
             sf = files[i]
             reason = "超过解析时间上限" if isinstance(failure, FutureTimeout) else "解析进程异常退出"
             sf.problems, sf.sheets, sf.warnings = [Problem("worker_failed", f"{WORKER_FAILED}（{reason}）")], [], []
+            out[i] = dump(sf, [])
             if done is not None:
                 done("read", 1)
-            yield i, dump(sf, [])
+    return out
