@@ -10,6 +10,7 @@ lose a leading zero, so it is refused with the fix rather than converted.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -352,7 +353,7 @@ class EvaluationConfig(Model):
             ("counties", [c.code for c in self.counties]),
             ("departments", [d.code for d in self.departments]),
         ):
-            doubled = sorted({c for c in codes if codes.count(c) > 1})
+            doubled = sorted(c for c, n in Counter(codes).items() if n > 1)  # one pass: 2,850 counties
             if doubled:
                 problems.append(f"{name} 中编码重复：{', '.join(doubled)} / duplicate codes in {name}")
         if self.city.code in {c.code for c in self.counties}:

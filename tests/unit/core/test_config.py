@@ -59,6 +59,11 @@ def broken(folder: Path, old: str, new: str) -> str:
             "departments.czj.submits 含未知表类型 recoverys",
         ),
         ("settings:\n", "settings:\n  limits: {max_rows: 0}\n", "键 settings.limits.max_rows：应大于下限"),
+        (
+            '  - {code: "150104", name: 玉泉区}',
+            '  - {code: "150103", name: 玉泉区}',
+            "counties 中编码重复：150103",
+        ),
     ],
 )
 def test_a_malformed_evaluation_yaml_fails_at_load_naming_the_key(folder, old, new, message):
