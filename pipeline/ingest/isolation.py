@@ -9,10 +9,13 @@ or times out, pebble replaces it, the batch's files are retried one by one in fr
 and only the file that fails alone is rejected with "文件无法读取（超出资源限制或文件损坏）".
 
 A read result (the file's warnings, problems, sheet accounts and tables) is serialised once, as
-JSON plus Arrow IPC streams with a SHA-256 trailer, for both the trip back from the worker and
-the content-addressed read cache: no pickle of data, and a truncated or altered cache entry
-fails its hash and is read again. A cache entry's tables are parsed only when their cells are
-asked for (:func:`load_deferred`): a nightly run validates again only the files that changed.
+a split sealed record (:func:`pipeline.ingest.sealed.seal_split`: JSON, then Arrow IPC streams,
+each part under its own SHA-256), for both the trip back from the worker and the
+content-addressed read cache: no pickle of data, and a truncated or altered cache entry fails its
+hash and is read again. Of a cache entry only the head (the file's account and its tables'
+shapes) is read at once; its tables are read, verified and parsed only when their cells are asked
+for (:func:`load_deferred`): a nightly run validates again only the files that changed, and the
+cells of the others are never read from disk.
 """
 
 from __future__ import annotations
@@ -37,15 +40,16 @@ import pyarrow as pa
 from pipeline import progress
 from pipeline.contract import KINDS
 from pipeline.ingest.read import DeferredTable, Problem, RawTable, SheetAccount, SourceFile, read_file
-from pipeline.ingest.sealed import Damaged, seal, table, unseal, unseal_chunks
+from pipeline.ingest.sealed import Damaged, Head, read_head, read_tables, seal_split, table, unseal_split
 from pipeline.limits import Limits
+from pipeline.memory import no_collection
 from pipeline.processes import forkserver, workers_skip_main
 
 if TYPE_CHECKING:
     import pebble
 
 READER_VERSION = "read-4"  # bump whenever reading changes what a file yields: it keys the cache
-MAGIC = b"PESREAD4"
+MAGIC = b"PESREAD5"  # a split record (head, then tables) since read-4's whole one
 BATCH_FILES = 64
 BATCH_BYTES = 8 * 1024 * 1024
 WORKER_FAILED = (
@@ -68,12 +72,12 @@ def dump(sf: SourceFile, tables: Sequence[RawTable]) -> bytes:
             for t in tables
         ],
     }
-    return seal(MAGIC, meta, [part for t in tables for part in (t.frame, t.issues)])
+    return seal_split(MAGIC, meta, [part for t in tables for part in (t.frame, t.issues)])
 
 
 def load(data: bytes, sf: SourceFile) -> list[RawTable]:
     """Fill ``sf`` and return its tables from :func:`dump`'s bytes; :class:`Damaged` when they are damaged."""
-    meta, parts = unseal(MAGIC, data)
+    meta, parts = unseal_split(MAGIC, data)
     if len(parts) != 2 * len(meta["tables"]):
         raise Damaged("read result with missing tables")
     _fill(sf, meta)
@@ -91,17 +95,17 @@ def load(data: bytes, sf: SourceFile) -> list[RawTable]:
     ]
 
 
-def load_deferred(data: bytes, sf: SourceFile, entry: Path, limits: Limits) -> list[RawTable]:
-    """:func:`load` for a cache entry: the record is verified now, its tables parsed when first asked for.
+def load_deferred(entry: Path, sf: SourceFile, limits: Limits) -> list[RawTable]:
+    """:func:`load` for a cache entry: its head is read and verified now, its tables when first asked for.
 
-    A table whose stream is not Arrow IPC under a sound hash (written by something else) makes the
-    file read again then, and the entry rewritten.
+    Tables that fail their hash then (the entry was cut short or altered since), or whose stream is not
+    Arrow IPC under a sound hash (written by something else), make the file read again, and the entry
+    rewritten.
     """
-    meta, chunks = unseal_chunks(MAGIC, data)
-    if len(chunks) != 2 * len(meta["tables"]):
-        raise Damaged("read result with missing tables")
+    head = read_head(MAGIC, entry)
+    meta = head.meta
     _fill(sf, meta)
-    cells = _Cells(chunks, sf, entry, limits, [(t["sheet"], t["kind"]) for t in meta["tables"]])
+    cells = _Cells(head, sf, entry, limits, [(t["sheet"], t["kind"]) for t in meta["tables"]])
     return [
         DeferredTable(
             file=sf,
@@ -123,12 +127,11 @@ def _fill(sf: SourceFile, meta: dict[str, Any]) -> None:
 
 
 class _Cells:
-    """The tables of one cache entry, parsed together when the first is asked for (then let go with the tables)."""
+    """The tables of one cache entry, read and parsed together when the first is asked for (then let go with
+    the tables)."""
 
-    def __init__(
-        self, chunks: list[memoryview], sf: SourceFile, entry: Path, limits: Limits, layout: list[tuple[str, str]]
-    ) -> None:
-        self.chunks, self.sf, self.entry, self.limits, self.layout = chunks, sf, entry, limits, layout
+    def __init__(self, head: Head, sf: SourceFile, entry: Path, limits: Limits, layout: list[tuple[str, str]]) -> None:
+        self.head, self.sf, self.entry, self.limits, self.layout = head, sf, entry, limits, layout
         self.parsed: list[pa.Table] | None = None
         self.lock = threading.Lock()  # a file's kinds may be validated in two threads at once
 
@@ -136,15 +139,17 @@ class _Cells:
         with self.lock:
             if self.parsed is None:
                 try:
-                    self.parsed = [table(chunk) for chunk in self.chunks]
-                except Damaged:
+                    parsed = [table(chunk) for chunk in read_tables(self.entry, self.head)]
+                    if len(parsed) != 2 * len(self.layout):
+                        raise Damaged("read result with missing tables")
+                    self.parsed = parsed
+                except (Damaged, OSError):  # altered, cut short or removed since its head was read
                     self.parsed = self._read_again()
-                self.chunks = []
             return self.parsed[2 * i], self.parsed[2 * i + 1]
 
     def _read_again(self) -> list[pa.Table]:
         data = _read_isolated([self.sf], self.limits, None)[0]
-        meta, parts = unseal(MAGIC, data)
+        meta, parts = unseal_split(MAGIC, data)
         if [(t["sheet"], t["kind"]) for t in meta["tables"]] != self.layout:
             raise Damaged(
                 f"读取缓存条目已损坏 / damaged read-cache entry {self.entry} for {self.sf.rel}: "
@@ -226,18 +231,21 @@ def read_files(
     used = set()
     report = progress.current()
     report.task("read", "读取文件 read files", len(files), "files")
-    for i, sf in enumerate(files):
-        entry = cache_dir / f"{cache_key(sf, limits)}.read" if cache_dir is not None else None
-        if entry is not None:
-            used.add(entry.name)
-            if entry.is_file():
-                try:
-                    results[i] = load_deferred(entry.read_bytes(), sf, entry, limits)
-                    report.advance("read")
-                    continue
-                except (Damaged, OSError, KeyError, TypeError):  # KeyError, TypeError: metadata of another layout
-                    sf.problems, sf.sheets, sf.warnings = [], [], []  # damaged entry: read the file again
-        todo.append(i)
+    # The heads' objects all live on (a national run's 14,000 tables): the collector would only look at
+    # them again and again, half the time of this loop (0.39 s -> 0.19 s over the national cache).
+    with no_collection():
+        for i, sf in enumerate(files):
+            entry = cache_dir / f"{cache_key(sf, limits)}.read" if cache_dir is not None else None
+            if entry is not None:
+                used.add(entry.name)
+                if entry.is_file():
+                    try:
+                        results[i] = load_deferred(entry, sf, limits)
+                        report.advance("read")
+                        continue
+                    except (Damaged, OSError, KeyError, TypeError):  # KeyError, TypeError: metadata of another layout
+                        sf.problems, sf.sheets, sf.warnings = [], [], []  # damaged entry: read the file again
+            todo.append(i)
     if todo:
         for i, data in _read_isolated([files[i] for i in todo], limits, workers, report.advance).items():
             j = todo[i]

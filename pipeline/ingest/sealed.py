@@ -3,10 +3,17 @@
 The one on-disk (and worker-to-parent) format of the ingest caches: no pickle, so a cache entry
 is data and never code, and an entry that was truncated or altered fails its hash on load and is
 recomputed. ``magic`` names the record type and its version: a new layout is a new magic.
+
+A *split* record (:func:`seal_split`) seals its head (magic, metadata, the tables' digest) apart
+from its tables, so that the metadata can be read and verified without reading the tables
+(:func:`read_head`); the tables are verified against the head when they are read
+(:func:`read_tables`). The read cache is one: a nightly run needs every file's account but the
+cells of the changed files only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -91,17 +98,7 @@ def _pieces(magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table]) -> I
 
 def unseal(magic: bytes, data: bytes) -> tuple[dict[str, Any], list[pa.Table]]:
     """The metadata and tables of :func:`seal`'s bytes; :class:`Damaged` when they are not whole."""
-    meta, chunks = unseal_chunks(magic, data)
-    return meta, [table(chunk) for chunk in chunks]
-
-
-def unseal_chunks(magic: bytes, data: bytes) -> tuple[dict[str, Any], list[memoryview]]:
-    """The metadata and each table's IPC stream, the whole record verified but no table parsed yet.
-
-    :func:`table` parses one when it is needed: parsing the national read cache's 28,000 streams took
-    0.5-0.8 s of a nightly run that uses the cells of one file. The views keep ``data`` alive.
-    """
-    view = memoryview(data)[:-_DIGEST]  # not a copy: entries are read whole, hundreds of MB per national run
+    view = memoryview(data)[:-_DIGEST]  # not a copy: a pack holds a kind's rows, a hundred MB in a national run
     if (
         len(data) < len(magic) + _DIGEST
         or not data.startswith(magic)
@@ -113,11 +110,89 @@ def unseal_chunks(magic: bytes, data: bytes) -> tuple[dict[str, Any], list[memor
     while pos < len(view):
         chunk, pos = _unchunk(view, pos)
         chunks.append(chunk)
-    return json.loads(bytes(meta_bytes)), chunks
+    return json.loads(bytes(meta_bytes)), [table(chunk) for chunk in chunks]
+
+
+# --- split records: a head sealed on its own, then the tables -------------------------------------
+#
+# magic | u64 n | metadata JSON (n bytes) | SHA-256 of the tables part | SHA-256 of all the head before it
+# | the tables part: each table's IPC stream, u64-length-prefixed (as in a whole record)
+
+
+def seal_split(magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table]) -> bytes:
+    """The bytes of a split record (layout above)."""
+    pieces = list(_pieces(magic, meta, tables))
+    head = b"".join(pieces[:3])  # magic, length, metadata
+    body = b"".join(pieces[3:])
+    head += hashlib.sha256(body).digest()
+    return head + hashlib.sha256(head).digest() + body
+
+
+@dataclasses.dataclass(frozen=True)
+class Head:
+    """A split record's verified head: its metadata, where its tables start and what they hash to."""
+
+    meta: dict[str, Any]
+    offset: int
+    digest: bytes
+
+
+def _head(magic: bytes, view: memoryview) -> Head:
+    """The head at the start of ``view`` (which may hold only the head); :class:`Damaged` unless it is sound."""
+    start = len(magic) + _U64.size
+    if len(view) < start or bytes(view[: len(magic)]) != magic:
+        raise Damaged("damaged record")
+    (n,) = _U64.unpack_from(view, len(magic))
+    end = start + n + 2 * _DIGEST
+    if len(view) < end:
+        raise Damaged("truncated record")
+    if hashlib.sha256(view[: end - _DIGEST]).digest() != view[end - _DIGEST : end]:
+        raise Damaged("damaged record")
+    return Head(json.loads(bytes(view[start : start + n])), end, bytes(view[end - 2 * _DIGEST : end - _DIGEST]))
+
+
+def _tables_part(view: memoryview, digest: bytes) -> list[memoryview]:
+    if hashlib.sha256(view).digest() != digest:
+        raise Damaged("damaged record")
+    chunks, pos = [], 0
+    while pos < len(view):
+        chunk, pos = _unchunk(view, pos)
+        chunks.append(chunk)
+    return chunks
+
+
+def unseal_split(magic: bytes, data: bytes) -> tuple[dict[str, Any], list[pa.Table]]:
+    """The metadata and tables of :func:`seal_split`'s bytes, all verified; :class:`Damaged` when they are not whole."""
+    view = memoryview(data)
+    head = _head(magic, view)
+    return head.meta, [table(chunk) for chunk in _tables_part(view[head.offset :], head.digest)]
+
+
+def read_head(magic: bytes, path: Path) -> Head:
+    """The verified head of the split record in ``path``, its tables left unread."""
+    with open(path, "rb") as fh:
+        first = fh.read(len(magic) + _U64.size)
+        if len(first) < len(magic) + _U64.size or not first.startswith(magic):
+            raise Damaged("damaged record")
+        (n,) = _U64.unpack_from(first, len(magic))
+        if n > os.fstat(fh.fileno()).st_size:
+            raise Damaged("truncated record")
+        return _head(magic, memoryview(first + fh.read(n + 2 * _DIGEST)))
+
+
+def read_tables(path: Path, head: Head) -> list[memoryview]:
+    """Each table's IPC stream of the split record in ``path`` whose head is ``head``, verified against it.
+
+    :class:`Damaged` when the tables are not the ones the head was sealed with (the file was cut short,
+    altered, or replaced since the head was read).
+    """
+    with open(path, "rb") as fh:
+        fh.seek(head.offset)
+        return _tables_part(memoryview(fh.read()), head.digest)
 
 
 def table(chunk: memoryview) -> pa.Table:
-    """One table of :func:`unseal_chunks`; :class:`Damaged` when its stream is not Arrow IPC."""
+    """One table's IPC stream parsed; :class:`Damaged` when it is not Arrow IPC."""
     try:
         return pa.ipc.open_stream(pa.py_buffer(chunk)).read_all()
     except pa.ArrowException as exc:  # a sound hash over unsound bytes: written by something else

@@ -146,17 +146,31 @@ def test_one_changed_county_is_validated_again_alone(nightly):
 
 
 def test_a_damaged_cache_entry_is_detected_and_the_file_read_again(raw, nightly):
+    """An entry's head (the file's account) is verified when it is loaded, its tables when their cells are asked for.
+
+    Damaged tables of a file whose partials are kept are never read, so they change nothing; once the file
+    is validated again they fail their hash, and the file is read again and its entry rewritten.
+    """
     warm, cold = nightly["warm"], nightly["cold"]
     cache = warm / ".cache" / EVALUATION / "read"
-    victims = sorted(cache.glob("*.read"))[:2]
-    victims[0].write_bytes(victims[0].read_bytes()[:-100])  # truncated
+    victims = sorted(cache.glob("*.read"))[:3]
+    victims[0].write_bytes(victims[0].read_bytes()[:-100])  # tables truncated
     data = bytearray(victims[1].read_bytes())
-    data[len(data) // 2] ^= 0xFF  # one flipped byte
+    data[-200] ^= 0xFF  # one flipped byte in the tables
     victims[1].write_bytes(bytes(data))
+    data = bytearray(victims[2].read_bytes())
+    data[20] ^= 0x01  # one flipped bit in the head's metadata
+    victims[2].write_bytes(bytes(data))
+    cold_entry = {v: (cold / ".cache" / EVALUATION / "read" / v.name).read_bytes() for v in victims}
+    _run(raw, warm)
+    assert _outputs(warm) == _outputs(cold)
+    assert victims[2].read_bytes() == cold_entry[victims[2]], "a damaged head: read again at once"
+    assert [v.read_bytes() == cold_entry[v] for v in victims[:2]] == [False, False], "kept partials: tables unread"
+    shutil.rmtree(warm / ".cache" / EVALUATION / "validated")  # every file validated again: every cell asked for
     _run(raw, warm)
     assert _outputs(warm) == _outputs(cold)
     for v in victims:  # rewritten from a fresh read: identical to the cold run's entry
-        assert v.read_bytes() == (cold / ".cache" / EVALUATION / "read" / v.name).read_bytes()
+        assert v.read_bytes() == cold_entry[v]
 
 
 def test_changed_limits_invalidate_every_entry(raw, nightly, tmp_path):

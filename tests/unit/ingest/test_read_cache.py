@@ -1,9 +1,10 @@
-"""The read cache hands back a file's tables with their cells unparsed until they are asked for.
+"""The read cache hands back a file's tables with their cells unread and unparsed until they are asked for.
 
-A nightly run validates again only the files whose partials it does not hold: the cells of every other
-file stay in their verified cache entry, unparsed, and are let go unread. An entry whose hash is sound
-but whose tables are not Arrow (written by something else) is found when the cells are asked for: the
-file is read again and the entry rewritten.
+A nightly run validates again only the files whose partials it does not hold: of every other file only
+the entry's head (the file's account) is read and verified; its cells stay on disk and are let go
+unread. A damaged head makes the file read again at once. Tables that fail their hash, or whose hash is
+sound but whose streams are not Arrow (written by something else), are found when the cells are asked
+for: the file is read again then and the entry rewritten.
 """
 
 from __future__ import annotations
@@ -84,24 +85,60 @@ def test_an_entry_with_a_sound_hash_over_unsound_tables_is_read_again(tmp_path, 
     cache, _, first = cold
     [entry] = cache.iterdir()
     intact = entry.read_bytes()
-    meta, chunks = sealed.unseal_chunks(isolation.MAGIC, intact)
+    meta, tables = sealed.unseal_split(isolation.MAGIC, intact)
     garbage = b"not arrow" * 8
-    # Sealed again, hash and all, as something other than the reader would: the load cannot tell.
-    forged = sealed._pieces(isolation.MAGIC, meta, [])
-    body = b"".join(bytes(p) for p in forged) + b"".join(sealed._U64.pack(len(garbage)) + garbage for _ in chunks)
-    entry.write_bytes(body + hashlib.sha256(body).digest())
+    # Sealed again, hashes and all, as something other than the reader would: the load cannot tell.
+    body = b"".join(sealed._U64.pack(len(garbage)) + garbage for _ in tables)
+    head = b"".join(bytes(p) for p in sealed._pieces(isolation.MAGIC, meta, [])) + hashlib.sha256(body).digest()
+    entry.write_bytes(head + hashlib.sha256(head).digest() + body)
     _, [table] = _read(tmp_path, cache)
     assert table._frame is None
     assert table.frame.equals(first[0].frame) and table.issues.equals(first[0].issues)
     assert entry.read_bytes() == intact, "the entry is rewritten from the fresh read"
 
 
-def test_a_damaged_entry_is_read_again_at_once(tmp_path, cold):
+@pytest.mark.parametrize("damage", ["head_altered", "head_cut"])
+def test_an_entry_with_a_damaged_head_is_read_again_at_once(tmp_path, cold, damage):
     cache, _, first = cold
     [entry] = cache.iterdir()
     intact = entry.read_bytes()
-    entry.write_bytes(intact[:-50])
+    offset = sealed.read_head(isolation.MAGIC, entry).offset
+    at = offset // 2  # inside the metadata
+    entry.write_bytes(
+        intact[:at] + bytes([intact[at] ^ 1]) + intact[at + 1 :] if damage == "head_altered" else intact[:at]
+    )
     _, [table] = _read(tmp_path, cache)
-    assert not isinstance(table, DeferredTable), "a hash that fails is a fresh read in the worker"
+    assert not isinstance(table, DeferredTable), "a head that fails its hash is a fresh read in the worker"
     assert table.frame.equals(first[0].frame)
     assert entry.read_bytes() == intact
+
+
+@pytest.mark.parametrize("cut", ["tables_altered", "tables_cut", "removed"])
+def test_tables_damaged_after_the_head_was_read_are_read_again(tmp_path, cold, cut):
+    """The head is verified when the entry is loaded; the tables only when their cells are asked for."""
+    cache, _, first = cold
+    [entry] = cache.iterdir()
+    intact = entry.read_bytes()
+    _, [table] = _read(tmp_path, cache)
+    assert isinstance(table, DeferredTable) and table._frame is None
+    if cut == "tables_altered":
+        entry.write_bytes(intact[:-5] + bytes([intact[-5] ^ 1]) + intact[-4:])
+    elif cut == "tables_cut":
+        entry.write_bytes(intact[:-40])
+    else:
+        entry.unlink()
+    assert table.frame.equals(first[0].frame) and table.issues.equals(first[0].issues)
+    assert entry.read_bytes() == intact, "the entry is rewritten from the fresh read"
+
+
+def test_a_head_is_read_without_the_tables(tmp_path, cold):
+    """Loading an entry reads its head only: the cells of a file that is not validated again stay on disk."""
+    cache, _, _ = cold
+    [entry] = cache.iterdir()
+    intact = entry.read_bytes()
+    head = sealed.read_head(isolation.MAGIC, entry)
+    assert head.offset < len(intact)
+    entry.write_bytes(intact[: head.offset])  # the tables gone: the head alone still loads
+    assert sealed.read_head(isolation.MAGIC, entry).meta == head.meta
+    with pytest.raises(sealed.Damaged):
+        sealed.read_tables(entry, head)
