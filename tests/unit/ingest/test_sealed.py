@@ -28,12 +28,16 @@ def test_a_record_reads_back_as_written(tmp_path):
     assert meta == META and [t.equals(e) for t, e in zip(tables, TABLES, strict=True)] == [True, True]
 
 
-def test_any_damage_is_refused():
-    data = seal(MAGIC, META, TABLES)
+def _damaged(data: bytes) -> list[bytes]:
+    """The record cut short at several places, one bit flipped every 7 bytes, another magic, a byte too many."""
     damaged = [data[:n] for n in (0, 7, 8, 40, len(data) - 33, len(data) - 1)]
     damaged += [data[:i] + bytes([data[i] ^ 1]) + data[i + 1 :] for i in range(0, len(data), 7)]
-    damaged += [b"PESTEST2" + data[8:], data + b"\0"]
-    for bad in damaged:
+    return damaged + [b"PESTEST2" + data[8:], data + b"\0"]
+
+
+def test_any_damage_is_refused():
+    data = seal(MAGIC, META, TABLES)
+    for bad in _damaged(data):
         with pytest.raises(Damaged):
             unseal(MAGIC, bad)
 
@@ -50,10 +54,7 @@ def test_a_split_record_reads_back_whole_or_by_its_head(tmp_path):
 
 def test_any_damage_to_a_split_record_is_refused(tmp_path):
     data = seal_split(MAGIC, META, TABLES)
-    damaged = [data[:n] for n in (0, 7, 8, 40, len(data) - 33, len(data) - 1)]
-    damaged += [data[:i] + bytes([data[i] ^ 1]) + data[i + 1 :] for i in range(0, len(data), 7)]
-    damaged += [b"PESTEST2" + data[8:], data + b"\0"]
-    for bad in damaged:
+    for bad in _damaged(data):
         with pytest.raises(Damaged):
             unseal_split(MAGIC, bad)
         # Read from a file, the damage is refused by the head or, at the latest, by the tables.
