@@ -24,6 +24,30 @@ def categorical(column: pd.Series) -> pd.Categorical:
     return column.array if isinstance(column.dtype, pd.CategoricalDtype) else pd.Categorical(column.astype(str))
 
 
+def text_categorical(column: pd.Series) -> pd.Categorical:
+    """``pd.Categorical(column.astype(str))``: the values as text, categories the ones used, sorted.
+
+    A categorical of text without missing values (an input read from Parquet's dictionaries, its categories
+    in the order met, some no longer used once rows are filtered) gives the same without a Python string per
+    cell: its used categories, sorted, its codes mapped. Edges built from it are then the bytes that edges
+    built from the text give.
+    """
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.Categorical(column.astype(str))
+    cat: pd.Categorical = column.array
+    categories = cat.categories
+    if (cat.codes < 0).any() or pd.api.types.infer_dtype(categories, skipna=False) not in ("string", "empty"):
+        return pd.Categorical(column.astype(str))  # a missing value ("nan") or values not text: as their text
+    used = np.bincount(cat.codes, minlength=len(categories)) > 0
+    if used.all() and categories.is_monotonic_increasing and categories.dtype == object:
+        return cat
+    kept = pd.Index(categories[used].astype(object))
+    order = np.argsort(kept.to_numpy(), kind="stable")
+    position = np.full(len(categories), -1, dtype=np.int64)
+    position[np.flatnonzero(used)[order]] = np.arange(len(kept))
+    return pd.Categorical.from_codes(position[cat.codes], categories=kept[order])
+
+
 def constant(value: str, n: int) -> pd.Categorical:
     """``value`` on ``n`` rows, as a categorical of one category."""
     return pd.Categorical.from_codes(np.zeros(n, dtype="int8"), categories=pd.Index([value]))  # type: ignore[arg-type]  # stubs: codes as a sequence

@@ -133,9 +133,39 @@ def _rows_for(df: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:
     """The rows of an input table whose indicator is one of ``codes``, in file/sheet/row order."""
     if df is None or df.empty or not codes:
         return pd.DataFrame(columns=["indicator_code", "file", "sheet", "row"])
-    rows = df[df["indicator_code"].isin(codes)]
+    rows = _lexical(df[df["indicator_code"].isin(codes)], _ROW_ORDER)
     # The kinds arrive in file order already: checking that costs less than sorting a million rows again.
     return rows if _in_order(rows, _ROW_ORDER) else rows.sort_values(_ROW_ORDER, kind="stable")
+
+
+_COUNTY_TEXT = ["file", "sheet", "submitter", "indicator_code", "data_status"]
+
+
+def _as_categories(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``df`` with the object ones of ``columns`` as categoricals (the same values)."""
+    if df is None:
+        return df
+    text = [c for c in columns if c in df and df[c].dtype == object]
+    return df.assign(**{c: pd.Categorical(df[c]) for c in text}) if text else df
+
+
+def _lexical(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``df`` with the categorical ones of ``columns`` ordered by their text (as read from Parquet's dictionaries,
+    in the order met), so that sorting by their codes sorts as their text does."""
+    unsorted = [
+        c
+        for c in columns
+        if c in df and isinstance(df[c].dtype, pd.CategoricalDtype) and not df[c].cat.categories.is_monotonic_increasing
+    ]
+    if not unsorted:
+        return df
+    out = {}
+    for c in unsorted:
+        try:
+            out[c] = df[c].cat.reorder_categories(sorted(df[c].cat.categories))
+        except TypeError:  # values that do not compare (text and numbers): sorted as the values themselves are
+            out[c] = df[c].astype(object)
+    return df.assign(**out)
 
 
 _ROW_ORDER = ["file", "sheet", "row"]
@@ -172,11 +202,11 @@ def lineage_edges(
     return pd.DataFrame(
         {
             "output_table": edge_frames.constant(output_table, n),
-            "output_key": edge_frames.categorical(rows["indicator_code"] if output_key is None else output_key),
+            "output_key": edge_frames.text_categorical(rows["indicator_code"] if output_key is None else output_key),
             "measure": edge_frames.constant(measure, n),
             "input_kind": edge_frames.constant(kind, n),
-            "file": edge_frames.categorical(rows["file"]),
-            "sheet": edge_frames.categorical(rows["sheet"]),
+            "file": edge_frames.text_categorical(rows["file"]),
+            "sheet": edge_frames.text_categorical(rows["sheet"]),
             "row": rows["row"].to_numpy(dtype="int64"),
         },
         columns=EDGE_COLUMNS,
@@ -212,7 +242,9 @@ def observe(framework: Framework, inputs: ScoringInputs) -> tuple[dict[str, Obse
         )
 
     county_codes = _codes(framework, "county_sum") + _codes(framework, "county_mean")
-    county = _rows_for(inputs.county_indicators, county_codes)
+    # A million rows at national scale: its text columns grouped and edged as categoricals, hashed once here
+    # (none of it when the table comes read with its text as categoricals).
+    county = _rows_for(_as_categories(inputs.county_indicators, _COUNTY_TEXT), county_codes)
     edge_parts.append(lineage_edges(county, "county_indicators"))
     obs.update(_county_observations(framework, county, inputs.counties))
 
@@ -293,14 +325,18 @@ def _county_observations(
     status_collected = rows["data_status"] == "collected"
     totals, parsed = exact_decimal_sums(rows["actual"].where(status_collected), rows["indicator_code"])
     rows["collected"] = status_collected & parsed
-    grouped = rows.groupby("indicator_code", sort=False)
-    n_collected = rows[rows["collected"]].groupby("indicator_code").size()
-    uncollected = rows[~rows["collected"]].groupby("indicator_code")["submitter"].agg(lambda s: sorted(set(s)))
+    # Looked up by indicator code below, so the groups' order does not matter; a categorical (the table read
+    # with its text as categoricals) groups only the codes present.
+    grouped = rows.groupby("indicator_code", sort=False, observed=True)
+    n_collected = rows[rows["collected"]].groupby("indicator_code", observed=True).size()
+    uncollected = (
+        rows[~rows["collected"]].groupby("indicator_code", observed=True)["submitter"].agg(lambda s: sorted(set(s)))
+    )
     reported = grouped["submitter"].agg(lambda s: set(s))  # type: ignore[type-var]  # stubs: agg results may be sets
-    reason = rows.get("deviation_reason", pd.Series(pd.NA, index=rows.index)).fillna("").astype(str)
+    reason = _text(rows.get("deviation_reason", pd.Series(pd.NA, index=rows.index))).fillna("").astype(str)
     with_reason = rows[reason != ""]
-    names = with_reason["submitter"].map(lambda c: (counties or {}).get(c, c))
-    reasons = (names + "：" + reason[reason != ""]).groupby(with_reason["indicator_code"]).agg("；".join)
+    names = _text(with_reason["submitter"]).map(lambda c: (counties or {}).get(c, c))
+    reasons = (names + "：" + reason[reason != ""]).groupby(with_reason["indicator_code"], observed=True).agg("；".join)
 
     out: dict[str, Observation] = {}
     for leaf in framework.leaves:
@@ -318,6 +354,11 @@ def _county_observations(
             basis=f"{n} 个旗县区报送{'合计' if leaf.source.type == 'county_sum' else '平均'}",
         )
     return out
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """A categorical column as its values (objects), for text operations; any other column as it is."""
+    return column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column
 
 
 def _conflicts(framework: Framework, bureau: pd.DataFrame) -> list[dict[str, str]]:

@@ -6,6 +6,7 @@ import pandas as pd
 from pipeline import archive, findings
 from pipeline import edges as edge_frames
 from pipeline.defs.checks import check_result, schema_check_result, schema_check_spec
+from pipeline.defs.io_manager import TEXT_AS_CATEGORY
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.quality import SCORE_TABLES, advance_suites
@@ -41,16 +42,20 @@ OUTPUT_NAMES = [*TABLES, "scoring_summary"]
         ),
     },
     ins={
-        k: dg.AssetIn(k)
-        for k in (
-            "indicator_actuals",
-            "county_indicators",
-            "grades",
-            "survey",
-            "subprojects",
-            "county_archive",
-            "reconciliation_summary",
-        )
+        **{
+            k: dg.AssetIn(k)
+            for k in (
+                "indicator_actuals",
+                "grades",
+                "survey",
+                "subprojects",
+                "county_archive",
+                "reconciliation_summary",
+            )
+        },
+        # A million rows at national scale and a few thousand distinct texts: as categoricals straight from
+        # Parquet's dictionaries (no Python string per cell), which the scoring groups without hashing a string.
+        "county_indicators": dg.AssetIn("county_indicators", metadata={TEXT_AS_CATEGORY: True}),
     },
     check_specs=[
         dg.AssetCheckSpec(

@@ -50,3 +50,16 @@ def test_constant_and_categorical():
     assert len(edges.constant("status", 0)) == 0
     column = pd.Series([1, "a", 1])  # not text yet: as text, as before
     assert list(edges.categorical(column)) == ["1", "a", "1"]
+
+
+def test_text_categorical_of_a_categorical_is_what_its_text_gives():
+    """Categories in the order met and some no longer used (rows filtered away): the used ones, sorted, as from text."""
+    values = ["c/2.xlsx", "c/1.xlsx", "c/2.xlsx"]
+    column = pd.Series(pd.Categorical(values, categories=["c/9.xlsx", "c/2.xlsx", "c/1.xlsx"]))
+    got, expected = edges.text_categorical(column), pd.Categorical(pd.Series(values).astype(str))
+    assert list(got) == values and list(got.categories) == list(expected.categories) == ["c/1.xlsx", "c/2.xlsx"]
+    assert list(got.codes) == list(expected.codes)
+    normal = pd.Series(expected)
+    assert edges.text_categorical(normal) is normal.array  # used and sorted already: as it is, no copy
+    with_missing = pd.Series(pd.Categorical(["a", None]))
+    assert list(edges.text_categorical(with_missing)) == list(pd.Categorical(with_missing.astype(str)))
