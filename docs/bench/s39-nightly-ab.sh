@@ -8,7 +8,9 @@ PAIRS=${PAIRS:-4}
 run() { # $1 = old|new
   local out=/tmp/s39/out-$1 pp=""; [ "$1" = old ] && pp=$OLD
   local t0=$(date +%s.%N)
-  PYTHONPATH=$pp .venv/bin/python -m pipeline run --raw /tmp/pes-bench/raw --out $out --evaluation 2023-national-synth --if-changed > /tmp/s39/ab-$1.log 2>&1
+  # From the code's own checkout: `python -m` puts the working directory ahead of PYTHONPATH (stop 39 ran this
+  # from /work/main, so both sides ran the new code; see docs/bench/README.md).
+  (cd ${pp:-/work/main} && PYTHONPATH=$pp /work/main/.venv/bin/python -m pipeline run --raw /tmp/pes-bench/raw --out $out --evaluation 2023-national-synth --if-changed > /tmp/s39/ab-$1.log 2>&1)
   local rc=$? t1=$(date +%s.%N)
   local vs=$(python3 -c "import json;d=json.load(open('$out/2023-national-synth/logs/step_seconds.json'));print(d['validated_submissions'])")
   echo "$1 wall $(python3 -c "print(round($t1-$t0,2))") exit $rc validated_submissions $vs"
