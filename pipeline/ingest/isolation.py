@@ -65,8 +65,9 @@ def dump(sf: SourceFile, tables: Sequence[RawTable]) -> bytes:
         "format": sf.format,
         "warnings": sf.warnings,
         "declared_code": sf.declared_code,
-        "problems": [dataclasses.asdict(p) for p in sf.problems],
-        "sheets": [dataclasses.asdict(a) for a in sf.sheets],
+        # Flat records (text and numbers): their fields as they are, without ``asdict``'s deep copy of each value.
+        "problems": [vars(p) for p in sf.problems],
+        "sheets": [vars(a) for a in sf.sheets],
         "tables": [
             {"sheet": t.sheet, "kind": t.kind.name, "units": t.units, "titles": t.titles, "rows": t.frame.num_rows}
             for t in tables

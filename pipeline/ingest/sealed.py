@@ -27,6 +27,9 @@ import pyarrow as pa
 
 _U64 = struct.Struct("<Q")
 _DIGEST = 32
+# Arrow IPC as of format version 5, stated once: ``new_stream`` without options reads two environment variables
+# per stream (``ARROW_PRE_0_15_IPC_FORMAT``, ``ARROW_PRE_1_0_METADATA_VERSION``) that could change the bytes.
+_WRITE_OPTIONS = pa.ipc.IpcWriteOptions(metadata_version=pa.ipc.MetadataVersion.V5, use_legacy_format=False)
 
 
 class Damaged(ValueError):
@@ -62,7 +65,7 @@ def seal_to(
                 schema, batches = (table.schema, table.to_batches()) if isinstance(table, pa.Table) else table
                 start = fh.tell()
                 fh.write(_U64.pack(0))  # the stream's length, once it is known
-                with pa.ipc.new_stream(fh, schema) as writer:
+                with pa.ipc.new_stream(fh, schema, options=_WRITE_OPTIONS) as writer:
                     for batch in batches:
                         writer.write_batch(batch)
                 end = fh.tell()
@@ -89,7 +92,7 @@ def _pieces(magic: bytes, meta: dict[str, Any], tables: Sequence[pa.Table]) -> I
     yield meta_bytes
     for table in tables:
         sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
+        with pa.ipc.new_stream(sink, table.schema, options=_WRITE_OPTIONS) as writer:
             writer.write_table(table)
         buffer = sink.getvalue()
         yield _U64.pack(buffer.size)
