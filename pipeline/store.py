@@ -34,7 +34,7 @@ import os
 import queue
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -152,13 +152,20 @@ def _reuse_table(previous: Path, target: Path, key: str) -> bool:
     return True
 
 
-def read_table(path: Path, text_as_category: bool = False) -> pd.DataFrame:
-    """The table at ``path``; with ``text_as_category`` its text columns as categoricals (values the same)."""
+def read_table(path: Path, text_as_category: bool = False, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The table at ``path``; with ``text_as_category`` its text columns as categoricals (values the same).
+
+    ``columns`` reads those of them the table has, in that order, and no other (a step that needs a
+    table's contract columns only: the frame comes in that shape, not copied into it afterwards).
+    """
+    if columns is not None:
+        present = set(pq.read_schema(path).names)
+        columns = [c for c in columns if c in present]
     if not text_as_category:
-        return pd.read_parquet(path)
+        return pd.read_parquet(path, columns=columns)
     schema = pq.read_schema(path)
     text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-    table = pq.read_table(path, read_dictionary=text)
+    table = pq.read_table(path, columns=columns, read_dictionary=text)
     for i, field in enumerate(table.schema):  # a column with a missing value stays text, None where missing
         if field.name in text and table.column(i).null_count:
             table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))

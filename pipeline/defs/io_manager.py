@@ -9,6 +9,7 @@ into the database, and exported, as it is written, on a background thread (``pip
 """
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -20,6 +21,7 @@ from pipeline.files import atomic_write
 from pipeline.memory import release_memory
 
 TEXT_AS_CATEGORY = "text_as_category"  # input metadata: read the table's text columns as categoricals
+COLUMNS = "columns"  # input metadata: read these columns of the table (those it has), in this order, and no other
 # Output metadata: what the table's rows are made of (the ingest's kinds: ``partials.content_key``). A table
 # whose key the published set holds is that set's file, linked (``store.write_table``).
 CONTENT_KEY = "content_key"
@@ -63,15 +65,24 @@ class EvaluationIOManager(dg.ConfigurableIOManager):
         progress.current().step(step)
         # An input declared with ``TEXT_AS_CATEGORY`` (an edge table, millions of rows and a few thousand
         # distinct texts) comes as categoricals straight from Parquet's dictionaries: no Python string per cell.
-        as_category = bool((context.definition_metadata or {}).get(TEXT_AS_CATEGORY))
-        return load(Path(self.paths.out_root), evaluation_id, context.step_context.run_id, name, as_category)
+        declared = context.definition_metadata or {}
+        as_category = bool(declared.get(TEXT_AS_CATEGORY))
+        columns = declared.get(COLUMNS)
+        return load(Path(self.paths.out_root), evaluation_id, context.step_context.run_id, name, as_category, columns)
 
 
-def load(out_root: Path, evaluation_id: str, run_id: str, name: str, text_as_category: bool = False):
+def load(
+    out_root: Path,
+    evaluation_id: str,
+    run_id: str,
+    name: str,
+    text_as_category: bool = False,
+    columns: Sequence[str] | None = None,
+):
     """An asset's value as an input of a step receives it: a table (DataFrame) or a dict (see :func:`stored`)."""
     path = stored(out_root, evaluation_id, run_id, name)
     if path.suffix == ".parquet":
-        return store.read_table(path, text_as_category=text_as_category)
+        return store.read_table(path, text_as_category=text_as_category, columns=columns)
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -21,7 +21,6 @@ cells of the others are never read from disk.
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import functools
 import hashlib
 import multiprocessing

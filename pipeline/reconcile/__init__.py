@@ -58,7 +58,7 @@ from pipeline.evaluation import Evaluation
 from pipeline.formats import rate
 from pipeline.reconcile.checks import identity_checks
 from pipeline.reconcile.edges import DERIVED_LEVELS, concat_edges, derived_edges, edge_subset, level_edges
-from pipeline.reconcile.facts import INPUT_KINDS, input_facts, input_table, input_tables
+from pipeline.reconcile.facts import INPUT_KINDS, input_columns, input_facts, input_table, input_tables
 from pipeline.reconcile.findings import reconciliation_findings
 from pipeline.reconcile.levels import build_cells, build_levels, sort_by_orders, with_rates
 from pipeline.reconcile.matching import county_matching
@@ -66,7 +66,15 @@ from pipeline.reconcile.summary import coverage, keyed_blocks, money_block
 from pipeline.reconcile.transfers import transfer_pairs
 from pipeline.tables import MEASURES
 
-__all__ = ["INPUT_KINDS", "Reconciliation", "derived_edges", "identity_checks", "input_tables", "reconcile"]
+__all__ = [
+    "INPUT_KINDS",
+    "Reconciliation",
+    "derived_edges",
+    "identity_checks",
+    "input_columns",
+    "input_tables",
+    "reconcile",
+]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -49,14 +49,19 @@ MEASURE_OF_KIND = {
 INT_COLUMNS = ("row", "amount_fen", "allocation_fen")
 
 
+def input_columns(kind: str) -> list[str]:
+    """The columns of a kind's table the reconciliation reads: the source columns, then the contract's."""
+    return list(SOURCE_COLUMNS) + list(KINDS[kind].columns)
+
+
 def input_table(tables: Mapping[str, pd.DataFrame], kind: str) -> pd.DataFrame:
     """The validated table of a kind with every contract column present; empty when nothing came.
 
-    A table that is already so (from :func:`input_tables`) is returned as it is, not copied: the
-    stages of a reconciliation each ask for some kinds, a million rows each at national scale. No
-    caller modifies what it gets.
+    A table that is already so (from :func:`input_tables`, or read in :func:`input_columns` only) is
+    returned as it is, not copied: the stages of a reconciliation each ask for some kinds, a million
+    rows each at national scale. No caller modifies what it gets.
     """
-    columns = list(SOURCE_COLUMNS) + list(KINDS[kind].columns)
+    columns = input_columns(kind)
     df = tables.get(kind)
     if df is not None and _is_input_table(df, columns):
         return df

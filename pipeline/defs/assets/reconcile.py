@@ -6,6 +6,7 @@ import pandas as pd
 from pipeline import reconcile
 from pipeline.checks import rows
 from pipeline.defs.checks import check_result, schema_check_result, schema_check_spec
+from pipeline.defs.io_manager import COLUMNS
 from pipeline.defs.metadata import table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.quality import FUND_TABLES, advance_suites
@@ -83,7 +84,9 @@ OUTPUT_NAMES = [*TABLES, "reconciliation_checks", "reconciliation_summary"]
             group_name=GROUP,
         ),
     },
-    ins={k: dg.AssetIn(k) for k in reconcile.INPUT_KINDS},
+    # Each kind read in the reconciliation's columns only (a county kind's Parquet also holds its county_code):
+    # the frames come in the shape ``reconcile.input_tables`` wants, not copied into it (a million rows).
+    ins={k: dg.AssetIn(k, metadata={COLUMNS: reconcile.input_columns(k)}) for k in reconcile.INPUT_KINDS},
     check_specs=[
         dg.AssetCheckSpec(name, asset="funds_by_source", blocking=True, description=desc)
         for name, desc in CHECKS.items()
