@@ -104,6 +104,11 @@ def sidecar_serves(context: dg.AssetExecutionContext, step: str) -> bool:
     return _will_run(context, step) and _one_process() and sidecar.running()
 
 
+def will_run_here(context: dg.AssetExecutionContext, *steps: str) -> bool:
+    """Whether one of ``steps`` runs later in this run, in this process (so what this step begins, it can take)."""
+    return _one_process() and any(_will_run(context, step) for step in steps)
+
+
 def _one_process() -> bool:
     """Whether the run's steps share this process, and so its sidecar (the code location's in-process executor).
 

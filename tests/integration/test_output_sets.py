@@ -57,6 +57,9 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance, monkeypatc
     # steps' priorities give.
     report = instance.get_latest_materialization_event(dg.AssetKey("evaluation_report")).asset_materialization
     assert report.metadata["begun_in"].value == "report_layout"
+    # The findings' cells (a query of the stages' lineage) were queried beside the findings step, not by the layout.
+    layout = instance.get_latest_materialization_event(dg.AssetKey("report_layout")).asset_materialization
+    assert layout.metadata["finding_cells_from"].value == "findings"
     steps = [
         e.step_key
         for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id, of_type=dg.DagsterEventType.STEP_START)
@@ -83,6 +86,7 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance, monkeypatc
     # Alone, the report lays itself out from its inputs as stored.
     report = result.asset_materializations_for_node("evaluation_report")[0]
     assert report.metadata["begun_in"].value == "evaluation_report"
+    assert report.metadata["finding_cells_from"].value == "here"  # no findings step in this run began the query
     assert (out / HOHHOT).resolve() == before  # nothing is published until the run's set is whole
     assert not store._early and len(finished_early) == 1
 
