@@ -158,12 +158,13 @@ def read_table(path: Path, text_as_category: bool = False, columns: Sequence[str
     ``columns`` reads those of them the table has, in that order, and no other (a step that needs a
     table's contract columns only: the frame comes in that shape, not copied into it afterwards).
     """
+    if columns is None and not text_as_category:
+        return pd.read_parquet(path)
+    schema = pq.read_schema(path)
     if columns is not None:
-        present = set(pq.read_schema(path).names)
-        columns = [c for c in columns if c in present]
+        columns = [c for c in columns if c in schema.names]
     if not text_as_category:
         return pd.read_parquet(path, columns=columns)
-    schema = pq.read_schema(path)
     text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     table = pq.read_table(path, columns=columns, read_dictionary=text)
     for i, field in enumerate(table.schema):  # a column with a missing value stays text, None where missing

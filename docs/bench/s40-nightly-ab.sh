@@ -1,4 +1,5 @@
 #!/bin/bash
+# Used again at stop 41 with OLD, WORK and PAIRS set (docs/bench/README.md); report_layout's seconds printed since.
 # A/B of the national nightly run with one changed county: old code (a worktree at $OLD) on its own copy of
 # the outputs, new code (/work/main) on another. Each pair changes one county workbook as `make bench` does
 # (one payment +0.01 万元), then runs both sides, order alternating; the first pair primes both copies.
@@ -18,7 +19,7 @@ run() { # $1 = old|new
   (cd "$dir" && PYTHONPATH=$dir $PY -m pipeline run --raw "$RAW" --out "$out" --evaluation 2023-national-synth --if-changed > "$WORK/ab-$1.log" 2>&1)
   rc=$?
   t1=$(date +%s.%N)
-  echo "$1 wall $(python3 -c "print(round($t1-$t0,2))") exit $rc steps $(python3 -c "import json;d=json.load(open('$out/2023-national-synth/logs/step_seconds.json'));print(' '.join(f'{k}={v}' for k,v in d.items() if k in ('validated_submissions','fund_reconciliation','indicator_scoring','evaluation_report')))")"
+  echo "$1 wall $(python3 -c "print(round($t1-$t0,2))") exit $rc steps $(python3 -c "import json;d=json.load(open('$out/2023-national-synth/logs/step_seconds.json'));print(' '.join(f'{k}={v}' for k,v in d.items() if k in ('validated_submissions','fund_reconciliation','indicator_scoring','report_layout','evaluation_report')))")"
 }
 for i in $(seq 0 "$PAIRS"); do
   (cd $NEW && $PY -c "from pathlib import Path; from pipeline.tools.bench import _touch_one_county as t; print(t(Path('$RAW/2023-national-synth')).name)")

@@ -255,7 +255,6 @@ _layouts: dict[tuple[str, str], tuple[Layout, dict[str, pd.DataFrame]]] = {}
 # would otherwise run the query just before handing the PDF over: the query is off the run's critical path.
 _cells: dict[tuple[str, str], Future[pd.DataFrame]] = {}
 _cells_pool = ThreadPoolExecutor(1, thread_name_prefix="pes-finding-cells")
-_layout_cells_from: dict[tuple[str, str], str] = {}  # where the last layout of (run, evaluation) took its cells from
 
 
 def _lineage_paths(paths: PipelinePaths, evaluation_id: str, run_id: str) -> list[Path]:
@@ -282,10 +281,11 @@ def _finding_cells(paths: PipelinePaths, evaluation_id: str, run_id: str) -> tup
 
 def _begin(
     paths: PipelinePaths, evaluation_id: str, run_id: str, values: dict
-) -> tuple[Layout, dict[str, pd.DataFrame]]:
-    """The report begun (its PDF's layout handed to the sidecar) and the extra tables its workbook carries."""
+) -> tuple[Layout, dict[str, pd.DataFrame], str]:
+    """The report begun (its PDF's layout handed to the sidecar), the extra tables its workbook carries, and the
+    step whose query gave the findings' cells (``findings``, or ``here``)."""
     ev = paths.evaluation(evaluation_id)
-    cells, _layout_cells_from[(run_id, evaluation_id)] = _finding_cells(paths, evaluation_id, run_id)
+    cells, cells_from = _finding_cells(paths, evaluation_id, run_id)
     inp = gather(
         ev,
         values["evaluation_figures"],
@@ -307,7 +307,7 @@ def _begin(
         "下拨核对差异": values["transfer_discrepancies"],
         "配套资金": values["county_matching"],
     }
-    return start(inp), extra
+    return start(inp), extra, cells_from
 
 
 @dg.asset(
@@ -335,13 +335,14 @@ def report_layout(context: dg.AssetExecutionContext, paths: PipelinePaths, **val
                 "skipped": "本次运行不提前排版 / nothing begun: no evaluation_report in this process, or no sidecar"
             }
         )
-    layout, _ = _layouts[key] = _begin(paths, context.partition_key, context.run.run_id, values)
+    layout, extra, cells_from = _begin(paths, context.partition_key, context.run.run_id, values)
+    _layouts[key] = (layout, extra)
     return dg.MaterializeResult(
         metadata={
             "html_bytes": len(layout.html),
             "charts": len(layout.images),
             # "findings": the findings' cells were queried beside the findings step, off the run's critical path
-            "finding_cells_from": _layout_cells_from.pop(key, "here"),
+            "finding_cells_from": cells_from,
         }
     )
 
@@ -359,12 +360,14 @@ def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths) -
         return {}
     run_id = context.run.run_id
     begun = _layouts.pop((run_id, context.partition_key), None)
-    begun_in = "report_layout" if begun is not None else "evaluation_report"
+    laid_out_here = {}
     if begun is None:
         out_root = Path(paths.out_root)
         values = {name: load(out_root, context.partition_key, run_id, name) for name in REPORT_INPUTS}
-        begun = _begin(paths, context.partition_key, run_id, values)
-    layout, extra = begun
+        layout, extra, cells_from = _begin(paths, context.partition_key, run_id, values)
+        laid_out_here = {"finding_cells_from": cells_from}
+    else:
+        layout, extra = begun
     # The lineage is the largest table of a run: the workbook carries it only while it fits.
     lineage_path = stored(Path(paths.out_root), context.partition_key, run_id, "lineage")
     if pq.read_metadata(lineage_path).num_rows < 200_000:
@@ -374,12 +377,8 @@ def evaluation_report(context: dg.AssetExecutionContext, paths: PipelinePaths) -
     outputs.record(out, "evaluation_report", [a["path"] for a in artifacts.values()])
     context.add_output_metadata(
         {
-            "begun_in": begun_in,
-            **(
-                {"finding_cells_from": _layout_cells_from.pop((run_id, context.partition_key), "here")}
-                if begun_in == "evaluation_report"
-                else {}
-            ),
+            "begun_in": "report_layout" if begun is not None else "evaluation_report",
+            **laid_out_here,
             **{k: dg.MetadataValue.json(v) for k, v in artifacts.items()},
         }
     )
