@@ -3,10 +3,10 @@
 # A/B of the national nightly run with one changed county: old code (a worktree at $OLD) on its own copy of
 # the outputs, new code (/work/main) on another. Each pair changes one county workbook as `make bench` does
 # (one payment +0.01 万元), then runs both sides, order alternating; the first pair primes both copies.
-# Each side runs from its own checkout: `python -m` puts the working directory ahead of PYTHONPATH.
+# Each side runs from its own checkout (NEW, default /work/main): `python -m` puts the working directory ahead of PYTHONPATH.
 set -u
 OLD=${OLD:-/tmp/wt-old}
-NEW=/work/main
+NEW=${NEW:-/work/main}
 RAW=${RAW:-/tmp/pes-bench/raw}
 WORK=${WORK:-/tmp/s40-ab}
 PAIRS=${PAIRS:-5}

@@ -1,6 +1,9 @@
-"""Materialisation metadata: row counts, a preview, the table schema with column descriptions."""
+"""Materialisation metadata: row counts, a preview, the table schema with column descriptions, the input files."""
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
 
 import dagster as dg
 import pandas as pd
@@ -9,6 +12,10 @@ import pandera.pandas as pa
 from pipeline.tables import TABLES
 
 PREVIEW_ROWS = 10
+# Input files listed one by one (file → SHA-256) up to this many; beyond it only their count and digest. A
+# national kind's 2,850 hashes made each of its events 320 KB, which Dagster stores and every later step's
+# data-version lookup deserialised again; the list is the submission_inventory table's (file, sha256).
+INPUTS_LISTED = 50
 
 
 def column_schema(
@@ -38,5 +45,22 @@ def table_metadata(
         ),
     }
     if input_hashes is not None:
-        meta["input_sha256"] = dg.MetadataValue.json(input_hashes)
+        meta.update(input_metadata(input_hashes))
+    return meta
+
+
+def input_metadata(hashes: Mapping[str, str]) -> dict[str, dg.MetadataValue]:
+    """What a table was made from: ``input_files`` (how many), ``input_digest`` and, for up to
+    :data:`INPUTS_LISTED` files, ``input_sha256`` (each file's SHA-256).
+
+    ``input_digest`` is the SHA-256 of the lines ``file<TAB>sha256<LF>`` sorted by file (code point order),
+    UTF-8: anyone can recompute it from submission_inventory.csv's two columns.
+    """
+    lines = "".join(f"{f}\t{hashes[f]}\n" for f in sorted(hashes))
+    meta = {
+        "input_files": dg.MetadataValue.int(len(hashes)),
+        "input_digest": dg.MetadataValue.text(hashlib.sha256(lines.encode("utf-8")).hexdigest()),
+    }
+    if len(hashes) <= INPUTS_LISTED:
+        meta["input_sha256"] = dg.MetadataValue.json(dict(hashes))
     return meta

@@ -60,6 +60,12 @@ def test_a_run_of_one_asset_publishes_a_whole_set(tmp_path, instance, monkeypatc
     # The findings' cells (a query of the stages' lineage) were queried beside the findings step, not by the layout.
     layout = instance.get_latest_materialization_event(dg.AssetKey("report_layout")).asset_materialization
     assert layout.metadata["finding_cells_from"].value == "findings"
+    # What the submission tables were made from: the digest an auditor recomputes from submission_inventory.csv.
+    inventory = instance.get_latest_materialization_event(dg.AssetKey("submission_inventory")).asset_materialization
+    rows = (out / HOHHOT / "submission_inventory.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    lines = sorted(f"{r.split(',')[0]}\t{r.split(',')[1]}\n" for r in rows)
+    assert inventory.metadata["input_digest"].value == hashlib.sha256("".join(lines).encode()).hexdigest()
+    assert inventory.metadata["input_files"].value == len(rows) == len(inventory.metadata["input_sha256"].value)
     steps = [
         e.step_key
         for e in instance.all_logs(instance.get_runs(limit=1)[0].run_id, of_type=dg.DagsterEventType.STEP_START)

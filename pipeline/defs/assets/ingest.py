@@ -10,7 +10,7 @@ from pipeline.contract import KINDS
 from pipeline.defs.assets.raw import raw_submissions
 from pipeline.defs.checks import check_result, pandera_check_spec, schema_check_result, schema_check_spec
 from pipeline.defs.io_manager import CONTENT_KEY
-from pipeline.defs.metadata import table_metadata
+from pipeline.defs.metadata import input_metadata, table_metadata
 from pipeline.defs.partitions import evaluations
 from pipeline.defs.quality import advance_suites
 from pipeline.defs.resources import PipelinePaths
@@ -118,7 +118,7 @@ def validated_submissions(context: dg.AssetExecutionContext, paths: PipelinePath
             "rows_quarantined": result.rows["quarantined"],
             "partials_reused": dg.MetadataValue.int(result.partials["reused"]),
             "partials_computed": dg.MetadataValue.int(result.partials["computed"]),
-            "input_sha256": dg.MetadataValue.json(hashes),
+            **input_metadata(hashes),
         },
         "sheet_inventory": {"lines": int(result.sheets["lines"].sum())},
     }
