@@ -10,7 +10,7 @@ NEW=${NEW:-/work/main}
 RAW=${RAW:-/tmp/pes-bench/raw}
 WORK=${WORK:-/tmp/s40-ab}
 PAIRS=${PAIRS:-5}
-PY=$NEW/.venv/bin/python
+PY=${PY:-/work/main/.venv/bin/python}  # one environment; each side imports its own checkout
 mkdir -p "$WORK"
 run() { # $1 = old|new
   local out=$WORK/out-$1 dir=$NEW; [ "$1" = old ] && dir=$OLD
