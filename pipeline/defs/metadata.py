@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -49,7 +50,7 @@ def table_metadata(
     return meta
 
 
-def input_metadata(hashes: Mapping[str, str]) -> dict[str, dg.MetadataValue]:
+def input_metadata(hashes: Mapping[str, str]) -> dict[str, dg.MetadataValue[Any]]:
     """What a table was made from: ``input_files`` (how many), ``input_digest`` and, for up to
     :data:`INPUTS_LISTED` files, ``input_sha256`` (each file's SHA-256).
 
@@ -57,7 +58,7 @@ def input_metadata(hashes: Mapping[str, str]) -> dict[str, dg.MetadataValue]:
     UTF-8: anyone can recompute it from submission_inventory.csv's two columns.
     """
     lines = "".join(f"{f}\t{hashes[f]}\n" for f in sorted(hashes))
-    meta = {
+    meta: dict[str, dg.MetadataValue[Any]] = {
         "input_files": dg.MetadataValue.int(len(hashes)),
         "input_digest": dg.MetadataValue.text(hashlib.sha256(lines.encode("utf-8")).hexdigest()),
     }
