@@ -16,6 +16,8 @@ import dataclasses
 import pandas as pd
 import pandera.pandas as pa
 
+from pipeline.schemas import holds
+
 
 @dataclasses.dataclass(frozen=True)
 class Field:
@@ -527,8 +529,6 @@ TABLES: dict[str, Table] = {
 def schema_failures(table: Table, df: pd.DataFrame, max_kept: int = 50) -> pd.DataFrame:
     """The table's schema failures as rows (empty when it conforms): kept as the check's metadata."""
     from pandera.errors import SchemaErrors
-
-    from pipeline.schemas import holds
 
     schema = table.schema()
     if holds(schema, df):  # the common case decided in C; pandera names the failures otherwise
